@@ -1,0 +1,94 @@
+"""Chunk stage: paragraphs → the chunks that get embedded, each pointing to its paragraph.
+
+A paragraph that fits the model's window is one chunk. A longer one is split on
+sentence boundaries into overlapping windows that fit. Short sentence windows
+(two sentences, stride one) are added so a question can match one precise
+statement, and the text of each footnote a paragraph cites becomes a "note"
+chunk of that paragraph, so a question about a source finds the passage citing
+it. Search pools chunk scores back to paragraphs. The next stage is ``embed``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+
+from qa.records import Chunk, Footnote, Marker, Paragraph
+
+_SENTENCE_END = re.compile(r"""(?<=[.!?…])["”»')\]]*\s+(?=["“«(\[]?[A-Z0-9À-Ý])""")
+_ABBREVIATIONS = re.compile(
+    r"(?:\b(?:[A-Z]|Mr|Mrs|Ms|Dr|Prof|St|vs|etc|e\.g|i\.e|cf|vol|no|pp?|op|cit|al|Jr|Sr|U\.S|Fig|Art)\.)$",
+    re.IGNORECASE,
+)
+SMALL_WINDOW = 2
+
+
+def split_sentences(text: str) -> list[str]:
+    """Return the sentences of a paragraph (abbreviations like "op. cit." do not end one)."""
+    parts: list[str] = []
+    start = 0
+    for m in _SENTENCE_END.finditer(text):
+        candidate = text[start:m.start()].rstrip()
+        if _ABBREVIATIONS.search(candidate.rstrip("\"”»')]")):
+            continue
+        parts.append(candidate)
+        start = m.end()
+    tail = text[start:].strip()
+    if tail:
+        parts.append(tail)
+    return [p for p in parts if p]
+
+
+def windows(sentences: list[str], count_tokens: Callable[[str], int], max_tokens: int) -> list[str]:
+    """Return consecutive sentence windows that fit ``max_tokens``, overlapping by one sentence."""
+    sizes = [count_tokens(s) for s in sentences]
+    out: list[str] = []
+    i = 0
+    while i < len(sentences):
+        j, used = i, 0
+        while j < len(sentences) and (j == i or used + sizes[j] <= max_tokens):
+            used += sizes[j]
+            j += 1
+        out.append(" ".join(sentences[i:j]))
+        if j >= len(sentences):
+            break
+        i = max(j - 1, i + 1)  # overlap: the last sentence opens the next window
+    return out
+
+
+def chunk_paragraph(
+    paragraph: Paragraph,
+    notes: dict[Marker, Footnote],
+    count_tokens: Callable[[str], int],
+    max_tokens: int,
+) -> list[Chunk]:
+    """Return the chunks of one paragraph: whole/long windows, small windows, footnote notes."""
+    sentences = split_sentences(paragraph.text)
+    if count_tokens(paragraph.text) <= max_tokens:
+        bodies = [paragraph.text]
+    else:
+        bodies = windows(sentences, count_tokens, max_tokens)
+    if len(sentences) > SMALL_WINDOW:
+        small = [" ".join(sentences[i:i + SMALL_WINDOW]) for i in range(len(sentences) - SMALL_WINDOW + 1)]
+        bodies += [s for s in small if s not in bodies]
+    chunks = [Chunk(f"{paragraph.id}#w{n}", paragraph.id, "window", text) for n, text in enumerate(bodies)]
+    for marker in paragraph.footnotes:
+        note = notes.get(marker)
+        if note is not None:
+            text = note.text if not note.resolved else f"{note.text} {note.resolved}"
+            chunks.append(Chunk(f"{paragraph.id}#n{marker}", paragraph.id, "note", text))
+    return chunks
+
+
+def chunk_document(
+    paragraphs: Iterable[Paragraph],
+    footnotes: Iterable[Footnote],
+    count_tokens: Callable[[str], int],
+    max_tokens: int,
+) -> list[Chunk]:
+    """Return every chunk of a document's paragraphs, in order."""
+    notes = {n.marker: n for n in footnotes}
+    out: list[Chunk] = []
+    for paragraph in paragraphs:
+        out.extend(chunk_paragraph(paragraph, notes, count_tokens, max_tokens))
+    return out

@@ -1,0 +1,111 @@
+"""Citations: resolve "Ibid." / "op. cit." footnotes, and turn a hit's markers into citations.
+
+``resolve_footnotes`` runs at parse time (each note learns the full reference it
+points to, or is marked unresolved: we never guess). ``citations_for`` runs at
+search time and hands the UI and CLI what to show under a passage.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import unicodedata
+from difflib import SequenceMatcher
+from typing import Any
+
+from qa.records import Answer, Citation, Footnote, Hit, Marker, Paragraph
+
+_IBID = re.compile(r"^\W*(ibid(em)?)\b\.?", re.IGNORECASE)
+_OP_CIT = re.compile(r"\bop\.?\s*cit\b\.?", re.IGNORECASE)
+_AUTHOR_MATCH = 0.8
+
+
+def resolve_footnotes(notes: list[Footnote]) -> list[Footnote]:
+    """Return the notes with ``resolved`` filled for ibid./op. cit. back-references."""
+    out: list[Footnote] = []
+    for note in notes:
+        if _IBID.match(note.text):
+            target = out[-1] if out else None
+            out.append(_point(note, target))
+        elif _OP_CIT.search(note.text):
+            out.append(_point(note, _find_author(note.text, out)))
+        else:
+            out.append(note)
+    return out
+
+
+def _point(note: Footnote, target: Footnote | None) -> Footnote:
+    if target is None or target.unresolved:
+        return dataclasses.replace(note, unresolved=True)
+    full = target.resolved or target.text
+    marker = target.resolved_marker if target.resolved else target.marker
+    urls = tuple(dict.fromkeys(note.urls + target.urls))
+    return dataclasses.replace(note, resolved=full, resolved_marker=marker, urls=urls)
+
+
+def _find_author(text: str, earlier: list[Footnote]) -> Footnote | None:
+    """The latest earlier full reference whose author (or title) matches, tolerating typos."""
+    key = _key(text[: _OP_CIT.search(text).start()])
+    if len(key) < 3:
+        return None
+    for note in reversed(earlier):
+        if note.resolved or note.unresolved or _OP_CIT.search(note.text) or _IBID.match(note.text):
+            continue
+        head = _key(note.text)[: len(key) + 2]
+        if head.startswith(key) or SequenceMatcher(None, key, head[: len(key)]).ratio() >= _AUTHOR_MATCH:
+            return note
+    return None
+
+
+def _key(text: str) -> str:
+    """Author (or title) of a reference, folded: accents, case and punctuation dropped."""
+    text = re.split(r"[,«“\"]|\bin\b", text.strip(" *_"), maxsplit=1)[0] if "," in text or "«" in text else text
+    folded = unicodedata.normalize("NFKD", text)
+    folded = "".join(ch for ch in folded if not unicodedata.combining(ch)).lower()
+    return re.sub(r"[^a-z0-9]+", " ", folded).strip()
+
+
+def citations_for(paragraph: Paragraph, notes: dict[Marker, Footnote]) -> tuple[Citation, ...]:
+    """Return the citations of a paragraph's markers, in order, from the doc's notes by marker."""
+    out = []
+    for marker in paragraph.footnotes:
+        note = notes.get(marker)
+        if note is None:
+            continue
+        out.append(Citation(marker=marker, text=note.text, urls=note.urls,
+                            resolved=note.resolved, unresolved=note.unresolved))
+    return tuple(out)
+
+
+def answer_to_json(answer: Answer) -> dict[str, Any]:
+    """Return the ``qa search --json`` object of an answer (the CLI and /search contract)."""
+    return {
+        "question": answer.question,
+        "abstained": answer.abstained,
+        "retriever": answer.retriever,
+        "results": [hit_to_json(hit) for hit in answer.hits],
+    }
+
+
+def hit_to_json(hit: Hit) -> dict[str, Any]:
+    """Return one result of the ``qa search --json`` contract."""
+    p = hit.paragraph
+    return {
+        "rank": hit.rank, "score": hit.score, "passage_id": p.id, "doc": p.doc,
+        "section": p.section, "page": p.page, "page_end": p.page_end,
+        "text": p.display, "highlight": hit.highlight,
+        "citations": [
+            {"marker": c.marker, "text": c.text, "urls": list(c.urls),
+             "resolved": c.resolved, "unresolved": c.unresolved}
+            for c in hit.citations
+        ],
+    }
+
+
+def pages(page: int | None, page_end: int | None) -> str:
+    """Return "p. 4", "pp. 4–5" or "" for a paragraph's page range."""
+    if page is None:
+        return ""
+    if page_end is None or page_end == page:
+        return f"p. {page}"
+    return f"pp. {page}–{page_end}"

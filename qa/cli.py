@@ -1,0 +1,249 @@
+"""The ``qa`` command line: build, search, parse, eval, serve.
+
+Heavy libraries (torch, sentence-transformers, faiss, gradio) are imported inside
+the commands that need them, so ``qa --help`` is instant. Every user-facing
+error is one line on stderr and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from qa.errors import InputError, QAError
+
+DEFAULT_DOCS = "docs_src"
+DEFAULT_INDEX = "index"
+
+
+def _env_path(var: str, default: str) -> str:
+    return os.environ.get(var) or default
+
+
+def parser() -> argparse.ArgumentParser:
+    """Return the argument parser of the ``qa`` command."""
+    p = argparse.ArgumentParser(prog="qa", description="Ask questions of your footnoted documents, offline.")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    b = sub.add_parser("build", help="build or update the index from a documents folder")
+    b.add_argument("--docs", default=_env_path("QA_DOCS", DEFAULT_DOCS), help="documents folder (default: docs_src/)")
+    b.add_argument("--index", default=_env_path("QA_INDEX", DEFAULT_INDEX), help="index folder (default: index/)")
+    b.add_argument("--model", default=None, help="embedding model name or local folder (default: $QA_MODEL or all-MiniLM-L6-v2)")
+    b.add_argument("--faiss", default="auto", choices=["auto", "flat", "hnsw"], help="FAISS index kind (default: auto)")
+
+    s = sub.add_parser("search", help="ask a question (or a batch of questions) of the index")
+    s.add_argument("question", nargs="?", help="the question")
+    s.add_argument("--questions", help="JSONL file with one {\"id\": …, \"question\": …} per line")
+    s.add_argument("--k", type=int, default=5, help="number of passages (default: 5)")
+    s.add_argument("--json", action="store_true", help="print JSON instead of text")
+    s.add_argument("--index", default=_env_path("QA_INDEX", DEFAULT_INDEX), help="index folder (default: index/)")
+    s.add_argument("--model", default=None, help="must match the model the index was built with")
+    s.add_argument("--retriever", default="hybrid", choices=["hybrid", "dense", "bm25"], help="(default: hybrid)")
+
+    pa = sub.add_parser("parse", help="show what the parser reads in one document")
+    pa.add_argument("file", help="a .txt, .md or .pdf file")
+    pa.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+    e = sub.add_parser("eval", help="score retrieval on a question set")
+    e.add_argument("--questions", default=None, help="question set JSONL (default: the project's set)")
+    e.add_argument("--k", type=int, default=10, help="cut-off for recall@k (default: 10)")
+    e.add_argument("--retriever", default="all", choices=["all", "hybrid", "dense", "bm25"])
+    e.add_argument("--split", default=None, help="only questions of this split (e.g. dev, test)")
+    e.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    e.add_argument("--out", default=None, help="write qrels/run files and a chart into this folder")
+    e.add_argument("--index", default=_env_path("QA_INDEX", DEFAULT_INDEX))
+
+    v = sub.add_parser("serve", help="start the web chat (same as python app.py)")
+    v.add_argument("--host", default=os.environ.get("QA_HOST", "127.0.0.1"), help="(default: 127.0.0.1)")
+    v.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", "7860")))
+    v.add_argument("--docs", default=_env_path("QA_DOCS", DEFAULT_DOCS))
+    v.add_argument("--index", default=_env_path("QA_INDEX", DEFAULT_INDEX))
+    v.add_argument("--model", default=None)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``qa`` command; return the process exit code."""
+    args = parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except QAError as exc:
+        print(f"qa: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("qa: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # last resort: one line, never a traceback
+        print(f"qa: internal error: {type(exc).__name__}: {exc}; please report it", file=sys.stderr)
+        return 1
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    """Build the index; print a one-line summary."""
+    from qa import index
+    from qa.embed import Embedder
+
+    index.document_files(Path(args.docs))  # fail fast, before loading the model
+    embedder = Embedder(args.model)
+    report = index.build(Path(args.docs), Path(args.index), embedder, progress=sys.stderr.isatty(),
+                         faiss_kind=args.faiss)
+    print(f"indexed {report.documents} documents ({report.parsed} parsed, {report.reused} unchanged): "
+          f"{report.paragraphs} paragraphs, {report.footnotes} footnotes, {report.chunks} chunks "
+          f"({report.embedded} embedded) in {report.seconds:.1f}s → {args.index}/"
+          + (f"; {len(report.skipped)} skipped" if report.skipped else ""))
+    return 0
+
+
+def load_searcher(index_dir: str, model: str | None) -> tuple[Any, Any]:
+    """Return (loaded index, embedder of its model); warn on stderr when the index is stale."""
+    from qa import index as index_mod
+    from qa.embed import Embedder, model_name
+
+    idx = index_mod.load(Path(index_dir))
+    if model and model_name(model) != idx.model:
+        raise QAError(f"{index_dir}: built with model '{idx.model}', not '{model}'; "
+                      f"rebuild with: qa build --model {model} --index {index_dir}")
+    if not model and os.environ.get("QA_MODEL") and os.environ["QA_MODEL"] != idx.model:
+        raise QAError(f"{index_dir}: built with model '{idx.model}', but QA_MODEL is '{os.environ['QA_MODEL']}'; "
+                      f"rebuild with: qa build --index {index_dir}")
+    changes = index_mod.stale(idx.manifest, Path(idx.manifest.get("docs_dir", DEFAULT_DOCS)))
+    if changes:
+        print(f"qa: warning: {index_dir} is stale ({', '.join(changes[:3])}"
+              f"{', …' if len(changes) > 3 else ''}); run: qa build --index {index_dir}", file=sys.stderr)
+    return idx, Embedder(idx.model)
+
+
+def read_questions(path: str) -> list[dict[str, Any]]:
+    """Return the {"id", "question", …} objects of a JSONL file, or raise InputError naming the line."""
+    file = Path(path)
+    if not file.is_file():
+        raise InputError(f"{path}: questions file not found")
+    rows = []
+    with open(file, encoding="utf-8", errors="replace") as f:
+        for n, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except ValueError:
+                raise InputError(f"{path}:{n}: not valid JSON; each line must be {{\"id\": …, \"question\": …}}") from None
+            if not isinstance(row, dict) or not isinstance(row.get("question"), str):
+                raise InputError(f"{path}:{n}: missing \"question\" text; each line must be {{\"id\": …, \"question\": …}}")
+            rows.append({**row, "id": row.get("id", n)})
+    if not rows:
+        raise InputError(f"{path}: no questions in file")
+    return rows
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    """Answer one question or a batch; print text or JSON."""
+    from qa import cite
+    from qa.search import check_k, clean_question, search
+
+    if bool(args.question) == bool(args.questions):
+        raise InputError("give either a QUESTION or --questions FILE.jsonl")
+    k = check_k(args.k)
+    if args.questions:
+        if not args.json:
+            raise InputError("--questions needs --json (one JSON line per question)")
+        rows = read_questions(args.questions)
+        idx, embedder = load_searcher(args.index, args.model)
+        for row in rows:
+            try:
+                answer = search(idx, embedder, row["question"], k, args.retriever)
+                out = {"id": row["id"], **cite.answer_to_json(answer)}
+            except InputError as exc:
+                out = {"id": row["id"], "question": row["question"], "error": str(exc), "abstained": True, "results": []}
+            print(json.dumps(out, ensure_ascii=False), flush=True)
+        return 0
+    question = clean_question(args.question)
+    idx, embedder = load_searcher(args.index, args.model)
+    answer = search(idx, embedder, question, k, args.retriever)
+    if args.json:
+        print(json.dumps(cite.answer_to_json(answer), ensure_ascii=False, indent=1))
+    else:
+        print(render_text(answer))
+    return 0
+
+
+def render_text(answer: Any) -> str:
+    """Return a readable plain-text rendering of an answer."""
+    from qa import cite
+
+    lines = []
+    if answer.abstained:
+        lines.append("Not found in your documents. The closest passages:\n")
+    for hit in answer.hits:
+        p = hit.paragraph
+        where = " · ".join(x for x in (p.doc, p.section or "", cite.pages(p.page, p.page_end)) if x)
+        lines.append(f"{hit.rank}. {where}  (score {hit.score:.3f})")
+        lines.append(f"   {p.display}")
+        for c in hit.citations:
+            lines.append(f"   [{c.marker}] {c.text}")
+            if c.resolved:
+                lines.append(f"       → {c.resolved}")
+            elif c.unresolved:
+                lines.append("       → (earlier reference not found in this document)")
+        lines.append("")
+    return "\n".join(lines).rstrip()
+
+
+def cmd_parse(args: argparse.Namespace) -> int:
+    """Print what the parser reads in one document."""
+    from qa import cite
+    from qa.parse import parse_file
+    from qa.records import to_dict
+
+    document = parse_file(Path(args.file))
+    if args.json:
+        out = {
+            "doc": document.doc, "title": document.title,
+            "paragraphs": [{k: v for k, v in to_dict(p).items() if k in
+                            ("id", "section", "page", "page_end", "text", "footnotes")} | {"display": p.display}
+                           for p in document.paragraphs],
+            "footnotes": [{"marker": n.marker, "text": n.text, "urls": list(n.urls), "resolved": n.resolved,
+                           "resolved_marker": n.resolved_marker, "unresolved": n.unresolved}
+                          for n in document.footnotes],
+        }
+        print(json.dumps(out, ensure_ascii=False, indent=1))
+        return 0
+    print(f"{document.doc}: {len(document.paragraphs)} paragraphs, {len(document.footnotes)} footnotes"
+          + (f" — {document.title}" if document.title else ""))
+    section = object()
+    for p in document.paragraphs:
+        if p.section != section:
+            section = p.section
+            print(f"\n## {section or '(no section)'}")
+        where = cite.pages(p.page, p.page_end)
+        notes = f"  notes {', '.join(map(str, p.footnotes))}" if p.footnotes else ""
+        print(f"\n[{p.id.rsplit('#', 1)[-1]}]{' ' + where if where else ''}{notes}\n{p.display}")
+    print("\n## Footnotes")
+    for n in document.footnotes:
+        extra = f"  → [{n.resolved_marker}]" if n.resolved else ("  → unresolved" if n.unresolved else "")
+        print(f"[{n.marker}] {n.text}{extra}")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    """Score retrieval on a question set; print a table or JSON."""
+    from qa import evaluate
+
+    return evaluate.run_cli(args)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Start the web chat (builds the index first when missing or stale)."""
+    from qa import ui
+
+    ui.serve(docs=Path(args.docs), index_dir=Path(args.index), host=args.host, port=args.port, model=args.model)
+    return 0
+
+
+COMMANDS = {"build": cmd_build, "search": cmd_search, "parse": cmd_parse, "eval": cmd_eval, "serve": cmd_serve}

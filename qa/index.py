@@ -1,0 +1,350 @@
+"""Index stage: build, save, load and check the on-disk index.
+
+An index is a folder of plain files::
+
+    index/manifest.json          format version, model, dimension, documents (hashes), counts
+    index/gen-<id>/paragraphs.jsonl  footnotes.jsonl  chunks.jsonl
+    index/gen-<id>/vectors.npy   vectors.faiss   bm25/
+
+Each build writes a new ``gen-*`` folder and then swaps ``manifest.json`` with an
+atomic rename, so a crash or ``kill -9`` mid-build leaves the previous index
+loading and answering. A rebuild re-parses only documents whose hash changed and
+re-embeds only chunks whose text hash is new. ``Index`` is the loaded state that
+``search`` reads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from qa import chunk as chunking
+from qa import lexical
+from qa.errors import DocumentError, IndexLoadError, QAError
+from qa.parse import SUPPORTED, parse_file
+from qa.records import (Chunk, Document, Footnote, Marker, Paragraph, chunk_from_dict,
+                        footnote_from_dict, paragraph_from_dict, to_dict)
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+HNSW_FROM = 200_000  # chunks; below this exact search is fast enough (see README "Performance")
+
+
+class TextEmbedder(Protocol):
+    """What building and searching need from a model (a fake one works in tests)."""
+
+    name: str
+    dim: int
+    max_tokens: int
+
+    def count_tokens(self, text: str) -> int: ...
+    def encode(self, texts: list[str], progress: bool = False) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """What a build did: documents indexed, reused, skipped (with reasons), counts, time."""
+
+    documents: int
+    parsed: int
+    reused: int
+    embedded: int
+    chunks: int
+    paragraphs: int
+    footnotes: int
+    seconds: float
+    skipped: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass
+class Index:
+    """A loaded index: paragraphs, footnotes, chunks, vectors, FAISS and BM25."""
+
+    path: Path
+    manifest: dict[str, Any]
+    paragraphs: list[Paragraph]
+    notes: dict[str, dict[Marker, Footnote]]
+    chunks: list[Chunk]
+    chunk_paragraph: np.ndarray  # chunk row → paragraph row
+    faiss_index: Any
+    bm25: Any
+    by_id: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def model(self) -> str:
+        """Return the name of the model the index was built with."""
+        return str(self.manifest["model"])
+
+
+def document_files(docs_dir: Path) -> list[Path]:
+    """Return the supported document files under ``docs_dir``, sorted, hidden ones skipped."""
+    docs_dir = Path(docs_dir)
+    if not docs_dir.is_dir():
+        raise DocumentError(f"{docs_dir}: documents folder not found; create it and put .txt, .md or .pdf files in it")
+    files = [p for p in docs_dir.rglob("*")
+             if p.is_file() and p.suffix.lower() in SUPPORTED
+             and not any(part.startswith(".") for part in p.relative_to(docs_dir).parts)]
+    return sorted(files)
+
+
+def file_hash(path: Path) -> str:
+    """Return the sha256 hex digest of a file's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def text_hash(text: str) -> str:
+    """Return the sha256 of a chunk's text: it decides whether the chunk is re-embedded."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def build(
+    docs_dir: Path,
+    index_dir: Path,
+    embedder: TextEmbedder,
+    progress: bool = False,
+    log: Callable[[str], None] = lambda line: print(line, file=sys.stderr),
+    faiss_kind: str = "auto",
+) -> BuildReport:
+    """Build (or incrementally update) the index of ``docs_dir`` in ``index_dir``; return a report."""
+    start = time.perf_counter()
+    docs_dir, index_dir = Path(docs_dir), Path(index_dir)
+    files = document_files(docs_dir)
+    previous = _previous(index_dir, embedder.name)
+    old_docs = previous["manifest"].get("documents", {}) if previous else {}
+    records: dict[str, dict[str, Any]] = {}
+    parts: list[tuple[list[Paragraph], list[Footnote], list[Chunk]]] = []
+    skipped: list[tuple[str, str]] = []
+    parsed = reused = 0
+    for path in files:
+        doc = path.relative_to(docs_dir).as_posix()
+        digest = file_hash(path)
+        if previous and old_docs.get(doc, {}).get("sha256") == digest:
+            paragraphs, notes, chunks = previous["by_doc"][doc]
+            reused += 1
+        else:
+            try:
+                document = parse_file(path, doc)
+            except QAError as exc:
+                skipped.append((doc, str(exc)))
+                log(f"skipped: {exc}")
+                continue
+            paragraphs, notes = list(document.paragraphs), list(document.footnotes)
+            chunks = chunking.chunk_document(paragraphs, notes, embedder.count_tokens, embedder.max_tokens)
+            parsed += 1
+        stat = path.stat()
+        records[doc] = {"sha256": digest, "size": stat.st_size, "mtime": stat.st_mtime,
+                        "paragraphs": len(paragraphs), "footnotes": len(notes), "chunks": len(chunks)}
+        parts.append((paragraphs, notes, chunks))
+    paragraphs = [p for ps, _, _ in parts for p in ps]
+    notes = [n for _, ns, _ in parts for n in ns]
+    chunks = [c for _, _, cs in parts for c in cs]
+    if not paragraphs:
+        reason = f"; {len(skipped)} skipped" if skipped else ""
+        raise DocumentError(f"{docs_dir}: no readable documents (.txt, .md, .pdf){reason}; add documents and run qa build again")
+    vectors, embedded = _vectors(chunks, embedder, previous, progress)
+    manifest = {
+        "format_version": FORMAT_VERSION, "model": embedder.name, "dim": int(embedder.dim),
+        "max_tokens": int(embedder.max_tokens), "docs_dir": str(docs_dir.resolve()),
+        "documents": records, "skipped": dict(skipped),
+        "counts": {"documents": len(records), "paragraphs": len(paragraphs),
+                   "footnotes": len(notes), "chunks": len(chunks)},
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "faiss": _faiss_kind(faiss_kind, len(chunks)),
+    }
+    _write(index_dir, manifest, paragraphs, notes, chunks, vectors)
+    return BuildReport(len(records), parsed, reused, embedded, len(chunks), len(paragraphs),
+                       len(notes), time.perf_counter() - start, tuple(skipped))
+
+
+def _faiss_kind(kind: str, n: int) -> str:
+    if kind == "auto":
+        return "hnsw" if n >= HNSW_FROM else "flat"
+    if kind not in ("flat", "hnsw"):
+        raise QAError(f"--faiss: unknown index kind '{kind}'; use auto, flat or hnsw")
+    return kind
+
+
+def _previous(index_dir: Path, model: str) -> dict[str, Any] | None:
+    """The last build's documents and vectors, when it exists and used the same model."""
+    try:
+        old = load(index_dir, with_search=False)
+    except IndexLoadError:
+        return None
+    if old.model != model:
+        return None
+    gen = index_dir / old.manifest["generation"]
+    vectors = np.load(gen / "vectors.npy", mmap_mode="r", allow_pickle=False)
+    by_doc: dict[str, tuple[list[Paragraph], list[Footnote], list[Chunk]]] = {
+        doc: ([], [], []) for doc in old.manifest["documents"]}
+    for p in old.paragraphs:
+        by_doc[p.doc][0].append(p)
+    for doc, notes in old.notes.items():
+        by_doc[doc][1].extend(notes.values())
+    for c in old.chunks:
+        by_doc[old.paragraphs[old.by_id[c.paragraph_id]].doc][2].append(c)
+    cache = {text_hash(c.text): row for row, c in enumerate(old.chunks)}
+    return {"manifest": old.manifest, "by_doc": by_doc, "vectors": vectors, "cache": cache}
+
+
+def _vectors(chunks: list[Chunk], embedder: TextEmbedder, previous: dict[str, Any] | None,
+             progress: bool) -> tuple[np.ndarray, int]:
+    """Vectors for every chunk: reused by text hash where possible, the rest embedded."""
+    vectors = np.zeros((len(chunks), embedder.dim), dtype=np.float32)
+    todo: list[int] = []
+    cache = previous["cache"] if previous else {}
+    for row, c in enumerate(chunks):
+        old_row = cache.get(text_hash(c.text))
+        if old_row is None:
+            todo.append(row)
+        else:
+            vectors[row] = previous["vectors"][old_row]
+    if todo:
+        fresh = embedder.encode([chunks[r].text for r in todo], progress=progress and len(todo) > 64)
+        vectors[todo] = fresh
+    return vectors, len(todo)
+
+
+def _write(index_dir: Path, manifest: dict[str, Any], paragraphs: list[Paragraph],
+           notes: list[Footnote], chunks: list[Chunk], vectors: np.ndarray) -> None:
+    """Write a new generation folder, then atomically point the manifest at it."""
+    import faiss
+
+    index_dir.mkdir(parents=True, exist_ok=True)
+    gen_name = f"gen-{time.strftime('%Y%m%d%H%M%S')}-{os.getpid()}-{time.perf_counter_ns() % 10**6}"
+    tmp = index_dir / f".tmp-{gen_name}"
+    tmp.mkdir()
+    try:
+        _write_jsonl(tmp / "paragraphs.jsonl", (to_dict(p) for p in paragraphs))
+        _write_jsonl(tmp / "footnotes.jsonl", (to_dict(n) for n in notes))
+        _write_jsonl(tmp / "chunks.jsonl", (to_dict(c) for c in chunks))
+        np.save(tmp / "vectors.npy", vectors, allow_pickle=False)
+        faiss.write_index(_faiss_index(vectors, manifest["faiss"]), str(tmp / "vectors.faiss"))
+        lexical.save(lexical.build([lexical.document_text(p, notes) for p in paragraphs]), tmp / "bm25")
+        _fsync_dir(tmp)
+        os.replace(tmp, index_dir / gen_name)
+        manifest = {**manifest, "generation": gen_name}
+        tmp_manifest = index_dir / f".{MANIFEST}.tmp"
+        tmp_manifest.write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp_manifest, index_dir / MANIFEST)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    for old in index_dir.iterdir():  # earlier generations and leftovers of killed builds
+        if old.name != gen_name and (old.name.startswith("gen-") or old.name.startswith(".tmp-gen-")):
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def _faiss_index(vectors: np.ndarray, kind: str) -> Any:
+    import faiss
+
+    dim = vectors.shape[1]
+    if kind == "hnsw":
+        index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = 80
+    else:
+        index = faiss.IndexFlatIP(dim)
+    if len(vectors):
+        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    return index
+
+
+def _write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
+    with open(path, "w", encoding="utf-8") as f:
+        for row in rows:
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _fsync_dir(path: Path) -> None:
+    for p in path.rglob("*"):
+        if p.is_file():
+            with open(p, "rb") as f:
+                os.fsync(f.fileno())
+
+
+def read_manifest(index_dir: Path) -> dict[str, Any]:
+    """Return the index's manifest, or raise IndexLoadError saying how to (re)build it."""
+    path = Path(index_dir) / MANIFEST
+    if not path.is_file():
+        raise IndexLoadError(f"{index_dir}: no index found; build it with: qa build --index {index_dir}")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise IndexLoadError(f"{path}: unreadable manifest ({exc}); rebuild with: qa build --index {index_dir}") from exc
+    if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
+        raise IndexLoadError(f"{path}: index format is not version {FORMAT_VERSION}; rebuild with: qa build --index {index_dir}")
+    return manifest
+
+
+def load(index_dir: Path, with_search: bool = True) -> Index:
+    """Return the loaded index in ``index_dir`` (FAISS and BM25 only when ``with_search``)."""
+    index_dir = Path(index_dir)
+    manifest = read_manifest(index_dir)
+    gen = index_dir / str(manifest.get("generation", ""))
+    try:
+        paragraphs = [paragraph_from_dict(d) for d in _read_jsonl(gen / "paragraphs.jsonl")]
+        footnotes = [footnote_from_dict(d) for d in _read_jsonl(gen / "footnotes.jsonl")]
+        chunks = [chunk_from_dict(d) for d in _read_jsonl(gen / "chunks.jsonl")]
+        faiss_index = bm25 = None
+        if with_search:
+            import faiss
+
+            faiss_index = faiss.read_index(str(gen / "vectors.faiss"))
+            bm25 = lexical.load(gen / "bm25")
+    except (OSError, ValueError, KeyError, RuntimeError) as exc:
+        raise IndexLoadError(f"{index_dir}: index files are missing or damaged ({type(exc).__name__}); "
+                             f"rebuild with: qa build --index {index_dir}") from exc
+    by_id = {p.id: row for row, p in enumerate(paragraphs)}
+    notes: dict[str, dict[Marker, Footnote]] = {doc: {} for doc in manifest.get("documents", {})}
+    for n in footnotes:
+        notes.setdefault(n.doc, {})[n.marker] = n
+    try:
+        chunk_paragraph = np.array([by_id[c.paragraph_id] for c in chunks], dtype=np.int64)
+    except KeyError as exc:
+        raise IndexLoadError(f"{index_dir}: index is inconsistent; rebuild with: qa build --index {index_dir}") from exc
+    if faiss_index is not None and faiss_index.ntotal != len(chunks):
+        raise IndexLoadError(f"{index_dir}: vectors and chunks disagree; rebuild with: qa build --index {index_dir}")
+    return Index(index_dir, manifest, paragraphs, notes, chunks, chunk_paragraph, faiss_index, bm25, by_id)
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def stale(manifest: dict[str, Any], docs_dir: Path) -> list[str]:
+    """Return what changed in ``docs_dir`` since the build (empty when the index is current)."""
+    docs_dir = Path(docs_dir)
+    if not docs_dir.is_dir():
+        return []
+    built = manifest.get("documents", {})
+    skipped = manifest.get("skipped", {})
+    now = {p.relative_to(docs_dir).as_posix(): p for p in document_files(docs_dir)}
+    changes = [f"removed {doc}" for doc in built if doc not in now]
+    for doc, path in now.items():
+        if doc not in built:
+            if doc not in skipped:
+                changes.append(f"new {doc}")
+            continue
+        stat = path.stat()
+        record = built[doc]
+        if stat.st_size == record.get("size") and stat.st_mtime == record.get("mtime"):
+            continue  # fast path: unchanged size and time
+        if file_hash(path) != record.get("sha256"):
+            changes.append(f"changed {doc}")
+    return changes

@@ -1,0 +1,283 @@
+"""Parse stage: a document file → a ``Document`` of paragraphs and footnotes.
+
+Readers turn a file into ``Block``s (headings, body text, footnotes, page breaks);
+``assemble`` turns blocks into paragraphs: it rejoins paragraphs cut by a page
+break or a footnote area, tracks sections, attaches each paragraph's footnote
+markers and resolves "Ibid." / "op. cit." notes. Plain text (.txt) and Markdown
+(.md) are read here; PDFs by ``qa.pdf``. The next stage is ``chunk``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from pathlib import Path
+
+from qa import cite
+from qa.errors import DocumentError
+from qa.records import Block, Document, Footnote, Paragraph, marker_from_str
+
+SUPPORTED = (".txt", ".md", ".markdown", ".pdf")
+MAX_BYTES = 200 * 1024 * 1024
+
+_SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹"
+_SUP_TO_DIGIT = str.maketrans(_SUPERSCRIPTS, "0123456789")
+_SUP_RUN = re.compile(f"[{_SUPERSCRIPTS}]+")
+_NOTE_LINE = re.compile(rf"^\s*([{_SUPERSCRIPTS}]+)\s*(.*)$")
+_MD_NOTE_DEF = re.compile(r"^\[\^([^\]\s]+)\]:\s?(.*)$")
+_MD_NOTE_REF = re.compile(r"\[\^([^\]\s]+)\]")
+_MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+MARK = re.compile(r"⟦([^⟧]+)⟧")
+_TERMINAL = re.compile(r"""[.!?:;"”»)\]'’…]$""")
+_URL_ANGLE = re.compile(r"<(https?://[^>\s]+)>")
+_URL_BARE = re.compile(r"https?://[^\s<>\"”»]+")
+
+
+def parse_file(path: Path, doc: str | None = None) -> Document:
+    """Return the parsed Document of one .txt/.md/.pdf file (``doc`` names it in the index)."""
+    path = Path(path)
+    doc = doc or path.name
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED:
+        raise DocumentError(f"{path}: unsupported file type '{suffix}'; use .txt, .md or .pdf")
+    if not path.is_file():
+        raise DocumentError(f"{path}: file not found")
+    if path.stat().st_size > MAX_BYTES:
+        raise DocumentError(f"{path}: file is larger than {MAX_BYTES // 2**20} MB; split it")
+    if suffix == ".pdf":
+        from qa import pdf  # imported lazily: pypdf is only needed for PDFs
+
+        blocks = pdf.read_blocks(path)
+    else:
+        blocks = text_blocks(read_text(path), markdown=suffix != ".txt")
+    document = assemble(doc, blocks)
+    if not document.paragraphs:
+        raise DocumentError(f"{path}: no text found; is the file empty?")
+    return document
+
+
+def read_text(path: Path) -> str:
+    """Return the file's text, decoded as UTF-8 (or Latin-1); binary files are refused."""
+    raw = path.read_bytes()
+    if b"\x00" in raw[:8192]:
+        raise DocumentError(f"{path}: looks like a binary file, not text; remove it or convert it to .txt")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("latin-1")
+    controls = sum(1 for ch in text[:65536] if unicodedata.category(ch) == "Cc" and ch not in "\n\r\t\f")
+    if controls > 0.01 * max(1, min(len(text), 65536)):
+        raise DocumentError(f"{path}: looks like a binary file, not text; remove it or convert it to .txt")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def text_blocks(text: str, markdown: bool = False) -> list[Block]:
+    """Return the blocks of a plain-text or Markdown document (form feeds are page breaks)."""
+    pages = text.split("\f")
+    paged = len(pages) > 1
+    raw: list[Block] = []
+    for number, page_text in enumerate(pages, start=1):
+        page = number if paged else None
+        if number > 1:
+            raw.append(Block("pagebreak", "", page))
+        for lines in _split_blocks(page_text):
+            raw.extend(_classify(lines, page, markdown))
+    return _settle_headings(raw)
+
+
+def _split_blocks(text: str) -> list[list[str]]:
+    blocks: list[list[str]] = []
+    current: list[str] = []
+    for line in text.split("\n"):
+        if line.strip():
+            current.append(line.rstrip())
+        elif current:
+            blocks.append(current)
+            current = []
+    if current:
+        blocks.append(current)
+    return blocks
+
+
+def _classify(lines: list[str], page: int | None, markdown: bool) -> list[Block]:
+    out: list[Block] = []
+    body: list[str] = []
+
+    def flush() -> None:
+        if body:
+            out.append(_body_block(body, page))
+            body.clear()
+
+    for line in lines:
+        stripped = line.strip()
+        note = _NOTE_LINE.match(stripped) if not markdown or stripped[:1] in _SUPERSCRIPTS else None
+        md_note = _MD_NOTE_DEF.match(stripped) if markdown else None
+        md_head = _MD_HEADING.match(stripped) if markdown else None
+        if md_head:
+            flush()
+            out.append(Block("heading", _clean_inline(md_head.group(2)), page))
+        elif md_note or (note and note.group(2) and not body):
+            flush()
+            marker, rest = (md_note.group(1), md_note.group(2)) if md_note else (
+                note.group(1).translate(_SUP_TO_DIGIT), note.group(2))
+            out.append(Block("note", rest.strip(), page, marker_from_str(marker)))
+        elif out and out[-1].kind == "note" and not body:
+            # A continuation line of the footnote above (indented in Markdown, wrapped in text).
+            last = out.pop()
+            out.append(Block("note", f"{last.text} {stripped}", page, last.marker))
+        else:
+            body.append(stripped)
+    flush()
+    return out
+
+
+def _body_block(lines: list[str], page: int | None) -> Block:
+    text = _join_lines(lines)
+    if len(lines) == 1 and _looks_like_heading(text):
+        return Block("heading?", text, page)
+    return Block("body", text, page)
+
+
+def _join_lines(lines: list[str]) -> str:
+    text = lines[0]
+    for line in lines[1:]:
+        if text.endswith("-") and line[:1].islower() and not text.endswith(" -"):
+            text = text[:-1] + line  # undo end-of-line hyphenation
+        else:
+            text = f"{text} {line}"
+    text = _MD_NOTE_REF.sub(lambda m: f"⟦{m.group(1)}⟧", text)
+    text = _SUP_RUN.sub(lambda m: f"⟦{m.group(0).translate(_SUP_TO_DIGIT)}⟧", text)
+    return text
+
+
+def _looks_like_heading(text: str) -> bool:
+    words = text.split()
+    return (
+        0 < len(words) <= 14
+        and len(text) <= 120
+        and (text[0].isupper() or text[0].isdigit())
+        and not _TERMINAL.search(text)
+        and not text.endswith(",")
+        and "⟦" not in text
+    )
+
+
+def _settle_headings(raw: list[Block]) -> list[Block]:
+    """A heading-like line is a heading when body text follows it, else front/back matter."""
+    out: list[Block] = []
+    for i, block in enumerate(raw):
+        if block.kind != "heading?":
+            out.append(block)
+            continue
+        following = next((b for b in raw[i + 1:] if b.kind not in ("note", "pagebreak")), None)
+        kind = "heading" if following is not None and following.kind == "body" and len(following.text) > 80 else "matter"
+        out.append(Block(kind, block.text, block.page))
+    return out
+
+
+def _clean_inline(text: str) -> str:
+    return text.strip().strip("*_").strip()
+
+
+def assemble(doc: str, blocks: list[Block]) -> Document:
+    """Return the Document built from a reader's blocks: rejoined paragraphs, sections, notes."""
+    notes = _collect_notes(doc, blocks)
+    known = {str(n.marker) for n in notes}
+    pieces: list[tuple[str, str | None, int | None, int | None]] = []  # text, section, page, page_end
+    section: str | None = None
+    title = _title(blocks)
+    broken = False  # a page break or footnote area since the last body block
+    for block in blocks:
+        if block.kind in ("note", "pagebreak"):
+            broken = True
+            continue
+        if block.kind == "heading":
+            section = block.text
+            pieces.append(("", None, None, None))  # a heading ends any open paragraph
+            broken = False
+            continue
+        text = _keep_known_markers(block.text, known)
+        if block.kind == "matter" and pieces and pieces[-1][0] and pieces[-1][1] == "\0matter":
+            prev = pieces[-1]
+            pieces[-1] = (f"{prev[0]} — {text}", prev[1], prev[2], block.page or prev[3])
+        elif block.kind == "matter":
+            pieces.append((text, "\0matter", block.page, block.page))
+        elif pieces and pieces[-1][0] and pieces[-1][1] != "\0matter" and _continues(pieces[-1][0], text, broken):
+            prev = pieces[-1]
+            pieces[-1] = (f"{prev[0]} {text}", prev[1], prev[2], block.page if block.page is not None else prev[3])
+        else:
+            pieces.append((text, section, block.page, block.page))
+        broken = False
+    paragraphs = []
+    for text, sec, page, page_end in pieces:
+        if not text:
+            continue
+        number = len(paragraphs) + 1
+        markers = tuple(marker_from_str(m) for m in MARK.findall(text))
+        paragraphs.append(Paragraph(
+            id=f"{doc}#p{number}", doc=doc, number=number,
+            section=None if sec == "\0matter" else sec, page=page, page_end=page_end,
+            text=clean_text(text), display=display_text(text), footnotes=markers,
+        ))
+    return Document(doc=doc, title=title, paragraphs=tuple(paragraphs), footnotes=tuple(notes))
+
+
+def _title(blocks: list[Block]) -> str | None:
+    """The longest front-matter line before the first heading, else the first heading."""
+    front: list[str] = []
+    for block in blocks:
+        if block.kind == "heading":
+            return max(front, key=len) if front else block.text
+        if block.kind == "matter":
+            front.append(block.text)
+    return max(front, key=len) if front else None
+
+
+def _collect_notes(doc: str, blocks: list[Block]) -> list[Footnote]:
+    notes: dict[str, Footnote] = {}
+    for block in blocks:
+        if block.kind == "note" and block.marker is not None:
+            text = re.sub(r"\s+", " ", block.text).strip()
+            key = str(block.marker)
+            if key in notes:  # a definition split across pages: keep both halves
+                text = f"{notes[key].text} {text}"
+            notes[key] = Footnote(doc=doc, marker=block.marker, text=text, urls=extract_urls(text))
+    return cite.resolve_footnotes(list(notes.values()))
+
+
+def _keep_known_markers(text: str, known: set[str]) -> str:
+    """Markers with no footnote (e.g. the ² of km²) go back to being plain text."""
+    def put_back(m: re.Match[str]) -> str:
+        if m.group(1) in known:
+            return m.group(0)
+        digits = m.group(1)
+        return digits.translate(str.maketrans("0123456789", _SUPERSCRIPTS)) if digits.isdigit() else f"[^{digits}]"
+    return MARK.sub(put_back, text)
+
+
+def _continues(prev: str, text: str, broken: bool) -> bool:
+    """A body block continues the previous paragraph when that one stopped mid-sentence."""
+    tail = MARK.sub("", prev).rstrip()
+    if _TERMINAL.search(tail):
+        return False
+    return broken or text[:1].islower()
+
+
+def clean_text(text: str) -> str:
+    """Return text with footnote markers removed and whitespace normalised (what gets embedded)."""
+    text = MARK.sub("", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def display_text(text: str) -> str:
+    """Return text with footnote markers shown as [n] (what people see)."""
+    text = MARK.sub(lambda m: f"[{m.group(1)}]", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def extract_urls(text: str) -> tuple[str, ...]:
+    """Return the http(s) URLs in a footnote, in order, without duplicates."""
+    urls = _URL_ANGLE.findall(text)
+    rest = _URL_ANGLE.sub(" ", text)
+    urls += [u.rstrip(".,;:)'’") for u in _URL_BARE.findall(rest)]
+    return tuple(dict.fromkeys(urls))

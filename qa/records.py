@@ -1,0 +1,152 @@
+"""The data that crosses stage boundaries: documents, paragraphs, footnotes, chunks, hits.
+
+Every stage takes and returns these frozen dataclasses; nothing else is shared.
+A footnote marker is an ``int`` when it is a number (¹² → 12) and a ``str`` otherwise
+(Markdown ``[^note]`` → "note").
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+Marker = int | str
+
+
+@dataclass(frozen=True)
+class Footnote:
+    """One footnote of a document: its marker, text as written, URLs, resolved reference."""
+
+    doc: str
+    marker: Marker
+    text: str
+    urls: tuple[str, ...] = ()
+    # For "Ibid." / "op. cit." notes: the full reference they point to, or None.
+    resolved: str | None = None
+    resolved_marker: Marker | None = None
+    # True when the note is a back-reference we could not resolve (never guessed).
+    unresolved: bool = False
+
+
+@dataclass(frozen=True)
+class Block:
+    """A reader's raw unit before assembly: a heading, a run of body text, or a footnote.
+
+    Readers (text, Markdown, PDF) emit blocks; ``parse.assemble`` turns them into
+    paragraphs. Footnote markers inside ``text`` are written ``⟦n⟧``.
+    """
+
+    kind: str  # "heading" | "body" | "matter" | "note" | "pagebreak"
+    text: str
+    page: int | None = None
+    marker: Marker | None = None  # for "note" blocks
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    """A paragraph of body text; ``text`` has no markers, ``display`` shows them as [n]."""
+
+    id: str
+    doc: str
+    number: int
+    section: str | None
+    page: int | None
+    page_end: int | None
+    text: str
+    display: str
+    footnotes: tuple[Marker, ...] = ()
+
+
+@dataclass(frozen=True)
+class Document:
+    """A parsed document: its relative path, title, paragraphs and footnotes."""
+
+    doc: str
+    title: str | None
+    paragraphs: tuple[Paragraph, ...]
+    footnotes: tuple[Footnote, ...]
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A piece of text that gets embedded; it always points back to one paragraph."""
+
+    id: str
+    paragraph_id: str
+    kind: str  # "window" (body sentences) or "note" (text of a footnote the paragraph cites)
+    text: str
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A footnote as shown with a hit: marker, text, resolved reference, every URL."""
+
+    marker: Marker
+    text: str
+    urls: tuple[str, ...]
+    resolved: str | None = None
+    unresolved: bool = False
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One ranked paragraph returned for a question."""
+
+    rank: int
+    score: float
+    paragraph: Paragraph
+    citations: tuple[Citation, ...] = ()
+    highlight: str = ""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The result of one question: ranked hits and whether retrieval abstained."""
+
+    question: str
+    hits: tuple[Hit, ...]
+    abstained: bool = False
+    retriever: str = "hybrid"
+    scores: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+def marker_from_str(raw: str) -> Marker:
+    """Return the marker as an int when it is all digits, else the stripped string."""
+    raw = raw.strip()
+    return int(raw) if raw.isdigit() else raw
+
+
+def to_dict(obj: Any) -> dict[str, Any]:
+    """Return a JSON-ready dict of a record (tuples become lists)."""
+    return _jsonable(asdict(obj))
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def footnote_from_dict(d: dict[str, Any]) -> Footnote:
+    """Return a Footnote rebuilt from its JSON dict."""
+    return Footnote(
+        doc=d["doc"], marker=d["marker"], text=d["text"], urls=tuple(d.get("urls", ())),
+        resolved=d.get("resolved"), resolved_marker=d.get("resolved_marker"),
+        unresolved=bool(d.get("unresolved", False)),
+    )
+
+
+def paragraph_from_dict(d: dict[str, Any]) -> Paragraph:
+    """Return a Paragraph rebuilt from its JSON dict."""
+    return Paragraph(
+        id=d["id"], doc=d["doc"], number=d["number"], section=d.get("section"),
+        page=d.get("page"), page_end=d.get("page_end"), text=d["text"],
+        display=d["display"], footnotes=tuple(d.get("footnotes", ())),
+    )
+
+
+def chunk_from_dict(d: dict[str, Any]) -> Chunk:
+    """Return a Chunk rebuilt from its JSON dict."""
+    return Chunk(id=d["id"], paragraph_id=d["paragraph_id"], kind=d["kind"], text=d["text"])
