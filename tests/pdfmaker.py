@@ -1,0 +1,343 @@
+"""Test helper: lay a parsed document out as a footnoted PDF, with two producers.
+
+``fpdf_pdf`` typesets with fpdf2 and its own pagination: superscript markers (smaller,
+raised), each footnote at the bottom of the page where its marker falls, paragraphs
+that cross pages, long URLs cut across lines, bold headings, a running header and
+page numbers. ``fodt_xml`` writes the same document as flat ODF with real
+``<text:note>`` footnotes, for LibreOffice to paginate and export (``soffice_pdf``).
+
+DejaVu Sans has no CJK glyphs and no CJK font is installed, so characters the font
+cannot draw (the 外国青書 of footnote 18) are written as "?" in the fpdf2 PDF;
+LibreOffice gets the original text and substitutes a font itself.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from fpdf import FPDF
+
+from qa.records import Document
+
+FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+FONT_BOLD = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
+_MARK = re.compile(r"\[(\d+)\]")
+
+# Layout in mm (A4), font sizes in pt.
+_LEFT, _TOP, _WIDTH, _BOTTOM = 22.0, 22.0, 166.0, 270.0
+_BODY, _NOTE, _SUP, _HEAD, _TITLE = 11.0, 8.0, 7.0, 13.0, 17.0
+_PT = 0.3528  # mm per pt
+
+
+def _pieces(display: str, markers: set[int]) -> list[tuple[str, bool]]:
+    """Split display text into (text, is_marker) pieces; only real footnote markers count."""
+    out: list[tuple[str, bool]] = []
+    pos = 0
+    for m in _MARK.finditer(display):
+        if int(m.group(1)) in markers:
+            out.append((display[pos:m.start()], False))
+            out.append((m.group(1), True))
+            pos = m.end()
+    out.append((display[pos:], False))
+    return [p for p in out if p[0]]
+
+
+class _Maker:
+    def __init__(self, document: Document) -> None:
+        self.doc = document
+        self.notes = {n.marker: n.text.replace("*", "") for n in document.footnotes}
+        self.pdf = FPDF(format="A4", unit="mm")
+        self.pdf.set_auto_page_break(False)
+        self.pdf.add_font("DejaVu", "", str(FONT))
+        self.pdf.add_font("DejaVu", "B", str(FONT_BOLD))
+        self.cmap = set(self.pdf.fonts["dejavu"].cmap) if hasattr(self.pdf.fonts["dejavu"], "cmap") else None
+        self.y = _TOP
+        self.page_notes: list[int] = []
+
+    def safe(self, text: str) -> str:
+        if self.cmap is None:
+            return text
+        return "".join(ch if ord(ch) in self.cmap or ch in " \n" else "?" for ch in text)
+
+    def width(self, text: str, size: float, bold: bool = False) -> float:
+        self.pdf.set_font("DejaVu", "B" if bold else "", size)
+        return self.pdf.get_string_width(self.safe(text))
+
+    def new_page(self) -> None:
+        if self.pdf.page:
+            self.flush_notes()
+        self.pdf.add_page()
+        self.y = _TOP
+        self.page_notes = []
+        self.pdf.set_font("DejaVu", "", 8)
+        if self.pdf.page > 1:
+            self.pdf.text(_LEFT, 13, "Ambitions and Limits · Martens Centre Policy Brief")
+        self.pdf.set_font("DejaVu", "", 9)
+        self.pdf.text(_LEFT + _WIDTH / 2, 285, str(self.pdf.page))
+
+    # -- footnotes --------------------------------------------------------------
+    def note_lines(self, marker: int) -> list[str]:
+        return self.wrap_plain(self.notes[marker], _NOTE, _WIDTH - 4)
+
+    def notes_height(self, markers: list[int]) -> float:
+        if not markers:
+            return 0.0
+        lines = sum(len(self.note_lines(m)) for m in markers)
+        return 4.0 + lines * _NOTE * _PT * 1.3 + len(markers) * 0.6
+
+    def flush_notes(self) -> None:
+        if not self.page_notes:
+            return
+        y = _BOTTOM - self.notes_height(self.page_notes) + 4.0
+        self.pdf.line(_LEFT, y - 3.0, _LEFT + 50, y - 3.0)
+        for marker in self.page_notes:
+            y += _NOTE * _PT
+            self.pdf.set_font("DejaVu", "", _SUP * 0.85)
+            self.pdf.text(_LEFT, y - 1.2, str(marker))
+            self.pdf.set_font("DejaVu", "", _NOTE)
+            for line in self.note_lines(marker):
+                self.pdf.text(_LEFT + 4, y, self.safe(line))
+                y += _NOTE * _PT * 1.3
+            y += 0.6 - _NOTE * _PT * 0.3
+
+    def wrap_plain(self, text: str, size: float, width: float) -> list[str]:
+        """Greedy wrap; a word longer than the line (a URL) is cut by characters."""
+        lines: list[str] = []
+        line = ""
+        for word in text.split():
+            trial = f"{line} {word}" if line else word
+            if self.width(trial, size) <= width:
+                line = trial
+                continue
+            if line:
+                lines.append(line)
+            line = ""
+            while self.width(word, size) > width:
+                cut = len(word)
+                while self.width(word[:cut], size) > width:
+                    cut -= 1
+                lines.append(word[:cut])
+                word = word[cut:]
+            line = word
+        if line:
+            lines.append(line)
+        return lines
+
+    # -- body -------------------------------------------------------------------
+    def body_lines(self, display: str, markers: set[int]) -> list[list[tuple[str, bool]]]:
+        """Wrap a paragraph into lines of (text, is_marker) pieces; markers stay glued."""
+        words: list[list[tuple[str, bool]]] = []  # each word: pieces with no space between
+        for text, is_marker in _pieces(display, markers):
+            if is_marker:
+                if words and not text.startswith(" ") and words[-1] and not _ends_space(words[-1]):
+                    words[-1].append((text, True))
+                else:
+                    words.append([(text, True)])
+                continue
+            parts = re.split(r"( +)", text)
+            for i, part in enumerate(parts):
+                if not part or part.isspace():
+                    if part and words:
+                        words[-1].append((" ", False))  # remember the space after
+                    continue
+                if i == 0 and words and not _ends_space(words[-1]):
+                    words[-1].append((part, False))
+                else:
+                    words.append([(part, False)])
+        lines: list[list[tuple[str, bool]]] = []
+        line: list[tuple[str, bool]] = []
+        for word in words:
+            word = [p for p in word if p[0] != " "]
+            trial = line + ([(" ", False)] if line else []) + word
+            if line and self.pieces_width(trial) > _WIDTH:
+                lines.append(line)
+                trial = word
+            line = trial
+        if line:
+            lines.append(line)
+        return lines
+
+    def pieces_width(self, pieces: list[tuple[str, bool]]) -> float:
+        return sum(self.width(t, _SUP if m else _BODY) for t, m in pieces)
+
+    def heading(self, text: str, size: float) -> None:
+        lines = self.wrap_plain(text, size, _WIDTH)
+        need = len(lines) * size * _PT * 1.3 + 3 * _BODY * _PT * 1.4
+        if self.y + need > _BOTTOM - self.notes_height(self.page_notes):
+            self.new_page()
+        self.y += 3.0
+        self.pdf.set_font("DejaVu", "B", size)
+        for line in lines:
+            self.y += size * _PT * 1.3
+            self.pdf.text(_LEFT, self.y, self.safe(line))
+        self.y += 2.5
+
+    def paragraph(self, display: str, markers: set[int]) -> None:
+        lead = _BODY * _PT * 1.45
+        for pieces in self.body_lines(display, markers):
+            cited = [int(t) for t, m in pieces if m]
+            room = _BOTTOM - self.notes_height(self.page_notes + cited)
+            if self.y + lead > room:
+                self.new_page()
+            self.y += lead
+            x = _LEFT
+            for text, is_marker in pieces:
+                size = _SUP if is_marker else _BODY
+                self.pdf.set_font("DejaVu", "", size)
+                self.pdf.text(x, self.y - (1.3 if is_marker else 0.0), self.safe(text))
+                x += self.pdf.get_string_width(self.safe(text))
+            self.page_notes += cited
+        self.y += 2.2
+
+    def build(self) -> bytes:
+        self.new_page()
+        section: object = object()
+        for p in self.doc.paragraphs:
+            if p.section is None:  # front matter: title block and credits-like lines
+                parts = p.display.split(" — ")
+                if p.number == 2 or len(parts) > 1 and len(parts[0]) > 60:
+                    self.heading(parts[0], _TITLE)
+                    parts = parts[1:]
+                for part in parts:
+                    self.paragraph(part, set())
+                continue
+            if p.section != section:
+                section = p.section
+                self.heading(p.section, _HEAD)
+            self.paragraph(p.display, set(p.footnotes))
+        self.flush_notes()
+        return bytes(self.pdf.output())
+
+
+def _ends_space(word: list[tuple[str, bool]]) -> bool:
+    return bool(word) and word[-1][0] == " "
+
+
+def fpdf_pdf(document: Document, path: Path) -> Path:
+    """Write the document as an fpdf2 PDF with bottom-of-page footnotes; return the path."""
+    path.write_bytes(_Maker(document).build())
+    return path
+
+
+# -- LibreOffice -------------------------------------------------------------------
+
+_FODT_HEAD = """<?xml version="1.0" encoding="UTF-8"?>
+<office:document xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+ xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0"
+ xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"
+ xmlns:fo="urn:oasis:names:tc:opendocument:xmlns:xsl-fo-compatible:1.0"
+ office:version="1.2" office:mimetype="application/vnd.oasis.opendocument.text">
+<office:font-face-decls>
+ <style:font-face style:name="DejaVu Serif" svg:font-family="'DejaVu Serif'"
+   xmlns:svg="urn:oasis:names:tc:opendocument:xmlns:svg-compatible:1.0"/>
+</office:font-face-decls>
+<office:styles>
+ <style:default-style style:family="paragraph">
+  <style:text-properties style:font-name="DejaVu Serif" fo:font-size="11pt" fo:language="en"/>
+ </style:default-style>
+ <style:style style:name="Standard" style:family="paragraph">
+  <style:paragraph-properties fo:text-align="justify" fo:text-indent="0.6cm" fo:margin-bottom="0cm"/>
+ </style:style>
+ <style:style style:name="Matter" style:family="paragraph">
+  <style:paragraph-properties fo:margin-bottom="0.3cm"/>
+ </style:style>
+ <style:style style:name="Heading" style:family="paragraph">
+  <style:paragraph-properties fo:margin-top="0.5cm" fo:margin-bottom="0.25cm" fo:keep-with-next="always"/>
+  <style:text-properties fo:font-size="13pt" fo:font-weight="bold"/>
+ </style:style>
+ <style:style style:name="Title" style:family="paragraph">
+  <style:paragraph-properties fo:margin-bottom="0.4cm"/>
+  <style:text-properties fo:font-size="18pt" fo:font-weight="bold"/>
+ </style:style>
+ <style:style style:name="Footnote" style:family="paragraph">
+  <style:paragraph-properties fo:margin-left="0.5cm" fo:text-indent="-0.5cm"/>
+  <style:text-properties fo:font-size="9pt"/>
+ </style:style>
+ <style:style style:name="Header" style:family="paragraph">
+  <style:text-properties fo:font-size="8pt"/>
+ </style:style>
+ <style:style style:name="Footer" style:family="paragraph">
+  <style:paragraph-properties fo:text-align="center"/>
+  <style:text-properties fo:font-size="9pt"/>
+ </style:style>
+ <style:style style:name="Italic" style:family="text">
+  <style:text-properties fo:font-style="italic"/>
+ </style:style>
+ <text:notes-configuration text:note-class="footnote" text:default-style-name="Footnote"
+   text:start-value="0" text:footnotes-position="page" text:start-numbering-at="document"/>
+</office:styles>
+<office:automatic-styles>
+ <style:page-layout style:name="pm1">
+  <style:page-layout-properties fo:page-width="21cm" fo:page-height="29.7cm"
+    fo:margin-top="1.5cm" fo:margin-bottom="1.5cm" fo:margin-left="2.5cm" fo:margin-right="2.5cm"/>
+  <style:header-style><style:header-footer-properties fo:margin-bottom="0.4cm"/></style:header-style>
+  <style:footer-style><style:header-footer-properties fo:margin-top="0.4cm"/></style:footer-style>
+ </style:page-layout>
+</office:automatic-styles>
+<office:master-styles>
+ <style:master-page style:name="Standard" style:page-layout-name="pm1">
+  <style:header><text:p text:style-name="Header">Ambitions and Limits · Martens Centre Policy Brief</text:p></style:header>
+  <style:footer><text:p text:style-name="Footer"><text:page-number text:select-page="current">1</text:page-number></text:p></style:footer>
+ </style:master-page>
+</office:master-styles>
+<office:body><office:text>
+"""
+
+
+def _inline(text: str) -> str:
+    """Escape text; *italic* spans of the corpus become italic text spans."""
+    parts = re.split(r"\*([^*]+)\*", text)
+    return "".join(escape(p) if i % 2 == 0 else f'<text:span text:style-name="Italic">{escape(p)}</text:span>'
+                   for i, p in enumerate(parts))
+
+
+def fodt_xml(document: Document) -> str:
+    """Return the document as flat ODF text with real footnotes (text:note elements)."""
+    notes = {n.marker: n.text for n in document.footnotes}
+    out = [_FODT_HEAD]
+    section: object = object()
+    for p in document.paragraphs:
+        if p.section is None:
+            parts = p.display.split(" — ")
+            if p.number == 2:
+                out.append(f'<text:p text:style-name="Title">{_inline(parts[0])}</text:p>')
+                parts = parts[1:]
+            out += [f'<text:p text:style-name="Matter">{_inline(part)}</text:p>' for part in parts]
+            continue
+        if p.section != section:
+            section = p.section
+            out.append(f'<text:h text:style-name="Heading" text:outline-level="1">{_inline(section)}</text:h>')
+        body = []
+        for text, is_marker in _pieces(p.display, set(p.footnotes)):
+            if is_marker:
+                m = int(text)
+                body.append(f'<text:note text:id="ftn{m}" text:note-class="footnote"><text:note-citation>{m}'
+                            f'</text:note-citation><text:note-body><text:p text:style-name="Footnote">'
+                            f'{_inline(notes[m])}</text:p></text:note-body></text:note>')
+            else:
+                body.append(_inline(text))
+        out.append(f'<text:p text:style-name="Standard">{"".join(body)}</text:p>')
+    out.append("</office:text></office:body></office:document>\n")
+    return "\n".join(out)
+
+
+def soffice() -> str | None:
+    """Return the LibreOffice executable, or None when it is not installed."""
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def soffice_pdf(document: Document, folder: Path) -> Path:
+    """Convert the document to PDF through LibreOffice (flat ODF in, PDF out); return the path."""
+    src = folder / "corpus.fodt"
+    src.write_text(fodt_xml(document), encoding="utf-8")
+    profile = folder / "lo-profile"
+    subprocess.run(
+        [soffice(), f"-env:UserInstallation=file://{profile}", "--headless", "--norestore",
+         "--convert-to", "pdf", "--outdir", str(folder), str(src)],
+        check=True, capture_output=True, timeout=120,
+    )
+    return folder / "corpus.pdf"
