@@ -163,14 +163,20 @@ def _looks_like_heading(text: str) -> bool:
 
 
 def _settle_headings(raw: list[Block]) -> list[Block]:
-    """A heading-like line is a heading when body text follows it, else front/back matter."""
+    """A heading-like line is a heading when body text follows it, else front/back matter;
+    a short line whose next body block starts in lowercase is a paragraph cut by a page break."""
     out: list[Block] = []
     for i, block in enumerate(raw):
         if block.kind != "heading?":
             out.append(block)
             continue
         following = next((b for b in raw[i + 1:] if b.kind not in ("note", "pagebreak")), None)
-        kind = "heading" if following is not None and following.kind == "body" and len(following.text) > 80 else "matter"
+        if following is not None and following.kind == "body" and following.text[:1].islower():
+            kind = "body"
+        elif following is not None and following.kind == "body" and len(following.text) > 80:
+            kind = "heading"
+        else:
+            kind = "matter"
         out.append(Block(kind, block.text, block.page))
     return out
 

@@ -1,0 +1,248 @@
+"""parse: documents → paragraphs and footnotes, on tiny texts written here and on the real corpus."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import CORPUS
+from qa.errors import DocumentError
+from qa.parse import assemble, extract_urls, parse_file, text_blocks
+
+
+def parse_text(text: str, markdown: bool = False):
+    return assemble("t.md" if markdown else "t.txt", text_blocks(text, markdown=markdown))
+
+
+def paragraph_with(document, needle: str):
+    found = [p for p in document.paragraphs if needle in p.text]
+    assert len(found) == 1, f"{needle!r} is in {len(found)} paragraphs"
+    return found[0]
+
+
+LONG = "and this sentence is long enough to make the line above it a heading of its section"
+
+
+# --- markers and footnotes -------------------------------------------------------------
+
+def test_unicode_superscripts_including_multi_digit_markers() -> None:
+    doc = parse_text(
+        "The council met twice in 2020.¹² It then met again in 2021.²⁸\n\n"
+        "¹² Council minutes, 2020.\n\n²⁸ Council minutes, 2021.\n"
+    )
+    (p,) = doc.paragraphs
+    assert p.footnotes == (12, 28)
+    assert [n.marker for n in doc.footnotes] == [12, 28]
+    assert doc.footnotes[0].text == "Council minutes, 2020."
+
+
+def test_markers_stay_out_of_text_and_show_as_brackets_in_display() -> None:
+    doc = parse_text("Grain prices rose sharply.³ Timber followed.\n\n³ Market report.\n")
+    (p,) = doc.paragraphs
+    assert p.text == "Grain prices rose sharply. Timber followed."
+    assert p.display == "Grain prices rose sharply.[3] Timber followed."
+    assert "³" not in p.text and "⟦" not in p.text and "⟦" not in p.display
+
+
+def test_markdown_footnotes_with_indented_continuation() -> None:
+    doc = parse_text(
+        "# Orchards\n\nApple trees bloom in April in the northern orchards of the valley.[^1] "
+        "Pears follow in May.[^note]\n\n"
+        "[^1]: Orchard survey, first part\n    continued on an indented line.\n"
+        "[^note]: A named note, <https://example.org/pears>.\n",
+        markdown=True,
+    )
+    (p,) = doc.paragraphs
+    assert p.footnotes == (1, "note")
+    assert p.display.endswith("orchards of the valley.[1] Pears follow in May.[note]")
+    notes = {n.marker: n for n in doc.footnotes}
+    assert notes[1].text == "Orchard survey, first part continued on an indented line."
+    assert notes["note"].urls == ("https://example.org/pears",)
+    assert "[^" not in p.text and "Orchard survey" not in p.text
+
+
+def test_footnote_block_is_removed_from_the_text_flow_and_kept() -> None:
+    doc = parse_text(
+        "The harbour opened in 1911.¹\n\n"
+        "¹ River Authority, « Annual report », on <https://example.org/a.pdf>, see also "
+        "https://example.org/b. and (https://example.org/c),\n\n"
+        "The fish market opens at six and closes at noon.\n"
+    )
+    assert [p.text for p in doc.paragraphs] == [
+        "The harbour opened in 1911.", "The fish market opens at six and closes at noon."]
+    (note,) = doc.footnotes
+    assert note.marker == 1
+    assert note.text.startswith("River Authority, « Annual report »")
+    assert note.urls == ("https://example.org/a.pdf", "https://example.org/b", "https://example.org/c")
+
+
+def test_extract_urls_strips_trailing_punctuation_and_deduplicates() -> None:
+    text = "on <https://x.org/p?a=1&b=2>, https://x.org/q; https://x.org/r: https://x.org/p?a=1&b=2 https://x.org/s’"
+    assert extract_urls(text) == ("https://x.org/p?a=1&b=2", "https://x.org/q", "https://x.org/r", "https://x.org/s")
+
+
+def test_superscript_without_a_footnote_stays_text() -> None:
+    doc = parse_text("The lake covers 50 km² of the valley floor.¹\n\n¹ Survey, 2020.\n")
+    (p,) = doc.paragraphs
+    assert "50 km²" in p.text and "50 km²" in p.display
+    assert p.footnotes == (1,)
+
+
+# --- paragraphs cut by page breaks and footnote areas -----------------------------------
+
+def test_paragraph_cut_by_footnote_block_lowercase_is_rejoined() -> None:
+    doc = parse_text(
+        "The docks were rebuilt after the flood with money from the\n\n"
+        "¹ A footnote in between.\n\n"
+        "regional council.¹ Today the harbour employs 400 people.\n"
+    )
+    (p,) = doc.paragraphs
+    assert p.text == ("The docks were rebuilt after the flood with money from the regional council. "
+                      "Today the harbour employs 400 people.")
+    assert p.footnotes == (1,)
+
+
+def test_short_line_cut_by_footnote_block_is_rejoined_not_taken_for_a_heading() -> None:
+    doc = parse_text("The docks were rebuilt with money from the\n\n¹ A note.\n\n"
+                     "regional council.¹ Today the harbour employs 400 people.\n")
+    (p,) = doc.paragraphs
+    assert p.text == "The docks were rebuilt with money from the regional council. Today the harbour employs 400 people."
+    assert p.footnotes == (1,)
+
+
+def test_paragraph_cut_by_form_feed_is_rejoined_with_page_range() -> None:
+    doc = parse_text("Page one talks about the docks and the money that came from the\f"
+                     "regional council in the end.\n\nA second paragraph on page two.\n")
+    first, second = doc.paragraphs
+    assert first.text == "Page one talks about the docks and the money that came from the regional council in the end."
+    assert (first.page, first.page_end) == (1, 2)
+    assert (second.page, second.page_end) == (2, 2)
+
+
+def test_uppercase_after_footnote_block_joins_when_first_half_stops_mid_sentence() -> None:
+    doc = parse_text(
+        "Japan published its first National Security Strategy in 2013. As an essential element of "
+        "this development, in 2014 Shinzo Abe's cabinet\n\n"
+        "²⁵ Akutsu, op. cit.\n\n"
+        "Approved an interpretation of the constitution.\n"
+    )
+    (p,) = doc.paragraphs
+    assert "Shinzo Abe's cabinet Approved an interpretation" in p.text
+
+
+def test_sentence_end_then_footnote_block_then_capital_is_not_joined() -> None:
+    doc = parse_text(
+        "The first paragraph ends with a full stop.¹\n\n"
+        "¹ A footnote in between.\n\n"
+        "The second paragraph starts with a capital letter.\n"
+    )
+    assert [p.text for p in doc.paragraphs] == [
+        "The first paragraph ends with a full stop.", "The second paragraph starts with a capital letter."]
+
+
+def test_headings_become_sections() -> None:
+    doc = parse_text(
+        "Introduction\n\nThe harbour of Vellmar was opened in 1911 " + LONG + ".\n\n"
+        "Fishing\n\nFishing boats leave at dawn " + LONG + ".\n"
+    )
+    assert [p.section for p in doc.paragraphs] == ["Introduction", "Fishing"]
+    assert all(p.text not in ("Introduction", "Fishing") for p in doc.paragraphs)
+    md = parse_text("# Orchards\n\nApples.\n\n## Pears\n\nPears ripen later.\n", markdown=True)
+    assert [(p.section, p.text) for p in md.paragraphs] == [("Orchards", "Apples."), ("Pears", "Pears ripen later.")]
+
+
+def test_paragraph_ids_are_doc_and_number() -> None:
+    doc = parse_text("First paragraph.\n\nSecond paragraph.\n")
+    assert [(p.id, p.number) for p in doc.paragraphs] == [("t.txt#p1", 1), ("t.txt#p2", 2)]
+
+
+# --- files ---------------------------------------------------------------------------------
+
+def test_binary_file_is_refused_naming_it(tmp_path: Path) -> None:
+    path = tmp_path / "scan.txt"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4)
+    with pytest.raises(DocumentError, match="scan.txt.*binary"):
+        parse_file(path)
+
+
+def test_empty_file_is_refused_naming_it(tmp_path: Path) -> None:
+    path = tmp_path / "empty.md"
+    path.write_text("\n  \n", encoding="utf-8")
+    with pytest.raises(DocumentError, match="empty.md"):
+        parse_file(path)
+
+
+def test_unsupported_extension_is_refused_naming_it(tmp_path: Path) -> None:
+    path = tmp_path / "report.docx"
+    path.write_text("Some text.", encoding="utf-8")
+    with pytest.raises(DocumentError, match=r"report\.docx.*unsupported"):
+        parse_file(path)
+
+
+def test_missing_file_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(DocumentError, match="nowhere.txt"):
+        parse_file(tmp_path / "nowhere.txt")
+
+
+def test_latin1_file_decodes(tmp_path: Path) -> None:
+    path = tmp_path / "latin.txt"
+    path.write_bytes("Le café de la gare a ouvert en été.".encode("latin-1"))
+    document = parse_file(path)
+    assert document.doc == "latin.txt"
+    assert document.paragraphs[0].text == "Le café de la gare a ouvert en été."
+
+
+def test_utf8_bom_and_crlf_are_handled(tmp_path: Path) -> None:
+    path = tmp_path / "bom.txt"
+    path.write_bytes("\ufeffFirst line of a paragraph\r\nthat goes on.\r\n\r\nSecond one.\r\n".encode("utf-8"))
+    assert [p.text for p in parse_file(path).paragraphs] == ["First line of a paragraph that goes on.", "Second one."]
+
+
+# --- the real corpus (no model needed) ---------------------------------------------------
+
+@pytest.fixture(scope="module")
+def corpus():
+    return parse_file(CORPUS)
+
+
+def test_corpus_has_all_28_footnotes_each_attached_to_exactly_one_paragraph(corpus) -> None:
+    assert [n.marker for n in corpus.footnotes] == list(range(1, 29))
+    cited = [m for p in corpus.paragraphs for m in p.footnotes]
+    assert sorted(cited) == list(range(1, 29))
+
+
+@pytest.mark.parametrize("first, second", [
+    ("1979, but for a long time", 'particularly "hard security" issues'),
+    ("Shinzo Abe's cabinet", "approved an interpretation"),
+    ("mentioning the issue of the", "Senkaku Islands, under constant pressure"),
+    ("Japan has also re-exported", "Patriot missiles"),
+    ("with the return of Shinzo Abe's as prime minister in 2012, Japan", "has also thought to align itself"),
+    ("In terms of principles, both parties", "reaffirm their commitment"),
+])
+def test_corpus_page_split_paragraphs_are_rejoined(corpus, first: str, second: str) -> None:
+    p = paragraph_with(corpus, first)
+    assert second in p.text
+    assert p.text.index(first) < p.text.index(second)
+
+
+def test_corpus_footnote_1_is_on_the_july_13_2023_summit_paragraph(corpus) -> None:
+    p = paragraph_with(corpus, "EU-Japan summit on July 13, 2023")
+    assert 1 in p.footnotes
+    note = next(n for n in corpus.footnotes if n.marker == 1)
+    assert note.text.startswith("Kyodo")
+    assert any("japantimes.co.jp" in url for url in note.urls)
+
+
+def test_corpus_footnote_text_is_not_in_the_body(corpus) -> None:
+    body = " ".join(p.text for p in corpus.paragraphs)
+    assert "Kyodo" not in body
+    assert "Routledge" not in body
+    assert "⟦" not in body and "¹" not in body
+
+
+def test_corpus_sections_and_title(corpus) -> None:
+    assert corpus.title == "Ambitions and Limits: The Deepening Security Dialogue Between Japan and the European Union"
+    sections = {p.section for p in corpus.paragraphs}
+    assert {"Introduction", "An Ever-Closer Strategic Partnership", "The EU-Japan Summit 2023",
+            "A necessary step: new capabilities"} <= sections
