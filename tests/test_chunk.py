@@ -1,0 +1,117 @@
+"""chunk: sentences, windows that fit the model, note chunks, ids that point to paragraphs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from qa.chunk import chunk_document, chunk_paragraph, split_sentences, windows
+from qa.parse import parse_file
+from qa.records import Footnote, Paragraph
+
+
+def words(text: str) -> int:
+    return len(text.split())
+
+
+def para(text: str, footnotes: tuple = (), pid: str = "d.txt#p1") -> Paragraph:
+    return Paragraph(id=pid, doc="d.txt", number=1, section=None, page=None, page_end=None,
+                     text=text, display=text, footnotes=footnotes)
+
+
+def sentence(n: int, length: int) -> str:
+    return " ".join([f"Sentence{n}"] + [f"w{n}x{i}" for i in range(length - 1)]) + "."
+
+
+# --- sentences -----------------------------------------------------------------------------
+
+def test_split_sentences_keeps_abbreviations_inside_a_sentence() -> None:
+    text = ("As argued by Smith, op. cit. for details, ports grew. The U.S. Navy joined in 1990. "
+            "J. R. Tolkien wrote it in Oxford. Prices rose by 3.5 percent! Why? Mr. Abe agreed, cf. the note.")
+    assert split_sentences(text) == [
+        "As argued by Smith, op. cit. for details, ports grew.",
+        "The U.S. Navy joined in 1990.",
+        "J. R. Tolkien wrote it in Oxford.",
+        "Prices rose by 3.5 percent!",
+        "Why?",
+        "Mr. Abe agreed, cf. the note.",
+    ]
+
+
+def test_split_sentences_on_a_single_sentence_and_on_empty_text() -> None:
+    assert split_sentences("One sentence without a full stop") == ["One sentence without a full stop"]
+    assert split_sentences("") == []
+
+
+def test_split_sentences_loses_no_words() -> None:
+    text = "The EEC opened a delegation in 1974. Japan followed in 1979! Was it late? Perhaps, e.g. in Brussels."
+    assert " ".join(split_sentences(text)).split() == text.split()
+
+
+# --- windows -------------------------------------------------------------------------------
+
+def test_windows_fit_overlap_and_cover_every_sentence() -> None:
+    sentences = [sentence(i, 6 + i % 5) for i in range(12)]
+    out = windows(sentences, words, 20)
+    assert len(out) > 1
+    assert all(words(w) <= 20 for w in out)
+    for a, b in zip(out, out[1:]):  # the last sentence of a window opens the next one
+        last = [s for s in sentences if a.endswith(s)][0]
+        assert b.startswith(last)
+    assert all(any(s in w for w in out) for s in sentences)
+
+
+def test_windows_keep_a_sentence_longer_than_the_limit_whole() -> None:
+    sentences = [sentence(0, 5), sentence(1, 30), sentence(2, 5)]
+    out = windows(sentences, words, 10)
+    assert sentences[1] in out
+    assert all(any(s in w for w in out) for s in sentences)
+
+
+# --- paragraphs → chunks ------------------------------------------------------------------
+
+def test_a_short_paragraph_is_one_chunk_equal_to_its_text() -> None:
+    p = para("The harbour opened in 1911. It handles grain.")
+    (only,) = chunk_paragraph(p, {}, words, 40)
+    assert (only.id, only.paragraph_id, only.kind, only.text) == ("d.txt#p1#w0", "d.txt#p1", "window", p.text)
+
+
+def test_a_long_paragraph_becomes_windows_that_fit_and_cover_it() -> None:
+    sentences = [sentence(i, 7) for i in range(10)]
+    p = para(" ".join(sentences))
+    chunks = chunk_paragraph(p, {}, words, 25)
+    assert p.text not in [c.text for c in chunks]  # 70 words do not fit in 25
+    assert all(c.kind == "window" and c.paragraph_id == p.id for c in chunks)
+    assert all(words(c.text) <= 25 for c in chunks)
+    assert all(any(s in c.text for c in chunks) for s in sentences)
+    long_windows = windows(sentences, words, 25)
+    assert [c.text for c in chunks[:len(long_windows)]] == long_windows
+
+
+def test_cited_footnotes_become_note_chunks_of_the_paragraph() -> None:
+    notes = {
+        1: Footnote(doc="d.txt", marker=1, text="River Authority, Annual report, 1912."),
+        2: Footnote(doc="d.txt", marker=2, text="Ibid.", resolved="River Authority, Annual report, 1912.",
+                    resolved_marker=1),
+    }
+    p = para("The harbour opened in 1911.", footnotes=(1, 2, 7))
+    chunks = chunk_paragraph(p, notes, words, 40)
+    note_chunks = [c for c in chunks if c.kind == "note"]
+    assert [(c.id, c.text) for c in note_chunks] == [
+        ("d.txt#p1#n1", "River Authority, Annual report, 1912."),
+        ("d.txt#p1#n2", "Ibid. River Authority, Annual report, 1912."),
+    ]
+    assert all(c.paragraph_id == p.id for c in note_chunks)
+
+
+def test_chunks_of_a_document_point_to_existing_paragraphs_with_deterministic_unique_ids(small_docs: Path) -> None:
+    document = parse_file(small_docs / "harbours.txt")
+    first = chunk_document(document.paragraphs, document.footnotes, words, 12)
+    again = chunk_document(document.paragraphs, document.footnotes, words, 12)
+    assert first == again
+    ids = [c.id for c in first]
+    assert len(ids) == len(set(ids))
+    paragraph_ids = {p.id for p in document.paragraphs}
+    assert {c.paragraph_id for c in first} == paragraph_ids  # every paragraph has a chunk, none dangle
+    assert all(c.id.startswith(c.paragraph_id + "#") for c in first)
+    assert {c.text for c in first if c.kind == "note"} >= {
+        "River Authority, « Annual report », on <https://example.org/report-1911.pdf>, 1912."}
