@@ -1,0 +1,359 @@
+"""Evaluate stage: a question set → retrieval metrics, per retriever and question type.
+
+Gold is stored independently of chunking: each question lists answer-bearing
+substrings of the document text (``answers``) and, for citation questions,
+substrings of the source (``sources``). Qrels are derived by finding the
+paragraphs that contain an answer, so the set survives any re-chunking.
+Metrics use the field's names: ``hit@1``, ``hit@5``, ``recall@k``, ``mrr@10``,
+``ndcg@10`` (as ranx / BEIR / trec_eval), plus ``source@5`` (the right source is
+attached to a top-5 passage) and abstention precision/recall. Same inputs, same
+numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qa.errors import InputError
+from qa.records import Answer
+
+DEFAULT_QUESTIONS = Path("tests/data/questions.jsonl")
+UNANSWERABLE = "unanswerable"
+TYPE_ORDER = ("fact", "paraphrase", "numeric", "footnote", "citation", "pagesplit", "frontback", "feedback")
+
+
+@dataclass(frozen=True)
+class Question:
+    """One evaluation question with chunking-independent gold."""
+
+    id: str
+    question: str
+    type: str
+    answers: tuple[str, ...]
+    sources: tuple[str, ...] = ()
+    split: str = "dev"
+
+
+def load_questions(path: Path, split: str | None = None) -> list[Question]:
+    """Return the questions of a JSONL file (optionally one split), or raise InputError naming the line."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: questions file not found; pass --questions FILE.jsonl")
+    out: list[Question] = []
+    seen: set[str] = set()
+    for n, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            q = Question(
+                id=str(row.get("id", n)), question=str(row["question"]),
+                type=str(row.get("type") or ("unanswerable" if not row.get("answers") else "fact")),
+                answers=tuple(str(a) for a in row.get("answers") or ()),
+                sources=tuple(str(s) for s in row.get("sources") or ()),
+                split=str(row.get("split") or "dev"),
+            )
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise InputError(f"{path}:{n}: each line must be a JSON object with \"question\" and \"answers\" "
+                             "(a list of answer substrings, empty for unanswerable)") from None
+        if q.id in seen:
+            raise InputError(f"{path}:{n}: duplicate id {q.id!r}; ids must be unique")
+        seen.add(q.id)
+        if split is None or q.split == split:
+            out.append(q)
+    if not out:
+        raise InputError(f"{path}: no questions" + (f" in split {split!r}" if split else ""))
+    return out
+
+
+def normalise(text: str) -> str:
+    """Return text folded for gold matching: straight quotes, single spaces, lower case."""
+    text = text.translate(str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "\u00a0": " "}))
+    text = re.sub(r"\[\d+\]", "", text)
+    return re.sub(r"\s+", " ", text).strip().lower()
+
+
+def qrels_for(questions: list[Question], paragraphs: list[Any]) -> tuple[dict[str, dict[str, int]], list[str]]:
+    """Return (qrels {qid: {passage_id: 1}}, ids of answerable questions whose gold matched nothing)."""
+    texts = [(p.id, normalise(p.text)) for p in paragraphs]
+    qrels: dict[str, dict[str, int]] = {}
+    missing: list[str] = []
+    for q in questions:
+        if not q.answers:
+            continue
+        rel = {pid: 1 for pid, text in texts for a in q.answers if normalise(a) in text}
+        qrels[q.id] = rel
+        if not rel:
+            missing.append(q.id)
+    return qrels, missing
+
+
+def metrics_for(ranked: list[str], relevant: dict[str, int], k: int) -> dict[str, float]:
+    """Return hit@1, hit@5, recall@k, mrr@10 and ndcg@10 of one ranked list."""
+    rel = set(relevant)
+    first = next((i for i, pid in enumerate(ranked) if pid in rel), None)
+    dcg = sum(1 / math.log2(i + 2) for i, pid in enumerate(ranked[:10]) if pid in rel)
+    idcg = sum(1 / math.log2(i + 2) for i in range(min(len(rel), 10)))
+    return {
+        "hit@1": float(first == 0),
+        "hit@5": float(first is not None and first < 5),
+        f"recall@{k}": len(rel & set(ranked[:k])) / len(rel) if rel else 0.0,
+        "mrr@10": 1 / (first + 1) if first is not None and first < 10 else 0.0,
+        "ndcg@10": dcg / idcg if idcg else 0.0,
+    }
+
+
+def source_found(answer: Answer, sources: tuple[str, ...], depth: int = 5) -> bool:
+    """Return True when a citation of a top-``depth`` hit contains one of the gold sources."""
+    wanted = [normalise(s) for s in sources]
+    for hit in answer.hits[:depth]:
+        for c in hit.citations:
+            have = normalise(" ".join([c.text, c.resolved or "", *c.urls]))
+            if any(w in have for w in wanted):
+                return True
+    return False
+
+
+class CachedEmbedder:
+    """Wraps an embedder so each question is embedded once across retrievers."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner, self.name, self.dim, self.max_tokens = inner, inner.name, inner.dim, inner.max_tokens
+        self._memo: dict[str, np.ndarray] = {}
+
+    def count_tokens(self, text: str) -> int:
+        """Return the inner embedder's token count."""
+        return self.inner.count_tokens(text)
+
+    def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        """Return vectors, computing only texts not seen before."""
+        todo = [t for t in dict.fromkeys(texts) if t not in self._memo]
+        if todo:
+            for t, v in zip(todo, self.inner.encode(todo)):
+                self._memo[t] = v
+        return np.stack([self._memo[t] for t in texts]) if texts else self.inner.encode([])
+
+
+def evaluate(index: Any, embedder: Any, questions: list[Question], retriever: str = "hybrid",
+             k: int = 10, settings: Any = None) -> dict[str, Any]:
+    """Return metrics overall and per type, abstention figures, the run and the failures."""
+    from qa.search import DEFAULT, search
+
+    settings = settings or DEFAULT
+    qrels, missing = qrels_for(questions, index.paragraphs)
+    per_type: dict[str, list[dict[str, float]]] = defaultdict(list)
+    run: dict[str, dict[str, float]] = {}
+    failures: list[dict[str, Any]] = []
+    top_dense: dict[str, tuple[float, bool]] = {}
+    abstain_flags: list[tuple[bool, bool]] = []  # (answerable, abstained)
+    depth = max(k, 10)
+    for q in questions:
+        answer = search(index, embedder, q.question, depth, retriever, settings)
+        ranked = [h.paragraph.id for h in answer.hits]
+        run[q.id] = {h.paragraph.id: float(h.score) for h in answer.hits}
+        answerable = q.type != UNANSWERABLE and bool(q.answers)
+        top_dense[q.id] = (float(answer.scores.get("top_dense", 0.0)), answerable)
+        abstain_flags.append((answerable, answer.abstained))
+        if not answerable:
+            continue
+        m = metrics_for(ranked, qrels.get(q.id, {}), k)
+        if q.sources:
+            m["source@5"] = float(source_found(answer, q.sources))
+        per_type[q.type].append(m)
+        if m["hit@1"] < 1 or m.get("source@5", 1) < 1:
+            first = answer.hits[0].paragraph if answer.hits else None
+            failures.append({
+                "id": q.id, "type": q.type, "question": q.question, "expected": list(q.answers),
+                "gold": sorted(qrels.get(q.id, {})), "rank": _rank(ranked, qrels.get(q.id, {})),
+                "first": first.id if first else None,
+                "first_text": (first.text[:160] + "…") if first and len(first.text) > 160 else (first.text if first else None),
+                "source_missing": m.get("source@5", 1) < 1,
+            })
+    return {
+        "retriever": retriever, "k": k, "questions": len(questions),
+        "overall": _mean([m for ms in per_type.values() for m in ms]),
+        "non_paraphrase": _mean([m for t, ms in per_type.items() if t != "paraphrase" for m in ms]),
+        "by_type": {t: _mean(per_type[t]) for t in _ordered(per_type)},
+        "abstention": _abstention(abstain_flags),
+        "calibration": calibrate(top_dense),
+        "gold_missing": missing, "failures": failures, "run": run, "qrels": qrels,
+    }
+
+
+def _rank(ranked: list[str], relevant: dict[str, int]) -> int | None:
+    return next((i + 1 for i, pid in enumerate(ranked) if pid in relevant), None)
+
+
+def _ordered(per_type: dict[str, Any]) -> list[str]:
+    return [t for t in TYPE_ORDER if t in per_type] + sorted(t for t in per_type if t not in TYPE_ORDER)
+
+
+def _mean(rows: list[dict[str, float]]) -> dict[str, float]:
+    if not rows:
+        return {"n": 0}
+    keys = sorted({key for r in rows for key in r}, key=lambda s: (s.split("@")[0], s))
+    out: dict[str, float] = {"n": len(rows)}
+    for key in keys:
+        values = [r[key] for r in rows if key in r]
+        out[key] = round(sum(values) / len(values), 4)
+        if key == "source@5":
+            out["n_source"] = len(values)
+    return out
+
+
+def _abstention(flags: list[tuple[bool, bool]]) -> dict[str, float]:
+    """Precision/recall of abstaining on unanswerable questions, and the false-abstain rate."""
+    unans = [abst for answerable, abst in flags if not answerable]
+    ans = [abst for answerable, abst in flags if answerable]
+    abstained = sum(abst for _, abst in flags)
+    correct = sum(unans)
+    return {
+        "unanswerable": len(unans),
+        "recall": round(correct / len(unans), 4) if unans else 0.0,
+        "precision": round(correct / abstained, 4) if abstained else 0.0,
+        "answerable_abstained": round(sum(ans) / len(ans), 4) if ans else 0.0,
+    }
+
+
+def calibrate(top_dense: dict[str, tuple[float, bool]], max_false: float = 0.03) -> dict[str, float]:
+    """Return the abstention threshold that abstains most on unanswerable questions
+    while abstaining on at most ``max_false`` of answerable ones."""
+    ans = sorted(s for s, a in top_dense.values() if a)
+    unans = sorted(s for s, a in top_dense.values() if not a)
+    if not ans or not unans:
+        return {}
+    allowed = int(math.floor(max_false * len(ans)))
+    threshold = ans[allowed] if allowed < len(ans) else ans[-1]  # abstain when score < threshold
+    return {
+        "threshold": round(float(threshold), 4),
+        "unanswerable_recall": round(sum(s < threshold for s in unans) / len(unans), 4),
+        "answerable_abstained": round(sum(s < threshold for s in ans) / len(ans), 4),
+    }
+
+
+METRICS = ("hit@1", "hit@5", "recall@{k}", "mrr@10", "ndcg@10", "source@5")
+
+
+def table(results: list[dict[str, Any]]) -> str:
+    """Return a side-by-side text table of several retrievers' results."""
+    k = results[0]["k"]
+    names = [m.format(k=k) for m in METRICS]
+    head = f"{'type':<15}{'n':>5}  " + "  ".join(f"{r['retriever'] + ' ' + n:>{max(len(n) + 7, 12)}}"
+                                                 for n in names for r in results)
+    lines = [head, "-" * len(head)]
+    groups = [("all answerable", "overall"), ("non-paraphrase", "non_paraphrase")] + \
+        [(t, t) for t in results[0]["by_type"]]
+    for label, key in groups:
+        rows = [r[key] if key in ("overall", "non_paraphrase") else r["by_type"].get(key, {"n": 0}) for r in results]
+        cells = []
+        for n in names:
+            for r, row in zip(results, rows):
+                value = row.get(n)
+                cells.append(f"{'' if value is None else f'{value:.3f}':>{max(len(n) + 7, 12)}}")
+        lines.append(f"{label:<15}{rows[0].get('n', 0):>5}  " + "  ".join(cells))
+    lines.append("")
+    for r in results:
+        a, c = r["abstention"], r["calibration"]
+        lines.append(f"{r['retriever']}: abstained on {a['recall']:.0%} of {a['unanswerable']} unanswerable "
+                     f"(precision {a['precision']:.2f}) and on {a['answerable_abstained']:.1%} of answerable; "
+                     f"calibrated threshold {c.get('threshold', float('nan')):.3f} "
+                     f"(would abstain on {c.get('unanswerable_recall', 0):.0%} unanswerable, "
+                     f"{c.get('answerable_abstained', 0):.1%} answerable)")
+    return "\n".join(lines)
+
+
+def failures_text(result: dict[str, Any], limit: int = 40) -> str:
+    """Return the failures of one retriever as readable lines."""
+    lines = [f"\nFailures ({result['retriever']}): {len(result['failures'])}"]
+    for f in result["failures"][:limit]:
+        why = "source not attached in top 5" if f["source_missing"] and f["rank"] == 1 else f"gold at rank {f['rank']}"
+        lines.append(f"- {f['id']} [{f['type']}] {f['question']}\n    expected: {f['expected'][:2]} ({why})"
+                     f"\n    first: {f['first']}: {f['first_text']}")
+    if result["gold_missing"]:
+        lines.append(f"gold text not found in the index for: {', '.join(result['gold_missing'])}")
+    return "\n".join(lines)
+
+
+def write_out(results: list[dict[str, Any]], out: Path) -> list[Path]:
+    """Write ranx-compatible qrels/run JSON and TREC files plus a PNG chart; return the paths."""
+    out.mkdir(parents=True, exist_ok=True)
+    written = [out / "qrels.json"]
+    written[0].write_text(json.dumps(results[0]["qrels"], indent=1), encoding="utf-8")
+    with open(out / "qrels.trec", "w", encoding="utf-8") as f:
+        for qid, rels in results[0]["qrels"].items():
+            for pid, rel in rels.items():
+                f.write(f"{qid} 0 {pid} {rel}\n")
+    written.append(out / "qrels.trec")
+    for r in results:
+        name = r["retriever"]
+        (out / f"run.{name}.json").write_text(json.dumps(r["run"], indent=1), encoding="utf-8")
+        with open(out / f"run.{name}.trec", "w", encoding="utf-8") as f:
+            for qid, scores in r["run"].items():
+                for rank, (pid, score) in enumerate(scores.items(), start=1):
+                    f.write(f"{qid} Q0 {pid} {rank} {score:.6f} qa-{name}\n")
+        written += [out / f"run.{name}.json", out / f"run.{name}.trec"]
+        summary = {key: r[key] for key in ("retriever", "k", "overall", "non_paraphrase", "by_type",
+                                            "abstention", "calibration", "failures")}
+        (out / f"metrics.{name}.json").write_text(json.dumps(summary, indent=1, ensure_ascii=False), encoding="utf-8")
+        written.append(out / f"metrics.{name}.json")
+    written.append(chart(results, out / "eval.png"))
+    return written
+
+
+def chart(results: list[dict[str, Any]], path: Path) -> Path:
+    """Draw hit@1 and hit@5 per question type for each retriever into a PNG; return its path."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    types = list(results[0]["by_type"])
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), sharey=True)
+    width = 0.8 / len(results)
+    for ax, metric in zip(axes, ("hit@1", "hit@5")):
+        for i, r in enumerate(results):
+            values = [r["by_type"][t].get(metric, 0) for t in types]
+            ax.bar(np.arange(len(types)) + i * width, values, width, label=r["retriever"])
+        ax.set_xticks(np.arange(len(types)) + width * (len(results) - 1) / 2, types, rotation=30, ha="right")
+        ax.set_title(metric)
+        ax.set_ylim(0, 1.05)
+        ax.grid(axis="y", alpha=0.3)
+    axes[0].legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def run_cli(args: argparse.Namespace) -> int:
+    """Run ``qa eval`` from parsed arguments; return the exit code."""
+    from qa.cli import load_searcher
+    from qa.search import check_k
+
+    k = check_k(args.k)
+    questions = load_questions(Path(args.questions) if args.questions else DEFAULT_QUESTIONS, args.split)
+    index, embedder = load_searcher(args.index, None)
+    cached = CachedEmbedder(embedder)
+    names = ["hybrid", "dense", "bm25"] if args.retriever == "all" else [args.retriever]
+    results = [evaluate(index, cached, questions, name, k) for name in names]
+    if args.out:
+        paths = write_out(results, Path(args.out))
+        if not args.json:
+            print(f"wrote {len(paths)} files to {args.out}/ (qrels, runs, metrics, eval.png)")
+    if args.json:
+        slim = [{key: r[key] for key in r if key not in ("run", "qrels")} for r in results]
+        print(json.dumps({"questions": len(questions), "results": slim}, indent=1, ensure_ascii=False))
+    else:
+        print(f"{len(questions)} questions, index {args.index}/ (model {index.model})\n")
+        print(table(results))
+        print(failures_text(results[0]))
+    return 0
