@@ -70,9 +70,16 @@ def test_windows_keep_a_sentence_longer_than_the_limit_whole() -> None:
 # --- paragraphs → chunks ------------------------------------------------------------------
 
 def test_a_short_paragraph_is_one_chunk_equal_to_its_text() -> None:
-    p = para("The harbour opened in 1911. It handles grain.")
+    p = para("The harbour opened in 1911 by the river authority.")
     (only,) = chunk_paragraph(p, {}, words, 40)
     assert (only.id, only.paragraph_id, only.kind, only.text) == ("d.txt#p1#w0", "d.txt#p1", "window", p.text)
+
+
+def test_a_paragraph_that_fits_is_embedded_whole_first() -> None:
+    p = para("The harbour opened in 1911. It handles grain. The fish market opens at six.")
+    chunks = chunk_paragraph(p, {}, words, 40)
+    assert (chunks[0].id, chunks[0].text) == ("d.txt#p1#w0", p.text)
+    assert all(c.kind == "window" and c.text in p.text for c in chunks)
 
 
 def test_a_long_paragraph_becomes_windows_that_fit_and_cover_it() -> None:

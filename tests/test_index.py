@@ -1,0 +1,292 @@
+"""index: build → load round trip, manifest, incremental rebuilds, staleness, load errors, atomicity."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import FakeEmbedder
+from qa import index
+from qa.chunk import chunk_document
+from qa.errors import DocumentError, IndexLoadError
+from qa.parse import parse_file
+from qa.search import search
+
+QUESTIONS = ["When was the harbour of Vellmar opened?", "When do apple trees bloom?", "What does the fish market sell?"]
+
+
+class CountingEmbedder(FakeEmbedder):
+    """The fake embedder, remembering every text it was asked to embed."""
+
+    def __init__(self) -> None:
+        self.encoded: list[str] = []
+
+    def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        self.encoded.extend(texts)
+        return super().encode(texts, progress)
+
+
+class BrokenEmbedder(FakeEmbedder):
+    """Same model name as the fake one, but encoding crashes (a killed or failing build)."""
+
+    def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        raise RuntimeError("model crashed")
+
+
+def quiet(line: str) -> None:
+    pass
+
+
+def build(docs: Path, idx: Path, embedder=None) -> index.BuildReport:
+    return index.build(docs, idx, embedder or FakeEmbedder(), log=quiet)
+
+
+def answers(idx_dir: Path) -> list[list[tuple[str, float]]]:
+    loaded = index.load(idx_dir)
+    return [[(h.paragraph.id, h.score) for h in search(loaded, FakeEmbedder(), q, k=5).hits] for q in QUESTIONS]
+
+
+# --- build → load --------------------------------------------------------------------------
+
+def test_build_then_load_round_trip(small_docs: Path, tmp_path: Path) -> None:
+    report = build(small_docs, tmp_path / "idx")
+    loaded = index.load(tmp_path / "idx")
+    embedder = FakeEmbedder()
+    expected_paragraphs, expected_notes, expected_chunks = [], [], []
+    for name in ("harbours.txt", "notes.md"):
+        document = parse_file(small_docs / name, name)
+        expected_paragraphs += document.paragraphs
+        expected_notes += document.footnotes
+        expected_chunks += chunk_document(document.paragraphs, document.footnotes,
+                                          embedder.count_tokens, embedder.max_tokens)
+    assert loaded.paragraphs == expected_paragraphs
+    assert [n for doc in loaded.notes.values() for n in doc.values()] == expected_notes
+    assert loaded.chunks == expected_chunks
+    assert loaded.faiss_index.ntotal == len(loaded.chunks) == report.chunks
+    vectors = np.load(tmp_path / "idx" / loaded.manifest["generation"] / "vectors.npy")
+    assert vectors.shape == (len(expected_chunks), embedder.dim)
+    assert np.allclose(vectors, embedder.encode([c.text for c in expected_chunks]))
+    assert (report.documents, report.parsed, report.reused, report.embedded) == (2, 2, 0, len(expected_chunks))
+    assert [loaded.paragraphs[row].id for row in loaded.chunk_paragraph] == [c.paragraph_id for c in loaded.chunks]
+
+
+def test_manifest_fields(small_docs: Path, tmp_path: Path) -> None:
+    build(small_docs, tmp_path / "idx")
+    manifest = json.loads((tmp_path / "idx" / "manifest.json").read_text(encoding="utf-8"))
+    loaded = index.load(tmp_path / "idx")
+    assert manifest["format_version"] == index.FORMAT_VERSION == 1
+    assert (manifest["model"], manifest["dim"]) == ("fake-hash-64", 64)
+    assert set(manifest["documents"]) == {"harbours.txt", "notes.md"}
+    for doc, record in manifest["documents"].items():
+        assert record["sha256"] == hashlib.sha256((small_docs / doc).read_bytes()).hexdigest()
+    assert manifest["counts"] == {"documents": 2, "paragraphs": len(loaded.paragraphs),
+                                  "footnotes": sum(len(n) for n in loaded.notes.values()),
+                                  "chunks": len(loaded.chunks)}
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", manifest["built_at"])
+    assert (tmp_path / "idx" / manifest["generation"]).is_dir()
+    assert loaded.model == "fake-hash-64"
+
+
+def test_only_the_current_generation_is_kept(small_docs: Path, tmp_path: Path) -> None:
+    build(small_docs, tmp_path / "idx")
+    (small_docs / "notes.md").write_text("# Orchards\n\nPlums ripen in August.\n", encoding="utf-8")
+    build(small_docs, tmp_path / "idx")
+    generation = json.loads((tmp_path / "idx" / "manifest.json").read_text(encoding="utf-8"))["generation"]
+    assert sorted(p.name for p in (tmp_path / "idx").iterdir()) == sorted(["manifest.json", generation])
+
+
+# --- incremental rebuilds ------------------------------------------------------------------
+
+def test_rebuild_with_nothing_changed_embeds_nothing(small_docs: Path, tmp_path: Path) -> None:
+    build(small_docs, tmp_path / "idx")
+    before = answers(tmp_path / "idx")
+    counting = CountingEmbedder()
+    report = build(small_docs, tmp_path / "idx", counting)
+    assert counting.encoded == []
+    assert (report.embedded, report.parsed, report.reused) == (0, 0, 2)
+    assert answers(tmp_path / "idx") == before
+
+
+def test_changing_one_document_reparses_it_and_embeds_only_its_new_chunks(small_docs: Path, tmp_path: Path) -> None:
+    build(small_docs, tmp_path / "idx")
+    old_texts = {c.text for c in index.load(tmp_path / "idx").chunks}
+    notes = small_docs / "notes.md"
+    notes.write_text(notes.read_text(encoding="utf-8").replace("in September", "in the first days of October"),
+                     encoding="utf-8")
+    counting = CountingEmbedder()
+    report = build(small_docs, tmp_path / "idx", counting)
+    assert (report.parsed, report.reused) == (1, 1)
+    loaded = index.load(tmp_path / "idx")
+    new_texts = {c.text for c in loaded.chunks} - old_texts
+    assert new_texts == {"Pears ripen later, in the first days of October."}
+    chunk_texts = {c.text for c in loaded.chunks} | old_texts
+    assert [t for t in counting.encoded if t in chunk_texts] == sorted(new_texts)  # no unchanged chunk re-embedded
+    assert report.embedded == 1
+    # The reused vectors are the right ones: the index answers as a fresh build does.
+    build(small_docs, tmp_path / "fresh")
+    assert answers(tmp_path / "idx") == answers(tmp_path / "fresh")
+
+
+def test_another_model_reembeds_everything(small_docs: Path, tmp_path: Path) -> None:
+    build(small_docs, tmp_path / "idx")
+
+    class Other(CountingEmbedder):
+        name = "other-model"
+
+    other = Other()
+    report = build(small_docs, tmp_path / "idx", other)
+    assert report.embedded == report.chunks
+    assert {c.text for c in index.load(tmp_path / "idx").chunks} <= set(other.encoded)
+    assert index.load(tmp_path / "idx").model == "other-model"
+
+
+# --- staleness -----------------------------------------------------------------------------
+
+def test_stale_is_empty_when_current(small_docs: Path, tmp_path: Path) -> None:
+    build(small_docs, tmp_path / "idx")
+    assert index.stale(index.read_manifest(tmp_path / "idx"), small_docs) == []
+
+
+def test_stale_reports_changed_new_and_removed_documents(small_docs: Path, tmp_path: Path) -> None:
+    build(small_docs, tmp_path / "idx")
+    manifest = index.read_manifest(tmp_path / "idx")
+    (small_docs / "harbours.txt").write_text("The harbour closed in 2020 after a long decline of trade.\n",
+                                            encoding="utf-8")
+    (small_docs / "notes.md").unlink()
+    (small_docs / "new.txt").write_text("A new document about bridges.\n", encoding="utf-8")
+    assert sorted(index.stale(manifest, small_docs)) == ["changed harbours.txt", "new new.txt", "removed notes.md"]
+    build(small_docs, tmp_path / "idx")
+    assert index.stale(index.read_manifest(tmp_path / "idx"), small_docs) == []
+
+
+def test_stale_ignores_a_touched_but_identical_file(small_docs: Path, tmp_path: Path) -> None:
+    build(small_docs, tmp_path / "idx")
+    path = small_docs / "notes.md"
+    path.write_bytes(path.read_bytes())  # new mtime, same bytes
+    assert index.stale(index.read_manifest(tmp_path / "idx"), small_docs) == []
+
+
+# --- loading errors ------------------------------------------------------------------------
+
+def assert_actionable(exc: pytest.ExceptionInfo, folder: Path) -> None:
+    message = str(exc.value)
+    assert str(folder) in message
+    assert "qa build" in message
+    assert "\n" not in message
+
+
+def test_loading_a_missing_index(tmp_path: Path) -> None:
+    with pytest.raises(IndexLoadError) as exc:
+        index.load(tmp_path / "nowhere")
+    assert_actionable(exc, tmp_path / "nowhere")
+
+
+@pytest.mark.parametrize("content", ["{not json", "[]", '{"format_version": 99}', ""])
+def test_loading_a_corrupt_manifest(small_docs: Path, tmp_path: Path, content: str) -> None:
+    build(small_docs, tmp_path / "idx")
+    (tmp_path / "idx" / "manifest.json").write_text(content, encoding="utf-8")
+    with pytest.raises(IndexLoadError) as exc:
+        index.load(tmp_path / "idx")
+    assert_actionable(exc, tmp_path / "idx")
+
+
+@pytest.mark.parametrize("victim", ["", "chunks.jsonl", "paragraphs.jsonl", "vectors.faiss", "bm25"])
+def test_loading_with_missing_generation_files(small_docs: Path, tmp_path: Path, victim: str) -> None:
+    build(small_docs, tmp_path / "idx")
+    gen = tmp_path / "idx" / index.read_manifest(tmp_path / "idx")["generation"]
+    target = gen / victim
+    shutil.rmtree(target) if target.is_dir() else target.unlink()
+    with pytest.raises(IndexLoadError) as exc:
+        index.load(tmp_path / "idx")
+    assert_actionable(exc, tmp_path / "idx")
+
+
+def test_loading_a_truncated_chunks_file(small_docs: Path, tmp_path: Path) -> None:
+    build(small_docs, tmp_path / "idx")
+    chunks = tmp_path / "idx" / index.read_manifest(tmp_path / "idx")["generation"] / "chunks.jsonl"
+    chunks.write_text(chunks.read_text(encoding="utf-8")[:-40], encoding="utf-8")
+    with pytest.raises(IndexLoadError) as exc:
+        index.load(tmp_path / "idx")
+    assert_actionable(exc, tmp_path / "idx")
+
+
+# --- atomicity -----------------------------------------------------------------------------
+
+def change_a_document(docs: Path) -> None:
+    (docs / "notes.md").write_text("# Orchards\n\nPlums ripen in August in the southern orchards.\n",
+                                   encoding="utf-8")
+
+
+def test_a_build_failing_while_embedding_leaves_the_previous_index(small_docs: Path, tmp_path: Path) -> None:
+    build(small_docs, tmp_path / "idx")
+    manifest = (tmp_path / "idx" / "manifest.json").read_text(encoding="utf-8")
+    before = answers(tmp_path / "idx")
+    change_a_document(small_docs)
+    with pytest.raises(RuntimeError, match="model crashed"):
+        build(small_docs, tmp_path / "idx", BrokenEmbedder())
+    assert (tmp_path / "idx" / "manifest.json").read_text(encoding="utf-8") == manifest
+    assert answers(tmp_path / "idx") == before
+
+
+def test_a_build_failing_while_writing_leaves_the_previous_index(
+        small_docs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    build(small_docs, tmp_path / "idx")
+    manifest = (tmp_path / "idx" / "manifest.json").read_text(encoding="utf-8")
+    before = answers(tmp_path / "idx")
+    change_a_document(small_docs)
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(index, "_fsync_dir", disk_full)  # every file written, just before the swap
+    with pytest.raises(OSError, match="No space left"):
+        build(small_docs, tmp_path / "idx")
+    monkeypatch.undo()
+    assert (tmp_path / "idx" / "manifest.json").read_text(encoding="utf-8") == manifest
+    assert answers(tmp_path / "idx") == before
+    assert not [p for p in (tmp_path / "idx").iterdir() if p.name.startswith(".tmp")]
+
+
+# --- documents folder ----------------------------------------------------------------------
+
+def test_a_binary_document_is_skipped_and_reported(small_docs: Path, tmp_path: Path) -> None:
+    (small_docs / "notes.md").unlink()
+    (small_docs / "scan.txt").write_bytes(b"\x00\x01\x02\x03" * 100)
+    lines: list[str] = []
+    report = index.build(small_docs, tmp_path / "idx", FakeEmbedder(), log=lines.append)
+    assert report.documents == 1
+    assert [doc for doc, _ in report.skipped] == ["scan.txt"]
+    assert "binary" in report.skipped[0][1]
+    assert len(lines) == 1 and "scan.txt" in lines[0]
+    loaded = index.load(tmp_path / "idx")
+    assert {p.doc for p in loaded.paragraphs} == {"harbours.txt"}
+    assert list(loaded.manifest["skipped"]) == ["scan.txt"]
+    assert index.stale(loaded.manifest, small_docs) == []  # a known-bad file is not "new"
+
+
+def test_subfolders_are_indexed_and_hidden_files_skipped(small_docs: Path, tmp_path: Path) -> None:
+    (small_docs / "sub").mkdir()
+    (small_docs / "sub" / "bridges.txt").write_text("The old bridge was built in 1820.\n", encoding="utf-8")
+    (small_docs / ".hidden.txt").write_text("Secret text.\n", encoding="utf-8")
+    (small_docs / "readme.docx").write_text("Not a supported type.\n", encoding="utf-8")
+    build(small_docs, tmp_path / "idx")
+    docs = set(index.read_manifest(tmp_path / "idx")["documents"])
+    assert docs == {"harbours.txt", "notes.md", "sub/bridges.txt"}
+
+
+def test_an_empty_docs_folder_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "docs").mkdir()
+    with pytest.raises(DocumentError, match="no readable documents"):
+        build(tmp_path / "docs", tmp_path / "idx")
+    assert not (tmp_path / "idx" / "manifest.json").exists()
+
+
+def test_a_missing_docs_folder_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(DocumentError, match="not found"):
+        build(tmp_path / "nowhere", tmp_path / "idx")
