@@ -1,0 +1,170 @@
+"""search: question → ranked paragraphs, on the tiny corpus with the fake embedder."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import SMALL_TXT, FakeEmbedder
+from qa import index
+from qa.cite import answer_to_json
+from qa.errors import InputError
+from qa.search import DEFAULT, RETRIEVERS, check_k, clean_question, search
+
+SMALL_MD = ("# Orchards\n\nApple trees bloom in April in the northern orchards.[^a]\n\n"
+            "Pears ripen later, in September.\n\n[^a]: Orchard survey, <https://example.org/orchards>.\n")
+
+QUESTIONS = [
+    "When was the harbour of Vellmar opened?",
+    "Who paid to rebuild the docks after the flood of 1953?",
+    "What time does the fish market open?",
+    "When do apple trees bloom in the northern orchards?",
+]
+
+
+@pytest.fixture
+def built(small_docs: Path, tmp_path: Path) -> Path:
+    index.build(small_docs, tmp_path / "idx", FakeEmbedder(), log=lambda line: None)
+    return tmp_path / "idx"
+
+
+@pytest.fixture(scope="module")
+def idx(tmp_path_factory: pytest.TempPathFactory) -> index.Index:
+    """One read-only index of the tiny corpus for the tests that only search."""
+    docs = tmp_path_factory.mktemp("docs")
+    (docs / "harbours.txt").write_text(SMALL_TXT, encoding="utf-8")
+    (docs / "notes.md").write_text(SMALL_MD, encoding="utf-8")
+    index.build(docs, docs.parent / "idx", FakeEmbedder(), log=lambda line: None)
+    return index.load(docs.parent / "idx")
+
+
+def run(idx: index.Index, question: str, k: int = 5, retriever: str = "hybrid", **kw):
+    return search(idx, FakeEmbedder(), question, k, retriever, **kw)
+
+
+def results(idx: index.Index) -> list[dict]:
+    return [answer_to_json(run(idx, q, k=10, retriever=r)) for q in QUESTIONS for r in RETRIEVERS]
+
+
+# --- round trip ----------------------------------------------------------------------------
+
+def test_save_and_load_give_the_same_answers(built: Path, small_docs: Path, tmp_path: Path) -> None:
+    before = results(index.load(built))
+    shutil.copytree(built, tmp_path / "copy")
+    assert results(index.load(tmp_path / "copy")) == before
+    # A rebuild with nothing changed writes the loaded data out again: same answers after reloading.
+    report = index.build(small_docs, built, FakeEmbedder(), log=lambda line: None)
+    assert report.embedded == 0
+    assert results(index.load(built)) == before
+
+
+def test_two_fresh_builds_answer_identically(built: Path, small_docs: Path, tmp_path: Path) -> None:
+    index.build(small_docs, tmp_path / "again", FakeEmbedder(), log=lambda line: None)
+    assert results(index.load(tmp_path / "again")) == results(index.load(built))
+
+
+# --- ranking -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("retriever", RETRIEVERS)
+@pytest.mark.parametrize("question, expected", [
+    ("The harbour of Vellmar was opened in 1911 by the river authority", "harbours.txt#p2"),
+    ("the docks were rebuilt after the flood of 1953", "harbours.txt#p3"),
+    ("Fishing boats leave at dawn and return with herring and cod", "harbours.txt#p4"),
+    ("Apple trees bloom in April in the northern orchards", "notes.md#p1"),
+    ("Pears ripen later, in September", "notes.md#p2"),
+])
+def test_exact_wording_finds_the_paragraph(idx: index.Index, retriever: str, question: str, expected: str) -> None:
+    answer = run(idx, question, retriever=retriever)
+    assert answer.retriever == retriever
+    assert answer.hits[0].paragraph.id == expected
+
+
+def test_one_result_per_paragraph_ranked_by_score(idx: index.Index) -> None:
+    answer = run(idx, "harbour docks fish orchards", k=50)
+    ids = [h.paragraph.id for h in answer.hits]
+    assert len(ids) == len(set(ids))
+    assert set(ids) <= {p.id for p in idx.paragraphs}
+    assert [h.rank for h in answer.hits] == list(range(1, len(ids) + 1))
+    scores = [h.score for h in answer.hits]
+    assert scores == sorted(scores, reverse=True)
+
+
+@pytest.mark.parametrize("k", [1, 2, 3])
+def test_k_is_respected(idx: index.Index, k: int) -> None:
+    assert len(run(idx, "harbour", k=k).hits) == k
+
+
+def test_hits_carry_their_citations_with_urls(idx: index.Index) -> None:
+    answer = run(idx, "The harbour of Vellmar was opened in 1911 by the river authority")
+    hits = {h.paragraph.id: h for h in answer.hits}
+    (cite1,) = hits["harbours.txt#p2"].citations
+    assert cite1.marker == 1 and cite1.text.startswith("River Authority")
+    assert cite1.urls == ("https://example.org/report-1911.pdf",)
+    (cite2,) = hits["harbours.txt#p3"].citations  # "Ibid." carries the source it points to
+    assert cite2.text == "Ibid." and cite2.resolved.startswith("River Authority")
+    assert cite2.urls == ("https://example.org/report-1911.pdf",)
+    apple = run(idx, "Apple trees bloom in April").hits[0]
+    assert [(c.marker, c.urls) for c in apple.citations] == [("a", ("https://example.org/orchards",))]
+
+
+def test_a_paragraph_without_footnotes_has_no_citations(idx: index.Index) -> None:
+    hit = run(idx, "Pears ripen later, in September").hits[0]
+    assert hit.paragraph.id == "notes.md#p2" and hit.citations == ()
+
+
+# --- bad input -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("question", ["", "   ", "\n\t ", "\x00\x01\x07\x1b", None, 42])
+def test_empty_or_non_text_questions_are_refused(idx: index.Index, question: object) -> None:
+    with pytest.raises(InputError, match="question"):
+        run(idx, question)  # type: ignore[arg-type]
+
+
+def test_a_huge_question_is_refused(idx: index.Index) -> None:
+    with pytest.raises(InputError, match="too long"):
+        run(idx, "harbour " * 12_800)  # 100 KB
+
+
+def test_control_characters_inside_a_question_are_removed(idx: index.Index) -> None:
+    dirty = run(idx, "When was\x00 the harbour\x1b of Vellmar\x07 opened?\r\n")
+    clean = run(idx, "When was the harbour of Vellmar opened?")
+    assert dirty.question == "When was the harbour of Vellmar opened?"
+    assert answer_to_json(dirty) == answer_to_json(clean)
+    assert clean_question("a\tb\u0085c") == "a b c"
+
+
+@pytest.mark.parametrize("k", [0, -1, 101, "five", None, 2.5j])
+def test_bad_k_is_refused(idx: index.Index, k: object) -> None:
+    with pytest.raises(InputError, match="k"):
+        run(idx, "harbour", k=k)  # type: ignore[arg-type]
+
+
+def test_check_k_accepts_numbers_in_range() -> None:
+    assert (check_k(1), check_k("7"), check_k(100)) == (1, 7, 100)
+
+
+def test_an_unknown_retriever_is_refused(idx: index.Index) -> None:
+    with pytest.raises(InputError, match="retriever"):
+        run(idx, "harbour", retriever="magic")
+
+
+# --- abstention ----------------------------------------------------------------------------
+
+def test_abstention_follows_the_threshold_on_both_sides(idx: index.Index) -> None:
+    question = "Which volcano erupted on the moon of Jupiter?"
+    top = run(idx, question).scores["top_dense"]
+    assert -1.0 <= top <= 1.0
+    above = dataclasses.replace(DEFAULT, abstain_below=top + 0.01)
+    below = dataclasses.replace(DEFAULT, abstain_below=top - 0.01)
+    assert run(idx, question, settings=above).abstained is True
+    assert run(idx, question, settings=below).abstained is False
+    assert run(idx, question, settings=dataclasses.replace(DEFAULT, abstain_below=2.0)).abstained is True
+    assert run(idx, question, settings=dataclasses.replace(DEFAULT, abstain_below=-2.0)).abstained is False
+
+
+def test_an_abstaining_answer_still_lists_the_closest_passages(idx: index.Index) -> None:
+    answer = run(idx, "harbour", settings=dataclasses.replace(DEFAULT, abstain_below=2.0))
+    assert answer.abstained and len(answer.hits) == 5
