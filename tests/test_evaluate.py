@@ -212,6 +212,7 @@ def test_write_out_writes_qrels_runs_metrics_and_chart(tiny: index.Index, tmp_pa
 def test_table_lists_every_retriever_and_type(tiny: index.Index) -> None:
     results = [evaluate(tiny, FakeEmbedder(), TINY_QUESTIONS, r, k=5) for r in ("hybrid", "dense")]
     text = table(results)
-    assert "hybrid hit@1" in text and "dense hit@5" in text
+    assert "hit@1" in text and "hit@5" in text and "recall@5" in text
+    assert "hybrid" in text and "dense" in text
     assert any(line.startswith("fact") for line in text.splitlines())
     assert any(line.startswith("pagesplit") for line in text.splitlines())

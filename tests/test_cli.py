@@ -1,0 +1,264 @@
+"""cli: the ``qa`` command's contract, run in-process with the fake embedder."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, FakeEmbedder
+from qa import cli
+
+
+@pytest.fixture(autouse=True)
+def fake_model(monkeypatch: pytest.MonkeyPatch) -> list:
+    """Every ``Embedder(name)`` the CLI makes is the fake one; the calls are recorded."""
+    calls: list = []
+
+    def factory(name: str | None = None, *args, **kwargs) -> FakeEmbedder:
+        calls.append(name)
+        return FakeEmbedder()
+
+    monkeypatch.setattr("qa.embed.Embedder", factory)
+    for var in ("QA_MODEL", "QA_INDEX", "QA_DOCS"):
+        monkeypatch.delenv(var, raising=False)
+    return calls
+
+
+@pytest.fixture
+def built(small_docs: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> Path:
+    assert cli.main(["build", "--docs", str(small_docs), "--index", str(tmp_path / "idx")]) == 0
+    capsys.readouterr()
+    return tmp_path / "idx"
+
+
+def one_line_error(capsys: pytest.CaptureFixture) -> str:
+    out, err = capsys.readouterr()
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    assert lines[0].startswith("qa: error: ")
+    return lines[0]
+
+
+# --- build ---------------------------------------------------------------------------------
+
+def test_build_prints_a_summary_and_writes_the_index(small_docs: Path, tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture) -> None:
+    code = cli.main(["build", "--docs", str(small_docs), "--index", str(tmp_path / "idx")])
+    out, _ = capsys.readouterr()
+    assert code == 0
+    assert out.startswith("indexed 2 documents (2 parsed, 0 unchanged)")
+    manifest = json.loads((tmp_path / "idx" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["model"] == "fake-hash-64"
+    assert cli.main(["build", "--docs", str(small_docs), "--index", str(tmp_path / "idx")]) == 0
+    assert "(0 parsed, 2 unchanged)" in capsys.readouterr().out
+
+
+def test_build_of_a_missing_docs_folder_fails_before_loading_the_model(
+        tmp_path: Path, capsys: pytest.CaptureFixture, fake_model: list) -> None:
+    code = cli.main(["build", "--docs", str(tmp_path / "nowhere"), "--index", str(tmp_path / "idx")])
+    assert code != 0
+    assert str(tmp_path / "nowhere") in one_line_error(capsys)
+    assert fake_model == []
+
+
+def test_build_of_an_empty_docs_folder_is_a_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    (tmp_path / "docs").mkdir()
+    assert cli.main(["build", "--docs", str(tmp_path / "docs"), "--index", str(tmp_path / "idx")]) != 0
+    assert "no readable documents" in one_line_error(capsys)
+
+
+# --- search --------------------------------------------------------------------------------
+
+def check_result_shape(result: dict) -> None:
+    assert {"rank", "score", "passage_id", "doc", "section", "page", "text", "citations"} <= set(result)
+    assert isinstance(result["rank"], int) and isinstance(result["score"], float)
+    assert isinstance(result["passage_id"], str) and isinstance(result["doc"], str)
+    assert result["section"] is None or isinstance(result["section"], str)
+    assert result["page"] is None or isinstance(result["page"], int)
+    assert isinstance(result["text"], str) and isinstance(result["citations"], list)
+    for c in result["citations"]:
+        assert {"marker", "text", "urls"} <= set(c)
+        assert isinstance(c["marker"], (int, str)) and not isinstance(c["marker"], bool)
+        assert isinstance(c["text"], str)
+        assert isinstance(c["urls"], list) and all(isinstance(u, str) for u in c["urls"])
+
+
+def test_search_json_contract(built: Path, capsys: pytest.CaptureFixture) -> None:
+    question = "The harbour of Vellmar was opened in 1911 by the river authority"
+    assert cli.main(["search", question, "--json", "--k", "3", "--index", str(built)]) == 0
+    out, err = capsys.readouterr()
+    data = json.loads(out)
+    assert data["question"] == question
+    assert len(data["results"]) == 3
+    for result in data["results"]:
+        check_result_shape(result)
+    assert [r["rank"] for r in data["results"]] == [1, 2, 3]
+    first = data["results"][0]
+    assert (first["passage_id"], first["doc"], first["section"], first["page"]) == (
+        "harbours.txt#p2", "harbours.txt", "Introduction", None)
+    assert first["text"].startswith("The harbour of Vellmar was opened in 1911 by the river authority.[1]")
+    assert first["citations"][0]["marker"] == 1
+    assert first["citations"][0]["urls"] == ["https://example.org/report-1911.pdf"]
+    assert err == ""
+
+
+def test_search_text_output(built: Path, capsys: pytest.CaptureFixture) -> None:
+    assert cli.main(["search", "Apple trees bloom in April", "--index", str(built)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("1. notes.md · Orchards")
+    assert "[a] Orchard survey, <https://example.org/orchards>." in out
+
+
+def test_search_batch_prints_one_json_line_per_question(built: Path, tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture, fake_model: list) -> None:
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(
+        json.dumps({"id": "q1", "question": "When was the harbour of Vellmar opened?", "type": "fact"}) + "\n"
+        + json.dumps({"id": 2, "question": "Apple trees bloom in April"}) + "\n\n"
+        + json.dumps({"id": "blank", "question": "   "}) + "\n",
+        encoding="utf-8")
+    fake_model.clear()
+    code = cli.main(["search", "--questions", str(questions), "--json", "--k", "2", "--index", str(built)])
+    out, err = capsys.readouterr()
+    assert code == 0
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert [row["id"] for row in lines] == ["q1", 2, "blank"]
+    assert lines[0]["question"] == "When was the harbour of Vellmar opened?"
+    for row in lines[:2]:
+        assert len(row["results"]) == 2
+        for result in row["results"]:
+            check_result_shape(result)
+    assert lines[1]["results"][0]["passage_id"] == "notes.md#p1"
+    assert lines[2]["results"] == [] and "empty" in lines[2]["error"]
+    assert len(fake_model) == 1  # the model is loaded once for the whole batch
+
+
+@pytest.mark.parametrize("content, line", [
+    ('{"id": 1, "question": "ok"}\n{"id": 2, "question": \n', 2),
+    ('{"id": 1, "question": "ok"}\n\n{"id": 3, "text": "no question"}\n', 3),
+    ('["not", "an", "object"]\n', 1),
+])
+def test_search_batch_with_a_malformed_file_is_one_line_naming_file_and_line(
+        built: Path, tmp_path: Path, capsys: pytest.CaptureFixture, content: str, line: int) -> None:
+    questions = tmp_path / "bad.jsonl"
+    questions.write_text(content, encoding="utf-8")
+    code = cli.main(["search", "--questions", str(questions), "--json", "--index", str(built)])
+    assert code != 0
+    assert f"{questions}:{line}:" in one_line_error(capsys)
+
+
+def test_search_without_an_index_is_a_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    code = cli.main(["search", "When?", "--json", "--index", str(tmp_path / "missing")])
+    assert code != 0
+    message = one_line_error(capsys)
+    assert str(tmp_path / "missing") in message and "qa build" in message
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["search", "   "], "empty"),
+    (["search", "When?", "--k", "0"], "k"),
+    (["search"], "QUESTION or --questions"),
+    (["search", "When?", "--questions", "q.jsonl", "--json"], "QUESTION or --questions"),
+    (["search", "--questions", "q.jsonl"], "--json"),
+])
+def test_search_usage_errors_are_one_line(built: Path, capsys: pytest.CaptureFixture, args: list, needle: str) -> None:
+    assert cli.main(args + ["--index", str(built)]) != 0
+    assert needle in one_line_error(capsys)
+
+
+def test_search_warns_when_the_index_is_stale_but_answers(built: Path, small_docs: Path,
+                                                          capsys: pytest.CaptureFixture) -> None:
+    (small_docs / "notes.md").write_text("# Orchards\n\nPlums ripen in August.\n", encoding="utf-8")
+    assert cli.main(["search", "harbour", "--json", "--index", str(built)]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["results"]
+    assert "stale" in err and "changed notes.md" in err and "qa build" in err
+
+
+def test_search_with_another_model_is_refused(built: Path, capsys: pytest.CaptureFixture) -> None:
+    assert cli.main(["search", "harbour", "--model", "other-model", "--index", str(built)]) != 0
+    assert "fake-hash-64" in one_line_error(capsys)
+
+
+# --- parse ---------------------------------------------------------------------------------
+
+def test_parse_json_contract(small_docs: Path, capsys: pytest.CaptureFixture) -> None:
+    assert cli.main(["parse", str(small_docs / "harbours.txt"), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["doc"] == "harbours.txt"
+    assert len(data["paragraphs"]) == 4
+    for p in data["paragraphs"]:
+        assert {"id", "section", "page", "page_end", "text", "footnotes"} <= set(p)
+    third = data["paragraphs"][2]
+    assert third["id"] == "harbours.txt#p3" and third["footnotes"] == [2]
+    assert "regional council. Today" in third["text"]  # the cut paragraph is whole
+    assert [n["marker"] for n in data["footnotes"]] == [1, 2, 3]
+    for n in data["footnotes"]:
+        assert {"marker", "text", "urls", "resolved"} <= set(n)
+    assert data["footnotes"][0]["urls"] == ["https://example.org/report-1911.pdf"]
+    assert data["footnotes"][1]["resolved"].startswith("River Authority")
+    assert data["footnotes"][2]["resolved"] is None
+
+
+def test_parse_text_output(small_docs: Path, capsys: pytest.CaptureFixture) -> None:
+    assert cli.main(["parse", str(small_docs / "notes.md")]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("notes.md: 2 paragraphs, 1 footnotes")
+    assert "## Orchards" in out and "[a] Orchard survey" in out
+
+
+def test_parse_of_a_binary_file_is_a_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    path = tmp_path / "scan.txt"
+    path.write_bytes(b"\x00\x01\x02" * 50)
+    assert cli.main(["parse", str(path)]) != 0
+    assert "scan.txt" in one_line_error(capsys)
+
+
+# --- eval ----------------------------------------------------------------------------------
+
+def test_eval_prints_the_table(built: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    questions = tmp_path / "q.jsonl"
+    questions.write_text("\n".join(json.dumps(row) for row in [
+        {"id": "h1", "question": "When was the harbour of Vellmar opened?", "type": "fact", "answers": ["opened in 1911"]},
+        {"id": "o1", "question": "When do apple trees bloom?", "type": "fact", "answers": ["bloom in April"]},
+        {"id": "u1", "question": "What is the capital of Peru?", "type": "unanswerable", "answers": []},
+    ]) + "\n", encoding="utf-8")
+    out_dir = tmp_path / "out"
+    code = cli.main(["eval", "--questions", str(questions), "--k", "5", "--index", str(built), "--out", str(out_dir)])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert out.splitlines()[0] == f"wrote {len(list(out_dir.iterdir()))} files to {out_dir}/ (qrels, runs, metrics, eval.png)"
+    assert "3 questions" in out
+    for name in ("hit@1", "hit@5", "recall@5", "mrr@10", "ndcg@10"):
+        assert name in out
+    assert all(any(retriever in line for line in out.splitlines()[2:]) for retriever in ("hybrid", "dense", "bm25"))
+    assert any(line.startswith("fact") for line in out.splitlines())
+    assert (out_dir / "eval.png").is_file() and (out_dir / "run.bm25.trec").is_file()
+
+
+def test_eval_with_a_malformed_question_file_is_one_line(built: Path, tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture) -> None:
+    questions = tmp_path / "q.jsonl"
+    questions.write_text('{"id": "a", "question": "Q", "answers": []}\nnot json\n', encoding="utf-8")
+    assert cli.main(["eval", "--questions", str(questions), "--index", str(built)]) != 0
+    assert f"{questions}:2:" in one_line_error(capsys)
+
+
+# --- startup -------------------------------------------------------------------------------
+
+def test_help_starts_without_importing_heavy_libraries(tmp_path: Path) -> None:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(REPO)}
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "qa", "--help"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "build" in proc.stdout and "search" in proc.stdout
+    imported = {line.rsplit("|", 1)[-1].strip().split(".")[0]
+                for line in proc.stderr.splitlines() if line.startswith("import time:")}
+    assert "qa" in imported  # the import log is really there
+    assert not imported & {"torch", "sentence_transformers", "transformers", "gradio", "faiss", "bm25s", "numpy"}
