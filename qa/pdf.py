@@ -130,7 +130,7 @@ def _lines(runs: list[_Run]) -> list[_Line]:
             groups.append([run])
         else:
             target.append(run)
-    lines = [_line(g) for g in groups]
+    lines = [_line(sorted(g, key=lambda run: round(run.x, 1))) for g in groups]
     return sorted((line for line in lines if line.text), key=lambda line: -line.y)
 
 

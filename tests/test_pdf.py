@@ -1,0 +1,261 @@
+"""PDF reading: the corpus typeset as PDF by two producers parses like the text file.
+
+The PDFs are made here (tests/pdfmaker.py): fpdf2 with our own pagination, and
+LibreOffice from flat ODF with real footnotes (marked slow; skipped only when
+LibreOffice is absent outside CI). Small hand-placed PDFs pin down single rules, and
+bad PDFs (encrypted, corrupt, truncated, image-only) must raise DocumentError.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from difflib import SequenceMatcher
+from pathlib import Path
+
+import pypdf
+import pytest
+from fpdf import FPDF
+
+import pdfmaker
+from conftest import CORPUS, FakeEmbedder
+from qa import cli
+from qa.errors import DocumentError
+from qa.parse import parse_file
+from qa.pdf import read_blocks
+from qa.records import Document
+
+BACK_REFERENCES = {10: 5, 14: 2, 16: 15, 17: 15, 19: 9, 20: 11, 21: 6}  # ibid./op. cit. → full reference (issue 4)
+
+
+def _norm(text: str) -> str:
+    """Markdown emphasis marks are typeset away; CJK glyphs are missing from the fonts (see pdfmaker)."""
+    text = re.sub(r"[\u3000-\u9fff?]", "", text.replace("*", ""))
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _ratio(a: str, b: str) -> float:
+    return SequenceMatcher(None, _norm(a), _norm(b), autojunk=False).ratio()
+
+
+def compare(text_doc: Document, pdf_doc: Document) -> dict:
+    """Match every text paragraph to its most similar PDF paragraph; return the figures."""
+    matches = []
+    for p in text_doc.paragraphs:
+        shortlist = sorted(pdf_doc.paragraphs, key=lambda q: -SequenceMatcher(None, p.text, q.text).quick_ratio())[:3]
+        best = max(shortlist, key=lambda q: _ratio(p.text, q.text))
+        matches.append((p, best, _ratio(p.text, best.text)))
+    notes = {n.marker: n for n in pdf_doc.footnotes}
+    return {
+        "matches": matches,
+        "body": [m for m in matches if m[0].section is not None],
+        "notes": notes,
+        "note_ratios": {n.marker: _ratio(n.text, notes[n.marker].text) for n in text_doc.footnotes
+                        if n.marker in notes},
+    }
+
+
+def check_same_as_text(text_doc: Document, pdf_doc: Document) -> dict:
+    """The assertions both producers must pass; returns the comparison figures."""
+    figures = compare(text_doc, pdf_doc)
+    body = figures["body"]
+    # Same paragraphs: every sectioned paragraph found, in order, nearly verbatim.
+    assert min(r for _, _, r in body) >= 0.95, [(p.id, round(r, 3)) for p, _, r in body if r < 0.95]
+    numbers = [q.number for _, q, _ in body]
+    assert numbers == sorted(set(numbers)), "PDF paragraphs out of order or merged"
+    assert [q.section for _, q, _ in body] == [p.section for p, _, _ in body]
+    # Front matter: the title is read, the body count matches exactly.
+    assert pdf_doc.title == text_doc.title
+    assert sum(1 for q in pdf_doc.paragraphs if q.section) == len(body)
+    # The same 28 footnotes, same texts and URLs, resolved to the same earlier notes.
+    assert sorted(figures["notes"]) == list(range(1, 29))
+    assert min(figures["note_ratios"].values()) >= 0.95, figures["note_ratios"]
+    for note in text_doc.footnotes:
+        got = figures["notes"][note.marker]
+        assert got.urls == note.urls, note.marker
+        assert got.resolved_marker == note.resolved_marker and got.unresolved == note.unresolved, note.marker
+    # Each marker attached to the same paragraph, and no footnote text left in paragraphs.
+    for p, q, _ in figures["matches"]:
+        assert q.footnotes == p.footnotes, (p.id, q.id)
+    for note in text_doc.footnotes:
+        probe = _norm(note.text)[:60]
+        assert not any(probe in q.text for q in pdf_doc.paragraphs), note.marker
+    assert not any("http" in q.text for q in pdf_doc.paragraphs)
+    # Running header and page numbers are gone; paragraphs cut by a page are whole again.
+    assert not any("Policy Brief" in q.text for q in pdf_doc.paragraphs)
+    split = [q for _, q, _ in body if q.page < q.page_end]
+    assert len(split) >= 3
+    assert all(q.page_end == q.page + 1 for q in split)
+    return figures
+
+
+@pytest.fixture(scope="module")
+def text_doc() -> Document:
+    return parse_file(CORPUS)
+
+
+@pytest.fixture(scope="module")
+def fpdf_file(tmp_path_factory: pytest.TempPathFactory, text_doc: Document) -> Path:
+    return pdfmaker.fpdf_pdf(text_doc, tmp_path_factory.mktemp("fpdf") / "corpus.pdf")
+
+
+def test_fpdf_corpus_parses_like_the_text(fpdf_file: Path, text_doc: Document) -> None:
+    raw = "\n".join(page.extract_text() for page in pypdf.PdfReader(fpdf_file).pages)
+    url = next(u for n in text_doc.footnotes for u in n.urls if len(u) > 120)
+    assert url not in raw  # the generator really wrapped the long URL across lines
+    figures = check_same_as_text(text_doc, parse_file(fpdf_file))
+    assert url in figures["notes"][7].urls
+
+
+@pytest.mark.slow
+def test_libreoffice_corpus_parses_like_the_text(tmp_path: Path, text_doc: Document) -> None:
+    if pdfmaker.soffice() is None:
+        if os.environ.get("CI"):
+            pytest.fail("LibreOffice (soffice) is missing on CI; .ci/run installs libreoffice-writer-nogui")
+        pytest.skip("LibreOffice (soffice) is not installed")
+    pdf = pdfmaker.soffice_pdf(text_doc, tmp_path)
+    raw = pypdf.PdfReader(pdf).pages[0].extract_text()
+    assert "Kyodo" in raw  # footnote 1 sits on page 1, typeset by LibreOffice itself
+    check_same_as_text(text_doc, parse_file(pdf))
+
+
+def _hand_pdf(path: Path, lines: list[tuple[float, float, float, str]], bold_at: set[int] = frozenset()) -> Path:
+    """A one-page PDF of (x mm, baseline mm, size pt, text) runs placed by hand."""
+    pdf = FPDF(format="A4", unit="mm")
+    pdf.add_font("DejaVu", "", str(pdfmaker.FONT))
+    pdf.add_font("DejaVu", "B", str(pdfmaker.FONT_BOLD))
+    pdf.add_page()
+    for i, (x, y, size, text) in enumerate(lines):
+        pdf.set_font("DejaVu", "B" if i in bold_at else "", size)
+        pdf.text(x, y, text)
+    pdf.output(str(path))
+    return path
+
+
+def test_markers_hyphens_and_unicode_superscripts(tmp_path: Path) -> None:
+    head = "Harbour trade in the valley"
+    lines = [
+        (20, 30, 14, head),
+        (20, 40, 11, "The river authority opened the harbour in 1911 and gave it wide"),
+        (20, 45, 11, "powers."), (33.4, 43.8, 7, "3"), (35.5, 45, 11, " It handles grain for the EU-"),
+        (20, 50, 11, "Japan trade and the whole secur-"),
+        (20, 55, 11, "ity of the valley, with 2 cranes and 400 staff in the year 1953.¹"),
+        (20, 280, 8, "³ Annual report, 1912, on <https://example.org/reports/annual-"),
+        (20, 284, 8, "report-1911.pdf>."),
+        (20, 288, 8, "¹ Doe, op. cit."),
+    ]
+    blocks = read_blocks(_hand_pdf(tmp_path / "hand.pdf", lines, bold_at={0}))
+    assert [b.kind for b in blocks] == ["heading", "body", "note", "note"]
+    body = blocks[1].text
+    assert "powers.⟦3⟧ It handles" in body
+    assert "EU-Japan" in body and "security of" in body and "secur- ity" not in body
+    assert "with 2 cranes" in body and body.endswith("1953.⟦1⟧")
+    assert blocks[2].marker == 3 and "<https://example.org/reports/annual-report-1911.pdf>." in blocks[2].text
+    assert blocks[3].marker == 1 and blocks[3].text == "Doe, op. cit."
+
+
+FILLER = ["Harbours along the river were built in the nineteenth century by the towns themselves,",
+          "and most of them were rebuilt after the floods with money from the regional council,",
+          "while the smaller landings upstream were left to the fishermen and their cooperatives."]
+
+
+def test_footnote_continued_on_next_page_is_one_note(tmp_path: Path) -> None:
+    pdf = FPDF(format="A4", unit="mm")
+    pdf.add_font("DejaVu", "", str(pdfmaker.FONT))
+    pages = (
+        ("A paragraph that cites a long note and ends here.", ["Smith, The long history of harbours, a study in",
+                                                               "several volumes, volume one"]),
+        ("The next page starts a new paragraph without notes.", ["two and three, London, 1990."]),
+    )
+    for number, (body, notes) in enumerate(pages, start=1):
+        pdf.add_page()
+        pdf.set_font("DejaVu", "", 11)
+        for i, filler in enumerate(FILLER[number - 1:number + 1]):  # body text outweighs notes, as usual
+            pdf.text(20, 20 + 5 * i, filler)
+        pdf.text(20, 30, body)
+        pdf.set_font("DejaVu", "", 8)
+        for i, line in enumerate(notes):
+            pdf.text(24, 270 + 4 * i, line)
+        if number == 1:
+            pdf.set_font("DejaVu", "", 11)
+            end = 20 + pdf.get_string_width(body)
+            pdf.set_font("DejaVu", "", 6)
+            pdf.text(end, 28.7, "1")
+            pdf.text(20, 268.8, "1")
+    path = tmp_path / "two.pdf"
+    pdf.output(str(path))
+    document = parse_file(path)
+    assert [n.marker for n in document.footnotes] == [1]
+    assert document.footnotes[0].text == ("Smith, The long history of harbours, a study in several volumes, "
+                                          "volume one two and three, London, 1990.")
+    assert [p.footnotes for p in document.paragraphs] == [(1,), ()]
+    assert document.paragraphs[0].text.startswith("Harbours along") and document.paragraphs[0].page == 1
+    assert not any("London" in p.text or "Smith" in p.text for p in document.paragraphs)
+
+
+def _image_only(path: Path) -> Path:
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.rect(20, 20, 100, 60, style="F")
+    pdf.output(str(path))
+    return path
+
+
+def _encrypted(path: Path, source: Path) -> Path:
+    writer = pypdf.PdfWriter(clone_from=source)
+    writer.encrypt(user_password="secret", owner_password="owner", algorithm="RC4-128")
+    with path.open("wb") as fh:
+        writer.write(fh)
+    return path
+
+
+@pytest.mark.parametrize("kind, words", [
+    ("encrypted", "password"), ("corrupt", "corrupt"), ("truncated", "truncated"), ("image", "OCR"),
+])
+def test_bad_pdfs_raise_document_error(tmp_path: Path, fpdf_file: Path, kind: str, words: str) -> None:
+    path = tmp_path / f"{kind}.pdf"
+    if kind == "encrypted":
+        _encrypted(path, fpdf_file)
+    elif kind == "corrupt":
+        path.write_bytes(b"%PDF-1.7\n" + bytes(range(256)) * 40)
+    elif kind == "truncated":
+        path.write_bytes(fpdf_file.read_bytes()[: fpdf_file.stat().st_size // 2])
+    else:
+        _image_only(path)
+    with pytest.raises(DocumentError) as info:
+        parse_file(path)
+    message = str(info.value)
+    assert str(path) in message and words in message and "\n" not in message
+
+
+def test_build_skips_a_bad_pdf_and_indexes_the_rest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "broken.pdf").write_bytes(b"%PDF-1.4\nnot really a pdf\n")
+    (docs / "harbour.txt").write_text("Harbours\n\nThe harbour of Vellmar was opened in 1911 by the river "
+                                      "authority and handles grain and timber for the valley.\n", encoding="utf-8")
+    monkeypatch.setattr("qa.embed.Embedder", lambda name=None: FakeEmbedder())
+    code = cli.main(["build", "--docs", str(docs), "--index", str(tmp_path / "index")])
+    out, err = capsys.readouterr()
+    assert code == 0
+    assert "indexed 1 documents" in out and "1 skipped" in out
+    assert "broken.pdf" in err and "corrupt" in err
+    manifest = json.loads((tmp_path / "index" / "manifest.json").read_text())
+    assert list(manifest["documents"]) == ["harbour.txt"] and "broken.pdf" in manifest["skipped"]
+
+
+def test_cli_parse_pdf_json_and_readable(fpdf_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["parse", str(fpdf_file), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["doc"] == "corpus.pdf"
+    assert {"id", "section", "page", "page_end", "text", "footnotes"} <= set(data["paragraphs"][0])
+    assert {"marker", "text", "urls", "resolved"} <= set(data["footnotes"][0])
+    assert len(data["footnotes"]) == 28
+    assert any(p["page"] < p["page_end"] for p in data["paragraphs"])
+    resolved = {n["marker"]: n["resolved_marker"] for n in data["footnotes"]}
+    assert {m: resolved[m] for m in BACK_REFERENCES} == BACK_REFERENCES
+    assert cli.main(["parse", str(fpdf_file)]) == 0
+    text = capsys.readouterr().out
+    assert "28 footnotes" in text and re.search(r"pp?\. \d+[–-]\d+", text)
