@@ -1,0 +1,212 @@
+"""Render stage of the web chat: an ``Answer`` → safe HTML, one block per passage.
+
+Everything that comes from a document or a person (passage text, section titles,
+footnotes, URLs, file names, questions) is HTML-escaped first; only then are our
+own tags added: ``<mark>`` around the highlight, in-page links from ``[n]``
+markers to the footnote list under the passage, and links for http(s) URLs.
+The chat shows these blocks as HTML and never re-reads them as Markdown, so a
+document holding ``<script>``, ``onerror=`` or ``![x](http://…)`` shows as text.
+``ui.py`` hands the blocks to the Chatbot; ``/chat`` joins them into one reply.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from html import escape
+from urllib.parse import quote
+
+from qa.cite import pages
+from qa.records import Answer, Citation, Hit, Marker, Paragraph
+
+NOT_FOUND = "Not found in your documents."
+_URL = re.compile(r"https?://[^\s<>\"'`]+", re.IGNORECASE)
+_URL_TAIL = ".,;:)]}'’”»"
+_MARKER = re.compile(r"\[([^\[\]\s]{1,24})\]")
+_SPACE = re.compile(r"\s+")
+PREVIEW_CHARS = 110
+SHOWN_QUESTION_CHARS = 300
+
+
+def esc(text: object) -> str:
+    """Return text safe inside HTML content and attribute values."""
+    return escape(str(text), quote=True)
+
+
+def safe_url(url: str) -> str | None:
+    """Return the URL when it is a plain http(s) link, else None (javascript:, data:, …)."""
+    url = url.strip()
+    return url if _URL.fullmatch(url) else None
+
+
+def linkify(text: str) -> str:
+    """Return escaped text in which http(s) URLs are links that open in a new tab."""
+    out, pos = [], 0
+    for m in _URL.finditer(text):
+        url = m.group(0).rstrip(_URL_TAIL)
+        end = m.start() + len(url)
+        out.append(esc(text[pos:m.start()]))
+        out.append(_link(url, url))
+        pos = end
+    out.append(esc(text[pos:]))
+    return "".join(out)
+
+
+def _link(url: str, label: str, cls: str = "qa-url") -> str:
+    return f'<a class="{cls}" href="{esc(url)}" target="_blank" rel="noopener noreferrer">{esc(label)}</a>'
+
+
+def anchor(uid: str, marker: Marker) -> str:
+    """Return the in-page id of a passage's footnote (unique per passage block)."""
+    return f"{uid}-fn-" + re.sub(r"[^A-Za-z0-9_-]", "_", str(marker))
+
+
+def question_html(question: str) -> str:
+    """Return a person's question as escaped HTML (very long ones shortened for display)."""
+    text = question if len(question) <= SHOWN_QUESTION_CHARS else question[:SHOWN_QUESTION_CHARS] + "…"
+    return f'<span class="qa-question">{esc(text)}</span>'
+
+
+def error_html(message: str) -> str:
+    """Return a one-line problem (an InputError, a bad upload) as a chat message."""
+    return f'<div class="qa-error" role="alert"><span aria-hidden="true">⚠️</span> {esc(message)}</div>'
+
+
+def answer_blocks(answer: Answer, uid: str, file_url: Callable[[Paragraph], str | None] = lambda p: None) -> list[str]:
+    """Return one HTML block per hit: the best one open, the next ones collapsible."""
+    if not answer.hits:
+        return [f'<div class="qa-notfound"><strong>{NOT_FOUND}</strong> No passage matched the question.</div>']
+    blocks = []
+    for n, hit in enumerate(answer.hits):
+        block = passage_html(hit, f"{uid}-{hit.rank}", open_=n == 0, closest=answer.abstained,
+                             file_url=file_url(hit.paragraph))
+        if n == 0 and answer.abstained:
+            block = (f'<div class="qa-notfound"><strong>{NOT_FOUND}</strong> '
+                     "These are the closest passages; none of them seems to answer the question.</div>" + block)
+        blocks.append(block)
+    return blocks
+
+
+def passage_html(hit: Hit, uid: str, open_: bool = True, closest: bool = False, file_url: str | None = None) -> str:
+    """Return one passage: where it comes from, its text with the highlight, its footnotes."""
+    p = hit.paragraph
+    where = [f'<span class="qa-rank" title="rank">{hit.rank}</span>', f'<span class="qa-doc">{esc(p.doc)}</span>']
+    if p.section:
+        where.append(f'<span class="qa-section">{esc(p.section)}</span>')
+    if p.page is not None:
+        where.append(f'<span class="qa-pages">{esc(pages(p.page, p.page_end))}</span>')
+    if closest:
+        where.append('<span class="qa-tag">closest match</span>')
+    meta = f'<div class="qa-meta">{"".join(where)}</div>'
+    body = (f'<p class="qa-text">{text_html(p.display, hit.highlight, hit.citations, uid)}</p>'
+            f"{notes_html(hit.citations, uid)}{actions_html(hit, file_url)}")
+    cls = "qa-passage" + (" qa-closest" if closest else "")
+    if open_:
+        return f'<div class="{cls} qa-top">{meta}{body}</div>'
+    known = {str(c.marker) for c in hit.citations}
+    preview = _SPACE.sub(" ", _MARKER.sub(lambda m: "" if m.group(1) in known else m.group(0), p.display)).strip()
+    preview = preview if len(preview) <= PREVIEW_CHARS else preview[:PREVIEW_CHARS].rsplit(" ", 1)[0] + "…"
+    return (f'<details class="{cls}"><summary>{meta}<span class="qa-preview">{esc(preview)}</span></summary>'
+            f"{body}</details>")
+
+
+def text_html(display: str, highlight: str, citations: tuple[Citation, ...], uid: str) -> str:
+    """Return the passage text escaped, the highlight in <mark>, footnote markers as links."""
+    known = {str(c.marker): c for c in citations}
+    markers = [(m.start(), m.end(), known[m.group(1)]) for m in _MARKER.finditer(display) if m.group(1) in known]
+    start, end = find_highlight(display, [(a, b) for a, b, _ in markers], highlight)
+    cuts = sorted({0, len(display), start, end, *(x for a, b, _ in markers for x in (a, b))})
+    by_start = {a: c for a, _, c in markers}
+    out = []
+    for a, b in zip(cuts, cuts[1:]):
+        if a == start and start != end:
+            out.append("<mark>")
+        if a in by_start:
+            c = by_start[a]
+            out.append(f'<sup class="qa-ref"><a href="#{anchor(uid, c.marker)}" title="{esc(c.text[:300])}">'
+                       f"[{esc(c.marker)}]</a></sup>")
+        else:
+            out.append(esc(display[a:b]))
+        if b == end and start != end:
+            out.append("</mark>")
+    return "".join(out)
+
+
+def find_highlight(display: str, marker_spans: list[tuple[int, int]], highlight: str) -> tuple[int, int]:
+    """Return the (start, end) of the highlight in the display text, markers ignored; (0, 0) if absent.
+
+    The highlight comes from the clean text (no markers, single spaces); the display
+    text has ``[n]`` markers in it, so both are compared with markers and extra
+    spaces taken out, keeping a map back to display positions.
+    """
+    target = _SPACE.sub(" ", highlight).strip()
+    if not target:
+        return 0, 0
+    skip = set()
+    for a, b in marker_spans:
+        skip.update(range(a, b))
+    chars, where = [], []
+    for i, ch in enumerate(display):
+        if i in skip:
+            continue
+        if ch.isspace():
+            if not chars or chars[-1] == " ":
+                continue
+            ch = " "
+        chars.append(ch)
+        where.append(i)
+    flat = "".join(chars)
+    at = flat.find(target)
+    if at < 0:
+        return 0, 0
+    last = at + len(target) - 1
+    return where[at], where[last] + 1
+
+
+def notes_html(citations: tuple[Citation, ...], uid: str) -> str:
+    """Return the footnote list under a passage: text, resolved source, links."""
+    if not citations:
+        return ""
+    items = []
+    for c in citations:
+        extra = ""
+        if c.resolved:
+            extra = f'<div class="qa-resolved">↳ refers to: {linkify(c.resolved)}</div>'
+        elif c.unresolved:
+            extra = '<div class="qa-unresolved">↳ earlier reference not found in this document</div>'
+        shown = set(u.rstrip(_URL_TAIL) for u in _URL.findall(c.text + " " + (c.resolved or "")))
+        more = [u for u in c.urls if safe_url(u) and u not in shown]
+        links = "".join(f'<div class="qa-links">{_link(u, u)}</div>' for u in more)
+        items.append(f'<li id="{anchor(uid, c.marker)}"><span class="qa-marker">[{esc(c.marker)}]</span> '
+                     f'<span class="qa-note">{linkify(c.text)}</span>{extra}{links}</li>')
+    return f'<ol class="qa-notes" aria-label="footnotes">{"".join(items)}</ol>'
+
+
+def actions_html(hit: Hit, file_url: str | None) -> str:
+    """Return the passage's buttons: copy with citation, open the original file."""
+    copy = (f'<button class="qa-copy" type="button" title="Copy the passage and its citation">Copy with citation</button>'
+            f'<span class="qa-copytext" hidden>{esc(copy_text(hit))}</span>')
+    opener = ""
+    if file_url:
+        p = hit.paragraph
+        label = f"Open PDF at {pages(p.page, None)}" if p.page is not None and p.doc.lower().endswith(".pdf") else "Open document"
+        opener = f'<a class="qa-open" href="{esc(file_url)}" target="_blank" rel="noopener noreferrer">{esc(label)} ↗</a>'
+    return f'<div class="qa-actions">{copy}{opener}</div>'
+
+
+def copy_text(hit: Hit) -> str:
+    """Return a passage as plain text with its citation and footnotes (what "Copy" puts on the clipboard)."""
+    p = hit.paragraph
+    where = ", ".join(x for x in (p.doc, p.section or "", pages(p.page, p.page_end)) if x)
+    lines = [f"“{p.display}”", f"— {where}"]
+    for c in hit.citations:
+        lines.append(f"[{c.marker}] {c.text}" + (f" (= {c.resolved})" if c.resolved else ""))
+    return "\n".join(lines)
+
+
+def file_href(doc: str, page: int | None) -> str:
+    """Return the chat's link to a document file (at a page for PDFs), relative to the app."""
+    href = "qa/doc/" + quote(doc, safe="/")
+    if page is not None and doc.lower().endswith(".pdf"):
+        href += f"#page={int(page)}"
+    return href
