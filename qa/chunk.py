@@ -2,8 +2,8 @@
 
 A paragraph that fits the model's window is one chunk. A longer one is split on
 sentence boundaries into overlapping windows that fit. Short sentence windows
-(two sentences, stride one) are added so a question can match one precise
-statement, and the text of each footnote a paragraph cites becomes a "note"
+(each sentence, and each pair of neighbouring sentences) are added so a question
+can match one precise statement, and the text of each footnote a paragraph cites becomes a "note"
 chunk of that paragraph, so a question about a source finds the passage citing
 it. Search pools chunk scores back to paragraphs. The next stage is ``embed``.
 """
@@ -20,7 +20,8 @@ _ABBREVIATIONS = re.compile(
     r"(?:\b(?:[A-Z]|Mr|Mrs|Ms|Dr|Prof|St|vs|etc|e\.g|i\.e|cf|vol|no|pp?|op|cit|al|Jr|Sr|U\.S|Fig|Art)\.)$",
     re.IGNORECASE,
 )
-SMALL_WINDOW = 2
+VERSION = 2  # bump when chunking changes: a rebuild then re-chunks every document
+SMALL_WINDOWS = (1, 2)  # sentences per small window (measured: both help, see README)
 
 
 def split_sentences(text: str) -> list[str]:
@@ -68,9 +69,10 @@ def chunk_paragraph(
         bodies = [paragraph.text]
     else:
         bodies = windows(sentences, count_tokens, max_tokens)
-    if len(sentences) > SMALL_WINDOW:
-        small = [" ".join(sentences[i:i + SMALL_WINDOW]) for i in range(len(sentences) - SMALL_WINDOW + 1)]
-        bodies += [s for s in small if s not in bodies]
+    for size in SMALL_WINDOWS:
+        if len(sentences) > size:
+            small = [" ".join(sentences[i:i + size]) for i in range(len(sentences) - size + 1)]
+            bodies += [s for s in small if s not in bodies]
     chunks = [Chunk(f"{paragraph.id}#w{n}", paragraph.id, "window", text) for n, text in enumerate(bodies)]
     for marker in paragraph.footnotes:
         note = notes.get(marker)

@@ -244,22 +244,18 @@ METRICS = ("hit@1", "hit@5", "recall@{k}", "mrr@10", "ndcg@10", "source@5")
 
 
 def table(results: list[dict[str, Any]]) -> str:
-    """Return a side-by-side text table of several retrievers' results."""
+    """Return a text table: one row per question type and retriever, metrics side by side."""
     k = results[0]["k"]
     names = [m.format(k=k) for m in METRICS]
-    head = f"{'type':<15}{'n':>5}  " + "  ".join(f"{r['retriever'] + ' ' + n:>{max(len(n) + 7, 12)}}"
-                                                 for n in names for r in results)
+    head = f"{'questions':<16}{'retriever':<10}{'n':>4}" + "".join(f"{n:>11}" for n in names)
     lines = [head, "-" * len(head)]
     groups = [("all answerable", "overall"), ("non-paraphrase", "non_paraphrase")] + \
         [(t, t) for t in results[0]["by_type"]]
     for label, key in groups:
-        rows = [r[key] if key in ("overall", "non_paraphrase") else r["by_type"].get(key, {"n": 0}) for r in results]
-        cells = []
-        for n in names:
-            for r, row in zip(results, rows):
-                value = row.get(n)
-                cells.append(f"{'' if value is None else f'{value:.3f}':>{max(len(n) + 7, 12)}}")
-        lines.append(f"{label:<15}{rows[0].get('n', 0):>5}  " + "  ".join(cells))
+        for i, r in enumerate(results):
+            row = r[key] if key in ("overall", "non_paraphrase") else r["by_type"].get(key, {"n": 0})
+            cells = "".join(f"{'' if row.get(n) is None else format(row[n], '.3f'):>11}" for n in names)
+            lines.append(f"{label if i == 0 else '':<16}{r['retriever']:<10}{row.get('n', 0):>4}{cells}")
     lines.append("")
     for r in results:
         a, c = r["abstention"], r["calibration"]

@@ -32,11 +32,13 @@ from qa import chunk as chunking
 from qa import lexical
 from qa.errors import DocumentError, IndexLoadError, QAError
 from qa.parse import SUPPORTED, parse_file
+from qa.parse import VERSION as PARSE_VERSION
 from qa.records import (Chunk, Document, Footnote, Marker, Paragraph, chunk_from_dict,
                         footnote_from_dict, paragraph_from_dict, to_dict)
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
+PIPELINE = f"parse-{PARSE_VERSION}/chunk-{chunking.VERSION}"  # documents are re-read when it changes
 HNSW_FROM = 200_000  # chunks; below this exact search is fast enough (see README "Performance")
 
 
@@ -79,6 +81,8 @@ class Index:
     faiss_index: Any
     bm25: Any
     by_id: dict[str, int] = field(default_factory=dict)
+    vocab: list[str] = field(default_factory=list)
+    vocab_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
 
     @property
     def model(self) -> str:
@@ -123,7 +127,7 @@ def build(
     start = time.perf_counter()
     docs_dir, index_dir = Path(docs_dir), Path(index_dir)
     files = document_files(docs_dir)
-    previous = _previous(index_dir, embedder.name)
+    previous = _previous(index_dir, embedder)
     old_docs = previous["manifest"].get("documents", {}) if previous else {}
     records: dict[str, dict[str, Any]] = {}
     parts: list[tuple[list[Paragraph], list[Footnote], list[Chunk]]] = []
@@ -132,7 +136,7 @@ def build(
     for path in files:
         doc = path.relative_to(docs_dir).as_posix()
         digest = file_hash(path)
-        if previous and old_docs.get(doc, {}).get("sha256") == digest:
+        if previous and previous["same_pipeline"] and old_docs.get(doc, {}).get("sha256") == digest:
             paragraphs, notes, chunks = previous["by_doc"][doc]
             reused += 1
         else:
@@ -156,16 +160,19 @@ def build(
         reason = f"; {len(skipped)} skipped" if skipped else ""
         raise DocumentError(f"{docs_dir}: no readable documents (.txt, .md, .pdf){reason}; add documents and run qa build again")
     vectors, embedded = _vectors(chunks, embedder, previous, progress)
+    lexical_texts = [lexical.document_text(p, notes) for p in paragraphs]
+    vocab = lexical.vocabulary(lexical_texts)
+    vocab_vectors = _vocab_vectors(vocab, embedder, previous)
     manifest = {
         "format_version": FORMAT_VERSION, "model": embedder.name, "dim": int(embedder.dim),
-        "max_tokens": int(embedder.max_tokens), "docs_dir": str(docs_dir.resolve()),
+        "max_tokens": int(embedder.max_tokens), "pipeline": PIPELINE, "docs_dir": str(docs_dir.resolve()),
         "documents": records, "skipped": dict(skipped),
         "counts": {"documents": len(records), "paragraphs": len(paragraphs),
                    "footnotes": len(notes), "chunks": len(chunks)},
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "faiss": _faiss_kind(faiss_kind, len(chunks)),
     }
-    _write(index_dir, manifest, paragraphs, notes, chunks, vectors)
+    _write(index_dir, manifest, paragraphs, notes, chunks, vectors, lexical_texts, vocab, vocab_vectors)
     return BuildReport(len(records), parsed, reused, embedded, len(chunks), len(paragraphs),
                        len(notes), time.perf_counter() - start, tuple(skipped))
 
@@ -178,13 +185,13 @@ def _faiss_kind(kind: str, n: int) -> str:
     return kind
 
 
-def _previous(index_dir: Path, model: str) -> dict[str, Any] | None:
+def _previous(index_dir: Path, embedder: TextEmbedder) -> dict[str, Any] | None:
     """The last build's documents and vectors, when it exists and used the same model."""
     try:
         old = load(index_dir, with_search=False)
     except IndexLoadError:
         return None
-    if old.model != model:
+    if old.model != embedder.name:
         return None
     gen = index_dir / old.manifest["generation"]
     vectors = np.load(gen / "vectors.npy", mmap_mode="r", allow_pickle=False)
@@ -197,7 +204,25 @@ def _previous(index_dir: Path, model: str) -> dict[str, Any] | None:
     for c in old.chunks:
         by_doc[old.paragraphs[old.by_id[c.paragraph_id]].doc][2].append(c)
     cache = {text_hash(c.text): row for row, c in enumerate(old.chunks)}
-    return {"manifest": old.manifest, "by_doc": by_doc, "vectors": vectors, "cache": cache}
+    words = {w: old.vocab_vectors[i] for i, w in enumerate(old.vocab)}
+    same = old.manifest.get("pipeline") == PIPELINE and old.manifest.get("max_tokens") == embedder.max_tokens
+    return {"manifest": old.manifest, "by_doc": by_doc, "vectors": vectors, "cache": cache, "words": words,
+            "same_pipeline": same}
+
+
+def _vocab_vectors(vocab: list[str], embedder: TextEmbedder, previous: dict[str, Any] | None) -> np.ndarray:
+    """Vectors of the expansion vocabulary: reused from the last build, new words embedded."""
+    known = previous["words"] if previous else {}
+    vectors = np.zeros((len(vocab), embedder.dim), dtype=np.float32)
+    todo = []
+    for i, w in enumerate(vocab):
+        if w in known and len(known[w]) == embedder.dim:
+            vectors[i] = known[w]
+        else:
+            todo.append(i)
+    if todo:
+        vectors[todo] = embedder.encode([vocab[i] for i in todo])
+    return vectors
 
 
 def _vectors(chunks: list[Chunk], embedder: TextEmbedder, previous: dict[str, Any] | None,
@@ -219,7 +244,8 @@ def _vectors(chunks: list[Chunk], embedder: TextEmbedder, previous: dict[str, An
 
 
 def _write(index_dir: Path, manifest: dict[str, Any], paragraphs: list[Paragraph],
-           notes: list[Footnote], chunks: list[Chunk], vectors: np.ndarray) -> None:
+           notes: list[Footnote], chunks: list[Chunk], vectors: np.ndarray,
+           lexical_texts: list[str], vocab: list[str], vocab_vectors: np.ndarray) -> None:
     """Write a new generation folder, then atomically point the manifest at it."""
     import faiss
 
@@ -233,7 +259,8 @@ def _write(index_dir: Path, manifest: dict[str, Any], paragraphs: list[Paragraph
         _write_jsonl(tmp / "chunks.jsonl", (to_dict(c) for c in chunks))
         np.save(tmp / "vectors.npy", vectors, allow_pickle=False)
         faiss.write_index(_faiss_index(vectors, manifest["faiss"]), str(tmp / "vectors.faiss"))
-        lexical.save(lexical.build([lexical.document_text(p, notes) for p in paragraphs]), tmp / "bm25")
+        lexical.save(lexical.build(lexical_texts), tmp / "bm25")
+        lexical.save_vocab(vocab, vocab_vectors, tmp)
         _fsync_dir(tmp)
         os.replace(tmp, index_dir / gen_name)
         manifest = {**manifest, "generation": gen_name}
@@ -306,6 +333,7 @@ def load(index_dir: Path, with_search: bool = True) -> Index:
 
             faiss_index = faiss.read_index(str(gen / "vectors.faiss"))
             bm25 = lexical.load(gen / "bm25")
+        vocab, vocab_vectors = lexical.load_vocab(gen)
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
         raise IndexLoadError(f"{index_dir}: index files are missing or damaged ({type(exc).__name__}); "
                              f"rebuild with: qa build --index {index_dir}") from exc
@@ -319,7 +347,8 @@ def load(index_dir: Path, with_search: bool = True) -> Index:
         raise IndexLoadError(f"{index_dir}: index is inconsistent; rebuild with: qa build --index {index_dir}") from exc
     if faiss_index is not None and faiss_index.ntotal != len(chunks):
         raise IndexLoadError(f"{index_dir}: vectors and chunks disagree; rebuild with: qa build --index {index_dir}")
-    return Index(index_dir, manifest, paragraphs, notes, chunks, chunk_paragraph, faiss_index, bm25, by_id)
+    return Index(index_dir, manifest, paragraphs, notes, chunks, chunk_paragraph, faiss_index, bm25, by_id,
+                 vocab, vocab_vectors)
 
 
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -335,7 +364,8 @@ def stale(manifest: dict[str, Any], docs_dir: Path) -> list[str]:
     built = manifest.get("documents", {})
     skipped = manifest.get("skipped", {})
     now = {p.relative_to(docs_dir).as_posix(): p for p in document_files(docs_dir)}
-    changes = [f"removed {doc}" for doc in built if doc not in now]
+    changes = [] if manifest.get("pipeline") == PIPELINE else ["built by another version of qa"]
+    changes += [f"removed {doc}" for doc in built if doc not in now]
     for doc, path in now.items():
         if doc not in built:
             if doc not in skipped:

@@ -3,12 +3,21 @@
 Each paragraph is indexed with its section title and the text of the footnotes it
 cites, so a question about a source's words finds the paragraph that cites it.
 Saved as bm25s's own plain files (JSON + .npy, no pickle).
+
+Paraphrased questions share few words with the text, so BM25 also gets an
+embedding-based query expansion: every word of the corpus is embedded once at
+build time (``vocab.json`` + ``vocab.npy``), and each question word adds the BM25
+scores of its nearest corpus words ("killing" → "demise", "atomic" → "nuclear"),
+weighted by their similarity.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+
+import json
+import re
 
 import numpy as np
 
@@ -74,3 +83,60 @@ def scores(retriever: Any, question: str) -> np.ndarray:
     if not known:
         return np.zeros(n, dtype=np.float32)
     return np.asarray(retriever.get_scores(known), dtype=np.float32)
+
+
+_WORD = re.compile(r"[^\W\d_][\w\-]{2,}")
+MAX_VOCAB = 200_000
+
+
+def words(text: str) -> list[str]:
+    """Return the lower-cased content words (3+ letters, not stopwords) of ``text``."""
+    from bm25s.stopwords import STOPWORDS_EN
+
+    stop = set(STOPWORDS_EN)
+    return [w for w in _WORD.findall(text.lower()) if w not in stop]
+
+
+def vocabulary(texts: list[str]) -> list[str]:
+    """Return the corpus's content words, most frequent first (at most MAX_VOCAB), ties sorted."""
+    counts: dict[str, int] = {}
+    for text in texts:
+        for w in words(text):
+            counts[w] = counts.get(w, 0) + 1
+    ranked = sorted(counts, key=lambda w: (-counts[w], w))
+    return ranked[:MAX_VOCAB]
+
+
+def save_vocab(vocab: list[str], vectors: np.ndarray, folder: Path) -> None:
+    """Write the expansion vocabulary and its vectors (float16) into ``folder``."""
+    (folder / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
+    np.save(folder / "vocab.npy", vectors.astype(np.float16), allow_pickle=False)
+
+
+def load_vocab(folder: Path) -> tuple[list[str], np.ndarray]:
+    """Return the expansion vocabulary and its float32 vectors (empty when absent)."""
+    path = folder / "vocab.json"
+    if not path.is_file():
+        return [], np.zeros((0, 0), dtype=np.float32)
+    vocab = json.loads(path.read_text(encoding="utf-8"))
+    return vocab, np.load(folder / "vocab.npy", allow_pickle=False).astype(np.float32)
+
+
+def expansion_scores(retriever: Any, vocab: list[str], vocab_vectors: np.ndarray, question_words: list[str],
+                     word_vectors: np.ndarray, min_sim: float = 0.5, per_word: int = 3) -> np.ndarray:
+    """Return the similarity-weighted BM25 scores of each question word's nearest corpus words."""
+    n = int(retriever.scores["num_docs"])
+    out = np.zeros(n, dtype=np.float32)
+    if not question_words or not len(vocab):
+        return out
+    stem = _stemmer().stemWord
+    sims = word_vectors @ vocab_vectors.T
+    for i, word in enumerate(question_words):
+        own = stem(word)
+        for j in np.argsort(-sims[i])[:per_word]:
+            if sims[i, j] < min_sim:
+                break
+            term = stem(vocab[j])
+            if term != own and term in retriever.vocab_dict:
+                out += float(sims[i, j]) * np.asarray(retriever.get_scores([term]), dtype=np.float32)
+    return out

@@ -17,6 +17,7 @@ from qa import cite
 from qa.errors import DocumentError
 from qa.records import Block, Document, Footnote, Paragraph, marker_from_str
 
+VERSION = 1  # bump when parsing changes: a rebuild then re-parses every document
 SUPPORTED = (".txt", ".md", ".markdown", ".pdf")
 MAX_BYTES = 200 * 1024 * 1024
 
