@@ -142,7 +142,7 @@ class Chat:
         lines: list[str] = []
         staged: list[tuple[Path, str, str]] = []  # (upload, original name, doc name)
         for f in files or []:
-            upload = Path(getattr(f, "name", None) or f)
+            upload = Path(f if isinstance(f, (str, os.PathLike)) else getattr(f, "path", None) or f.name)
             name = upload.name
             try:
                 doc = safe_filename(name)
@@ -257,7 +257,8 @@ def _claim(tmp: Path, dest: Path) -> None:
 def safe_filename(name: str) -> str:
     """Return a plain file name for an upload (no folders, no leading dot), or raise InputError."""
     base = unicodedata.normalize("NFKC", name.replace("\\", "/").rsplit("/", 1)[-1])
-    stem, suffix = os.path.splitext(base)
+    stem, dot, ext = base.rpartition(".")
+    suffix = dot + ext if dot else ""
     if suffix.lower() not in UPLOAD_TYPES:
         raise InputError(f"{base or 'file'}: unsupported file type '{suffix}'; upload .txt, .md or .pdf")
     stem = re.sub(r"[^\w.-]+", "-", stem).strip(".-_")[:80] or "document"

@@ -1,0 +1,462 @@
+"""The web chat through gradio_client: /chat, /search, /feedback, /upload, the document route.
+
+One app is started in-process on a free loopback port over a tiny corpus (two
+plain documents, a hostile one and a PDF) indexed with the fake embedder. The
+rendering helpers are tested directly.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import re
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+import pdfmaker
+from gradio_client.exceptions import AppError
+from conftest import REPO, SMALL_TXT, FakeEmbedder, _guarded_connect
+from qa import cite, render, ui
+from qa.errors import InputError
+from qa.parse import parse_file
+from qa.records import Citation, Hit, Paragraph
+from qa.search import search
+
+NOTES_MD = ("# Orchards\n\nApple trees bloom in April in the northern orchards.[^a]\n\n"
+            "Pears ripen later, in September.\n\n[^a]: Orchard survey, <https://example.org/orchards>.\n")
+EVIL_MD = (
+    "# Trapdoor\n\n"
+    "The trapdoor manual says <script>alert('xss')</script> and <img src=x onerror=alert(2)> "
+    "and [click me](javascript:alert(3)) and ![pixel](http://evil.example/pixel.png) here.[^1]\n\n"
+    "[^1]: Trapdoor source <script>alert(5)</script>, see javascript:alert(4) and <http://evil.example/note>.\n"
+)
+FILLER = " ".join(["The survey of the coast continued for many weeks along the cliffs and beaches."] * 9)
+LIGHTHOUSE = (f"Coastal Survey\n\nIntroduction\n\n{FILLER}\n\n{FILLER}\n\n{FILLER}\n\n{FILLER}\n\n{FILLER}\n\n"
+              "Lighthouses\n\nThe lighthouse of Korsholm was lit in 1887 by the lamp keepers guild.¹\n\n"
+              "¹ Guild archive, <https://example.org/korsholm-1887>.\n")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory):
+    """A launched chat over a tiny corpus: yields (chat, base url, gradio client, work dir)."""
+    from gradio_client import Client
+
+    work = tmp_path_factory.mktemp("ui")
+    docs = work / "docs"
+    docs.mkdir()
+    (docs / "harbours.txt").write_text(SMALL_TXT, encoding="utf-8")
+    (docs / "notes.md").write_text(NOTES_MD, encoding="utf-8")
+    (docs / "trapdoor.md").write_text(EVIL_MD, encoding="utf-8")
+    source = work / "coast.txt"
+    source.write_text(LIGHTHOUSE, encoding="utf-8")
+    pdfmaker.fpdf_pdf(parse_file(source), docs / "coast.pdf")
+    (work / "secret.txt").write_text("TOP-SECRET-OUTSIDE-DOCS", encoding="utf-8")
+    (docs / ".hidden.txt").write_text("TOP-SECRET-HIDDEN", encoding="utf-8")
+    with pytest.MonkeyPatch.context() as mp:  # launching must not call out either
+        mp.setattr(socket.socket, "connect", _guarded_connect)
+        mp.setenv("QA_FEEDBACK", str(work / "feedback" / "questions.jsonl"))
+        chat = ui.prepare(docs, work / "index", embedder=FakeEmbedder())
+        demo = ui.launch(chat, host="127.0.0.1", port=_free_port(), block=False, quiet=True)
+        url = demo.local_url
+        client = Client(url, verbose=False)
+    yield chat, url, client, work
+    demo.close()
+
+
+def _get(url: str, path: str) -> tuple[int, bytes, dict[str, str]]:
+    """GET a raw path (no client-side normalisation of ../ or %2e) from the app."""
+    host, port = url.split("//")[1].strip("/").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=30)
+    conn.request("GET", path)
+    resp = conn.getresponse()
+    body = resp.read()
+    conn.close()
+    return resp.status, body, {k.lower(): v for k, v in resp.getheaders()}
+
+
+# --- rendering ------------------------------------------------------------------
+
+def _hit(display: str, text: str, highlight: str, citations: tuple[Citation, ...] = (), doc: str = "d.txt",
+         page: int | None = None) -> Hit:
+    p = Paragraph(id=f"{doc}#p1", doc=doc, number=1, section="Intro <b>", page=page, page_end=None, text=text,
+                  display=display, footnotes=tuple(c.marker for c in citations))
+    return Hit(rank=1, score=0.5, paragraph=p, citations=citations, highlight=highlight)
+
+
+def test_highlight_is_found_across_markers_and_markers_link_to_notes():
+    note = Citation(marker=1, text="Source <https://example.org/a>.", urls=("https://example.org/a",))
+    hit = _hit("First one.[1] Second one here. Third.", "First one. Second one here. Third.",
+               "First one. Second one here.", (note,))
+    html = render.passage_html(hit, "u1")
+    assert "<mark>First one.<sup class=\"qa-ref\"><a href=\"#u1-fn-1\"" in html
+    assert "Second one here.</mark> Third." in html
+    assert 'id="u1-fn-1"' in html
+    assert '<a class="qa-url" href="https://example.org/a" target="_blank" rel="noopener noreferrer">' in html
+    assert "Intro &lt;b&gt;" in html
+
+
+def test_literal_brackets_that_are_not_markers_stay_text():
+    hit = _hit("See [3] and [x] here.[1]", "See [3] and [x] here.", "",
+               (Citation(marker=1, text="n", urls=()),))
+    html = render.text_html(hit.paragraph.display, "", hit.citations, "u")
+    assert "See [3] and [x] here." in html
+    assert html.count("<sup") == 1
+
+
+def test_links_only_for_http_urls_and_trailing_punctuation_dropped():
+    html = render.linkify("a javascript:alert(1) b data:text/html,x c (https://ok.example/x).")
+    assert html.count("<a ") == 1
+    assert 'href="https://ok.example/x"' in html
+    assert render.safe_url("javascript:alert(1)") is None
+    assert render.safe_url('https://x.example/"onmouseover=1') is None
+    assert render.safe_url("https://x.example/a?b=1") == "https://x.example/a?b=1"
+
+
+def test_unresolved_and_resolved_notes_are_shown():
+    notes = (Citation(marker=2, text="Ibid.", urls=(), resolved="Doe, Book, 1990."),
+             Citation(marker=3, text="Roe, op. cit.", urls=(), unresolved=True))
+    html = render.notes_html(notes, "u")
+    assert "refers to: Doe, Book, 1990." in html
+    assert "earlier reference not found" in html
+
+
+def test_pdf_passages_link_to_their_page_and_copy_text_has_the_citation():
+    hit = _hit("Text.[1]", "Text.", "Text.", (Citation(marker=1, text="A source.", urls=()),), doc="sub dir/r.pdf", page=4)
+    assert render.file_href("sub dir/r.pdf", 4) == "qa/doc/sub%20dir/r.pdf#page=4"
+    assert render.file_href("a.txt", 4) == "qa/doc/a.txt"
+    html = render.passage_html(hit, "u", file_url=render.file_href("sub dir/r.pdf", 4))
+    assert 'href="qa/doc/sub%20dir/r.pdf#page=4"' in html and "Open PDF at p. 4" in html
+    assert render.copy_text(hit) == "“Text.[1]”\n— sub dir/r.pdf, Intro <b>, p. 4\n[1] A source."
+
+
+def test_question_is_escaped_and_shortened():
+    html = render.question_html("<img src=x onerror=alert(1)>" + "a" * 1000)
+    assert "<img" not in html and "&lt;img" in html and html.endswith("…</span>")
+
+
+@pytest.mark.parametrize("name,expected", [
+    ("report.PDF", "report.pdf"), ("../../etc/passwd.txt", "passwd.txt"), ("..\\..\\win.md", "win.md"),
+    (".hidden.md", "hidden.md"), ("a b<script>.txt", "a-b-script.txt"), ("Ünïcode notes.md", "Ünïcode-notes.md"),
+    ("....txt", "document.txt"),
+])
+def test_safe_filename(name, expected):
+    assert ui.safe_filename(name) == expected
+
+
+@pytest.mark.parametrize("name", ["run.exe", "noext", "archive.tar.gz", "page.html"])
+def test_safe_filename_refuses_other_types(name):
+    with pytest.raises(InputError, match="unsupported file type"):
+        ui.safe_filename(name)
+
+
+def test_import_does_not_load_gradio():
+    out = subprocess.run([sys.executable, "-c", "import sys, qa.ui; print('gradio' in sys.modules)"],
+                         capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert out.stdout.strip() == "False", out.stderr
+
+
+# --- the running app -----------------------------------------------------------
+
+def test_search_endpoint_is_the_cli_json(served):
+    chat, _, client, _ = served
+    got = client.predict("When was the harbour of Vellmar opened?", 3, api_name="/search")
+    want = cite.answer_to_json(search(chat.index, FakeEmbedder(), "When was the harbour of Vellmar opened?", 3))
+    assert got == json.loads(json.dumps(want))
+    top = got["results"][0]
+    assert top["passage_id"] == "harbours.txt#p2" and "1911" in top["text"]
+    assert top["citations"][0]["urls"] == ["https://example.org/report-1911.pdf"]
+
+
+def test_chat_endpoint_shows_passage_highlight_and_linked_footnotes(served):
+    _, _, client, _ = served
+    reply = client.predict("When was the harbour of Vellmar opened?", api_name="/chat")
+    first = reply.split("<details", 1)[0]
+    assert "harbours.txt" in first and "Introduction" in first
+    assert "<mark>The harbour of Vellmar was opened in 1911 by the river authority.</mark>" in first
+    refs = re.findall(r'<sup class="qa-ref"><a href="#([^"]+)"', first)
+    assert refs and all(f'id="{r}"' in first for r in refs)
+    assert '<a class="qa-url" href="https://example.org/report-1911.pdf" target="_blank" rel="noopener noreferrer">' in first
+    assert reply.count("<details") >= 2  # the next passages are collapsible
+    ids = re.findall(r'id="([^"]+)"', reply)
+    assert len(ids) == len(set(ids))
+
+
+def test_ibid_note_shows_its_resolved_source(served):
+    _, _, client, _ = served
+    reply = client.predict("How many people does the harbour employ today?", api_name="/chat")
+    block = next(b for b in reply.split("\n") if "employs 400 people" in b)
+    assert "Ibid." in block and "refers to: River Authority" in block
+
+
+class _Tags(HTMLParser):
+    """Collects every tag and attribute of a reply, as a browser would parse it."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+
+def _tags(html: str) -> list[tuple[str, dict[str, str | None]]]:
+    parser = _Tags()
+    parser.feed(html)
+    parser.close()
+    return parser.tags
+
+
+def test_hostile_document_is_shown_as_text(served):
+    _, _, client, _ = served
+    reply = client.predict("What does the trapdoor manual say?", api_name="/chat")
+    assert "trapdoor.md" in reply
+    tags = _tags(reply)
+    assert {t for t, _ in tags} <= {"div", "span", "p", "mark", "sup", "a", "ol", "li", "details", "summary",
+                                   "button", "strong"}
+    for tag, attrs in tags:
+        assert not any(name.startswith("on") or name in ("src", "style", "srcset") for name in attrs), (tag, attrs)
+        if "href" in attrs:
+            assert attrs["href"].startswith(("#", "http://", "https://", "qa/doc/")), attrs
+    assert "&lt;script&gt;alert(&#x27;xss&#x27;)&lt;/script&gt;" in reply
+    assert "&lt;img src=x onerror=alert(2)&gt;" in reply
+    assert "![pixel](http://evil.example/pixel.png)" in reply  # a Markdown image stays text
+    hrefs = [a["href"] for t, a in tags if t == "a"]
+    assert "http://evil.example/note" in hrefs  # an http(s) URL in a note is a link, followed only on click
+    assert not any("javascript" in h or "pixel.png" in h for h in hrefs)
+
+
+def test_hostile_question_is_not_echoed_raw(served):
+    chat, _, client, _ = served
+    result = client.predict("<img src=x onerror=alert(1)> harbour", 2, api_name="/search")
+    assert result["results"]  # answered, as data: the JSON is not HTML
+    reply = client.predict("<img src=x onerror=alert(1)> harbour", api_name="/chat")
+    assert "<img" not in reply
+
+
+@pytest.mark.parametrize("question,needle", [
+    ("", "question: empty"),
+    ("   \n\t ", "question: empty"),
+    ("x" * 100_000, "question: too long"),
+    ("\x00\x07\x1b", "question: empty"),
+])
+def test_bad_questions_get_one_line_messages(served, question, needle):
+    _, _, client, _ = served
+    reply = client.predict(question, api_name="/chat")
+    assert 'class="qa-error"' in reply and needle in reply
+    assert "\n" not in reply and "Traceback" not in reply
+    result = client.predict(question, 5, api_name="/search")
+    assert result["results"] == [] and result["abstained"] is True
+    assert needle in result["error"] and "\n" not in result["error"]
+    assert result["question"] == question
+
+
+def test_control_characters_inside_a_question_are_dropped(served):
+    _, _, client, _ = served
+    result = client.predict("When\x00 was the harbour\x1b of Vellmar opened?\x07", 3, api_name="/search")
+    assert result["question"] == "When was the harbour of Vellmar opened?"
+    assert result["results"][0]["passage_id"] == "harbours.txt#p2"
+
+
+@pytest.mark.parametrize("k", [0, -1, 101, 10**9])
+def test_bad_k_gets_a_message(served, k):
+    _, _, client, _ = served
+    result = client.predict("harbour", k, api_name="/search")
+    assert result["results"] == [] and "k: must be between 1 and 100" in result["error"]
+
+
+def test_abstained_answer_says_not_found_and_offers_closest(served):
+    chat, _, client, _ = served
+    candidates = ["Quantum chromodynamics lattice gauge", "qqq zzz", "xq"]
+    question = next(q for q in candidates if chat.ask(q, 3).abstained)  # the fake embedder's far-off questions
+    result = client.predict(question, 3, api_name="/search")
+    assert result["abstained"] is True and len(result["results"]) == 3
+    reply = client.predict(question, api_name="/chat")
+    assert reply.startswith('<div class="qa-notfound"><strong>Not found in your documents.</strong>')
+    assert reply.count('<span class="qa-tag">closest match</span>') == 5
+    answered = client.predict("When was the harbour of Vellmar opened?", api_name="/chat")
+    assert "Not found" not in answered and "closest match" not in answered
+
+
+def test_document_filter_keeps_only_chosen_documents(served):
+    chat, _, _, _ = served
+    answer = chat.ask("When do apple trees bloom?", 3, docs=["harbours.txt"])
+    assert answer.hits and {h.paragraph.doc for h in answer.hits} == {"harbours.txt"}
+    assert [h.rank for h in answer.hits] == list(range(1, len(answer.hits) + 1))
+    assert chat.ask("When do apple trees bloom?", 3, docs=["notes.md"]).hits[0].paragraph.doc == "notes.md"
+
+
+def test_pdf_passage_links_to_the_file_at_its_page(served):
+    _, url, client, _ = served
+    result = client.predict("When was the lighthouse of Korsholm lit?", 3, api_name="/search")
+    top = result["results"][0]
+    assert top["doc"] == "coast.pdf" and isinstance(top["page"], int)
+    reply = client.predict("When was the lighthouse of Korsholm lit?", api_name="/chat")
+    assert f'href="qa/doc/coast.pdf#page={top["page"]}"' in reply
+    status, body, headers = _get(url, "/qa/doc/coast.pdf")
+    assert status == 200 and body.startswith(b"%PDF") and headers["content-type"] == "application/pdf"
+    assert headers["content-disposition"].startswith("inline")
+
+
+def test_text_documents_are_served_as_inert_plain_text(served):
+    _, url, _, _ = served
+    status, body, headers = _get(url, "/qa/doc/trapdoor.md")
+    assert status == 200 and b"<script>" in body
+    assert headers["content-type"].startswith("text/plain") and headers["x-content-type-options"] == "nosniff"
+    assert "sandbox" in headers["content-security-policy"]
+
+
+@pytest.mark.parametrize("path", [
+    "/qa/doc/../secret.txt", "/qa/doc/..%2Fsecret.txt", "/qa/doc/%2e%2e/secret.txt", "/qa/doc/%2e%2e%2fsecret.txt",
+    "/qa/doc/harbours.txt/../../secret.txt", "/qa/doc//etc/passwd", "/qa/doc/%2Fetc%2Fpasswd",
+    "/qa/doc/..%5Csecret.txt", "/qa/doc/.hidden.txt", "/qa/doc/", "/qa/doc/../index/manifest.json",
+    "/qa/doc/....//secret.txt", "/qa/doc/harbours.txt%00.pdf",
+])
+def test_file_route_never_leaves_the_indexed_documents(served, path):
+    _, url, _, work = served
+    status, body, _ = _get(url, path)
+    assert status != 200 or b"SECRET" not in body and b"root:" not in body and b"generation" not in body
+    assert b"TOP-SECRET" not in body
+
+
+def test_gradio_file_route_does_not_expose_the_disk(served):
+    _, url, _, work = served
+    for target in (work / "secret.txt", work / "docs" / ".hidden.txt", Path("/etc/passwd")):
+        for prefix in ("/gradio_api/file=", "/file="):
+            status, body, _ = _get(url, prefix + str(target))
+            assert b"TOP-SECRET" not in body and b"root:x:0" not in body, (prefix, target, status)
+
+
+def test_page_and_theme_load_nothing_from_outside(served):
+    _, url, _, _ = served
+    status, page, _ = _get(url, "/")
+    assert status == 200
+    status, css, _ = _get(url, "/theme.css")
+    assert status == 200
+    for text in (page, css):
+        assert b"fonts.googleapis" not in text and b"fonts.gstatic" not in text
+    assert not re.search(rb'<(script|link)[^>]+(src|href)="(https?:)?//', page)
+    assert not re.search(rb"@import url\(['\"]?https?:", css)
+
+
+def test_feedback_appends_a_question_qa_eval_can_read(served):
+    from qa.evaluate import load_questions
+
+    chat, _, client, _ = served
+    question = "When do the apple trees bloom?"
+    passage = client.predict(question, 1, api_name="/search")["results"][0]
+    msg = client.predict(question, passage["passage_id"], True, api_name="/feedback")
+    assert msg.startswith("saved as fb-")
+    again = client.predict(question, passage["passage_id"], True, api_name="/feedback")
+    assert again.startswith("already saved")
+    assert "noted" in client.predict("Other question?", passage["passage_id"], False, api_name="/feedback")
+    assert "unknown passage" in client.predict(question, "nope#p9", True, api_name="/feedback")
+    rows = [json.loads(line) for line in chat.feedback_path.read_text(encoding="utf-8").splitlines()]
+    mine = [r for r in rows if r["question"] == question]
+    assert len(mine) == 1 and not any(r["question"] == "Other question?" for r in rows)
+    row = mine[0]
+    assert set(row) == {"id", "question", "type", "answers", "passage_id", "sources", "footnote", "split"}
+    assert row["type"] == "feedback" and row["split"] == "feedback" and row["sources"] == [] and row["footnote"] is None
+    clean = chat.index.paragraphs[chat.index.by_id[row["passage_id"]]].text
+    assert row["answers"][0] in clean and "[" not in row["answers"][0]
+    loaded = load_questions(chat.feedback_path)
+    assert any(q.id == row["id"] and q.type == "feedback" for q in loaded)
+
+
+def test_upload_adds_a_document_answerable_at_once(served, tmp_path):
+    from gradio_client import handle_file
+
+    chat, _, client, work = served
+    new = tmp_path / "windmills.md"
+    new.write_text("# Windmills\n\nThe windmill of Ostergaard grinds rye since 1742.[^1]\n\n"
+                   "[^1]: Mill register, <https://example.org/mills>.\n", encoding="utf-8")
+    status, listing, _ = client.predict([handle_file(str(new))], api_name="/upload")
+    assert "windmills.md: added, 1 passages, 1 footnotes" in status
+    assert "windmills.md" in listing and (work / "docs" / "windmills.md").is_file()
+    top = client.predict("Which windmill grinds rye?", 1, api_name="/search")["results"][0]
+    assert top["doc"] == "windmills.md" and top["citations"][0]["urls"] == ["https://example.org/mills"]
+    status, _, _ = client.predict([handle_file(str(new))], api_name="/upload")
+    assert "already in your documents as windmills.md" in status
+    other = tmp_path / "other" / "windmills.md"
+    other.parent.mkdir()
+    other.write_text("# Watermills\n\nThe watermill of Brede turns since 1650.\n", encoding="utf-8")
+    status, _, _ = client.predict([handle_file(str(other))], api_name="/upload")
+    assert "saved as windmills-2.md" in status
+    assert "1742" in (work / "docs" / "windmills.md").read_text(encoding="utf-8")  # not overwritten
+
+
+def test_bad_uploads_get_a_message_and_change_nothing(served, tmp_path):
+    from gradio_client import handle_file
+
+    chat, _, client, work = served
+    (tmp_path / "binary.txt").write_bytes(b"\x00\x01\x02" * 200)
+    (tmp_path / "empty.md").write_text("", encoding="utf-8")
+    (tmp_path / "broken.pdf").write_bytes(b"%PDF-1.4\n1 0 obj << /Type /Catalog >>\ngarbage")
+    (tmp_path / "tool.exe").write_bytes(b"MZ")
+    before = sorted(p.name for p in (work / "docs").iterdir())
+    generation = chat.index.manifest["generation"]
+    for name, reason in (("binary.txt", "binary"), ("empty.md", "no text"), ("broken.pdf", "broken.pdf: ")):
+        status, _, _ = client.predict([handle_file(str(tmp_path / name))], api_name="/upload")
+        assert reason in status and "added" not in status, status
+        assert "Traceback" not in status and str(tmp_path) not in status and "gradio" not in status
+    with pytest.raises(AppError, match="Invalid file type"):  # refused by the upload button itself
+        client.predict([handle_file(str(tmp_path / "tool.exe"))], api_name="/upload")
+    assert sorted(p.name for p in (work / "docs").iterdir()) == before
+    assert chat.index.manifest["generation"] == generation
+
+
+def test_twenty_clients_at_once_all_get_right_answers(served):
+    from gradio_client import Client
+
+    _, url, _, _ = served
+    cases = [("When was the harbour of Vellmar opened?", "harbours.txt#p2"),
+             ("When do apple trees bloom in the northern orchards?", "notes.md#p1"),
+             ("What do the fishing boats bring back at dawn?", "harbours.txt#p4"),
+             ("When was the lighthouse of Korsholm lit?", None)]
+
+    def ask(n: int) -> tuple[str | None, str | None, float]:
+        question, want = cases[n % len(cases)]
+        start = time.perf_counter()
+        got = Client(url, verbose=False).predict(question, 3, api_name="/search")["results"][0]
+        if want is None:
+            return got["doc"], "coast.pdf", time.perf_counter() - start
+        return got["passage_id"], want, time.perf_counter() - start
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        results = [f.result(timeout=120) for f in [pool.submit(ask, n) for n in range(20)]]
+    wall = time.perf_counter() - start
+    assert [got for got, _, _ in results] == [want for _, want, _ in results]
+    slowest = max(t for _, _, t in results)
+    print(f"\n20 concurrent clients: all correct, wall {wall:.2f}s, slowest client {slowest:.2f}s")
+
+
+def test_server_listens_on_loopback_only(served):
+    _, url, _, _ = served
+    assert url.startswith("http://127.0.0.1:")
+    import inspect
+
+    assert inspect.signature(ui.serve).parameters["host"].default == "127.0.0.1"
+    assert inspect.signature(ui.launch).parameters["host"].default == "127.0.0.1"
+
+
+def test_add_documents_takes_paths_and_explains_bad_files(served, tmp_path):
+    chat, _, _, work = served
+    bad = tmp_path / "notes copy.md"
+    bad.write_bytes(b"\x00" * 64)
+    lines = chat.add_documents([bad])
+    assert lines == ["notes copy.md: looks like a binary file, not text; remove it or convert it to .txt"]
+    assert not (work / "docs" / "notes-copy.md").exists()
+    assert chat.add_documents([]) == ["no file received; choose .txt, .md or .pdf files"]
