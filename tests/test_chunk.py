@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from qa.chunk import chunk_document, chunk_paragraph, split_sentences, windows
 from qa.parse import parse_file
 from qa.records import Footnote, Paragraph
@@ -122,3 +124,16 @@ def test_chunks_of_a_document_point_to_existing_paragraphs_with_deterministic_un
     assert all(c.id.startswith(c.paragraph_id + "#") for c in first)
     assert {c.text for c in first if c.kind == "note"} >= {
         "River Authority, « Annual report », on <https://example.org/report-1911.pdf>, 1912."}
+
+
+# --- known issues (reported; chunk.py is being tuned elsewhere) -----------------------------
+
+@pytest.mark.xfail(strict=True, reason="two-sentence small windows are not checked against max_tokens")
+def test_every_window_fits_even_when_two_sentences_do_not() -> None:
+    p = para(" ".join(sentence(i, 8) for i in range(3)))
+    assert all(words(c.text) <= 10 for c in chunk_paragraph(p, {}, words, 10))
+
+
+@pytest.mark.xfail(strict=True, reason="the closing quote after a sentence's full stop is dropped")
+def test_split_sentences_keeps_closing_quotes() -> None:
+    assert split_sentences("He said “it is over.” Then he left.") == ["He said “it is over.”", "Then he left."]
