@@ -98,7 +98,7 @@ def test_only_the_current_generation_is_kept(small_docs: Path, tmp_path: Path) -
     (small_docs / "notes.md").write_text("# Orchards\n\nPlums ripen in August.\n", encoding="utf-8")
     build(small_docs, tmp_path / "idx")
     generation = json.loads((tmp_path / "idx" / "manifest.json").read_text(encoding="utf-8"))["generation"]
-    assert sorted(p.name for p in (tmp_path / "idx").iterdir()) == sorted(["manifest.json", generation])
+    assert [p.name for p in (tmp_path / "idx").iterdir() if "gen-" in p.name] == [generation]
 
 
 # --- incremental rebuilds ------------------------------------------------------------------
@@ -131,6 +131,17 @@ def test_changing_one_document_reparses_it_and_embeds_only_its_new_chunks(small_
     # The reused vectors are the right ones: the index answers as a fresh build does.
     build(small_docs, tmp_path / "fresh")
     assert answers(tmp_path / "idx") == answers(tmp_path / "fresh")
+
+
+def test_a_new_parser_version_reparses_everything_but_reuses_vectors(
+        small_docs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    build(small_docs, tmp_path / "idx")
+    assert index.stale(index.read_manifest(tmp_path / "idx"), small_docs) == []
+    monkeypatch.setattr(index, "PIPELINE", "parse-999/chunk-999")
+    assert index.stale(index.read_manifest(tmp_path / "idx"), small_docs) != []
+    report = build(small_docs, tmp_path / "idx", CountingEmbedder())
+    assert (report.parsed, report.reused, report.embedded) == (2, 0, 0)  # same chunk texts, same vectors
+    assert index.read_manifest(tmp_path / "idx")["pipeline"] == "parse-999/chunk-999"
 
 
 def test_another_model_reembeds_everything(small_docs: Path, tmp_path: Path) -> None:
