@@ -24,6 +24,7 @@ _URL = re.compile(r"https?://[^\s<>\"'`]+", re.IGNORECASE)
 _URL_TAIL = ".,;:)]}'’”»"
 _MARKER = re.compile(r"\[([^\[\]\s]{1,24})\]")
 _SPACE = re.compile(r"\s+")
+_ITALIC = re.compile(r"\*([^*\s][^*]*?)\*")
 PREVIEW_CHARS = 110
 SHOWN_QUESTION_CHARS = 300
 
@@ -40,16 +41,27 @@ def safe_url(url: str) -> str | None:
 
 
 def linkify(text: str) -> str:
-    """Return escaped text in which http(s) URLs are links that open in a new tab."""
+    """Return escaped text in which http(s) URLs are links that open in a new tab.
+
+    ``<url>`` loses its angle brackets and ``*title*`` becomes italic, as footnotes write them.
+    """
     out, pos = [], 0
     for m in _URL.finditer(text):
         url = m.group(0).rstrip(_URL_TAIL)
-        end = m.start() + len(url)
-        out.append(esc(text[pos:m.start()]))
+        start, end = m.start(), m.start() + len(url)
+        if start > 0 and text[start - 1] == "<" and text[end:end + 1] == ">":
+            out.append(_plain(text[pos:start - 1]))
+            end += 1
+        else:
+            out.append(_plain(text[pos:start]))
         out.append(_link(url, url))
         pos = end
-    out.append(esc(text[pos:]))
+    out.append(_plain(text[pos:]))
     return "".join(out)
+
+
+def _plain(text: str) -> str:
+    return _ITALIC.sub(r"<em>\1</em>", esc(text))
 
 
 def _link(url: str, label: str, cls: str = "qa-url") -> str:

@@ -465,6 +465,8 @@ def prepare(docs: Path, index_dir: Path, model: str | None = None, feedback: Pat
         manifest: dict[str, Any] | None = index_mod.read_manifest(index_dir)
     except IndexLoadError:
         manifest = None
+    if manifest is None:
+        index_mod.document_files(docs)  # no index and no documents: say so before loading a model
     if embedder is None:
         wanted = model_name(model) if (model or os.environ.get("QA_MODEL") or manifest is None) else manifest["model"]
         embedder = Embedder(wanted)
@@ -548,7 +550,8 @@ JS = """
     const question = questions[questions.length - 1];
     if (!question || question === lastQuestion) return;
     lastQuestion = question;
-    setTimeout(() => question.scrollIntoView({behavior: 'smooth', block: 'start'}), 50);
+    const row = question.closest('.message-row') || question;
+    setTimeout(() => row.scrollIntoView({behavior: 'smooth', block: 'start'}), 50);
   }).observe(document.body, {childList: true, subtree: true});
 }
 """
@@ -578,7 +581,7 @@ details.qa-passage > summary::before { content: "▸"; float: right; color: var(
 details.qa-passage[open] > summary::before { content: "▾"; }
 .qa-meta { display: flex; flex-wrap: wrap; align-items: center; gap: 4px 8px; font-size: 0.82rem;
   color: var(--body-text-color-subdued); margin-bottom: 4px; }
-.qa-meta > span + span:not(.qa-tag)::before { content: "·"; margin-right: 8px; opacity: 0.7; }
+.qa-meta > span:not(.qa-rank):not(.qa-doc):not(.qa-tag)::before { content: "·"; margin-right: 8px; opacity: 0.7; }
 .qa-rank { display: inline-flex; align-items: center; justify-content: center; min-width: 1.45em; height: 1.45em;
   border-radius: 999px; background: var(--color-accent); color: #fff; font-weight: 700; font-size: 0.78rem; }
 .qa-doc { font-weight: 600; color: var(--body-text-color); }
@@ -589,7 +592,8 @@ details.qa-passage[open] > summary::before { content: "▾"; }
   box-decoration-break: clone; -webkit-box-decoration-break: clone; }
 .dark .qa-text mark { background: rgba(250, 204, 21, 0.22); }
 .qa-ref { font-size: 0.72em; line-height: 0; }
-.qa-ref a, .qa-url, .qa-open { color: var(--link-text-color, var(--color-accent)); text-decoration: none; }
+.qa-ref a, .qa-url, .qa-open { color: #4f46e5; text-decoration: none; }
+.dark .qa-ref a, .dark .qa-url, .dark .qa-open { color: #a5b4fc; }
 .qa-ref a { font-weight: 600; padding: 0 1px; }
 .qa-ref a:hover, .qa-url:hover, .qa-open:hover { text-decoration: underline; }
 .qa-notes { margin: 6px 0 8px; padding: 8px 12px 8px 12px; list-style: none; font-size: 0.86rem; line-height: 1.5;

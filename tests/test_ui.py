@@ -125,6 +125,12 @@ def test_links_only_for_http_urls_and_trailing_punctuation_dropped():
     assert render.safe_url("https://x.example/a?b=1") == "https://x.example/a?b=1"
 
 
+def test_footnote_angle_brackets_dropped_and_titles_italic():
+    html = render.linkify("Doe, *A <b>Title</b>*, on <https://example.org/t>, 2020.")
+    assert html == ('Doe, <em>A &lt;b&gt;Title&lt;/b&gt;</em>, on <a class="qa-url" href="https://example.org/t" '
+                    'target="_blank" rel="noopener noreferrer">https://example.org/t</a>, 2020.')
+
+
 def test_unresolved_and_resolved_notes_are_shown():
     notes = (Citation(marker=2, text="Ibid.", urls=(), resolved="Doe, Book, 1990."),
              Citation(marker=3, text="Roe, op. cit.", urls=(), unresolved=True))
@@ -225,7 +231,7 @@ def test_hostile_document_is_shown_as_text(served):
     assert "trapdoor.md" in reply
     tags = _tags(reply)
     assert {t for t, _ in tags} <= {"div", "span", "p", "mark", "sup", "a", "ol", "li", "details", "summary",
-                                   "button", "strong"}
+                                   "button", "strong", "em"}
     for tag, attrs in tags:
         assert not any(name.startswith("on") or name in ("src", "style", "srcset") for name in attrs), (tag, attrs)
         if "href" in attrs:
@@ -460,3 +466,35 @@ def test_add_documents_takes_paths_and_explains_bad_files(served, tmp_path):
     assert lines == ["notes copy.md: looks like a binary file, not text; remove it or convert it to .txt"]
     assert not (work / "docs" / "notes-copy.md").exists()
     assert chat.add_documents([]) == ["no file received; choose .txt, .md or .pdf files"]
+
+
+def test_app_py_without_documents_or_index_says_so_in_one_line(tmp_path):
+    env = {**__import__("os").environ, "GRADIO_SERVER_PORT": str(_free_port())}
+    out = subprocess.run([sys.executable, str(REPO / "app.py"), "--docs", str(tmp_path / "nothing"),
+                          "--index", str(tmp_path / "index")], capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 2
+    assert out.stderr.strip().count("\n") == 0 and "documents folder not found" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+@pytest.mark.slow
+def test_real_model_chat_answers_the_eec_question(tmp_path):
+    """The real model on docs_src/: serve's build-if-missing path, then /search and /chat."""
+    import realmodel
+    from gradio_client import Client
+
+    chat = ui.prepare(REPO / "docs_src", tmp_path / "index", feedback=tmp_path / "fb.jsonl",
+                      embedder=realmodel.embedder())
+    demo = ui.launch(chat, port=_free_port(), block=False, quiet=True)
+    try:
+        client = Client(demo.local_url, verbose=False)
+        question = "When did the EEC open its delegation in Tokyo?"
+        top = client.predict(question, 5, api_name="/search")["results"][0]
+        assert "European Economic Community (EEC) delegation in Tokyo in 1974" in top["text"]
+        reply = client.predict(question, api_name="/chat")
+        first = reply.split("<details", 1)[0]
+        assert "in 1974" in first and "<mark>" in first
+        refs = re.findall(r'<sup class="qa-ref"><a href="#([^"]+)"', first)
+        assert refs and all(f'id="{r}"' in first for r in refs)
+    finally:
+        demo.close()
