@@ -27,7 +27,7 @@ _LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi",
 _MARKER_RUN = re.compile(r"^\d{1,3}(?:\s*,\s*\d{1,3})*$")
 _LEAD = re.compile(rf"^(?:⟦(\d+)⟧|([{_SUPERSCRIPTS}]+)|(\d{{1,3}})(?=[\s.)]))\s*[.)]?\s*")
 _TERMINAL = re.compile(r"""[.!?:;"”»)\]'’…]$""")
-_FOLIO = re.compile(r"^(?:page\s+)?[\divxlc]+(?:\s*(?:/|of)\s*\d+)?$|^[-–—]\s*\d+\s*[-–—]$", re.IGNORECASE)
+_FOLIO = re.compile(r"^(?:page\s+)?(?:\d{1,3}|[ivxlc]+)(?:\s*(?:/|of)\s*\d+)?$|^[-–—]\s*\d+\s*[-–—]$", re.IGNORECASE)
 _URL_TAIL = re.compile(r"(<?)((?:https?://|www\.)\S*)$")
 _COMPOUND_PREFIXES = {"non", "self", "ex", "anti", "well", "long", "short", "like", "next", "cross", "cyber", "semi"}
 
@@ -67,7 +67,8 @@ def read_blocks(path: Path) -> list[Block]:
     pitches = [a.y - b.y for page in pages for a, b in zip(page, page[1:])
                if id(a) in plain and id(b) in plain and 0 < a.y - b.y < 3 * body_size]
     pitch = statistics.median(pitches) if pitches else 1.2 * body_size
-    width = statistics.median([len(line.text) for line in body_lines]) if body_lines else 60
+    lengths = sorted(len(line.text) for line in body_lines) or [60]
+    width = lengths[int(0.8 * (len(lengths) - 1))]  # characters in a full line
     blocks: list[Block] = []
     last_note: int | None = None
     for number, lines in enumerate(pages, start=1):
@@ -76,7 +77,12 @@ def read_blocks(path: Path) -> list[Block]:
         body, notes = _split_notes(lines, body_size, pitch, last_note)
         blocks += _paragraphs(body, number, body_size, pitch, width, vocab)
         for marker, note_lines in notes:
-            blocks.append(Block("note", _join([*note_lines], vocab), number, marker))
+            earlier = next((i for i in range(len(blocks) - 1, -1, -1) if blocks[i].kind == "note"), None)
+            if earlier is not None and blocks[earlier].marker == marker:  # a note continued from the last page
+                blocks[earlier] = Block("note", _join([blocks[earlier].text, *note_lines], vocab),
+                                        blocks[earlier].page, marker)
+            else:
+                blocks.append(Block("note", _join(note_lines, vocab), number, marker))
             last_note = marker
     return _settle(_rehyphenate(blocks, vocab))
 
@@ -147,7 +153,9 @@ def _line(runs: list[_Run]) -> _Line:
         raised, smaller = run.y - base, run.size < 0.85 * size
         sup = _MARKER_RUN.match(run.text.strip()) and (
             (smaller and raised > -0.05 * size) or raised > 0.25 * size)
-        if sup:
+        if sup and text.endswith("⟧") and not run.text[0].isspace() and "," not in run.text:
+            text = text[:-1] + run.text.strip() + "⟧"  # one number drawn as several runs: "1", "9"
+        elif sup:
             text += "".join(f"⟦{n}⟧" for n in re.findall(r"\d+", run.text))
         else:
             text += run.text
@@ -156,7 +164,10 @@ def _line(runs: list[_Run]) -> _Line:
     x = min((r.x for r in runs if r.text.strip()), default=0.0)
     lead = _LEAD.match(text)
     marker = None
-    if lead and lead.end() < len(text):
+    printed = [r.text.strip() for r in runs if r.text.strip()]
+    if len(printed) > 1 and re.fullmatch(r"\d{1,3}", printed[0]) and not text.startswith("⟦"):  # a number set apart: "1" + "Kyodo, …"
+        marker = (int(printed[0]), text[len(printed[0]):].lstrip(" .)"), False)
+    elif lead and lead.end() < len(text):
         digits = lead.group(1) or (lead.group(2) or "").translate(_SUP_DIGITS) or lead.group(3)
         marker = (int(digits), text[lead.end():], lead.group(3) is None)
     return _Line(round(x, 1), base, size, bold, text, marker)
@@ -222,10 +233,12 @@ def _paragraphs(lines: list[_Line], page: int, body_size: float, pitch: float, w
         heading = (line.bold or line.size >= 1.15 * body_size) and len(line.text) <= 200 and "⟦" not in line.text
         kind = "heading" if heading else "body"
         same = prev is not None and groups and groups[-1][0] == kind and (
-            prev.y - line.y < (1.6 if heading else 1.0) * pitch + 0.25 * body_size)
+            prev.y - line.y < (1.6 * line.size if heading else pitch + 0.25 * body_size))
         if same and kind == "body":
             indented = line.x - left_x > 0.5 * body_size
-            short_end = len(prev.text) < 0.75 * width and _TERMINAL.search(re.sub(r"⟦\d+⟧$", "", prev.text))
+            # The next line's first word would have fitted after a sentence's end: the paragraph ended.
+            room = len(prev.text) + 1 + len(line.text.split(" ", 1)[0]) < 0.9 * width
+            short_end = room and _TERMINAL.search(re.sub(r"⟦\d+⟧$", "", prev.text))
             same = not indented and not short_end
         if same and kind == "heading":
             same = abs(prev.size - line.size) < 0.3 and prev.bold == line.bold
@@ -237,7 +250,7 @@ def _paragraphs(lines: list[_Line], page: int, body_size: float, pitch: float, w
     blocks = []
     for kind, group in groups:
         text = _join([line.text for line in group], vocab)
-        if kind == "body" and len(group) == 1 and len(text) < 0.6 * width and _heading_like(text):
+        if kind == "body" and len(group) == 1 and len(text) < 0.5 * width and _heading_like(text):
             kind = "heading?"  # a short single line: a heading or front matter, decided by _settle
         blocks.append(Block(kind, text, page))
     return blocks

@@ -232,15 +232,17 @@ _FODT_HEAD = """<?xml version="1.0" encoding="UTF-8"?>
  xmlns:fo="urn:oasis:names:tc:opendocument:xmlns:xsl-fo-compatible:1.0"
  office:version="1.2" office:mimetype="application/vnd.oasis.opendocument.text">
 <office:font-face-decls>
- <style:font-face style:name="DejaVu Serif" svg:font-family="'DejaVu Serif'"
+ <style:font-face style:name="{font}" svg:font-family="'{font}'"
    xmlns:svg="urn:oasis:names:tc:opendocument:xmlns:svg-compatible:1.0"/>
 </office:font-face-decls>
 <office:styles>
  <style:default-style style:family="paragraph">
-  <style:text-properties style:font-name="DejaVu Serif" fo:font-size="11pt" fo:language="en"/>
+  <style:text-properties style:font-name="{font}" fo:font-size="{body_pt}pt" fo:language="en" fo:country="GB"
+    fo:hyphenate="{hyphenate}"/>
  </style:default-style>
  <style:style style:name="Standard" style:family="paragraph">
-  <style:paragraph-properties fo:text-align="justify" fo:text-indent="0.6cm" fo:margin-bottom="0cm"/>
+  <style:paragraph-properties fo:text-align="{align}" fo:text-indent="{indent}" fo:margin-bottom="{space}"
+    fo:line-height="{line_height}"/>
  </style:style>
  <style:style style:name="Matter" style:family="paragraph">
   <style:paragraph-properties fo:margin-bottom="0.3cm"/>
@@ -254,8 +256,8 @@ _FODT_HEAD = """<?xml version="1.0" encoding="UTF-8"?>
   <style:text-properties fo:font-size="18pt" fo:font-weight="bold"/>
  </style:style>
  <style:style style:name="Footnote" style:family="paragraph">
-  <style:paragraph-properties fo:margin-left="0.5cm" fo:text-indent="-0.5cm"/>
-  <style:text-properties fo:font-size="9pt"/>
+  <style:paragraph-properties fo:margin-left="{note_hang}" fo:text-indent="-{note_hang}"/>
+  <style:text-properties fo:font-size="{note_pt}pt"/>
  </style:style>
  <style:style style:name="Header" style:family="paragraph">
   <style:text-properties fo:font-size="8pt"/>
@@ -268,11 +270,15 @@ _FODT_HEAD = """<?xml version="1.0" encoding="UTF-8"?>
   <style:text-properties fo:font-style="italic"/>
  </style:style>
  <text:notes-configuration text:note-class="footnote" text:default-style-name="Footnote"
-   text:start-value="0" text:footnotes-position="page" text:start-numbering-at="document"/>
+   text:start-value="0" text:footnotes-position="page" text:start-numbering-at="document"
+   {note_citation}/>
+ <style:style style:name="NoteNumber" style:family="text">
+  <style:text-properties style:text-position="super 58%"/>
+ </style:style>
 </office:styles>
 <office:automatic-styles>
  <style:page-layout style:name="pm1">
-  <style:page-layout-properties fo:page-width="21cm" fo:page-height="29.7cm"
+  <style:page-layout-properties fo:page-width="{page_width}" fo:page-height="{page_height}"
     fo:margin-top="1.5cm" fo:margin-bottom="1.5cm" fo:margin-left="2.5cm" fo:margin-right="2.5cm"/>
   <style:header-style><style:header-footer-properties fo:margin-bottom="0.4cm"/></style:header-style>
   <style:footer-style><style:header-footer-properties fo:margin-top="0.4cm"/></style:footer-style>
@@ -295,10 +301,19 @@ def _inline(text: str) -> str:
                    for i, p in enumerate(parts))
 
 
-def fodt_xml(document: Document) -> str:
+LAYOUT = {  # the default: justified serif text, first-line indents, no space between paragraphs
+    "font": "DejaVu Serif", "body_pt": 11, "note_pt": 9, "align": "justify", "indent": "0.6cm", "space": "0cm",
+    "line_height": "100%", "note_hang": "0.5cm", "note_super": False, "hyphenate": "false",
+    "page_width": "21cm", "page_height": "29.7cm",
+}
+
+
+def fodt_xml(document: Document, **layout: object) -> str:
     """Return the document as flat ODF text with real footnotes (text:note elements)."""
     notes = {n.marker: n.text for n in document.footnotes}
-    out = [_FODT_HEAD]
+    settings = LAYOUT | layout
+    settings["note_citation"] = 'text:citation-body-style-name="NoteNumber"' if settings["note_super"] else ""
+    out = [_FODT_HEAD.format(**settings)]
     section: object = object()
     for p in document.paragraphs:
         if p.section is None:
@@ -330,10 +345,10 @@ def soffice() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 
-def soffice_pdf(document: Document, folder: Path) -> Path:
+def soffice_pdf(document: Document, folder: Path, **layout: object) -> Path:
     """Convert the document to PDF through LibreOffice (flat ODF in, PDF out); return the path."""
     src = folder / "corpus.fodt"
-    src.write_text(fodt_xml(document), encoding="utf-8")
+    src.write_text(fodt_xml(document, **layout), encoding="utf-8")
     profile = folder / "lo-profile"
     subprocess.run(
         [soffice(), f"-env:UserInstallation=file://{profile}", "--headless", "--norestore",

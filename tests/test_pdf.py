@@ -86,7 +86,7 @@ def check_same_as_text(text_doc: Document, pdf_doc: Document) -> dict:
     assert not any("Policy Brief" in q.text for q in pdf_doc.paragraphs)
     split = [q for _, q, _ in body if q.page < q.page_end]
     assert len(split) >= 3
-    assert all(q.page_end == q.page + 1 for q in split)
+    assert all(q.page_end <= q.page + 2 for q in split)
     return figures
 
 
@@ -108,15 +108,26 @@ def test_fpdf_corpus_parses_like_the_text(fpdf_file: Path, text_doc: Document) -
     assert url in figures["notes"][7].urls
 
 
+LIBREOFFICE_LAYOUTS = {
+    "justified-indented": {},
+    # Word-like: sans, 11/10 pt, space after paragraphs, note numbers set against the note text.
+    "spaced-sans": dict(font="Liberation Sans", body_pt=11, note_pt=10, align="left", indent="0cm",
+                        space="0.28cm", line_height="108%", note_hang="0cm"),
+    # A5 pages: paragraphs over two or three pages, a footnote continued on the next page.
+    "a5": dict(page_width="14.8cm", page_height="21cm", body_pt=10, note_pt=8),
+}
+
+
 @pytest.mark.slow
-def test_libreoffice_corpus_parses_like_the_text(tmp_path: Path, text_doc: Document) -> None:
+@pytest.mark.parametrize("layout", LIBREOFFICE_LAYOUTS)
+def test_libreoffice_corpus_parses_like_the_text(tmp_path: Path, text_doc: Document, layout: str) -> None:
     if pdfmaker.soffice() is None:
         if os.environ.get("CI"):
             pytest.fail("LibreOffice (soffice) is missing on CI; .ci/run installs libreoffice-writer-nogui")
         pytest.skip("LibreOffice (soffice) is not installed")
-    pdf = pdfmaker.soffice_pdf(text_doc, tmp_path)
-    raw = pypdf.PdfReader(pdf).pages[0].extract_text()
-    assert "Kyodo" in raw  # footnote 1 sits on page 1, typeset by LibreOffice itself
+    pdf = pdfmaker.soffice_pdf(text_doc, tmp_path, **LIBREOFFICE_LAYOUTS[layout])
+    raw = "\n".join(page.extract_text() for page in pypdf.PdfReader(pdf).pages)
+    assert "Kyodo" in raw and "<text:note" not in raw  # LibreOffice typeset the footnotes itself
     check_same_as_text(text_doc, parse_file(pdf))
 
 
