@@ -39,7 +39,7 @@ class Settings:
     expansion_min_sim: float = 0.5
     expansion_per_word: int = 3
     pool_depth: int = 200  # chunks fetched from FAISS before pooling to paragraphs
-    abstain_below: float = 0.30  # best dense cosine under this → "not in your documents"
+    abstain_below: float = 0.35  # best dense cosine under this → "not in your documents" (qa eval calibrates)
 
 
 DEFAULT = Settings()
