@@ -64,6 +64,8 @@ def parser() -> argparse.ArgumentParser:
     v.add_argument("--docs", default=_env_path("QA_DOCS", DEFAULT_DOCS))
     v.add_argument("--index", default=_env_path("QA_INDEX", DEFAULT_INDEX))
     v.add_argument("--model", default=None)
+    v.add_argument("--feedback", default=os.environ.get("QA_FEEDBACK"),
+                   help="where 👍/👎 feedback questions are appended (default: feedback/questions.jsonl beside the index)")
     return p
 
 
@@ -242,7 +244,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     """Start the web chat (builds the index first when missing or stale)."""
     from qa import ui
 
-    ui.serve(docs=Path(args.docs), index_dir=Path(args.index), host=args.host, port=args.port, model=args.model)
+    ui.serve(docs=Path(args.docs), index_dir=Path(args.index), host=args.host, port=args.port, model=args.model,
+             feedback=Path(args.feedback) if args.feedback else None)
     return 0
 
 

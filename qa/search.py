@@ -122,8 +122,10 @@ def lexical_scores(index: Index, question: str, word_vectors: np.ndarray, questi
 
 
 def search(index: Index, embedder: TextEmbedder, question: str, k: int = 5,
-           retriever: str = "hybrid", settings: Settings = DEFAULT) -> Answer:
-    """Return the top-``k`` paragraphs for ``question`` with citations, highlight and abstention."""
+           retriever: str = "hybrid", settings: Settings = DEFAULT,
+           docs: frozenset[str] | set[str] | None = None) -> Answer:
+    """Return the top-``k`` paragraphs for ``question`` (only from ``docs`` when given),
+    with citations, highlight and abstention."""
     question = clean_question(question)
     k = check_k(k)
     if retriever not in RETRIEVERS:
@@ -139,6 +141,10 @@ def search(index: Index, embedder: TextEmbedder, question: str, k: int = 5,
     else:
         final = fuse(dense, bm25, settings)
         valid = np.isfinite(dense) | (bm25 > 0)
+    if docs:
+        in_docs = np.array([p.doc in docs for p in index.paragraphs], dtype=bool)
+        valid = valid & in_docs
+        dense = np.where(in_docs, dense, -np.inf)
     order = [int(i) for i in np.argsort(-final, kind="stable") if valid[i]][:k]
     top_dense = float(np.max(dense)) if np.isfinite(dense).any() else 0.0
     hits = tuple(

@@ -14,7 +14,6 @@ passage_id, helpful → message) and ``/upload`` (files → message, …).
 """
 
 
-import dataclasses
 import itertools
 import json
 import os
@@ -86,12 +85,7 @@ class Chat:
         question = clean_question(question)
         k = check_k(k)
         idx = self.index  # one snapshot: an upload may swap self.index meanwhile
-        if not docs:
-            return search(idx, self.embedder, question, k)
-        wanted = set(docs)
-        answer = search(idx, self.embedder, question, MAX_K)
-        hits = [h for h in answer.hits if h.paragraph.doc in wanted][:k]
-        return dataclasses.replace(answer, hits=tuple(dataclasses.replace(h, rank=n) for n, h in enumerate(hits, 1)))
+        return search(idx, self.embedder, question, k, docs=frozenset(docs) if docs else None)
 
     def reply(self, question: object, k: object = DEFAULT_K, docs: list[str] | None = None) -> tuple[list[str], list[Hit]]:
         """Return the chat reply as HTML blocks (one per passage) and the hits they show."""
