@@ -15,12 +15,12 @@ from collections.abc import Callable, Iterable
 
 from qa.records import Chunk, Footnote, Marker, Paragraph
 
-_SENTENCE_END = re.compile(r"""(?<=[.!?…])["”»')\]]*\s+(?=["“«(\[]?[A-Z0-9À-Ý])""")
+_SENTENCE_END = re.compile(r"""(?<=[.!?…])(["”»')\]]*)\s+(?=["“«(\[]?[A-Z0-9À-Ý])""")
 _ABBREVIATIONS = re.compile(
     r"(?:\b(?:[A-Z]|Mr|Mrs|Ms|Dr|Prof|St|vs|etc|e\.g|i\.e|cf|vol|no|pp?|op|cit|al|Jr|Sr|U\.S|Fig|Art)\.)$",
     re.IGNORECASE,
 )
-VERSION = 2  # bump when chunking changes: a rebuild then re-chunks every document
+VERSION = 3  # bump when chunking changes: a rebuild then re-chunks every document
 SMALL_WINDOWS = (1, 2)  # sentences per small window (measured: both help, see README)
 
 
@@ -29,7 +29,7 @@ def split_sentences(text: str) -> list[str]:
     parts: list[str] = []
     start = 0
     for m in _SENTENCE_END.finditer(text):
-        candidate = text[start:m.start()].rstrip()
+        candidate = text[start:m.start() + len(m.group(1))].rstrip()  # keep closing quotes
         if _ABBREVIATIONS.search(candidate.rstrip("\"”»')]")):
             continue
         parts.append(candidate)
@@ -72,7 +72,8 @@ def chunk_paragraph(
     for size in SMALL_WINDOWS:
         if len(sentences) > size:
             small = [" ".join(sentences[i:i + size]) for i in range(len(sentences) - size + 1)]
-            bodies += [s for s in small if s not in bodies]
+            # a single over-long sentence is kept (the model truncates it); pairs must fit
+            bodies += [s for s in small if s not in bodies and (size == 1 or count_tokens(s) <= max_tokens)]
     chunks = [Chunk(f"{paragraph.id}#w{n}", paragraph.id, "window", text) for n, text in enumerate(bodies)]
     for marker in paragraph.footnotes:
         note = notes.get(marker)

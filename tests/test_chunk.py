@@ -128,12 +128,10 @@ def test_chunks_of_a_document_point_to_existing_paragraphs_with_deterministic_un
 
 # --- known issues (reported; chunk.py is being tuned elsewhere) -----------------------------
 
-@pytest.mark.xfail(strict=True, reason="two-sentence small windows are not checked against max_tokens")
 def test_every_window_fits_even_when_two_sentences_do_not() -> None:
     p = para(" ".join(sentence(i, 8) for i in range(3)))
     assert all(words(c.text) <= 10 for c in chunk_paragraph(p, {}, words, 10))
 
 
-@pytest.mark.xfail(strict=True, reason="the closing quote after a sentence's full stop is dropped")
 def test_split_sentences_keeps_closing_quotes() -> None:
     assert split_sentences("He said “it is over.” Then he left.") == ["He said “it is over.”", "Then he left."]
