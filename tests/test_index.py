@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import FakeEmbedder
+from conftest import SMALL_TXT, FakeEmbedder
 from qa import index
 from qa.chunk import chunk_document
 from qa.errors import DocumentError, IndexLoadError
@@ -301,3 +301,68 @@ def test_an_empty_docs_folder_is_an_error(tmp_path: Path) -> None:
 def test_a_missing_docs_folder_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(DocumentError, match="not found"):
         build(tmp_path / "nowhere", tmp_path / "idx")
+
+
+_KILL_SCRIPT = r"""
+import sys, time, pathlib
+sys.path.insert(0, {tests!r})
+import numpy as np
+from conftest import SMALL_TXT, FakeEmbedder
+from qa import index
+
+stage, docs, out, flag = sys.argv[1], pathlib.Path(sys.argv[2]), pathlib.Path(sys.argv[3]), pathlib.Path(sys.argv[4])
+
+class Stuck(FakeEmbedder):
+    def encode(self, texts, progress=False):
+        if stage == "embed":
+            flag.write_text("embedding")
+            time.sleep(60)
+        return super().encode(texts, progress)
+
+real_save = np.save
+def stuck_save(*args, **kwargs):
+    real_save(*args, **kwargs)
+    if stage == "write":
+        flag.write_text("writing")
+        time.sleep(60)
+np.save = stuck_save
+index.build(docs, out, Stuck(), log=lambda line: None)
+"""
+
+
+@pytest.mark.parametrize("stage", ["embed", "write"])
+def test_a_build_killed_with_sigkill_leaves_the_previous_index_answering(tmp_path, small_docs, fake_embedder, stage):
+    import signal
+    import subprocess
+    import sys
+    import time as _time
+
+    from qa.search import search
+
+    out = tmp_path / "index"
+    index.build(small_docs, out, fake_embedder, log=lambda line: None)
+    before = [h.paragraph.id for h in search(index.load(out), fake_embedder, "When was the harbour opened?", 3).hits]
+    (small_docs / "harbours.txt").write_text(SMALL_TXT.replace("1911", "1912") + "\nA new closing line.\n", encoding="utf-8")
+    script = tmp_path / "build.py"
+    script.write_text(_KILL_SCRIPT.format(tests=str(Path(__file__).parent)), encoding="utf-8")
+    flag = tmp_path / "flag"
+    proc = subprocess.Popen([sys.executable, str(script), stage, str(small_docs), str(out), str(flag)])
+    try:
+        deadline = _time.monotonic() + 60
+        while not flag.exists() and proc.poll() is None and _time.monotonic() < deadline:
+            _time.sleep(0.05)
+        assert flag.exists(), "the build never reached the stage to kill"
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+    if stage == "write":
+        assert any(p.name.startswith(".tmp-gen-") for p in out.iterdir()), "killed before the new generation was written"
+    loaded = index.load(out)
+    after = [h.paragraph.id for h in search(loaded, fake_embedder, "When was the harbour opened?", 3).hits]
+    assert after == before
+    assert "1911" in " ".join(p.text for p in loaded.paragraphs)
+    # The next build completes and clears what the killed one left behind.
+    index.build(small_docs, out, fake_embedder, log=lambda line: None)
+    assert not any(p.name.startswith(".tmp-") for p in out.iterdir())
+    assert "1912" in " ".join(p.text for p in index.load(out).paragraphs)
