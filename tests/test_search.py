@@ -168,3 +168,14 @@ def test_abstention_follows_the_threshold_on_both_sides(idx: index.Index) -> Non
 def test_an_abstaining_answer_still_lists_the_closest_passages(idx: index.Index) -> None:
     answer = run(idx, "harbour", settings=dataclasses.replace(DEFAULT, abstain_below=2.0))
     assert answer.abstained and len(answer.hits) == 5
+
+
+@pytest.mark.parametrize("retriever", RETRIEVERS)
+def test_a_document_filter_keeps_only_that_documents_passages(idx: index.Index, fake_embedder: FakeEmbedder,
+                                                              retriever: str) -> None:
+    question = "When do apple trees bloom in the orchards?"
+    unfiltered = search(idx, fake_embedder, question, 5, retriever)
+    assert {h.paragraph.doc for h in unfiltered.hits} == {"harbours.txt", "notes.md"}
+    only = search(idx, fake_embedder, question, 5, retriever, docs={"harbours.txt"})
+    assert only.hits and {h.paragraph.doc for h in only.hits} == {"harbours.txt"}
+    assert [h.rank for h in only.hits] == list(range(1, len(only.hits) + 1))
