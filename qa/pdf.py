@@ -15,7 +15,7 @@ import math
 import re
 import statistics
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from qa.errors import DocumentError
@@ -42,6 +42,25 @@ class _Run:
 
 
 @dataclass(frozen=True)
+class _Span:
+    """Where one text-showing operator put ink: from its first glyph to its last, on a baseline."""
+    y: float
+    x0: float  # left of the first non-space glyph
+    word: float | None  # right of its first word (where the first space after ink starts)
+    x1: float  # right of the last non-space glyph
+    space: float  # width of a space in this font and size
+    trail: bool  # the last glyph drawn is a space
+
+
+@dataclass(frozen=True)
+class _Font:
+    widths: dict[int, float]  # glyph advance per character code, 1/1000 of the font size
+    default: float
+    two_byte: bool  # Type0 fonts: codes are 2-byte CIDs
+    spaces: frozenset[int]  # codes that draw a space
+
+
+@dataclass(frozen=True)
 class _Line:
     x: float
     y: float  # baseline, PDF units (grows upwards)
@@ -49,11 +68,28 @@ class _Line:
     bold: bool
     text: str  # markers written ⟦n⟧
     lead: tuple[int, str, bool] | None  # a leading marker: number, rest of line, superscript?
+    end: float | None = None  # right end of the ink, from glyph widths (None: unknown font metrics)
+    word_end: float | None = None  # right end of the line's first word
+    space: float = 0.0
+    trail: bool = False  # the line's last glyph is a drawn space (where the producer broke the line)
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Document-wide measures of the body text that decide where paragraphs end."""
+    body_size: float
+    pitch: float  # baseline to baseline
+    chars: int  # characters in a full line: the fallback when glyph widths are unknown
+    full: float | None  # width of a full line, from its left edge (None: widths unknown)
+    justified: bool  # full lines all end exactly at the right margin
+    break_spaces: bool  # the producer draws the space where it breaks a line (so a paragraph's end has none)
+    indents: bool  # paragraphs start with a first-line indent
+    gaps: bool  # paragraphs are set apart by vertical space
 
 
 def read_blocks(path: Path) -> list[Block]:
     """Return the blocks of a PDF: headings, body runs, footnotes and page breaks, with pages."""
-    pages = [_lines(runs) for runs in _page_runs(Path(path))]
+    pages = [_lines(runs, spans) for runs, spans in _page_runs(Path(path))]
     sizes: Counter[float] = Counter()
     for line in (line for page in pages for line in page):
         sizes[line.size] += len(line.text)
@@ -62,20 +98,21 @@ def read_blocks(path: Path) -> list[Block]:
     body_size = max(sizes, key=lambda s: sum(n for t, n in sizes.items() if abs(t - s) < 0.3))
     pages = _drop_furniture(pages)
     vocab = {w.lower() for page in pages for line in page for w in re.findall(r"\w+(?:-\w+)*", line.text)}
-    body_lines = [line for page in pages for line in page if abs(line.size - body_size) < 0.3 and not line.bold]
-    plain = {id(line) for line in body_lines}
-    pitches = [a.y - b.y for page in pages for a, b in zip(page, page[1:])
-               if id(a) in plain and id(b) in plain and 0 < a.y - b.y < 3 * body_size]
-    pitch = statistics.median(pitches) if pitches else 1.2 * body_size
-    lengths = sorted(len(line.text) for line in body_lines) or [60]
-    width = lengths[int(0.8 * (len(lengths) - 1))]  # characters in a full line
+    plain = [[line for line in page if abs(line.size - body_size) < 0.3 and not line.bold] for page in pages]
+    lefts = _left_edges(plain, body_size)
+    layout = _layout(plain, lefts, body_size)
     blocks: list[Block] = []
     last_note: int | None = None
+    tail: tuple[_Line, float] | None = None  # the last body line so far, with its page's left edge
     for number, lines in enumerate(pages, start=1):
         if number > 1:
             blocks.append(Block("pagebreak", "", number))
-        body, notes = _split_notes(lines, body_size, pitch, last_note)
-        blocks += _paragraphs(body, number, body_size, pitch, width, vocab)
+        body, notes = _split_notes(lines, body_size, layout.pitch, last_note)
+        start = len(blocks)
+        page_blocks, tail, continued = _paragraphs(body, number, layout, lefts[number - 1], vocab, tail)
+        blocks += page_blocks
+        if continued:
+            _carry_last_words(blocks, start)
         for marker, note_lines in notes:
             earlier = next((i for i in range(len(blocks) - 1, -1, -1) if blocks[i].kind == "note"), None)
             if earlier is not None and blocks[earlier].marker == marker:  # a note continued from the last page
@@ -87,8 +124,45 @@ def read_blocks(path: Path) -> list[Block]:
     return _settle(_rehyphenate(blocks, vocab))
 
 
-def _page_runs(path: Path) -> list[list[_Run]]:
-    """Every page's text runs; unreadable, encrypted and broken files raise DocumentError."""
+def _left_edges(plain: list[list[_Line]], body_size: float) -> list[float]:
+    """Each page's left edge of body text: where most body lines start on pages of the same parity
+    (mirrored margins), so that a page of one-line paragraphs still shows their indents."""
+    counts = [Counter(round(line.x) for page in plain[parity::2] for line in page) for parity in (0, 1)]
+    everywhere = counts[0] + counts[1]
+    edges = []
+    for number, page in enumerate(plain):
+        common = (counts[number % 2] if counts[number % 2].total() >= 20 else everywhere).most_common(1)
+        edge = common[0][0] if common else 0.0
+        starts = Counter(round(line.x) for line in page)
+        if starts and not any(edge - 1 <= x <= edge + 3 * body_size for x in starts):  # a page set apart
+            edge = starts.most_common(1)[0][0]
+        edges.append(float(edge))
+    return edges
+
+
+def _layout(plain: list[list[_Line]], lefts: list[float], body_size: float) -> _Layout:
+    """Line pitch, and how far a full line reaches: in glyph widths when every font has them."""
+    pitches = [a.y - b.y for page in plain for a, b in zip(page, page[1:]) if 0 < a.y - b.y < 3 * body_size]
+    pitch = statistics.median(pitches) if pitches else 1.2 * body_size
+    lines = [line for page in plain for line in page]
+    lengths = sorted(len(line.text) for line in lines) or [60]
+    chars = lengths[int(0.8 * (len(lengths) - 1))]  # characters in a full line
+    cues = dict(
+        break_spaces=sum(line.trail for line in lines) > 0.3 * len(lines),
+        indents=sum(line.x - left > 0.5 * body_size for page, left in zip(plain, lefts) for line in page)
+        > 0.02 * len(lines),
+        gaps=sum(pitch + 0.25 * body_size < a.y - b.y < 3 * body_size for page in plain for a, b in zip(page, page[1:]))
+        > 0.02 * len(lines))
+    reach = sorted(line.end - left for page, left in zip(plain, lefts) for line in page if line.end is not None)
+    if len(reach) < 10 or len(reach) < 0.9 * len(lines):
+        return _Layout(body_size, pitch, chars, None, False, **cues)
+    full = reach[int(0.99 * (len(reach) - 1))]  # ragged lines end anywhere short of it
+    justified = sum(1 for r in reach if abs(r - full) < 0.05 * body_size) >= 0.4 * len(reach)
+    return _Layout(body_size, pitch, chars, full, justified, **cues)
+
+
+def _page_runs(path: Path) -> list[tuple[list[_Run], list[_Span]]]:
+    """Every page's text runs and inked spans; unreadable, encrypted and broken files raise DocumentError."""
     import pypdf  # imported here: only PDFs need it
 
     try:
@@ -96,10 +170,13 @@ def _page_runs(path: Path) -> list[list[_Run]]:
         if reader.is_encrypted and not reader.decrypt(""):
             raise DocumentError(f"{path}: the PDF is encrypted with a password; save an unprotected copy and retry")
         pages = []
+        metrics: dict[int, _Font | None] = {}
         for page in reader.pages:
             runs: list[_Run] = []
-            page.extract_text(visitor_text=lambda *args: _collect(runs, *args))
-            pages.append(runs)
+            spans: list[_Span] = []
+            page.extract_text(visitor_text=lambda *args: _collect(runs, *args),
+                              visitor_operand_after=_span_tracker(_page_fonts(page), metrics, spans))
+            pages.append((runs, spans))
     except DocumentError:
         raise
     except Exception as exc:  # pypdf raises many types for damaged files
@@ -126,8 +203,150 @@ def _collect(runs: list[_Run], text: str, cm: list[float], tm: list[float], font
     runs.append(_Run(e, f, round(size * math.hypot(c, d), 1), bold, text))
 
 
-def _lines(runs: list[_Run]) -> list[_Line]:
-    """Group runs into lines (a raised marker joins the line it belongs to), top to bottom."""
+def _page_fonts(page: object) -> dict[str, object]:
+    """The font dictionaries a page's content can select by name (its own, then its forms')."""
+    fonts: dict[str, object] = {}
+    resources = [page.get("/Resources")]
+    while resources:
+        res = resources.pop()
+        res = res.get_object() if res is not None else None
+        if not hasattr(res, "get"):
+            continue
+        for name, font in (res.get("/Font") or {}).items():
+            fonts.setdefault(str(name), font)
+        for xobject in (res.get("/XObject") or {}).values():
+            xobject = xobject.get_object()
+            if xobject.get("/Subtype") == "/Form" and len(resources) < 50:
+                resources.append(xobject.get("/Resources"))
+    return fonts
+
+
+def _font_metrics(font: object) -> _Font | None:
+    """Glyph widths by character code: /Widths from /FirstChar (simple fonts), or /W and /DW of
+    the descendant font (Type0, Identity-H: the code is the CID); spaces found through /ToUnicode."""
+    font = font.get_object()
+    widths: dict[int, float] = {}
+    if font.get("/Subtype") == "/Type0":
+        cid = font["/DescendantFonts"][0].get_object()
+        spec, i = list(cid.get("/W") or []), 0
+        while i + 1 < len(spec):
+            first, nxt = int(spec[i]), spec[i + 1].get_object()
+            if isinstance(nxt, list):
+                widths.update((first + k, float(w)) for k, w in enumerate(nxt))
+                i += 2
+            elif i + 2 < len(spec) and int(nxt) - first < 65536:
+                widths.update((code, float(spec[i + 2])) for code in range(first, int(nxt) + 1))
+                i += 3
+            else:
+                break
+        default = float(cid.get("/DW", 1000))
+        if str(font.get("/Encoding")) not in ("/Identity-H", "/Identity-V"):  # codes are not CIDs
+            widths, default = {}, statistics.fmean(widths.values()) if widths else default
+        two_byte = True
+    else:
+        scale = float(font["/FontMatrix"][0]) * 1000 if "/FontMatrix" in font else 1.0  # Type3 glyph space
+        first = int(font.get("/FirstChar", 0))
+        widths = {first + k: float(w) * scale for k, w in enumerate(font.get("/Widths") or [])}
+        if not widths:
+            return None  # a standard font without metrics in the file
+        descriptor = font.get("/FontDescriptor")
+        missing = float(descriptor.get_object().get("/MissingWidth", 0)) if descriptor else 0.0
+        default = missing or statistics.fmean(w for w in widths.values() if w > 0)
+        two_byte = False
+    spaces = {32} if not two_byte else set()
+    if "/ToUnicode" in font:
+        cmap = font["/ToUnicode"].get_object().get_data().decode("latin-1")
+        spaces = set()
+        for block in re.findall(r"beginbfchar(.*?)endbfchar", cmap, re.DOTALL):
+            spaces |= {int(src, 16) for src, dst in re.findall(r"<(\w+)>\s*<(\w+)>", block) if int(dst, 16) == 32}
+        for block in re.findall(r"beginbfrange(.*?)endbfrange", cmap, re.DOTALL):
+            for lo, hi, dst in re.findall(r"<(\w+)>\s*<(\w+)>\s*<(\w+)>", block):
+                if int(dst, 16) <= 32 <= int(dst, 16) + int(hi, 16) - int(lo, 16):
+                    spaces.add(int(lo, 16) + 32 - int(dst, 16))
+    return _Font(widths, default, two_byte, frozenset(spaces))
+
+
+def _span_tracker(fonts: dict[str, object], metrics: dict[int, _Font | None], spans: list[_Span]):
+    """A visitor for pypdf's operators that measures where each text-showing operator puts ink.
+
+    pypdf reports a run's start but not its end, so the end is computed here from the glyph
+    widths, character and word spacing, horizontal scaling and the kerning numbers of TJ.
+    """
+    state = {"font": None, "size": 0.0, "tc": 0.0, "tw": 0.0, "th": 1.0}
+    saved: list[dict] = []
+    pen = {"tm": None, "at": 0.0}
+
+    def number(value: object) -> float:
+        return float(value) if isinstance(value, (int, float)) else 0.0
+
+    def visit(op: bytes, operands: list, cm: list[float], tm: list[float]) -> None:
+        if op == b"q":
+            saved.append(dict(state))
+        elif op == b"Q" and saved:
+            state.update(saved.pop())
+        elif op == b"Tf" and len(operands) >= 2:
+            font = fonts.get(str(operands[0]))
+            key = id(font.get_object()) if font is not None else 0
+            if key not in metrics:
+                try:
+                    metrics[key] = _font_metrics(font) if font is not None else None
+                except Exception:  # damaged font dictionaries: treat their widths as unknown
+                    metrics[key] = None
+            state["font"], state["size"] = metrics[key], number(operands[1])
+        elif op in (b"Tc", b"Tw") and operands:
+            state["tc" if op == b"Tc" else "tw"] = number(operands[0])
+        elif op == b"Tz" and operands:
+            state["th"] = number(operands[0]) / 100
+        elif op in (b"Tj", b"'", b'"', b"TJ") and operands:
+            if op == b'"' and len(operands) >= 3:
+                state["tw"], state["tc"] = number(operands[0]), number(operands[1])
+            items = operands[0] if op == b"TJ" else operands[-1:]
+            if state["font"] is None or not isinstance(items, list):
+                return
+            if pen["tm"] != list(tm):  # a new position; else the pen goes on from the last operator
+                pen["tm"], pen["at"] = list(tm), 0.0
+            _measure(items, state, pen, cm, tm, spans)
+
+    return visit
+
+
+def _measure(items: list, state: dict, pen: dict, cm: list[float], tm: list[float], spans: list[_Span]) -> None:
+    font: _Font = state["font"]
+    size, th = state["size"], state["th"]
+    x0 = word = x1 = None
+    start, trail = pen["at"], False
+    for item in items:
+        if isinstance(item, (int, float)):
+            pen["at"] -= float(item) / 1000 * size * th
+            continue
+        raw = getattr(item, "original_bytes", None)
+        raw = raw if isinstance(raw, bytes) else str(item).encode("latin-1", "replace")
+        codes = ([raw[i] << 8 | raw[i + 1] for i in range(0, len(raw) - 1, 2)] if font.two_byte else list(raw))
+        for code in codes:
+            advance = font.widths.get(code, font.default) / 1000 * size + state["tc"]
+            if code == 32 and not font.two_byte:
+                advance += state["tw"]
+            trail = code in font.spaces
+            if trail:
+                if x0 is not None and word is None:
+                    word = pen["at"]
+            else:
+                x0 = pen["at"] if x0 is None else x0
+                x1 = pen["at"] + advance * th
+            pen["at"] += advance * th
+    if x0 is None:  # only spaces: where the line was broken, if it comes last
+        x0 = x1 = start
+    a, b = tm[0] * cm[0] + tm[1] * cm[2], tm[0] * cm[1] + tm[1] * cm[3]
+    if abs(b) > 0.1 * abs(a) + 1e-6:
+        return  # rotated text is not part of the flow
+    e, f = tm[4] * cm[0] + tm[5] * cm[2] + cm[4], tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+    space = next((font.widths.get(c, font.default) for c in font.spaces), 280.0) / 1000 * size * th
+    spans.append(_Span(f, e + x0 * a, None if word is None else e + word * a, e + x1 * a, space * abs(a), trail))
+
+
+def _lines(runs: list[_Run], spans: list[_Span]) -> list[_Line]:
+    """Group runs into lines (a raised marker joins the line it belongs to), top to bottom,
+    each with where its ink ends and where its first word ends, when the glyph widths are known."""
     groups: list[list[_Run]] = []
     for run in runs:
         target = groups[-1] if run.text == " " and groups else next(
@@ -136,8 +355,28 @@ def _lines(runs: list[_Run]) -> list[_Line]:
             groups.append([run])
         else:
             target.append(run)
-    lines = [_line(sorted(g, key=lambda run: round(run.x, 1))) for g in groups]
-    return sorted((line for line in lines if line.text), key=lambda line: -line.y)
+    lines = sorted((line for line in (_line(sorted(g, key=lambda run: round(run.x, 1))) for g in groups)
+                    if line.text), key=lambda line: -line.y)
+    inked: dict[int, list[_Span]] = {}
+    for span in spans:
+        near = min(range(len(lines)), key=lambda i: abs(lines[i].y - span.y), default=None)
+        if near is not None and abs(lines[near].y - span.y) < 0.6 * lines[near].size:
+            inked.setdefault(near, []).append(span)
+    return [_measured(line, sorted(inked[i], key=lambda s: s.x0)) if i in inked else line
+            for i, line in enumerate(lines)]
+
+
+def _measured(line: _Line, spans: list[_Span]) -> _Line:
+    word_end = spans[0].x1
+    for span, after in zip(spans, spans[1:] + [None]):
+        if span.word is not None:
+            word_end = span.word
+            break
+        word_end = span.x1
+        if after is None or after.x0 - span.x1 > 0.5:  # the next span is not glued to this word
+            break
+    return replace(line, end=max(s.x1 for s in spans), word_end=word_end,
+                   space=statistics.median(s.space for s in spans), trail=max(spans, key=lambda s: s.x0).trail)
 
 
 def _line(runs: list[_Run]) -> _Line:
@@ -222,24 +461,20 @@ def _split_notes(lines: list[_Line], body_size: float, pitch: float, last: int |
     return lines[:start], notes
 
 
-def _paragraphs(lines: list[_Line], page: int, body_size: float, pitch: float, width: float,
-                vocab: set[str]) -> list[Block]:
-    """Join a page's body lines into heading and body blocks."""
-    left = Counter(round(line.x) for line in lines if not line.bold).most_common(1)
-    left_x = left[0][0] if left else 0
+def _paragraphs(lines: list[_Line], page: int, layout: _Layout, left: float, vocab: set[str],
+                before: tuple[_Line, float] | None) -> tuple[list[Block], tuple[_Line, float] | None, bool]:
+    """Join a page's body lines into heading and body blocks. Also returns the page's last body
+    line (for the next page) and whether the first block continues the paragraph ``before`` it."""
+    body_size = layout.body_size
     groups: list[tuple[str, list[_Line]]] = []
     prev: _Line | None = None
     for line in lines:
         heading = (line.bold or line.size >= 1.15 * body_size) and len(line.text) <= 200 and "⟦" not in line.text
         kind = "heading" if heading else "body"
         same = prev is not None and groups and groups[-1][0] == kind and (
-            prev.y - line.y < (1.6 * line.size if heading else pitch + 0.25 * body_size))
+            prev.y - line.y < (1.6 * line.size if heading else layout.pitch + 0.25 * body_size))
         if same and kind == "body":
-            indented = line.x - left_x > 0.5 * body_size
-            # The next line's first word would have fitted after a sentence's end: the paragraph ended.
-            room = len(prev.text) + 1 + len(line.text.split(" ", 1)[0]) < 0.9 * width
-            short_end = room and _TERMINAL.search(re.sub(r"⟦\d+⟧$", "", prev.text))
-            same = not indented and not short_end
+            same = not _starts(prev, line, left, left, layout)
         if same and kind == "heading":
             same = abs(prev.size - line.size) < 0.3 and prev.bold == line.bold
         if same:
@@ -250,10 +485,56 @@ def _paragraphs(lines: list[_Line], page: int, body_size: float, pitch: float, w
     blocks = []
     for kind, group in groups:
         text = _join([line.text for line in group], vocab)
-        if kind == "body" and len(group) == 1 and len(text) < 0.5 * width and _heading_like(text):
+        if kind == "body" and len(group) == 1 and len(text) < 0.5 * layout.chars and _heading_like(text):
             kind = "heading?"  # a short single line: a heading or front matter, decided by _settle
         blocks.append(Block(kind, text, page))
-    return blocks
+    if not blocks:
+        return blocks, before, False
+    # Across a page break, with no vertical gap to go by: the next line has no indent where paragraphs
+    # have them, or, where paragraphs touch, the last line was full and nothing else says it ended.
+    evidence = layout.indents or not layout.gaps and layout.full is not None
+    continued = (evidence and before is not None and blocks[0].kind == "body"
+                 and not _starts(before[0], groups[0][1][0], before[1], left, layout))
+    return blocks, (groups[-1][1][-1], left) if blocks[-1].kind == "body" else None, continued
+
+
+def _starts(prev: _Line, line: _Line, prev_left: float, left: float, layout: _Layout) -> bool:
+    """Whether ``line`` starts a new paragraph after the body line ``prev`` (no vertical gap between)."""
+    if line.x - left > 0.5 * layout.body_size:
+        return True  # a first-line indent
+    terminal = _ends_sentence(prev.text)
+    if layout.full is not None and prev.end is not None and line.word_end is not None:
+        margin = prev_left + layout.full
+        # Ragged right: the next line's first word would have fitted after this one, so the line was ended.
+        if prev.end + prev.space + (line.word_end - line.x) <= margin and (terminal or line.text[:1].isupper()):
+            return True
+        # Justified: every line but a paragraph's last reaches the margin.
+        if terminal and layout.justified and prev.end < margin - 0.5 * prev.space:
+            return True
+    elif terminal and len(prev.text) + 1 + len(line.text.split(" ", 1)[0]) < 0.9 * layout.chars:
+        return True  # no glyph widths: the same test, counting characters
+    # A producer that draws the space at every line break draws none where a paragraph ends.
+    return terminal and layout.break_spaces and not prev.trail
+
+
+def _carry_last_words(blocks: list[Block], start: int) -> None:
+    """The paragraph at ``blocks[start]`` continues one that a page cut at a sentence's end: move
+    that sentence's last word over, so that ``assemble`` sees a cut mid-sentence and rejoins them."""
+    j = next((j for j in range(start - 1, -1, -1) if blocks[j].kind not in ("note", "pagebreak")), None)
+    if j is None or blocks[j].kind != "body":
+        return
+    words = blocks[j].text.split(" ")
+    cut = len(words) - 1
+    while cut > 1 and (_ends_sentence(words[cut - 1]) or words[cut].startswith("⟦")):
+        cut -= 1
+    if cut < 1 or _ends_sentence(words[cut - 1]) or words[cut].startswith("⟦"):
+        return
+    blocks[j] = Block("body", " ".join(words[:cut]), blocks[j].page)
+    blocks[start] = Block("body", " ".join(words[cut:] + [blocks[start].text]), blocks[start].page)
+
+
+def _ends_sentence(text: str) -> bool:
+    return bool(_TERMINAL.search(re.sub(r"(?:\s*⟦\d+⟧)+$", "", text).rstrip()))
 
 
 def _heading_like(text: str) -> bool:
