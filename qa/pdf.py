@@ -513,8 +513,9 @@ def _starts(prev: _Line, line: _Line, prev_left: float, left: float, layout: _La
             return True
     elif terminal and len(prev.text) + 1 + len(line.text.split(" ", 1)[0]) < 0.9 * layout.chars:
         return True  # no glyph widths: the same test, counting characters
-    # A producer that draws the space at every line break draws none where a paragraph ends.
-    return terminal and layout.break_spaces and not prev.trail
+    # A producer that draws the space at every line break draws none where a paragraph ends (nor
+    # after a note number, so a line ending with one tells nothing).
+    return terminal and layout.break_spaces and not prev.trail and not prev.text.endswith("⟧")
 
 
 def _carry_last_words(blocks: list[Block], start: int) -> None:

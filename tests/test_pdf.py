@@ -115,6 +115,10 @@ LIBREOFFICE_LAYOUTS = {
                         space="0.28cm", line_height="108%", note_hang="0cm"),
     # A5 pages: paragraphs over two or three pages, a footnote continued on the next page.
     "a5": dict(page_width="14.8cm", page_height="21cm", body_pt=10, note_pt=8),
+    # Ragged right, no indent, no space between paragraphs: only line widths tell where one ends.
+    "flush-left": dict(align="left", indent="0cm", space="0cm"),
+    # Justified sans 10/9 pt: a page cut falls at the end of a sentence inside a paragraph.
+    "dejavu-sans": dict(font="DejaVu Sans", body_pt=10, note_pt=9),
 }
 
 
@@ -164,6 +168,43 @@ def test_markers_hyphens_and_unicode_superscripts(tmp_path: Path) -> None:
     assert "with 2 cranes" in body and body.endswith("1953.⟦1⟧")
     assert blocks[2].marker == 3 and "<https://example.org/reports/annual-report-1911.pdf>." in blocks[2].text
     assert blocks[3].marker == 1 and blocks[3].text == "Doe, op. cit."
+
+
+def test_flush_paragraphs_end_where_the_next_word_would_have_fitted(tmp_path: Path) -> None:
+    """Ragged right, no indent, no gap: each paragraph's last line is full but for the next one's first word."""
+    pdf = FPDF(format="A4", unit="mm")
+    pdf.add_font("DejaVu", "", str(pdfmaker.FONT))
+    pdf.add_page()
+    pdf.set_font("DejaVu", "", 11)
+    column, words = 150.0, " ".join(FILLER).replace(",", "").split()
+    paragraphs, lines, n = [], [], 0
+
+    def wrap(text: str) -> list[str]:
+        out = [""]
+        for word in text.split():
+            trial = f"{out[-1]} {word}".strip()
+            out[-1:] = [trial] if pdf.get_string_width(trial) <= column else [out[-1], word]
+        return out
+
+    for _ in range(3):
+        text = "It"
+        room = column - pdf.get_string_width(" It")
+        while n < 10_000:  # grow the paragraph until its last line is full but for room for "It" after it
+            text, n = f"{text} {words[n % len(words)]}", n + 1
+            wrapped = wrap(text + ".")
+            if len(wrapped) >= 4 and room - 4 < pdf.get_string_width(wrapped[-1]) < room - 0.5:
+                break
+        paragraphs.append(text + ".")
+        lines += wrapped
+    for i, line in enumerate(lines):
+        pdf.text(20, 20 + 5 * i, line)
+    blocks = read_blocks(_hand_pdf_output(pdf, tmp_path / "flush.pdf"))
+    assert [b.text for b in blocks] == paragraphs
+
+
+def _hand_pdf_output(pdf: FPDF, path: Path) -> Path:
+    pdf.output(str(path))
+    return path
 
 
 FILLER = ["Harbours along the river were built in the nineteenth century by the towns themselves,",
