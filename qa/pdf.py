@@ -7,6 +7,11 @@ are dropped, the footnote area (smaller lines at the bottom starting with a mark
 cut into one "note" block per footnote, and the rest is joined into paragraphs
 (vertical gaps, indents and short last lines end one; end-of-line hyphens are undone
 but URLs are glued back as they were). ``assemble`` rejoins what page breaks cut.
+
+A line is "short" by its real width: pypdf's operator visitor gives every text-showing
+operator, measured here from the font's /Widths or /W (with kerning, Tc, Tw, Tz). In
+ragged-right text a paragraph ended where the next line's first word would have fitted;
+in justified text, where a line stops short of the margin.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import math
 import re
 import statistics
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -266,7 +272,8 @@ def _font_metrics(font: object) -> _Font | None:
     return _Font(widths, default, two_byte, frozenset(spaces))
 
 
-def _span_tracker(fonts: dict[str, object], metrics: dict[int, _Font | None], spans: list[_Span]):
+def _span_tracker(fonts: dict[str, object], metrics: dict[int, _Font | None], spans: list[_Span]
+                  ) -> Callable[[bytes, list, list[float], list[float]], None]:
     """A visitor for pypdf's operators that measures where each text-showing operator puts ink.
 
     pypdf reports a run's start but not its end, so the end is computed here from the glyph
