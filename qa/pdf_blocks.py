@@ -1,0 +1,215 @@
+"""PDF lines → blocks: running headers and page numbers dropped, footnote areas cut into
+notes, body lines joined into paragraphs and headings; the blocks go to ``parse.assemble``.
+
+Per page: running headers, footers and page numbers are dropped, the footnote area (smaller
+lines at the bottom starting with a marker) is cut into one "note" block per footnote, and
+the rest is joined into paragraphs (vertical gaps, indents and short last lines end one, as
+``qa.pdf_layout`` decides; end-of-line hyphens are undone but URLs are glued back as they
+were). ``assemble`` rejoins what page breaks cut.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from qa.pdf_layout import (Layout, Line, ends_sentence, heading_like, left_edges, measure_layout,
+                           starts_paragraph)
+from qa.records import Block
+
+_FOLIO = re.compile(r"^(?:page\s+)?(?:\d{1,3}|[ivxlc]+)(?:\s*(?:/|of)\s*\d+)?$|^[-–—]\s*\d+\s*[-–—]$", re.IGNORECASE)
+_URL_TAIL = re.compile(r"(<?)((?:https?://|www\.)\S*)$")
+_COMPOUND_PREFIXES = {"non", "self", "ex", "anti", "well", "long", "short", "like", "next", "cross", "cyber", "semi"}
+
+
+def page_blocks(pages: list[list[Line]], body_size: float) -> list[Block]:
+    """Return the blocks of a document's pages of lines: headings, body runs, notes and page breaks."""
+    pages = _drop_furniture(pages)
+    vocab = {w.lower() for page in pages for line in page for w in re.findall(r"\w+(?:-\w+)*", line.text)}
+    plain = [[line for line in page if abs(line.size - body_size) < 0.3 and not line.bold] for page in pages]
+    lefts = left_edges(plain, body_size)
+    layout = measure_layout(plain, lefts, body_size)
+    blocks: list[Block] = []
+    last_note: int | None = None
+    tail: tuple[Line, float] | None = None  # the last body line so far, with its page's left edge
+    for number, lines in enumerate(pages, start=1):
+        if number > 1:
+            blocks.append(Block("pagebreak", "", number))
+        body, notes = _split_notes(lines, body_size, layout.pitch, last_note)
+        start = len(blocks)
+        found, tail, continued = _paragraphs(body, number, layout, lefts[number - 1], vocab, tail)
+        blocks += found
+        if continued:
+            _carry_last_words(blocks, start)
+        for marker, note_lines in notes:
+            earlier = next((i for i in range(len(blocks) - 1, -1, -1) if blocks[i].kind == "note"), None)
+            if earlier is not None and blocks[earlier].marker == marker:  # a note continued from the last page
+                blocks[earlier] = Block("note", _join([blocks[earlier].text, *note_lines], vocab),
+                                        blocks[earlier].page, marker)
+            else:
+                blocks.append(Block("note", _join(note_lines, vocab), number, marker))
+            last_note = marker
+    return _settle(_rehyphenate(blocks, vocab))
+
+
+def _drop_furniture(pages: list[list[Line]]) -> list[list[Line]]:
+    """Drop running headers/footers (same text and place on several pages) and page numbers."""
+    def key(line: Line) -> tuple[int, str]:
+        return round(line.y / 3), re.sub(r"\d+", "#", line.text)
+
+    edges = [page[:2] + page[-2:] for page in pages]
+    seen = Counter(k for edge in edges for k in {key(line) for line in edge})
+    repeated = {k for k, n in seen.items() if n >= max(2, len(pages) // 3)}
+    out = []
+    for page, edge in zip(pages, edges):
+        drop = {id(line) for line in edge if key(line) in repeated or _FOLIO.match(line.text)}
+        out.append([line for line in page if id(line) not in drop])
+    return out
+
+
+def _split_notes(lines: list[Line], body_size: float, pitch: float, last: int | None
+                 ) -> tuple[list[Line], list[tuple[int, list[str]]]]:
+    """Split a page into body lines and its footnote area: (body, [(marker, lines)])."""
+    start = len(lines)
+    while start > 0 and lines[start - 1].size < 0.95 * body_size:
+        start -= 1
+    area = lines[start:]
+    cited = {int(n) for line in lines[:start] for n in re.findall(r"⟦(\d+)⟧", line.text)}
+    left = min((line.x for line in area), default=0.0)
+
+    def opens(line: Line, expected: int | None) -> bool:
+        if line.lead is None:
+            return False
+        number, _, sup = line.lead
+        return sup or (line.x <= left + 2 and (number in cited or number == expected))
+
+    first = next((i for i, line in enumerate(area) if opens(line, (last or 0) + 1)), None)
+    if first is None:
+        gap = lines[start - 1].y - area[0].y if area and start else 0.0
+        if not (area and last is not None and gap > 1.5 * pitch):
+            return lines, []
+        first = len(area)
+    elif first and (last is None or start == 0 or lines[start - 1].y - area[0].y < 1.5 * pitch):
+        start, area, first = start + first, area[first:], 0  # small body text above the notes
+    notes: list[tuple[int, list[str]]] = [(last, [line.text for line in area[:first]])] if first else []
+    for line in area[first:]:
+        expected = notes[-1][0] + 1 if notes and notes[-1][0] is not None else (last or 0) + 1
+        if opens(line, expected):
+            notes.append((line.lead[0], [line.lead[1]]))
+        else:
+            notes[-1][1].append(line.text)
+    return lines[:start], notes
+
+
+def _paragraphs(lines: list[Line], page: int, layout: Layout, left: float, vocab: set[str],
+                before: tuple[Line, float] | None) -> tuple[list[Block], tuple[Line, float] | None, bool]:
+    """Join a page's body lines into heading and body blocks. Also returns the page's last body
+    line (for the next page) and whether the first block continues the paragraph ``before`` it."""
+    body_size = layout.body_size
+    groups: list[tuple[str, list[Line]]] = []
+    prev: Line | None = None
+    for line in lines:
+        heading = (line.bold or line.size >= 1.15 * body_size) and len(line.text) <= 200 and "⟦" not in line.text
+        kind = "heading" if heading else "body"
+        same = prev is not None and groups and groups[-1][0] == kind and (
+            prev.y - line.y < (1.6 * line.size if heading else layout.pitch + 0.25 * body_size))
+        if same and kind == "body":
+            same = not starts_paragraph(prev, line, left, left, layout)
+        if same and kind == "heading":
+            same = abs(prev.size - line.size) < 0.3 and prev.bold == line.bold
+        if same:
+            groups[-1][1].append(line)
+        else:
+            groups.append((kind, [line]))
+        prev = line
+    blocks = []
+    for kind, group in groups:
+        text = _join([line.text for line in group], vocab)
+        if kind == "body" and len(group) == 1 and len(text) < 0.5 * layout.chars and heading_like(text):
+            kind = "heading?"  # a short single line: a heading or front matter, decided by _settle
+        blocks.append(Block(kind, text, page))
+    if not blocks:
+        return blocks, before, False
+    # Across a page break, with no vertical gap to go by: the next line has no indent where paragraphs
+    # have them, or, where paragraphs touch, the last line was full and nothing else says it ended.
+    evidence = layout.indents or not layout.gaps and layout.full is not None
+    continued = (evidence and before is not None and blocks[0].kind == "body"
+                 and not starts_paragraph(before[0], groups[0][1][0], before[1], left, layout))
+    return blocks, (groups[-1][1][-1], left) if blocks[-1].kind == "body" else None, continued
+
+
+def _carry_last_words(blocks: list[Block], start: int) -> None:
+    """The paragraph at ``blocks[start]`` continues one that a page cut at a sentence's end: move
+    that sentence's last word over, so that ``assemble`` sees a cut mid-sentence and rejoins them."""
+    j = next((j for j in range(start - 1, -1, -1) if blocks[j].kind not in ("note", "pagebreak")), None)
+    if j is None or blocks[j].kind != "body":
+        return
+    words = blocks[j].text.split(" ")
+    cut = len(words) - 1
+    while cut > 1 and (ends_sentence(words[cut - 1]) or words[cut].startswith("⟦")):
+        cut -= 1
+    if cut < 1 or ends_sentence(words[cut - 1]) or words[cut].startswith("⟦"):
+        return
+    blocks[j] = Block("body", " ".join(words[:cut]), blocks[j].page)
+    blocks[start] = Block("body", " ".join(words[cut:] + [blocks[start].text]), blocks[start].page)
+
+
+def _join(lines: list[str], vocab: set[str]) -> str:
+    """Join lines: undo end-of-line hyphenation, glue URLs cut across lines without a space."""
+    text = ""
+    for line in (line.strip() for line in lines):
+        if not text or not line:
+            text = text or line
+            continue
+        url = _URL_TAIL.search(text)
+        open_url = url and not (">" in url.group(2) if url.group(1) else re.search(r"[,;)»>]$", url.group(2)))
+        if open_url and url.group(2).endswith(".") and not url.group(1):
+            open_url = line[:1].islower() or line[:1].isdigit() or line[:1] == "/"
+        hyphen = re.search(r"(\w+)[-\u00ad]$", text)
+        if open_url:
+            text += line
+        elif text.endswith("\u00ad"):
+            text = text[:-1] + line
+        elif hyphen and line[:1].isalnum():
+            text = text + line if not line[0].islower() or _real_hyphen(hyphen.group(1), line, vocab) else text[:-1] + line
+        else:
+            text = f"{text} {line}"
+    return text.replace("\u00ad", "")
+
+
+def _real_hyphen(left: str, line: str, vocab: set[str]) -> bool:
+    """Whether "left-" + "right…" at a line end is a compound's hyphen rather than hyphenation."""
+    right = re.match(r"\w+", line).group(0)
+    joined, compound = (left + right).lower(), f"{left}-{right}".lower()
+    if compound in vocab and joined not in vocab:
+        return True
+    return joined not in vocab and left.lower() in _COMPOUND_PREFIXES
+
+
+def _rehyphenate(blocks: list[Block], vocab: set[str]) -> list[Block]:
+    """A word hyphenated across a page break moves whole to the next page's first block."""
+    out = list(blocks)
+    for i, block in enumerate(out):
+        if block.kind != "body" or not re.search(r"\w-$", block.text):
+            continue
+        j = next((j for j in range(i + 1, len(out)) if out[j].kind not in ("note", "pagebreak")), None)
+        words = block.text.rsplit(" ", 1)
+        if j is None or out[j].kind != "body" or len(words) < 2 or not out[j].text[:1].islower():
+            continue
+        joined = _join([words[1], out[j].text], vocab)
+        out[i] = Block("body", words[0], block.page)
+        out[j] = Block("body", joined, out[j].page)
+    return out
+
+
+def _settle(blocks: list[Block]) -> list[Block]:
+    """A heading is a section heading when a real paragraph follows it, else front/back matter."""
+    out = []
+    for i, block in enumerate(blocks):
+        if block.kind not in ("heading", "heading?"):
+            out.append(block)
+            continue
+        following = next((b for b in blocks[i + 1:] if b.kind not in ("note", "pagebreak")), None)
+        real = following is not None and following.kind == "body" and len(following.text) > 80
+        out.append(Block("heading" if real else "matter", block.text, block.page))
+    return out

@@ -1,0 +1,113 @@
+"""Page layout measures and the tests that say where a PDF paragraph ends, for ``qa.pdf_blocks``.
+
+A line is "short" by its real width (from ``qa.glyphs``). In ragged-right text a paragraph
+ended where the next line's first word would have fitted; in justified text, where a line
+stops short of the margin. Without glyph widths, characters are counted instead.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from collections import Counter
+from dataclasses import dataclass
+
+_TERMINAL = re.compile(r"""[.!?:;"”»)\]'’…]$""")
+
+
+@dataclass(frozen=True)
+class Line:
+    """One printed line of a page: where it starts, its baseline and size, its text, where its ink ends."""
+    x: float
+    y: float  # baseline, PDF units (grows upwards)
+    size: float
+    bold: bool
+    text: str  # markers written ⟦n⟧
+    lead: tuple[int, str, bool] | None  # a leading marker: number, rest of line, superscript?
+    end: float | None = None  # right end of the ink, from glyph widths (None: unknown font metrics)
+    word_end: float | None = None  # right end of the line's first word
+    space: float = 0.0
+    trail: bool = False  # the line's last glyph is a drawn space (where the producer broke the line)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Document-wide measures of the body text that decide where paragraphs end."""
+    body_size: float
+    pitch: float  # baseline to baseline
+    chars: int  # characters in a full line: the fallback when glyph widths are unknown
+    full: float | None  # width of a full line, from its left edge (None: widths unknown)
+    justified: bool  # full lines all end exactly at the right margin
+    break_spaces: bool  # the producer draws the space where it breaks a line (so a paragraph's end has none)
+    indents: bool  # paragraphs start with a first-line indent
+    gaps: bool  # paragraphs are set apart by vertical space
+
+
+def left_edges(plain: list[list[Line]], body_size: float) -> list[float]:
+    """Return each page's left edge of body text: where most body lines start on pages of the same
+    parity (mirrored margins), so that a page of one-line paragraphs still shows their indents."""
+    counts = [Counter(round(line.x) for page in plain[parity::2] for line in page) for parity in (0, 1)]
+    everywhere = counts[0] + counts[1]
+    edges = []
+    for number, page in enumerate(plain):
+        common = (counts[number % 2] if counts[number % 2].total() >= 20 else everywhere).most_common(1)
+        edge = common[0][0] if common else 0.0
+        starts = Counter(round(line.x) for line in page)
+        if starts and not any(edge - 1 <= x <= edge + 3 * body_size for x in starts):  # a page set apart
+            edge = starts.most_common(1)[0][0]
+        edges.append(float(edge))
+    return edges
+
+
+def measure_layout(plain: list[list[Line]], lefts: list[float], body_size: float) -> Layout:
+    """Return the body text's Layout: line pitch, and how far a full line reaches (in glyph widths when
+    every font has them), whether lines are justified, and the cues that separate paragraphs."""
+    pitches = [a.y - b.y for page in plain for a, b in zip(page, page[1:]) if 0 < a.y - b.y < 3 * body_size]
+    pitch = statistics.median(pitches) if pitches else 1.2 * body_size
+    lines = [line for page in plain for line in page]
+    lengths = sorted(len(line.text) for line in lines) or [60]
+    chars = lengths[int(0.8 * (len(lengths) - 1))]  # characters in a full line
+    cues = dict(
+        break_spaces=sum(line.trail for line in lines) > 0.3 * len(lines),
+        indents=sum(line.x - left > 0.5 * body_size for page, left in zip(plain, lefts) for line in page)
+        > 0.02 * len(lines),
+        gaps=sum(pitch + 0.25 * body_size < a.y - b.y < 3 * body_size for page in plain for a, b in zip(page, page[1:]))
+        > 0.02 * len(lines))
+    reach = sorted(line.end - left for page, left in zip(plain, lefts) for line in page if line.end is not None)
+    if len(reach) < 10 or len(reach) < 0.9 * len(lines):
+        return Layout(body_size, pitch, chars, None, False, **cues)
+    full = reach[int(0.99 * (len(reach) - 1))]  # ragged lines end anywhere short of it
+    justified = sum(1 for r in reach if abs(r - full) < 0.05 * body_size) >= 0.4 * len(reach)
+    return Layout(body_size, pitch, chars, full, justified, **cues)
+
+
+def starts_paragraph(prev: Line, line: Line, prev_left: float, left: float, layout: Layout) -> bool:
+    """Return whether ``line`` starts a new paragraph after the body line ``prev`` (no vertical gap between)."""
+    if line.x - left > 0.5 * layout.body_size:
+        return True  # a first-line indent
+    terminal = ends_sentence(prev.text)
+    if layout.full is not None and prev.end is not None and line.word_end is not None:
+        margin = prev_left + layout.full
+        # Ragged right: the next line's first word would have fitted after this one, so the line was ended.
+        if prev.end + prev.space + (line.word_end - line.x) <= margin and (terminal or line.text[:1].isupper()):
+            return True
+        # Justified: every line but a paragraph's last reaches the margin.
+        if terminal and layout.justified and prev.end < margin - 0.5 * prev.space:
+            return True
+    elif terminal and len(prev.text) + 1 + len(line.text.split(" ", 1)[0]) < 0.9 * layout.chars:
+        return True  # no glyph widths: the same test, counting characters
+    # A producer that draws the space at every line break draws none where a paragraph ends (nor
+    # after a note number, so a line ending with one tells nothing).
+    return terminal and layout.break_spaces and not prev.trail and not prev.text.endswith("⟧")
+
+
+def ends_sentence(text: str) -> bool:
+    """Return whether text ends a sentence (footnote markers after the end are ignored)."""
+    return bool(_TERMINAL.search(re.sub(r"(?:\s*⟦\d+⟧)+$", "", text).rstrip()))
+
+
+def heading_like(text: str) -> bool:
+    """Return whether a short line reads like a heading: capitalised, unpunctuated, no markers."""
+    return (len(text.split()) <= 14 and (text[0].isupper() or text[0].isdigit())
+            and not _TERMINAL.search(text) and not text.endswith(",") and "⟦" not in text)
+
