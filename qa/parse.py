@@ -209,7 +209,7 @@ def assemble(doc: str, blocks: list[Block]) -> Document:
             pieces[-1] = (f"{prev[0]} — {text}", prev[1], prev[2], block.page or prev[3])
         elif block.kind == "matter":
             pieces.append((text, "\0matter", block.page, block.page))
-        elif pieces and pieces[-1][0] and pieces[-1][1] != "\0matter" and _continues(pieces[-1][0], text, broken):
+        elif pieces and pieces[-1][0] and pieces[-1][1] != "\0matter" and _continues(pieces[-1][0], text, broken, block.continues):
             prev = pieces[-1]
             pieces[-1] = (f"{prev[0]} {text}", prev[1], prev[2], block.page if block.page is not None else prev[3])
         else:
@@ -262,8 +262,11 @@ def _keep_known_markers(text: str, known: set[str]) -> str:
     return MARK.sub(put_back, text)
 
 
-def _continues(prev: str, text: str, broken: bool) -> bool:
-    """A body block continues the previous paragraph when that one stopped mid-sentence."""
+def _continues(prev: str, text: str, broken: bool, told: bool | None = None) -> bool:
+    """A body block continues the previous paragraph when its reader says so, else when that one
+    stopped mid-sentence."""
+    if told is not None:
+        return told
     tail = MARK.sub("", prev).rstrip()
     if _TERMINAL.search(tail):
         return False

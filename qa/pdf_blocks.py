@@ -5,15 +5,17 @@ Per page: running headers, footers and page numbers are dropped, the footnote ar
 lines at the bottom starting with a marker) is cut into one "note" block per footnote, and
 the rest is joined into paragraphs (vertical gaps, indents and short last lines end one, as
 ``qa.pdf_layout`` decides; end-of-line hyphens are undone but URLs are glued back as they
-were). ``assemble`` rejoins what page breaks cut.
+were). ``assemble`` rejoins what page breaks cut mid-sentence; where the layout shows that a
+paragraph goes on after a page that ended with a full sentence, its block says ``continues=True``.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
+from dataclasses import replace
 
-from qa.pdf_layout import (Layout, Line, ends_sentence, heading_like, left_edges, measure_layout,
+from qa.pdf_layout import (Layout, Line, heading_like, left_edges, measure_layout,
                            starts_paragraph)
 from qa.records import Block
 
@@ -39,8 +41,8 @@ def page_blocks(pages: list[list[Line]], body_size: float) -> list[Block]:
         start = len(blocks)
         found, tail, continued = _paragraphs(body, number, layout, lefts[number - 1], vocab, tail)
         blocks += found
-        if continued:
-            _carry_last_words(blocks, start)
+        if continued:  # a page cut the paragraph, maybe at a sentence's end: tell assemble to rejoin it
+            blocks[start] = replace(blocks[start], continues=True)
         for marker, note_lines in notes:
             earlier = next((i for i in range(len(blocks) - 1, -1, -1) if blocks[i].kind == "note"), None)
             if earlier is not None and blocks[earlier].marker == marker:  # a note continued from the last page
@@ -138,22 +140,6 @@ def _paragraphs(lines: list[Line], page: int, layout: Layout, left: float, vocab
     return blocks, (groups[-1][1][-1], left) if blocks[-1].kind == "body" else None, continued
 
 
-def _carry_last_words(blocks: list[Block], start: int) -> None:
-    """The paragraph at ``blocks[start]`` continues one that a page cut at a sentence's end: move
-    that sentence's last word over, so that ``assemble`` sees a cut mid-sentence and rejoins them."""
-    j = next((j for j in range(start - 1, -1, -1) if blocks[j].kind not in ("note", "pagebreak")), None)
-    if j is None or blocks[j].kind != "body":
-        return
-    words = blocks[j].text.split(" ")
-    cut = len(words) - 1
-    while cut > 1 and (ends_sentence(words[cut - 1]) or words[cut].startswith("⟦")):
-        cut -= 1
-    if cut < 1 or ends_sentence(words[cut - 1]) or words[cut].startswith("⟦"):
-        return
-    blocks[j] = Block("body", " ".join(words[:cut]), blocks[j].page)
-    blocks[start] = Block("body", " ".join(words[cut:] + [blocks[start].text]), blocks[start].page)
-
-
 def _join(lines: list[str], vocab: set[str]) -> str:
     """Join lines: undo end-of-line hyphenation, glue URLs cut across lines without a space."""
     text = ""
@@ -197,8 +183,8 @@ def _rehyphenate(blocks: list[Block], vocab: set[str]) -> list[Block]:
         if j is None or out[j].kind != "body" or len(words) < 2 or not out[j].text[:1].islower():
             continue
         joined = _join([words[1], out[j].text], vocab)
-        out[i] = Block("body", words[0], block.page)
-        out[j] = Block("body", joined, out[j].page)
+        out[i] = replace(block, text=words[0])
+        out[j] = replace(out[j], text=joined)
     return out
 
 

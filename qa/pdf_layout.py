@@ -85,7 +85,7 @@ def starts_paragraph(prev: Line, line: Line, prev_left: float, left: float, layo
     """Return whether ``line`` starts a new paragraph after the body line ``prev`` (no vertical gap between)."""
     if line.x - left > 0.5 * layout.body_size:
         return True  # a first-line indent
-    terminal = ends_sentence(prev.text)
+    terminal = _ends_sentence(prev.text)
     if layout.full is not None and prev.end is not None and line.word_end is not None:
         margin = prev_left + layout.full
         # Ragged right: the next line's first word would have fitted after this one, so the line was ended.
@@ -101,7 +101,7 @@ def starts_paragraph(prev: Line, line: Line, prev_left: float, left: float, layo
     return terminal and layout.break_spaces and not prev.trail and not prev.text.endswith("⟧")
 
 
-def ends_sentence(text: str) -> bool:
+def _ends_sentence(text: str) -> bool:
     """Return whether text ends a sentence (footnote markers after the end are ignored)."""
     return bool(_TERMINAL.search(re.sub(r"(?:\s*⟦\d+⟧)+$", "", text).rstrip()))
 

@@ -40,6 +40,10 @@ class Block:
     text: str
     page: int | None = None
     marker: Marker | None = None  # for "note" blocks
+    # For "body" blocks after a page break: True when the reader saw from the layout that this
+    # continues the paragraph before it, False when it starts a new one, None to let
+    # ``assemble`` decide (it joins when the paragraph before stopped mid-sentence).
+    continues: bool | None = None
 
 
 @dataclass(frozen=True)

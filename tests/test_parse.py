@@ -9,6 +9,7 @@ import pytest
 from conftest import CORPUS
 from qa.errors import DocumentError
 from qa.parse import assemble, extract_urls, parse_file, text_blocks
+from qa.records import Block
 
 
 def parse_text(text: str, markdown: bool = False):
@@ -139,6 +140,22 @@ def test_sentence_end_then_footnote_block_then_capital_is_not_joined() -> None:
     )
     assert [p.text for p in doc.paragraphs] == [
         "The first paragraph ends with a full stop.", "The second paragraph starts with a capital letter."]
+
+
+def test_a_reader_can_say_whether_a_block_continues_the_paragraph_before_it() -> None:
+    def blocks(continues: bool | None) -> list[Block]:
+        return [Block("body", "The first page ends with a full stop.", 1), Block("pagebreak", "", 2),
+                Block("body", "the second page goes on", 2, continues=continues)]
+
+    assert [p.text for p in assemble("t.pdf", blocks(None)).paragraphs] == [
+        "The first page ends with a full stop.", "the second page goes on"]
+    (joined,) = assemble("t.pdf", blocks(True)).paragraphs
+    assert (joined.text, joined.page, joined.page_end) == (
+        "The first page ends with a full stop. the second page goes on", 1, 2)
+    cut = [Block("body", "The first page stops in the", 1), Block("pagebreak", "", 2),
+           Block("body", "middle of a sentence.", 2, continues=False)]
+    assert len(assemble("t.pdf", cut).paragraphs) == 2
+    assert len(assemble("t.pdf", [*cut[:2], Block("body", "middle of a sentence.", 2)]).paragraphs) == 1
 
 
 def test_headings_become_sections() -> None:
