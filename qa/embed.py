@@ -98,7 +98,7 @@ class Embedder:
             raise
         except Exception as exc:  # the library raises many kinds; the user needs one line
             raise ModelError(
-                f"model '{self.name}' could not be loaded offline ({type(exc).__name__}: {exc}); "
+                f"model '{self.name}' could not be loaded offline ({type(exc).__name__}: {_first_line(exc)}); "
                 "give a local sentence-transformers folder with --model or QA_MODEL"
             ) from exc
         self.dim = _dimension(self._model)
@@ -160,6 +160,11 @@ class _OnnxEncoder:
             hidden = session.run(None, feed)[0]
             out[rows] = self._pool(hidden, feed["attention_mask"])
         return out
+
+
+def _first_line(exc: Exception) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0][:200] if lines else ""
 
 
 def _dimension(model: Any) -> int:

@@ -1,0 +1,41 @@
+"""embed backends: the backend is part of the recorded model name; ONNX export is local and matches torch."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qa.embed import DEFAULT_MODEL, Embedder, model_name, split_name
+from qa.errors import ModelError
+
+
+def test_backend_is_part_of_the_model_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("QA_MODEL", raising=False)
+    monkeypatch.delenv("QA_BACKEND", raising=False)
+    assert model_name() == DEFAULT_MODEL
+    assert model_name(backend="torch") == DEFAULT_MODEL
+    assert model_name(backend="onnx-int8") == f"{DEFAULT_MODEL}+onnx-int8"
+    assert model_name(f"{DEFAULT_MODEL}+onnx") == f"{DEFAULT_MODEL}+onnx"  # a manifest's name loads its backend
+    monkeypatch.setenv("QA_BACKEND", "onnx")
+    assert model_name() == f"{DEFAULT_MODEL}+onnx"
+    assert split_name(f"{DEFAULT_MODEL}+onnx-int8") == (DEFAULT_MODEL, "onnx-int8")
+    assert split_name("my+model") == ("my+model", "torch")  # a '+' that names no backend is part of the name
+    with pytest.raises(ModelError, match="unknown"):
+        model_name(backend="tpu")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(importlib.util.find_spec("onnxruntime") is None, reason="needs the fast extra")
+def test_onnx_export_is_local_and_matches_torch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QA_CACHE", str(tmp_path))
+    texts = ["The EEC opened a delegation in Tokyo in 1974.", "nuclear", "Apples bloom in April."] * 12
+    torch_vectors = Embedder(backend="torch").encode(texts)
+    onnx = Embedder(backend="onnx")
+    assert onnx.name == f"{DEFAULT_MODEL}+onnx"
+    assert list(tmp_path.rglob("model.onnx"))  # exported into the local cache, nothing downloaded
+    vectors = onnx.encode(texts)
+    assert vectors.shape == torch_vectors.shape and vectors.dtype == np.float32
+    assert float(np.min(np.sum(vectors * torch_vectors, axis=1))) > 0.9999
