@@ -12,8 +12,8 @@ import pytest
 from conftest import FakeEmbedder
 from qa import index
 from qa.errors import InputError
-from qa.evaluate import (CachedEmbedder, Question, calibrate, evaluate, load_questions, metrics_for, qrels_for,
-                         table, write_out)
+from qa.evaluate import CachedEmbedder, Question, calibrate, evaluate, load_questions, metrics_for, qrels_for
+from qa.report import table, write_out
 
 
 # --- metrics -------------------------------------------------------------------------------
