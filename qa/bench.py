@@ -222,28 +222,9 @@ def synthetic(seeds: np.ndarray, n: int, rng: np.random.Generator, noise: float 
 
 
 def _make_index(kind: str, vectors: np.ndarray) -> Any:
-    import faiss
+    from qa import vectors as vectors_mod
 
-    from qa import index as index_mod
-
-    dim = vectors.shape[1]
-    if kind == "flat":
-        ix = faiss.IndexFlatIP(dim)
-    elif kind == "hnsw":
-        ix = faiss.IndexHNSWFlat(dim, index_mod.HNSW_M, faiss.METRIC_INNER_PRODUCT)
-        ix.hnsw.efConstruction = index_mod.HNSW_EF_CONSTRUCTION
-    else:
-        nlist = ivf_lists(len(vectors))
-        ix = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, nlist, faiss.METRIC_INNER_PRODUCT)
-        sample = vectors[np.random.default_rng(0).choice(len(vectors), min(len(vectors), 64 * nlist), replace=False)]
-        ix.train(sample)
-    ix.add(vectors)
-    return ix
-
-
-def ivf_lists(n: int) -> int:
-    """IVF cells: about 4·√n (a common rule of thumb), with ≥ 39 training points per cell, at least 16."""
-    return max(16, int(min(4 * np.sqrt(n), n / 39)))
+    return vectors_mod.build(vectors, kind)
 
 
 def recall(found: np.ndarray, truth: np.ndarray) -> float:
@@ -265,7 +246,7 @@ def scale_point(seeds: np.ndarray, n: int, n_queries: int = 200, kinds: Sequence
     """Build each index kind on ``n`` synthetic vectors; return build time, size, latency and recall@10."""
     import faiss
 
-    from qa import index as index_mod
+    from qa import vectors as vectors_mod
 
     rng = np.random.default_rng(seed)
     vectors = synthetic(seeds, n, rng)
@@ -293,14 +274,14 @@ def scale_point(seeds: np.ndarray, n: int, n_queries: int = 200, kinds: Sequence
                 for ef in efs:
                     ix.hnsw.efSearch = ef
                     row["sweep"][f"ef{ef}"] = _latency(ix, queries, truth)
-                ix.hnsw.efSearch = index_mod.HNSW_EF_SEARCH
+                ix.hnsw.efSearch = vectors_mod.HNSW_EF_SEARCH
             elif kind == "ivf":
                 row["nlist"] = ix.nlist
                 row["sweep"] = {}
                 for p in nprobes:
                     ix.nprobe = p
                     row["sweep"][f"nprobe{p}"] = _latency(ix, queries, truth)
-                ix.nprobe = IVF_NPROBE
+                ix.nprobe = vectors_mod.IVF_NPROBE
             row.update(_latency(ix, queries, truth))
             if kind == "flat":
                 faiss.omp_set_num_threads(build_threads)
@@ -317,7 +298,6 @@ def scale_point(seeds: np.ndarray, n: int, n_queries: int = 200, kinds: Sequence
     return out
 
 
-IVF_NPROBE = 32
 
 
 def _latency(ix: Any, queries: np.ndarray, truth: np.ndarray) -> dict[str, float]:
@@ -383,8 +363,10 @@ def _run(docs_dir: Path, index_dir: Path, sizes: Sequence[int], quick: bool, bac
             kinds = ("flat", "hnsw", "ivf") if n <= hnsw_up_to else ("flat", "ivf")
             result["scale"].append(scale_point(seeds, n, n_queries=100 if quick else 200, kinds=kinds))
     result["hnsw_from_suggested"] = crossover(result["scale"])
-    result["settings"] = {"HNSW_FROM": index_mod.HNSW_FROM, "HNSW_EF_SEARCH": index_mod.HNSW_EF_SEARCH,
-                          "HNSW_M": index_mod.HNSW_M, "IVF_NPROBE": IVF_NPROBE}
+    from qa import vectors as vectors_mod
+
+    result["settings"] = {"HNSW_FROM": vectors_mod.APPROX_FROM, "HNSW_EF_SEARCH": vectors_mod.HNSW_EF_SEARCH,
+                          "HNSW_M": vectors_mod.HNSW_M, "IVF_NPROBE": vectors_mod.IVF_NPROBE}
     result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     return result
 

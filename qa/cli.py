@@ -34,7 +34,8 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--docs", default=_env_path("QA_DOCS", DEFAULT_DOCS), help="documents folder (default: docs_src/)")
     b.add_argument("--index", default=_env_path("QA_INDEX", DEFAULT_INDEX), help="index folder (default: index/)")
     b.add_argument("--model", default=None, help="embedding model name or local folder (default: $QA_MODEL or all-MiniLM-L6-v2)")
-    b.add_argument("--faiss", default="auto", choices=["auto", "flat", "hnsw"], help="FAISS index kind (default: auto)")
+    b.add_argument("--faiss", default="auto", choices=["auto", "flat", "hnsw", "ivf"],
+                   help="FAISS index kind (default: auto = exact below 100k chunks, IVF above)")
     b.add_argument("--backend", default=None, choices=["torch", "onnx", "onnx-int8"],
                    help="embedding backend (default: $QA_BACKEND or torch; onnx needs pip install 'qa[fast]')")
 

@@ -30,18 +30,16 @@ import numpy as np
 
 from qa import chunk as chunking
 from qa import lexical
+from qa import vectors as vectors_mod
 from qa.errors import DocumentError, IndexLoadError, QAError
 from qa.parse import SUPPORTED, parse_file
 from qa.parse import VERSION as PARSE_VERSION
-from qa.records import (Chunk, Document, Footnote, Marker, Paragraph, chunk_from_dict,
+from qa.records import (Chunk, Footnote, Marker, Paragraph, chunk_from_dict,
                         footnote_from_dict, paragraph_from_dict, to_dict)
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 PIPELINE = f"parse-{PARSE_VERSION}/chunk-{chunking.VERSION}"  # documents are re-read when it changes
-HNSW_FROM = 100_000  # chunks; exact search reaches ~10 ms per question here on one core (docs/performance.md)
-HNSW_M, HNSW_EF_CONSTRUCTION = 32, 80
-HNSW_EF_SEARCH = 128  # recall@10 0.98 at 100k (0.94 at 64): docs/performance.md
 
 
 class TextEmbedder(Protocol):
@@ -172,19 +170,11 @@ def build(
         "counts": {"documents": len(records), "paragraphs": len(paragraphs),
                    "footnotes": len(notes), "chunks": len(chunks)},
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "faiss": _faiss_kind(faiss_kind, len(chunks)),
+        "faiss": vectors_mod.choose_kind(faiss_kind, len(chunks)),
     }
     _write(index_dir, manifest, paragraphs, notes, chunks, vectors, lexical_texts, vocab, vocab_vectors)
     return BuildReport(len(records), parsed, reused, embedded, len(chunks), len(paragraphs),
                        len(notes), time.perf_counter() - start, tuple(skipped))
-
-
-def _faiss_kind(kind: str, n: int) -> str:
-    if kind == "auto":
-        return "hnsw" if n >= HNSW_FROM else "flat"
-    if kind not in ("flat", "hnsw"):
-        raise QAError(f"--faiss: unknown index kind '{kind}'; use auto, flat or hnsw")
-    return kind
 
 
 def _previous(index_dir: Path, embedder: TextEmbedder) -> dict[str, Any] | None:
@@ -249,8 +239,6 @@ def _write(index_dir: Path, manifest: dict[str, Any], paragraphs: list[Paragraph
            notes: list[Footnote], chunks: list[Chunk], vectors: np.ndarray,
            lexical_texts: list[str], vocab: list[str], vocab_vectors: np.ndarray) -> None:
     """Write a new generation folder, then atomically point the manifest at it."""
-    import faiss
-
     index_dir.mkdir(parents=True, exist_ok=True)
     gen_name = f"gen-{time.strftime('%Y%m%d%H%M%S')}-{os.getpid()}-{time.perf_counter_ns() % 10**6}"
     tmp = index_dir / f".tmp-{gen_name}"
@@ -260,7 +248,7 @@ def _write(index_dir: Path, manifest: dict[str, Any], paragraphs: list[Paragraph
         _write_jsonl(tmp / "footnotes.jsonl", (to_dict(n) for n in notes))
         _write_jsonl(tmp / "chunks.jsonl", (to_dict(c) for c in chunks))
         np.save(tmp / "vectors.npy", vectors, allow_pickle=False)
-        faiss.write_index(_faiss_index(vectors, manifest["faiss"]), str(tmp / "vectors.faiss"))
+        vectors_mod.save(vectors_mod.build(vectors, manifest["faiss"]), tmp / "vectors.faiss")
         lexical.save(lexical.build(lexical_texts), tmp / "bm25")
         lexical.save_vocab(vocab, vocab_vectors, tmp)
         _fsync_dir(tmp)
@@ -275,20 +263,6 @@ def _write(index_dir: Path, manifest: dict[str, Any], paragraphs: list[Paragraph
     for old in index_dir.iterdir():  # earlier generations and leftovers of killed builds
         if old.name != gen_name and (old.name.startswith("gen-") or old.name.startswith(".tmp-gen-")):
             shutil.rmtree(old, ignore_errors=True)
-
-
-def _faiss_index(vectors: np.ndarray, kind: str) -> Any:
-    import faiss
-
-    dim = vectors.shape[1]
-    if kind == "hnsw":
-        index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
-    else:
-        index = faiss.IndexFlatIP(dim)
-    if len(vectors):
-        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    return index
 
 
 def _write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
@@ -331,9 +305,9 @@ def load(index_dir: Path, with_search: bool = True) -> Index:
         chunks = [chunk_from_dict(d) for d in _read_jsonl(gen / "chunks.jsonl")]
         faiss_index = bm25 = None
         if with_search:
-            faiss_index = read_faiss(gen / "vectors.faiss")
+            faiss_index = vectors_mod.load(gen / "vectors.faiss")
             bm25 = lexical.load(gen / "bm25")
-            query_threads()
+            vectors_mod.query_threads()
         vocab, vocab_vectors = lexical.load_vocab(gen)
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
         raise IndexLoadError(f"{index_dir}: index files are missing or damaged ({type(exc).__name__}); "
@@ -350,29 +324,6 @@ def load(index_dir: Path, with_search: bool = True) -> Index:
         raise IndexLoadError(f"{index_dir}: vectors and chunks disagree; rebuild with: qa build --index {index_dir}")
     return Index(index_dir, manifest, paragraphs, notes, chunks, chunk_paragraph, faiss_index, bm25, by_id,
                  vocab, vocab_vectors)
-
-
-def read_faiss(path: Path) -> Any:
-    """Return the FAISS index in ``path``: a flat one memory-mapped, an HNSW one with its search depth set."""
-    import faiss
-
-    try:  # flat vectors are mapped, not copied: instant load, pages shared between processes
-        index = faiss.read_index(str(path), faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY)
-    except RuntimeError:  # a type faiss cannot map (HNSW)
-        index = faiss.read_index(str(path))
-    if hasattr(index, "hnsw"):
-        index.hnsw.efSearch = HNSW_EF_SEARCH
-    return index
-
-
-def query_threads() -> None:
-    """Run numpy's BLAS and FAISS on one thread: a question's small products only lose by sharing
-    them between cores (ten times so on a busy machine, see docs/performance.md)."""
-    import faiss
-    from threadpoolctl import threadpool_limits
-
-    threadpool_limits(1, user_api="blas")
-    faiss.omp_set_num_threads(1)
 
 
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
