@@ -83,6 +83,7 @@ class Index:
     by_id: dict[str, int] = field(default_factory=dict)
     vocab: list[str] = field(default_factory=list)
     vocab_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
+    vocab_rows: dict[str, int] = field(default_factory=dict)  # word → row of vocab_vectors
 
     @property
     def model(self) -> str:
@@ -323,7 +324,7 @@ def load(index_dir: Path, with_search: bool = True) -> Index:
     if faiss_index is not None and faiss_index.ntotal != len(chunks):
         raise IndexLoadError(f"{index_dir}: vectors and chunks disagree; rebuild with: qa build --index {index_dir}")
     return Index(index_dir, manifest, paragraphs, notes, chunks, chunk_paragraph, faiss_index, bm25, by_id,
-                 vocab, vocab_vectors)
+                 vocab, vocab_vectors, {w: row for row, w in enumerate(vocab)})
 
 
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:

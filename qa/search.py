@@ -121,6 +121,20 @@ def lexical_scores(index: Index, question: str, word_vectors: np.ndarray, questi
     return scores
 
 
+def embed_question(index: Index, embedder: TextEmbedder, question: str,
+                   words: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Return the question's vector and its words' vectors. Words the corpus has are looked up, not
+    embedded; the rest share the question's model call (a second call costs more than the padding)."""
+    rows = [index.vocab_rows.get(w) for w in words]
+    new = [w for w, row in zip(words, rows) if row is None]
+    encoded = embedder.encode([question] + new)
+    word_vectors = np.empty((len(words), encoded.shape[1]), dtype=np.float32)
+    fresh = iter(encoded[1:])
+    for i, row in enumerate(rows):
+        word_vectors[i] = index.vocab_vectors[row] if row is not None else next(fresh)
+    return encoded[0], word_vectors
+
+
 def search(index: Index, embedder: TextEmbedder, question: str, k: int = 5,
            retriever: str = "hybrid", settings: Settings = DEFAULT,
            docs: frozenset[str] | set[str] | None = None) -> Answer:
@@ -131,9 +145,9 @@ def search(index: Index, embedder: TextEmbedder, question: str, k: int = 5,
     if retriever not in RETRIEVERS:
         raise InputError(f"retriever: unknown '{retriever}'; use one of {', '.join(RETRIEVERS)}")
     question_words = lexical.words(question) if retriever != "dense" and len(index.vocab) else []
-    vectors = embedder.encode([question] + question_words)  # one model call for all
-    dense, best_chunk = dense_scores(index, vectors[0], settings.pool_depth)
-    bm25 = lexical_scores(index, question, vectors[1:], question_words, settings) if retriever != "dense" else None
+    query, word_vectors = embed_question(index, embedder, question, question_words)
+    dense, best_chunk = dense_scores(index, query, settings.pool_depth)
+    bm25 = lexical_scores(index, question, word_vectors, question_words, settings) if retriever != "dense" else None
     if retriever == "dense":
         final, valid = dense, np.isfinite(dense)
     elif retriever == "bm25":
