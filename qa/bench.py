@@ -334,6 +334,24 @@ def run(docs_dir: Path, index_dir: Path, sizes: Sequence[int], quick: bool = Fal
         shutil.rmtree(private, ignore_errors=True)
 
 
+def memory_over_questions(docs_dir: Path, index_dir: Path, embedder: Any, n: int = 500) -> dict[str, Any]:
+    """Return the process RSS (MB) after a warm-up and every n/5 chat replies to distinct questions."""
+    from qa.chat import Chat
+
+    with tempfile.TemporaryDirectory() as tmp:
+        chat = Chat(docs_dir, index_dir, embedder, feedback=Path(tmp) / "feedback.jsonl")
+        questions = [p.text.split(". ")[0][:200] for p in chat.index.paragraphs] or ["a question"]
+        for q in questions[:20]:
+            chat.reply(q)
+        start, marks = _rss_mb(), []
+        for i in range(n):
+            chat.reply(f"{questions[i % len(questions)]} ({i})")
+            if (i + 1) % max(1, n // 5) == 0:
+                marks.append(round(_rss_mb(), 1))
+    return {"questions": n, "after_warmup_mb": round(start, 1), "marks_mb": marks,
+            "growth_last_half_mb": round(marks[-1] - marks[len(marks) // 2 - 1], 1) if len(marks) > 1 else 0.0}
+
+
 def _run(docs_dir: Path, index_dir: Path, sizes: Sequence[int], quick: bool, backends: Sequence[str] | None,
          app: bool, hnsw_up_to: int, log: Callable[[str], None]) -> dict[str, Any]:
     from qa import index as index_mod
@@ -346,6 +364,8 @@ def _run(docs_dir: Path, index_dir: Path, sizes: Sequence[int], quick: bool, bac
     idx = index_mod.load(index_dir)
     embedder = Embedder(idx.model)
     result["warm_query"] = warm_queries(idx, embedder, reps=30 if quick else 100)
+    log("bench: memory over many questions …")
+    result["memory"] = memory_over_questions(docs_dir, index_dir, embedder, n=200 if quick else 500)
     texts = [c.text for c in idx.chunks][: 96 if quick else None]
     backends = backends or available_backends()
     log(f"bench: build throughput ({', '.join(backends)}) …")
@@ -408,6 +428,11 @@ def table(r: dict[str, Any]) -> str:
     for name, w in r.get("warm_query", {}).items():
         rows.append((f"warm query {name.replace('_', ' ')} p50 / p95", f"{w['p50_ms']:.1f} / {w['p95_ms']:.1f} ms",
                      "p50 ≤ 10 ms" if name == "hybrid" else ""))
+    m = r.get("memory")
+    if m:
+        rows.append((f"memory over {m['questions']} questions (RSS)",
+                     f"{m['after_warmup_mb']:.0f} → {m['marks_mb'][-1]:.0f} MB, last half +{m['growth_last_half_mb']:.1f} MB",
+                     "flat"))
     for name, t in r.get("throughput", {}).items():
         if "error" in t:
             rows.append((f"build {name}", t["error"], ""))

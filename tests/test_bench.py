@@ -59,13 +59,14 @@ def test_table_json_and_plot_shapes(tmp_path: Path) -> None:
         "incremental": {"documents": 50, "chunks": 100, "full_build_s": 5.0, "one_changed_s": 0.2,
                         "reembedded_chunks": 3, "speedup": 25.0},
         "scale": [bench.scale_point(seeds(), 2000, n_queries=10, efs=(16,), nprobes=(8,))],
+        "memory": {"questions": 50, "after_warmup_mb": 400.0, "marks_mb": [401.0, 402.0], "growth_last_half_mb": 1.0},
         "hnsw_from_suggested": 100000,
         "settings": {"HNSW_FROM": 200000, "HNSW_EF_SEARCH": 64, "HNSW_M": 32, "IVF_NPROBE": 32},
     }
     text = bench.table(result)
     lines = text.splitlines()
     assert lines[0].startswith("measurement")
-    for needle in ("qa --help", "warm query hybrid", "build torch", "build onnx", "rebuild 1 changed",
+    for needle in ("qa --help", "warm query hybrid", "memory over 50 questions", "build torch", "build onnx", "rebuild 1 changed",
                    "2,000 flat", "2,000 hnsw", "2,000 ivf"):
         assert any(needle in line for line in lines), needle
     json.loads(json.dumps(result))  # JSON-able as written by qa bench
@@ -78,3 +79,12 @@ def test_bench_subcommand_is_offered_without_heavy_imports() -> None:
 
     args = parser().parse_args(["bench", "--quick", "--out", "x"])
     assert args.quick and args.out == "x" and args.command == "bench"
+
+
+def test_memory_over_questions_reports_rss_marks(small_docs: Path, tmp_path: Path, fake_embedder: object) -> None:
+    from qa import index
+
+    index.build(small_docs, tmp_path / "idx", fake_embedder, log=lambda line: None)
+    m = bench.memory_over_questions(small_docs, tmp_path / "idx", fake_embedder, n=25)
+    assert m["questions"] == 25 and len(m["marks_mb"]) == 5 and all(x > 0 for x in m["marks_mb"])
+    assert m["after_warmup_mb"] > 0
