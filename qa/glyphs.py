@@ -96,6 +96,39 @@ def _font_metrics(font: object) -> Font | None:
     return Font(widths, default, two_byte, frozenset(spaces))
 
 
+def hide_unused_space_widths(fonts: dict[str, object], done: set[int]) -> None:
+    """Zero, in memory, the width of code 32 in simple fonts that draw no space glyph.
+
+    TeX's fonts have none: word gaps are TJ offsets, and code 32 is another glyph (the wide
+    visible space of T1). pypdf judges word gaps by the width of code 32, so the spaces of a
+    line that TeX shrank would be lost; with that width zero it falls back to a default space.
+    ``done`` holds the fonts already seen on earlier pages.
+    """
+    import pypdf  # only PDFs need it
+
+    for font in fonts.values():
+        try:
+            font = font.get_object()
+            if id(font) in done:
+                continue
+            done.add(id(font))
+            metrics = _font_metrics(font)
+            encoding = font.get("/Encoding")
+            encoding = encoding.get_object() if encoding is not None else None
+            named, code = {}, 0
+            for item in (encoding.get("/Differences") or []) if hasattr(encoding, "get") else []:
+                if isinstance(item, (int, float)):
+                    code = int(item)
+                else:
+                    named[code], code = str(item), code + 1
+            no_space = named.get(32, "/space") != "/space" or ("/ToUnicode" in font and not metrics.spaces)
+            first = int(font.get("/FirstChar", 0))
+            if not metrics.two_byte and no_space and 0 <= 32 - first < len(font["/Widths"]):
+                font["/Widths"][32 - first] = pypdf.generic.NumberObject(0)
+        except Exception:  # damaged font dictionaries: leave them to pypdf
+            continue
+
+
 def span_tracker(fonts: dict[str, object], metrics: dict[int, Font | None], spans: list[Span]
                   ) -> Callable[[bytes, list, list[float], list[float]], None]:
     """A visitor for pypdf's operators that measures where each text-showing operator puts ink.

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from qa.errors import DocumentError
-from qa.glyphs import Font, Span, page_fonts, span_tracker
+from qa.glyphs import Font, Span, hide_unused_space_widths, page_fonts, span_tracker
 from qa.pdf_blocks import page_blocks
 from qa.pdf_layout import Line
 from qa.records import Block
@@ -60,11 +60,14 @@ def _page_runs(path: Path) -> list[tuple[list[_Run], list[Span]]]:
             raise DocumentError(f"{path}: the PDF is encrypted with a password; save an unprotected copy and retry")
         pages = []
         metrics: dict[int, Font | None] = {}
+        seen: set[int] = set()
         for page in reader.pages:
             runs: list[_Run] = []
             spans: list[Span] = []
+            fonts = page_fonts(page)
+            hide_unused_space_widths(fonts, seen)
             page.extract_text(visitor_text=lambda *args: _collect(runs, *args),
-                              visitor_operand_after=span_tracker(page_fonts(page), metrics, spans))
+                              visitor_operand_after=span_tracker(fonts, metrics, spans))
             pages.append((runs, spans))
     except DocumentError:
         raise

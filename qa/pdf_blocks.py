@@ -20,7 +20,7 @@ from qa.pdf_layout import (Layout, Line, heading_like, left_edges, measure_layou
 from qa.records import Block
 
 _FOLIO = re.compile(r"^(?:page\s+)?(?:\d{1,3}|[ivxlc]+)(?:\s*(?:/|of)\s*\d+)?$|^[-–—]\s*\d+\s*[-–—]$", re.IGNORECASE)
-_URL_TAIL = re.compile(r"(<?)((?:https?://|www\.)\S*)$")
+_URL_TAIL = re.compile(r"(<?)((?:https?:/{0,2}|www\.)\S*)$")  # a URL may be cut right after "https:"
 _COMPOUND_PREFIXES = {"non", "self", "ex", "anti", "well", "long", "short", "like", "next", "cross", "cyber", "semi"}
 
 

@@ -1,4 +1,4 @@
-"""Test helper: lay a parsed document out as a footnoted PDF, with two producers.
+"""Test helper: lay a parsed document out as a footnoted PDF, with three producers.
 
 ``fpdf_pdf`` typesets with fpdf2 and its own pagination: superscript markers (smaller,
 raised), each footnote at the bottom of the page where its marker falls, paragraphs
@@ -8,7 +8,9 @@ page numbers. ``fodt_xml`` writes the same document as flat ODF with real
 
 DejaVu Sans has no CJK glyphs and no CJK font is installed, so characters the font
 cannot draw (the 外国青書 of footnote 18) are written as "?" in the fpdf2 PDF;
-LibreOffice gets the original text and substitutes a font itself.
+LibreOffice gets the original text and substitutes a font itself. ``latex_tex`` writes
+it as a LaTeX article with real ``\\footnote``s and ``\\url``s for pdfTeX (``latex_pdf``);
+pdfLaTeX cannot typeset CJK without CJK fonts and packages, so 外国青書 is written "?".
 """
 
 from __future__ import annotations
@@ -355,4 +357,86 @@ def soffice_pdf(document: Document, folder: Path, **layout: object) -> Path:
          "--convert-to", "pdf", "--outdir", str(folder), str(src)],
         check=True, capture_output=True, timeout=120,
     )
+    return folder / "corpus.pdf"
+
+
+
+# -- pdfLaTeX ----------------------------------------------------------------------
+
+_TEX_SPECIALS = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+                 "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+                 "<": r"\textless{}", ">": r"\textgreater{}"}
+_TEX_URL = re.compile(r"https?://[^\s<>]*[^\s<>.,;:)'’]")
+
+TEX_LAYOUTS = {  # class options and extra preamble
+    # The article class as it comes: 10 pt on letter paper, justified and hyphenated, indented paragraphs.
+    "article": dict(options="", preamble=""),
+    # A5, 11 pt, no indents but space between paragraphs: paragraphs over two pages, long notes.
+    "a5-parskip": dict(options="11pt", preamble="\\usepackage[a5paper,margin=15mm]{geometry}\n"
+                       "\\setlength{\\parindent}{0pt}\n\\setlength{\\parskip}{6pt plus 2pt}\n"),
+}
+
+
+def _tex_escape(text: str) -> str:
+    """Escape LaTeX's specials; straight double quotes become `` and '' as an author types them, CJK
+    (no fonts for it) "?", *italic* \\emph."""
+    out = []
+    for i, ch in enumerate(text):
+        if ch == '"':
+            out.append("``" if i == 0 or text[i - 1] in " ([«" else "''")
+        elif "\u3000" <= ch <= "\u9fff":
+            out.append("?")
+        else:
+            out.append(_TEX_SPECIALS.get(ch, ch))
+    return re.sub(r"\*([^*]+)\*", r"\\emph{\1}", "".join(out))
+
+
+def _tex_note(text: str, urls: dict[str, str]) -> str:
+    """A footnote's text with each URL set by \\url through a \\urldef'd command (so that % and #,
+    which \\url cannot take inside another command's argument, are safe)."""
+    pieces, pos = [], 0
+    for m in _TEX_URL.finditer(text):
+        name = urls.setdefault(m.group(0), "\\qaurl" + "".join(chr(ord("a") + int(d)) for d in str(len(urls))))
+        pieces += [_tex_escape(text[pos:m.start()]), name + "{}"]
+        pos = m.end()
+    return "".join(pieces) + _tex_escape(text[pos:])
+
+
+def latex_tex(document: Document, options: str = "", preamble: str = "") -> str:
+    """Return the document as a LaTeX article: \\section* headings, a real \\footnote at each marker."""
+    notes = {n.marker: n.text for n in document.footnotes}
+    urls: dict[str, str] = {}
+    body: list[str] = []
+    section: object = object()
+    for p in document.paragraphs:
+        if p.section is None:  # front matter: the title in large bold, the rest as unindented lines
+            parts = p.display.split(" — ")
+            if p.number == 2:
+                body.append(f"{{\\noindent\\LARGE\\bfseries {_tex_escape(parts[0])}\\par}}\\bigskip")
+                parts = parts[1:]
+            body += [f"\\noindent {_tex_escape(part)}\\par\\medskip" for part in parts]
+            continue
+        if p.section != section:
+            section = p.section
+            body.append(f"\\section*{{{_tex_escape(section)}}}")
+        body.append("".join(f"\\footnote{{{_tex_note(notes[int(piece)], urls)}}}" if is_marker
+                            else _tex_escape(piece) for piece, is_marker in _pieces(p.display, set(p.footnotes))))
+    defs = "".join(f"\\urldef{{{name}}}\\url{{{url}}}\n" for url, name in urls.items())
+    return (f"\\documentclass[{options}]{{article}}\n\\usepackage[T1]{{fontenc}}\n\\usepackage[utf8]{{inputenc}}\n"
+            f"\\usepackage{{lmodern}}\n\\usepackage{{url}}\n{preamble}{defs}\\begin{{document}}\n\n"
+            + "\n\n".join(body) + "\n\n\\end{document}\n")
+
+
+def pdflatex() -> str | None:
+    """Return the pdflatex executable, or None when it is not installed."""
+    return shutil.which("pdflatex")
+
+
+def latex_pdf(document: Document, folder: Path, **layout: str) -> Path:
+    """Typeset the document with pdfLaTeX (run twice, as for any document with references); return the PDF."""
+    src = folder / "corpus.tex"
+    src.write_text(latex_tex(document, **layout), encoding="utf-8")
+    for _ in range(2):
+        subprocess.run([pdflatex(), "-interaction=nonstopmode", "-halt-on-error", src.name],
+                       cwd=folder, check=True, capture_output=True, timeout=120)
     return folder / "corpus.pdf"

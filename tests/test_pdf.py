@@ -1,9 +1,10 @@
-"""PDF reading: the corpus typeset as PDF by two producers parses like the text file.
+"""PDF reading: the corpus typeset as PDF by three producers parses like the text file.
 
-The PDFs are made here (tests/pdfmaker.py): fpdf2 with our own pagination, and
-LibreOffice from flat ODF with real footnotes (marked slow; skipped only when
-LibreOffice is absent outside CI). Small hand-placed PDFs pin down single rules, and
-bad PDFs (encrypted, corrupt, truncated, image-only) must raise DocumentError.
+The PDFs are made here (tests/pdfmaker.py): fpdf2 with our own pagination, LibreOffice
+from flat ODF with real footnotes, and pdfLaTeX from a LaTeX article with real footnotes
+and URLs (both marked slow; skipped only when the program is absent outside CI). Small
+hand-placed PDFs pin down single rules, and bad PDFs (encrypted, corrupt, truncated,
+image-only) must raise DocumentError.
 """
 
 from __future__ import annotations
@@ -135,6 +136,28 @@ def test_libreoffice_corpus_parses_like_the_text(tmp_path: Path, text_doc: Docum
     check_same_as_text(text_doc, parse_file(pdf))
 
 
+
+TEX_LAYOUTS = pdfmaker.TEX_LAYOUTS  # the article class as it comes; A5 with space between paragraphs
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("layout", TEX_LAYOUTS)
+def test_pdflatex_corpus_parses_like_the_text(tmp_path: Path, text_doc: Document, layout: str) -> None:
+    """TeX's PDFs: ligatures, words hyphenated at line ends, no drawn spaces (word gaps are kerning
+    offsets, shrunk in tight lines), raised note numbers, \\url cut after "https:" or a slash."""
+    if pdfmaker.pdflatex() is None:
+        if os.environ.get("CI"):
+            pytest.fail("pdflatex is missing on CI; .ci/run installs texlive-latex-base and lmodern")
+        pytest.skip("pdflatex is not installed")
+    pdf = pdfmaker.latex_pdf(text_doc, tmp_path, **TEX_LAYOUTS[layout])
+    raw = "\n".join(page.extract_text() for page in pypdf.PdfReader(pdf).pages)
+    assert "Kyodo" in raw and "\\footnote" not in raw  # TeX typeset the footnotes itself
+    assert re.search(r"\w-\n[a-z]", raw)  # and hyphenated words at line ends
+    url = next(u for n in text_doc.footnotes for u in n.urls if len(u) > 120)
+    assert url not in raw  # a long URL was cut across lines
+    figures = check_same_as_text(text_doc, parse_file(pdf))
+    assert url in figures["notes"][7].urls
+
 def _hand_pdf(path: Path, lines: list[tuple[float, float, float, str]], bold_at: set[int] = frozenset()) -> Path:
     """A one-page PDF of (x mm, baseline mm, size pt, text) runs placed by hand."""
     pdf = FPDF(format="A4", unit="mm")
@@ -169,6 +192,15 @@ def test_markers_hyphens_and_unicode_superscripts(tmp_path: Path) -> None:
     assert blocks[2].marker == 3 and "<https://example.org/reports/annual-report-1911.pdf>." in blocks[2].text
     assert blocks[3].marker == 1 and blocks[3].text == "Doe, op. cit."
 
+
+
+def test_url_cut_after_its_scheme_is_rejoined(tmp_path: Path) -> None:
+    """LaTeX's \\url may break a URL right after "https:"; the two halves join without a space."""
+    lines = [(20, 30 + 5 * i, 11, text) for i, text in enumerate(FILLER)] + [
+        (20, 45, 11, "The harbour report is online.¹"),
+        (20, 280, 8, "¹ Annual report, on <https:"), (20, 284, 8, "//example.org/reports/1911.pdf>.")]
+    blocks = read_blocks(_hand_pdf(tmp_path / "url.pdf", lines))
+    assert blocks[-1].kind == "note" and blocks[-1].text == "Annual report, on <https://example.org/reports/1911.pdf>."
 
 def test_flush_paragraphs_end_where_the_next_word_would_have_fitted(tmp_path: Path) -> None:
     """Ragged right, no indent, no gap: each paragraph's last line is full but for the next one's first word."""
