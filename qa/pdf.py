@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import re
 import statistics
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -25,6 +26,12 @@ from qa.records import Block
 _SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹"
 _SUP_DIGITS = str.maketrans(_SUPERSCRIPTS, "0123456789")
 _LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st"})
+# TeX's OT1 fonts have no accented letters: an accent glyph is drawn over the letter after it
+# (the cedilla under the letter before it), and is read as a spacing accent: "S¨oderberg", "c¸".
+_ACCENTS = {"¨": "\u0308", "´": "\u0301", "ˆ": "\u0302", "˜": "\u0303", "ˇ": "\u030c", "˘": "\u0306",
+            "˚": "\u030a", "¯": "\u0304", "˙": "\u0307"}
+_ACCENT_BEFORE = re.compile(f"([{''.join(_ACCENTS)}]) ?([A-Za-z])")
+_CEDILLA_AFTER = re.compile(r"([cCsStT]) ?¸")
 _MARKER_RUN = re.compile(r"^\d{1,3}(?:\s*,\s*\d{1,3})*$")
 _LEAD = re.compile(rf"^(?:⟦(\d+)⟧|([{_SUPERSCRIPTS}]+)|(\d{{1,3}})(?=[\s.)]))\s*[.)]?\s*")
 
@@ -150,6 +157,7 @@ def _line(runs: list[_Run]) -> Line:
         else:
             text += run.text
     text = re.sub(r"\s+", " ", text).strip()
+    text = _compose_accents(text)
     text = re.sub(f"[{_SUPERSCRIPTS}]+", lambda m: f"⟦{m.group(0).translate(_SUP_DIGITS)}⟧", text)
     x = min((r.x for r in runs if r.text.strip()), default=0.0)
     lead = _LEAD.match(text)
@@ -162,3 +170,11 @@ def _line(runs: list[_Run]) -> Line:
         marker = (int(digits), text[lead.end():], lead.group(3) is None)
     return Line(round(x, 1), base, size, bold, text, marker)
 
+
+
+def _compose_accents(text: str) -> str:
+    """Join spacing accents drawn over or under a letter (TeX's OT1 fonts) into the accented letter."""
+    if not any(ch in text for ch in "¸" + "".join(_ACCENTS)):
+        return text
+    text = _ACCENT_BEFORE.sub(lambda m: m.group(2) + _ACCENTS[m.group(1)], text)
+    return unicodedata.normalize("NFC", _CEDILLA_AFTER.sub(lambda m: m.group(1) + "\u0327", text))

@@ -202,6 +202,14 @@ def test_url_cut_after_its_scheme_is_rejoined(tmp_path: Path) -> None:
     blocks = read_blocks(_hand_pdf(tmp_path / "url.pdf", lines))
     assert blocks[-1].kind == "note" and blocks[-1].text == "Annual report, on <https://example.org/reports/1911.pdf>."
 
+
+def test_accents_drawn_apart_are_composed(tmp_path: Path) -> None:
+    """pdfTeX with its default OT1 fonts draws "ö" as "¨" over "o" and "ç" as "c" over "¸"."""
+    lines = [(20, 30 + 5 * i, 11, text) for i, text in enumerate(FILLER)] + [
+        (20, 45, 11, "As Marie S¨oderberg and Lluc¸ Vidal L´opez wrote, the harbour grew.")]
+    blocks = read_blocks(_hand_pdf(tmp_path / "accents.pdf", lines))
+    assert "Marie Söderberg and Lluç Vidal López wrote" in blocks[-1].text
+
 def test_flush_paragraphs_end_where_the_next_word_would_have_fitted(tmp_path: Path) -> None:
     """Ragged right, no indent, no gap: each paragraph's last line is full but for the next one's first word."""
     pdf = FPDF(format="A4", unit="mm")
