@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +29,8 @@ def test_backend_is_part_of_the_model_name(monkeypatch: pytest.MonkeyPatch) -> N
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(importlib.util.find_spec("onnxruntime") is None, reason="needs the fast extra")
+@pytest.mark.skipif(importlib.util.find_spec("onnxruntime") is None and not os.environ.get("CI"),
+                    reason="needs the fast extra (.ci/run installs it; under CI this never skips)")
 def test_onnx_export_is_local_and_matches_torch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("QA_CACHE", str(tmp_path))
     texts = ["The EEC opened a delegation in Tokyo in 1974.", "nuclear", "Apples bloom in April."] * 12
