@@ -159,7 +159,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     from qa import cite
     from qa.search import check_k, clean_question, search
 
-    if bool(args.question) == bool(args.questions):
+    if (args.question is None) == (args.questions is None):
         raise InputError("give either a QUESTION or --questions FILE.jsonl")
     k = check_k(args.k)
     if args.questions:

@@ -59,8 +59,12 @@ def read_blocks(path: Path) -> list[Block]:
 
 def _page_runs(path: Path) -> list[tuple[list[_Run], list[Span]]]:
     """Every page's text runs and inked spans; unreadable, encrypted and broken files raise DocumentError."""
+    import logging
+
     import pypdf  # imported here: only PDFs need it
 
+    # pypdf logs repairs ("EOF marker not found") on stderr; our one-line DocumentError says it instead
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
     try:
         reader = pypdf.PdfReader(path)
         if reader.is_encrypted and not reader.decrypt(""):
