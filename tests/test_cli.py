@@ -162,6 +162,7 @@ def test_search_without_an_index_is_a_one_line_error(tmp_path: Path, capsys: pyt
 
 @pytest.mark.parametrize("args, needle", [
     (["search", "   "], "empty"),
+    (["search", ""], "empty"),
     (["search", "When?", "--k", "0"], "k"),
     (["search"], "QUESTION or --questions"),
     (["search", "When?", "--questions", "q.jsonl", "--json"], "QUESTION or --questions"),
@@ -218,6 +219,18 @@ def test_parse_of_a_binary_file_is_a_one_line_error(tmp_path: Path, capsys: pyte
     path.write_bytes(b"\x00\x01\x02" * 50)
     assert cli.main(["parse", str(path)]) != 0
     assert "scan.txt" in one_line_error(capsys)
+
+
+@pytest.mark.parametrize("content", [b"%PDF-1.4\n1 0 obj <<", b"\xab\xfb\xe6 random bytes" * 100])
+def test_parse_of_a_corrupt_pdf_is_one_line_without_library_noise(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "broken.pdf"
+    path.write_bytes(content)
+    # a real process: in-process, pytest's log capture would hide what pypdf logs on stderr
+    out = subprocess.run([sys.executable, "-m", "qa", "parse", str(path)], capture_output=True, text=True,
+                         cwd=REPO, timeout=120)
+    assert out.returncode == 2
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("qa: error: ") and "broken.pdf" in lines[0], out.stderr
 
 
 # --- eval ----------------------------------------------------------------------------------
