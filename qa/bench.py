@@ -266,7 +266,7 @@ def _run(docs_dir: Path, index_dir: Path, sizes: Sequence[int], quick: bool, bac
     result["hnsw_from_suggested"] = crossover(result["scale"])
     from qa import vectors as vectors_mod
 
-    result["settings"] = {"HNSW_FROM": vectors_mod.APPROX_FROM, "HNSW_EF_SEARCH": vectors_mod.HNSW_EF_SEARCH,
+    result["settings"] = {"APPROX_FROM": vectors_mod.APPROX_FROM, "HNSW_EF_SEARCH": vectors_mod.HNSW_EF_SEARCH,
                           "HNSW_M": vectors_mod.HNSW_M, "IVF_NPROBE": vectors_mod.IVF_NPROBE}
     result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     return result
@@ -334,7 +334,7 @@ def table(r: dict[str, Any]) -> str:
                              f" {k['disk_mb']:.0f} MB", "p50 ≤ 20 ms, R ≥ 0.95" if p["n"] >= 10**6 and kind != "flat" else ""))
     if r.get("hnsw_from_suggested"):
         rows.append(("exact search reaches 10 ms at", f"{r['hnsw_from_suggested']:,} vectors",
-                     f"HNSW_FROM = {r['settings']['HNSW_FROM']:,}"))
+                     f"approximate (IVF) from {r['settings']['APPROX_FROM']:,}"))
     width = max(len(a) for a, _, _ in rows)
     vwidth = max(len(b) for _, b, _ in rows)
     lines = [f"{'measurement':<{width}}  {'value':<{vwidth}}  target", "-" * (width + vwidth + 16)]

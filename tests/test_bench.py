@@ -61,7 +61,7 @@ def test_table_json_and_plot_shapes(tmp_path: Path) -> None:
         "scale": [bench.scale_point(seeds(), 2000, n_queries=10, efs=(16,), nprobes=(8,))],
         "memory": {"questions": 50, "after_warmup_mb": 400.0, "marks_mb": [401.0, 402.0], "growth_last_half_mb": 1.0},
         "hnsw_from_suggested": 100000,
-        "settings": {"HNSW_FROM": 200000, "HNSW_EF_SEARCH": 64, "HNSW_M": 32, "IVF_NPROBE": 32},
+        "settings": {"APPROX_FROM": 100000, "HNSW_EF_SEARCH": 64, "HNSW_M": 32, "IVF_NPROBE": 32},
     }
     text = bench.table(result)
     lines = text.splitlines()
