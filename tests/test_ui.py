@@ -23,10 +23,9 @@ import pytest
 import pdfmaker
 from gradio_client.exceptions import AppError
 from conftest import REPO, SMALL_TXT, FakeEmbedder, _guarded_connect
-from qa import cite, render, ui
+from qa import cite, ui
 from qa.errors import InputError
 from qa.parse import parse_file
-from qa.records import Citation, Hit, Paragraph
 from qa.search import search
 
 NOTES_MD = ("# Orchards\n\nApple trees bloom in April in the northern orchards.[^a]\n\n"
@@ -88,70 +87,6 @@ def _get(url: str, path: str) -> tuple[int, bytes, dict[str, str]]:
 
 
 # --- rendering ------------------------------------------------------------------
-
-def _hit(display: str, text: str, highlight: str, citations: tuple[Citation, ...] = (), doc: str = "d.txt",
-         page: int | None = None) -> Hit:
-    p = Paragraph(id=f"{doc}#p1", doc=doc, number=1, section="Intro <b>", page=page, page_end=None, text=text,
-                  display=display, footnotes=tuple(c.marker for c in citations))
-    return Hit(rank=1, score=0.5, paragraph=p, citations=citations, highlight=highlight)
-
-
-def test_highlight_is_found_across_markers_and_markers_link_to_notes():
-    note = Citation(marker=1, text="Source <https://example.org/a>.", urls=("https://example.org/a",))
-    hit = _hit("First one.[1] Second one here. Third.", "First one. Second one here. Third.",
-               "First one. Second one here.", (note,))
-    html = render.passage_html(hit, "u1")
-    assert "<mark>First one.<sup class=\"qa-ref\"><a href=\"#u1-fn-1\"" in html
-    assert "Second one here.</mark> Third." in html
-    assert 'id="u1-fn-1"' in html
-    assert '<a class="qa-url" href="https://example.org/a" target="_blank" rel="noopener noreferrer">' in html
-    assert "Intro &lt;b&gt;" in html
-
-
-def test_literal_brackets_that_are_not_markers_stay_text():
-    hit = _hit("See [3] and [x] here.[1]", "See [3] and [x] here.", "",
-               (Citation(marker=1, text="n", urls=()),))
-    html = render.text_html(hit.paragraph.display, "", hit.citations, "u")
-    assert "See [3] and [x] here." in html
-    assert html.count("<sup") == 1
-
-
-def test_links_only_for_http_urls_and_trailing_punctuation_dropped():
-    html = render.linkify("a javascript:alert(1) b data:text/html,x c (https://ok.example/x).")
-    assert html.count("<a ") == 1
-    assert 'href="https://ok.example/x"' in html
-    assert render.safe_url("javascript:alert(1)") is None
-    assert render.safe_url('https://x.example/"onmouseover=1') is None
-    assert render.safe_url("https://x.example/a?b=1") == "https://x.example/a?b=1"
-
-
-def test_footnote_angle_brackets_dropped_and_titles_italic():
-    html = render.linkify("Doe, *A <b>Title</b>*, on <https://example.org/t>, 2020.")
-    assert html == ('Doe, <em>A &lt;b&gt;Title&lt;/b&gt;</em>, on <a class="qa-url" href="https://example.org/t" '
-                    'target="_blank" rel="noopener noreferrer">https://example.org/t</a>, 2020.')
-
-
-def test_unresolved_and_resolved_notes_are_shown():
-    notes = (Citation(marker=2, text="Ibid.", urls=(), resolved="Doe, Book, 1990."),
-             Citation(marker=3, text="Roe, op. cit.", urls=(), unresolved=True))
-    html = render.notes_html(notes, "u")
-    assert "refers to: Doe, Book, 1990." in html
-    assert "earlier reference not found" in html
-
-
-def test_pdf_passages_link_to_their_page_and_copy_text_has_the_citation():
-    hit = _hit("Text.[1]", "Text.", "Text.", (Citation(marker=1, text="A source.", urls=()),), doc="sub dir/r.pdf", page=4)
-    assert render.file_href("sub dir/r.pdf", 4) == "qa/doc/sub%20dir/r.pdf#page=4"
-    assert render.file_href("a.txt", 4) == "qa/doc/a.txt"
-    html = render.passage_html(hit, "u", file_url=render.file_href("sub dir/r.pdf", 4))
-    assert 'href="qa/doc/sub%20dir/r.pdf#page=4"' in html and "Open PDF at p. 4" in html
-    assert render.copy_text(hit) == "“Text.[1]”\n— sub dir/r.pdf, Intro <b>, p. 4\n[1] A source."
-
-
-def test_question_is_escaped_and_shortened():
-    html = render.question_html("<img src=x onerror=alert(1)>" + "a" * 1000)
-    assert "<img" not in html and "&lt;img" in html and html.endswith("…</span>")
-
 
 @pytest.mark.parametrize("name,expected", [
     ("report.PDF", "report.pdf"), ("../../etc/passwd.txt", "passwd.txt"), ("..\\..\\win.md", "win.md"),
