@@ -123,13 +123,18 @@ LIBREOFFICE_LAYOUTS = {
 }
 
 
+def require(tool: str | None, name: str, packages: str) -> None:
+    """Skip when a PDF producer is missing on a developer's machine; fail under CI, which installs it."""
+    if tool is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"{name} is missing on CI; .ci/run installs {packages}")
+        pytest.skip(f"{name} is not installed")
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("layout", LIBREOFFICE_LAYOUTS)
 def test_libreoffice_corpus_parses_like_the_text(tmp_path: Path, text_doc: Document, layout: str) -> None:
-    if pdfmaker.soffice() is None:
-        if os.environ.get("CI"):
-            pytest.fail("LibreOffice (soffice) is missing on CI; .ci/run installs libreoffice-writer-nogui")
-        pytest.skip("LibreOffice (soffice) is not installed")
+    require(pdfmaker.soffice(), "LibreOffice (soffice)", "libreoffice-writer-nogui")
     pdf = pdfmaker.soffice_pdf(text_doc, tmp_path, **LIBREOFFICE_LAYOUTS[layout])
     raw = "\n".join(page.extract_text() for page in pypdf.PdfReader(pdf).pages)
     assert "Kyodo" in raw and "<text:note" not in raw  # LibreOffice typeset the footnotes itself
@@ -145,10 +150,7 @@ TEX_LAYOUTS = pdfmaker.TEX_LAYOUTS  # the article class as it comes; A5 with spa
 def test_pdflatex_corpus_parses_like_the_text(tmp_path: Path, text_doc: Document, layout: str) -> None:
     """TeX's PDFs: ligatures, words hyphenated at line ends, no drawn spaces (word gaps are kerning
     offsets, shrunk in tight lines), raised note numbers, \\url cut after "https:" or a slash."""
-    if pdfmaker.pdflatex() is None:
-        if os.environ.get("CI"):
-            pytest.fail("pdflatex is missing on CI; .ci/run installs texlive-latex-base and lmodern")
-        pytest.skip("pdflatex is not installed")
+    require(pdfmaker.pdflatex(), "pdflatex", "texlive-latex-base and lmodern")
     pdf = pdfmaker.latex_pdf(text_doc, tmp_path, **TEX_LAYOUTS[layout])
     raw = "\n".join(page.extract_text() for page in pypdf.PdfReader(pdf).pages)
     assert "Kyodo" in raw and "\\footnote" not in raw  # TeX typeset the footnotes itself
