@@ -78,7 +78,9 @@ def _font_metrics(font: object) -> Font | None:
         first = int(font.get("/FirstChar", 0))
         widths = {first + k: float(w) * scale for k, w in enumerate(font.get("/Widths") or [])}
         if not widths:
-            return None  # a standard font without metrics in the file
+            widths = standard_widths(str(font.get("/BaseFont", "")))
+        if not widths:
+            return None  # a font without metrics in the file, and not one of the standard 14
         descriptor = font.get("/FontDescriptor")
         missing = float(descriptor.get_object().get("/MissingWidth", 0)) if descriptor else 0.0
         default = missing or statistics.fmean(w for w in widths.values() if w > 0)
@@ -94,6 +96,28 @@ def _font_metrics(font: object) -> Font | None:
                 if int(dst, 16) <= 32 <= int(dst, 16) + int(hi, 16) - int(lo, 16):
                     spaces.add(int(lo, 16) + 32 - int(dst, 16))
     return Font(widths, default, two_byte, frozenset(spaces))
+
+
+def standard_widths(base_font: str) -> dict[int, float]:
+    """Widths by (WinAnsi) character code of one of the 14 standard fonts, which PDFs may use
+    without metrics in the file; {} for any other font. The metrics ship with pypdf (Adobe's AFMs)."""
+    try:
+        from pypdf._codecs.core_font_metrics import CORE_FONT_METRICS
+    except ImportError:  # a pypdf without them: callers fall back to character counts
+        return {}
+    name = base_font.lstrip("/").split("+", 1)[-1]
+    metrics = CORE_FONT_METRICS.get(name) or CORE_FONT_METRICS.get(name.replace("-", ","))
+    if metrics is None:
+        return {}
+    widths: dict[int, float] = {}
+    for char, width in metrics.character_widths.items():
+        try:
+            code = char.encode("cp1252")
+        except (UnicodeEncodeError, AttributeError):
+            continue
+        if len(code) == 1:
+            widths[code[0]] = float(width)
+    return widths
 
 
 def hide_unused_space_widths(fonts: dict[str, object], done: set[int]) -> None:

@@ -212,12 +212,15 @@ def test_accents_drawn_apart_are_composed(tmp_path: Path) -> None:
     blocks = read_blocks(_hand_pdf(tmp_path / "accents.pdf", lines))
     assert "Marie Söderberg and Lluç Vidal López wrote" in blocks[-1].text
 
-def test_flush_paragraphs_end_where_the_next_word_would_have_fitted(tmp_path: Path) -> None:
-    """Ragged right, no indent, no gap: each paragraph's last line is full but for the next one's first word."""
+@pytest.mark.parametrize("font", ["DejaVu", "helvetica"])
+def test_flush_paragraphs_end_where_the_next_word_would_have_fitted(tmp_path: Path, font: str) -> None:
+    """Ragged right, no indent, no gap: each paragraph's last line is full but for the next one's first word.
+    Helvetica is one of the 14 standard fonts, which PDFs may use without any widths in the file."""
     pdf = FPDF(format="A4", unit="mm")
-    pdf.add_font("DejaVu", "", str(pdfmaker.FONT))
+    if font == "DejaVu":
+        pdf.add_font("DejaVu", "", str(pdfmaker.FONT))
     pdf.add_page()
-    pdf.set_font("DejaVu", "", 11)
+    pdf.set_font(font, "", 11)
     column, words = 150.0, " ".join(FILLER).replace(",", "").split()
     paragraphs, lines, n = [], [], 0
 
