@@ -120,6 +120,12 @@ LIBREOFFICE_LAYOUTS = {
     "flush-left": dict(align="left", indent="0cm", space="0cm"),
     # Justified sans 10/9 pt: a page cut falls at the end of a sentence inside a paragraph.
     "dejavu-sans": dict(font="DejaVu Sans", body_pt=10, note_pt=9),
+    # Word's defaults: superscript note numbers in the text and in the footnote area, space after.
+    "word-super": dict(font="Liberation Sans", body_pt=11, note_pt=10, note_super=True, align="left",
+                       indent="0cm", space="0.28cm", line_height="108%", note_hang="0cm"),
+    # US Letter, 10.5/8.5 pt, hyphenation on, superscript note numbers.
+    "letter-hyphenated": dict(page_width="21.59cm", page_height="27.94cm", body_pt=10.5, note_pt=8.5,
+                              hyphenate="true", note_super=True),
 }
 
 
