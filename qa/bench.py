@@ -243,7 +243,7 @@ def _run(docs_dir: Path, index_dir: Path, sizes: Sequence[int], quick: bool, bac
     result["cold_start"] = cold_start(index_dir, docs_dir, reps=2 if quick else 3, app=app)
     log("bench: warm queries …")
     idx = index_mod.load(index_dir)
-    embedder = Embedder(idx.model)
+    embedder = Embedder(idx.model, queries=True)
     result["warm_query"] = warm_queries(idx, embedder, reps=30 if quick else 100)
     log("bench: memory over many questions …")
     result["memory"] = memory_over_questions(docs_dir, index_dir, embedder, n=200 if quick else 500)

@@ -129,7 +129,7 @@ def load_searcher(index_dir: str, model: str | None) -> tuple[Any, Any]:
     if changes:
         print(f"qa: warning: {index_dir} is stale ({', '.join(changes[:3])}"
               f"{', …' if len(changes) > 3 else ''}); run: qa build --index {index_dir}", file=sys.stderr)
-    return idx, Embedder(idx.model)
+    return idx, Embedder(idx.model, queries=True)
 
 
 def read_questions(path: str) -> list[dict[str, Any]]:

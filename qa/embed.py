@@ -11,6 +11,12 @@ Backends (``--backend`` / ``QA_BACKEND``): ``torch`` (default), and with the
 onnxruntime) and ``onnx-int8`` (that export with int8 dynamic quantisation).
 The backend is part of the model name recorded in the index manifest
 (``all-MiniLM-L6-v2+onnx-int8``), so vectors of different backends never mix.
+
+Questions are a different matter: an ``Embedder(queries=True)`` of a torch model
+encodes short batches (a question and its words) with the fp32 ONNX export of the
+same model when the ``fast`` extra is installed. Its vectors equal torch's (cosine
+> 0.9999, tests/test_backends.py) at about half the latency; ``QA_QUERY_ONNX=0``
+turns it off, and any failure to export falls back to torch.
 """
 
 from __future__ import annotations
@@ -74,12 +80,14 @@ def _offline() -> None:
 class Embedder:
     """A loaded model: encodes texts and counts their word pieces."""
 
-    def __init__(self, name: str | None = None, batch_size: int = 32, backend: str | None = None) -> None:
+    def __init__(self, name: str | None = None, batch_size: int = 32, backend: str | None = None,
+                 queries: bool = False) -> None:
         self.name = model_name(name, backend)
         self.base, self.backend = split_name(self.name)
         self.batch_size = batch_size
         self._threads = threads()
         self._onnx: Any = None
+        self._query_onnx: Any = None
         _offline()
         path = model_path(self.base)
         try:
@@ -94,6 +102,8 @@ class Embedder:
             self._model = SentenceTransformer(path, device="cpu", local_files_only=True)
             if self.backend != "torch":
                 self._onnx = _OnnxEncoder(self._model, path, self.backend, self._threads)
+            elif queries:
+                self._query_onnx = _query_encoder(self._model, path)
         except ModelError:
             raise
         except Exception as exc:  # the library raises many kinds; the user needs one line
@@ -116,6 +126,8 @@ class Embedder:
         # A question is a few short texts: one thread answers faster than two that wait on
         # each other (and far faster on a busy machine); batches use every core.
         n_threads = 1 if len(texts) <= SMALL_BATCH else self._threads
+        if self._query_onnx is not None and len(texts) <= SMALL_BATCH:
+            return self._query_onnx.encode(texts, self.batch_size, 1)
         if self._onnx is not None:
             return self._onnx.encode(texts, self.batch_size, n_threads)
         import torch
@@ -160,6 +172,16 @@ class _OnnxEncoder:
             hidden = session.run(None, feed)[0]
             out[rows] = self._pool(hidden, feed["attention_mask"])
         return out
+
+
+def _query_encoder(model: Any, path: str) -> Any:
+    """The fp32 ONNX twin of a torch model for questions, or None (no fast extra, turned off, or it failed)."""
+    if os.environ.get("QA_QUERY_ONNX", "1") == "0" or importlib.util.find_spec("onnxruntime") is None:
+        return None
+    try:
+        return _OnnxEncoder(model, path, "onnx", 1)
+    except Exception:  # an export problem must never stop search: torch answers instead
+        return None
 
 
 def _first_line(exc: Exception) -> str:

@@ -124,15 +124,15 @@ def lexical_scores(index: Index, question: str, word_vectors: np.ndarray, questi
 def embed_question(index: Index, embedder: TextEmbedder, question: str,
                    words: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """Return the question's vector and its words' vectors. Words the corpus has are looked up, not
-    embedded; the rest share the question's model call (a second call costs more than the padding)."""
+    embedded; new words get a call of their own, so they are not padded to the question's length."""
     rows = [index.vocab_rows.get(w) for w in words]
     new = [w for w, row in zip(words, rows) if row is None]
-    encoded = embedder.encode([question] + new)
-    word_vectors = np.empty((len(words), encoded.shape[1]), dtype=np.float32)
-    fresh = iter(encoded[1:])
+    query = embedder.encode([question])[0]
+    word_vectors = np.empty((len(words), query.shape[0]), dtype=np.float32)
+    fresh = iter(embedder.encode(new) if new else ())
     for i, row in enumerate(rows):
         word_vectors[i] = index.vocab_vectors[row] if row is not None else next(fresh)
-    return encoded[0], word_vectors
+    return query, word_vectors
 
 
 def search(index: Index, embedder: TextEmbedder, question: str, k: int = 5,

@@ -205,7 +205,7 @@ def prepare(docs: Path, index_dir: Path, model: str | None = None, feedback: Pat
         index_mod.document_files(docs)  # no index and no documents: say so before loading a model
     if embedder is None:
         wanted = model_name(model) if (model or os.environ.get("QA_MODEL") or manifest is None) else manifest["model"]
-        embedder = Embedder(wanted)
+        embedder = Embedder(wanted, queries=True)
     if manifest is None:
         reason = "no index yet"
     elif manifest.get("model") != embedder.name:

@@ -41,3 +41,19 @@ def test_onnx_export_is_local_and_matches_torch(tmp_path: Path, monkeypatch: pyt
     vectors = onnx.encode(texts)
     assert vectors.shape == torch_vectors.shape and vectors.dtype == np.float32
     assert float(np.min(np.sum(vectors * torch_vectors, axis=1))) > 0.9999
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(importlib.util.find_spec("onnxruntime") is None and not os.environ.get("CI"),
+                    reason="needs the fast extra (.ci/run installs it; under CI this never skips)")
+def test_questions_go_through_the_onnx_twin_with_torch_equal_vectors(monkeypatch: pytest.MonkeyPatch) -> None:
+    torch_model = Embedder()
+    searcher = Embedder(queries=True)
+    assert searcher.name == torch_model.name == DEFAULT_MODEL  # same model, same index
+    assert searcher._query_onnx is not None
+    question = ["Which source says the EU would seek a defence pact with Japan?", "archipelago", "shortfall"]
+    assert float(np.min(np.sum(searcher.encode(question) * torch_model.encode(question), axis=1))) > 0.9999
+    batch = [f"Passage number {i} about harbours and the river." for i in range(40)]  # a build batch: torch
+    assert np.allclose(searcher.encode(batch), torch_model.encode(batch), atol=1e-6)
+    monkeypatch.setenv("QA_QUERY_ONNX", "0")
+    assert Embedder(queries=True)._query_onnx is None
