@@ -160,10 +160,13 @@ def build(
     if not paragraphs:
         reason = f"; {len(skipped)} skipped" if skipped else ""
         raise DocumentError(f"{docs_dir}: no readable documents (.txt, .md, .pdf){reason}; add documents and run qa build again")
-    vectors, embedded = _vectors(chunks, embedder, previous, progress)
-    lexical_texts = [lexical.document_text(p, notes) for p in paragraphs]
+    nothing: Callable[[str], None] = lambda text: None
+    vectors, embedded = _reuse_or_embed([c.text for c in chunks], previous["chunk"] if previous else nothing,
+                                        embedder, progress)
+    by_marker = {(n.doc, n.marker): n for n in notes}
+    lexical_texts = [lexical.document_text(p, by_marker) for p in paragraphs]
     vocab = lexical.vocabulary(lexical_texts)
-    vocab_vectors = _vocab_vectors(vocab, embedder, previous)
+    vocab_vectors, _ = _reuse_or_embed(vocab, previous["word"] if previous else nothing, embedder)
     manifest = {
         "format_version": FORMAT_VERSION, "model": embedder.name, "dim": int(embedder.dim),
         "max_tokens": int(embedder.max_tokens), "pipeline": PIPELINE, "docs_dir": str(docs_dir.resolve()),
@@ -196,43 +199,34 @@ def _previous(index_dir: Path, embedder: TextEmbedder) -> dict[str, Any] | None:
         by_doc[doc][1].extend(notes.values())
     for c in old.chunks:
         by_doc[old.paragraphs[old.by_id[c.paragraph_id]].doc][2].append(c)
-    cache = {text_hash(c.text): row for row, c in enumerate(old.chunks)}
-    words = {w: old.vocab_vectors[i] for i, w in enumerate(old.vocab)}
+    rows = {text_hash(c.text): row for row, c in enumerate(old.chunks)}
+
+    def chunk(text: str) -> np.ndarray | None:
+        row = rows.get(text_hash(text))
+        return None if row is None else vectors[row]
+
+    def word(text: str) -> np.ndarray | None:
+        row = old.vocab_rows.get(text)
+        return None if row is None else old.vocab_vectors[row]
+
     same = old.manifest.get("pipeline") == PIPELINE and old.manifest.get("max_tokens") == embedder.max_tokens
-    return {"manifest": old.manifest, "by_doc": by_doc, "vectors": vectors, "cache": cache, "words": words,
-            "same_pipeline": same}
+    return {"manifest": old.manifest, "by_doc": by_doc, "chunk": chunk, "word": word, "same_pipeline": same}
 
 
-def _vocab_vectors(vocab: list[str], embedder: TextEmbedder, previous: dict[str, Any] | None) -> np.ndarray:
-    """Vectors of the expansion vocabulary: reused from the last build, new words embedded."""
-    known = previous["words"] if previous else {}
-    vectors = np.zeros((len(vocab), embedder.dim), dtype=np.float32)
-    todo = []
-    for i, w in enumerate(vocab):
-        if w in known and len(known[w]) == embedder.dim:
-            vectors[i] = known[w]
-        else:
-            todo.append(i)
-    if todo:
-        vectors[todo] = embedder.encode([vocab[i] for i in todo])
-    return vectors
-
-
-def _vectors(chunks: list[Chunk], embedder: TextEmbedder, previous: dict[str, Any] | None,
-             progress: bool) -> tuple[np.ndarray, int]:
-    """Vectors for every chunk: reused by text hash where possible, the rest embedded."""
-    vectors = np.zeros((len(chunks), embedder.dim), dtype=np.float32)
+def _reuse_or_embed(texts: list[str], known: Callable[[str], np.ndarray | None], embedder: TextEmbedder,
+                    progress: bool = False) -> tuple[np.ndarray, int]:
+    """Return (vectors of ``texts``, how many were embedded): ``known`` gives a text's vector from the
+    last build, or None; only the rest go through the model."""
+    vectors = np.zeros((len(texts), embedder.dim), dtype=np.float32)
     todo: list[int] = []
-    cache = previous["cache"] if previous else {}
-    for row, c in enumerate(chunks):
-        old_row = cache.get(text_hash(c.text))
-        if old_row is None:
+    for row, text in enumerate(texts):
+        vector = known(text)
+        if vector is None:
             todo.append(row)
         else:
-            vectors[row] = previous["vectors"][old_row]
+            vectors[row] = vector
     if todo:
-        fresh = embedder.encode([chunks[r].text for r in todo], progress=progress and len(todo) > 64)
-        vectors[todo] = fresh
+        vectors[todo] = embedder.encode([texts[r] for r in todo], progress=progress and len(todo) > 64)
     return vectors, len(todo)
 
 

@@ -53,10 +53,8 @@ def tokenize(texts: list[str]) -> Any:
     return bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(), show_progress=False)
 
 
-def document_text(paragraph: Paragraph, notes: list[Footnote] | dict[Any, Footnote]) -> str:
-    """Return the text BM25 indexes for a paragraph: section, body, cited footnotes."""
-    if isinstance(notes, list):
-        notes = {(n.doc, n.marker): n for n in notes}
+def document_text(paragraph: Paragraph, notes: dict[tuple[str, Any], Footnote]) -> str:
+    """Return the text BM25 indexes for a paragraph: section, body, cited footnotes (``notes`` by (doc, marker))."""
     cited = [notes.get((paragraph.doc, m)) for m in paragraph.footnotes]
     parts = [paragraph.section or "", paragraph.text]
     parts += [(n.resolved or n.text) for n in cited if n is not None]
