@@ -22,7 +22,7 @@ from qa import cite, render
 from qa import index as index_mod
 from qa.errors import InputError, QAError
 from qa.records import Answer, Hit, Paragraph
-from qa.search import check_k, clean_question, search
+from qa.search import clean_question, search
 
 DEFAULT_K = 5
 UPLOAD_TYPES = (".txt", ".md", ".markdown", ".pdf")
@@ -71,10 +71,8 @@ class Chat:
 
     def ask(self, question: object, k: object = DEFAULT_K, docs: list[str] | None = None) -> Answer:
         """Return the answer to a question, limited to ``docs`` when given (raises InputError)."""
-        question = clean_question(question)
-        k = check_k(k)
         idx = self.index  # one snapshot: an upload may swap self.index meanwhile
-        return search(idx, self.embedder, question, k, docs=frozenset(docs) if docs else None)
+        return search(idx, self.embedder, question, k, docs=frozenset(docs) if docs else None)  # type: ignore[arg-type]  (search validates both)
 
     def reply(self, question: object, k: object = DEFAULT_K, docs: list[str] | None = None) -> tuple[list[str], list[Hit]]:
         """Return the chat reply as HTML blocks (one per passage) and the hits they show."""
@@ -106,13 +104,16 @@ class Chat:
         """Return the indexed documents with their counts, from the manifest."""
         return dict(self.index.manifest.get("documents", {}))
 
+    def _indexed(self, doc: str) -> bool:
+        return doc in self.index.manifest.get("documents", {})
+
     def file_url(self, paragraph: Paragraph) -> str | None:
         """Return the chat's link to a passage's original file (PDFs at the page)."""
-        return render.file_href(paragraph.doc, paragraph.page) if paragraph.doc in self.documents() else None
+        return render.file_href(paragraph.doc, paragraph.page) if self._indexed(paragraph.doc) else None
 
     def document_file(self, doc: str) -> Path | None:
         """Return the file of an indexed document, or None: only indexed files inside the docs folder."""
-        if doc not in self.documents():
+        if not self._indexed(doc):
             return None
         root = self.docs_dir.resolve()
         path = (root / doc).resolve()

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from qa import cite, lexical
+from qa.chunk import split_sentences
 from qa.errors import InputError
 from qa.index import Index, TextEmbedder
 from qa.records import Answer, Hit
@@ -88,26 +89,12 @@ def dense_scores(index: Index, query: np.ndarray, depth: int) -> tuple[np.ndarra
     return best, best_chunk
 
 
-def _ranks(scores: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    """Rank (0 = best) of each entry among ``valid`` ones; invalid ones get a huge rank."""
-    order = np.argsort(-scores, kind="stable")
-    ranks = np.full(len(scores), 10**9, dtype=np.int64)
-    valid_order = order[valid[order]]
-    ranks[valid_order] = np.arange(len(valid_order))
-    return ranks
-
-
 def fuse(dense: np.ndarray, bm25: np.ndarray, settings: Settings = DEFAULT) -> np.ndarray:
     """Return hybrid scores: weighted dense cosine plus saturated BM25 (both in 0..1)."""
     d = np.where(np.isfinite(dense), dense, 0.0)
     b = np.maximum(bm25, 0.0)
     w = settings.dense_weight
     return (w * d + (1 - w) * b / (b + settings.bm25_saturation)).astype(np.float32)
-
-
-def rrf(dense: np.ndarray, bm25: np.ndarray, k: int = 60) -> np.ndarray:
-    """Return reciprocal-rank-fusion scores (kept for comparison in experiments)."""
-    return 1 / (k + 1 + _ranks(dense, np.isfinite(dense))) + 1 / (k + 1 + _ranks(bm25, bm25 > 0))
 
 
 def lexical_scores(index: Index, question: str, word_vectors: np.ndarray, question_words: list[str],
@@ -179,8 +166,6 @@ def highlight(index: Index, row: int, chunk_row: int, question: str) -> str:
         if chunk.kind == "window" and chunk.text != paragraph.text:
             return chunk.text
     # Whole-paragraph or footnote match: fall back to the sentence sharing most words.
-    from qa.chunk import split_sentences
-
     words = set(re.findall(r"\w{3,}", question.lower()))
     sentences = split_sentences(paragraph.text) or [paragraph.text]
     return max(sentences, key=lambda s: len(words & set(re.findall(r"\w{3,}", s.lower()))))
