@@ -15,6 +15,7 @@ re-embeds only chunks whose text hash is new. ``Index`` is the loaded state that
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -84,6 +85,11 @@ class Index:
     vocab: list[str] = field(default_factory=list)
     vocab_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
     vocab_rows: dict[str, int] = field(default_factory=dict)  # word → row of vocab_vectors
+
+    @functools.cached_property
+    def paragraph_docs(self) -> np.ndarray:
+        """Return each paragraph's document name as an array (for filtering by document)."""
+        return np.array([p.doc for p in self.paragraphs], dtype=object)
 
     @property
     def model(self) -> str:

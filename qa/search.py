@@ -143,7 +143,7 @@ def search(index: Index, embedder: TextEmbedder, question: str, k: int = 5,
         final = fuse(dense, bm25, settings)
         valid = np.isfinite(dense) | (bm25 > 0)
     if docs:
-        in_docs = np.array([p.doc in docs for p in index.paragraphs], dtype=bool)
+        in_docs = np.isin(index.paragraph_docs, list(docs))
         valid = valid & in_docs
         dense = np.where(in_docs, dense, -np.inf)
     order = [int(i) for i in np.argsort(-final, kind="stable") if valid[i]][:k]
