@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from qa.bench_scale import crossover, ms, recall, rss_mb, scale_point, synthetic  # noqa: F401  (tests use them here)
+from qa.bench_scale import crossover, ms, rss_mb, scale_point
 
 QUESTIONS = ["When did the EEC open a delegation in Tokyo?", "What limits Japan's security cooperation with the EU?",
              "Which agreement did Japan and the European Union sign?", "nuclear deterrence in Asia",

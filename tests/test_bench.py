@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa import bench
+from qa import bench, bench_scale
 
 
 def seeds(n: int = 200, dim: int = 384) -> np.ndarray:
@@ -16,20 +16,20 @@ def seeds(n: int = 200, dim: int = 384) -> np.ndarray:
 
 
 def test_synthetic_vectors_are_unit_and_reproducible() -> None:
-    a = bench.synthetic(seeds(), 1000, np.random.default_rng(1))
-    b = bench.synthetic(seeds(), 1000, np.random.default_rng(1))
+    a = bench_scale.synthetic(seeds(), 1000, np.random.default_rng(1))
+    b = bench_scale.synthetic(seeds(), 1000, np.random.default_rng(1))
     assert a.shape == (1000, 384) and a.dtype == np.float32
     assert np.allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-5)
     assert np.array_equal(a, b)
 
 
 def test_percentiles_and_recall() -> None:
-    assert bench.ms([0.001, 0.002, 0.003]) == {"p50_ms": 2.0, "p95_ms": 3.0}
-    assert bench.recall(np.array([[1, 2], [3, 4]]), np.array([[2, 1], [3, 5]])) == 0.75
+    assert bench_scale.ms([0.001, 0.002, 0.003]) == {"p50_ms": 2.0, "p95_ms": 3.0}
+    assert bench_scale.recall(np.array([[1, 2], [3, 4]]), np.array([[2, 1], [3, 5]])) == 0.75
 
 
 def test_scale_point_at_toy_size(tmp_path: Path) -> None:
-    point = bench.scale_point(seeds(), 2000, n_queries=20, efs=(16, 64), nprobes=(8,))
+    point = bench_scale.scale_point(seeds(), 2000, n_queries=20, efs=(16, 64), nprobes=(8,))
     assert point["n"] == 2000 and point["dim"] == 384
     for kind in ("flat", "hnsw", "ivf"):
         row = point[kind]
@@ -37,7 +37,7 @@ def test_scale_point_at_toy_size(tmp_path: Path) -> None:
         assert 0.0 <= row["recall@10"] <= 1.0
     assert point["flat"]["recall@10"] == 1.0  # exact search is its own ground truth
     assert set(point["hnsw"]["sweep"]) == {"ef16", "ef64"}
-    assert bench.crossover([point]) is not None
+    assert bench_scale.crossover([point]) is not None
 
 
 def test_incremental_rebuild_reembeds_only_the_changed_document(fake_embedder: object) -> None:
@@ -58,7 +58,7 @@ def test_table_json_and_plot_shapes(tmp_path: Path) -> None:
                        "onnx": {"error": "needs the fast extra"}},
         "incremental": {"documents": 50, "chunks": 100, "full_build_s": 5.0, "one_changed_s": 0.2,
                         "reembedded_chunks": 3, "speedup": 25.0},
-        "scale": [bench.scale_point(seeds(), 2000, n_queries=10, efs=(16,), nprobes=(8,))],
+        "scale": [bench_scale.scale_point(seeds(), 2000, n_queries=10, efs=(16,), nprobes=(8,))],
         "memory": {"questions": 50, "after_warmup_mb": 400.0, "marks_mb": [401.0, 402.0], "growth_last_half_mb": 1.0},
         "hnsw_from_suggested": 100000,
         "settings": {"APPROX_FROM": 100000, "HNSW_EF_SEARCH": 64, "HNSW_M": 32, "IVF_NPROBE": 32},

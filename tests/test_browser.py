@@ -20,7 +20,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from conftest import CORPUS, REPO, FakeEmbedder, _guarded_connect
+from conftest import CORPUS, FakeEmbedder, _guarded_connect
 from qa import ui
 
 pytestmark = pytest.mark.slow

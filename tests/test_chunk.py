@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from qa.chunk import chunk_document, chunk_paragraph, split_sentences, windows
 from qa.parse import parse_file
 from qa.records import Footnote, Paragraph
