@@ -278,10 +278,12 @@ def _all_vectors(idx: Any) -> np.ndarray:
 
 
 def available_backends() -> list[str]:
-    """Return the embedding backends this install offers (onnx ones need the ``fast`` extra)."""
+    """Return the embedding backends this install offers (all but torch need the ``fast`` extra)."""
     import importlib.util
 
-    return ["torch"] + (["onnx", "onnx-int8"] if importlib.util.find_spec("onnxruntime") else [])
+    onnx = importlib.util.find_spec("onnxruntime") is not None
+    return ["torch"] + (["onnx", "onnx-int8"] if onnx else []) + (
+        ["openvino"] if onnx and importlib.util.find_spec("openvino") else [])
 
 
 def machine() -> dict[str, Any]:

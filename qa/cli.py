@@ -36,8 +36,8 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--model", default=None, help="embedding model name or local folder (default: $QA_MODEL or all-MiniLM-L6-v2)")
     b.add_argument("--faiss", default="auto", choices=["auto", "flat", "hnsw", "ivf"],
                    help="FAISS index kind (default: auto = exact below 100k chunks, IVF above)")
-    b.add_argument("--backend", default=None, choices=["torch", "onnx", "onnx-int8"],
-                   help="embedding backend (default: $QA_BACKEND or torch; onnx needs pip install 'qa[fast]')")
+    b.add_argument("--backend", default=None, choices=["torch", "onnx", "onnx-int8", "openvino"],
+                   help="embedding backend (default: $QA_BACKEND or torch; the others need pip install 'qa[fast]')")
 
     s = sub.add_parser("search", help="ask a question (or a batch of questions) of the index")
     s.add_argument("question", nargs="?", help="the question")

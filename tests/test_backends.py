@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa.embed import DEFAULT_MODEL, Embedder, model_name, split_name
+from qa.embed import BACKENDS, DEFAULT_MODEL, Embedder, batches, model_name, split_name
 from qa.errors import ModelError
 
 
@@ -28,6 +28,27 @@ def test_backend_is_part_of_the_model_name(monkeypatch: pytest.MonkeyPatch) -> N
         model_name(backend="tpu")
 
 
+def test_the_cli_offers_exactly_the_embedders_backends() -> None:
+    from qa import cli
+
+    build = cli.parser()._subparsers._group_actions[0].choices["build"]  # type: ignore[union-attr]
+    choices = next(a.choices for a in build._actions if a.dest == "backend")
+    assert tuple(choices) == BACKENDS
+
+
+def test_batches_keep_padding_small_and_cover_every_text() -> None:
+    texts = ["w"] * 300 + ["x" * 1000] * 10 + ["y" * 200] * 30
+    groups = batches(texts, max_size=128, max_chars=4000)
+    assert sorted(i for g in groups for i in g) == list(range(len(texts)))
+    for g in groups:
+        longest = max(len(texts[i]) for i in g)
+        assert len(g) <= 128 and (len(g) == 1 or len(g) * longest <= 4000)
+        assert [len(texts[i]) for i in g] == sorted((len(texts[i]) for i in g), reverse=True)
+    assert max(len(g) for g in groups) == 128  # short words share big batches
+    assert [len(g) for g in groups][:3] == [4, 4, 4]  # paragraphs go a few at a time (the third: 2 long, 2 short)
+    assert batches([], 8) == [] and batches([""], 8) == [[0]]
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(importlib.util.find_spec("onnxruntime") is None and not os.environ.get("CI"),
                     reason="needs the fast extra (.ci/run installs it; under CI this never skips)")
@@ -41,6 +62,23 @@ def test_onnx_export_is_local_and_matches_torch(tmp_path: Path, monkeypatch: pyt
     vectors = onnx.encode(texts)
     assert vectors.shape == torch_vectors.shape and vectors.dtype == np.float32
     assert float(np.min(np.sum(vectors * torch_vectors, axis=1))) > 0.9999
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(importlib.util.find_spec("openvino") is None and not os.environ.get("CI"),
+                    reason="needs the fast extra (.ci/run installs it; under CI this never skips)")
+def test_openvino_runs_the_local_export_with_torch_equal_vectors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QA_CACHE", str(tmp_path))
+    texts = ["The EEC opened a delegation in Tokyo in 1974.", "nuclear", "Apples bloom in April. " * 30] * 5
+    torch_vectors = Embedder(backend="torch").encode(texts)
+    fast = Embedder(backend="openvino")
+    assert fast.name == f"{DEFAULT_MODEL}+openvino"
+    assert list(tmp_path.rglob("model.onnx"))  # the same local export as the onnx backend
+    vectors = fast.encode(texts)
+    assert vectors.shape == torch_vectors.shape and vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-5)
+    # bfloat16 on processors that have it: a few parts in 100,000 of cosine, far below what ranks passages
+    assert float(np.min(np.sum(vectors * torch_vectors, axis=1))) > 0.999
 
 
 @pytest.mark.slow
