@@ -191,6 +191,7 @@ def incremental(paragraphs: list[str], embedder: Any, per_doc: int = 2) -> dict[
     with tempfile.TemporaryDirectory() as tmp:
         docs, idx_dir = Path(tmp) / "docs", Path(tmp) / "index"
         files = make_docs(paragraphs, docs, 50, per_doc)
+        getattr(embedder, "build_word_table", lambda: 0)()  # once per model, not part of either build
         quiet = lambda line: None  # noqa: E731
         full = index.build(docs, idx_dir, embedder, log=quiet)
         with open(files[7], "a", encoding="utf-8") as f:

@@ -94,6 +94,7 @@ class Embedder:
         self._threads = threads()
         self._onnx: Any = None
         self._query_onnx: Any = None
+        self._words: tuple[dict[str, int], np.ndarray] | None = None
         _offline()
         path = model_path(self.base)
         try:
@@ -118,12 +119,53 @@ class Embedder:
                 "give a local sentence-transformers folder with --model or QA_MODEL"
             ) from exc
         self.dim = _dimension(self._model)
+        self._path = path
         # Special tokens ([CLS], [SEP]) take two of the model's positions.
         self.max_tokens = int(self._model.max_seq_length) - 2
 
     def count_tokens(self, text: str) -> int:
         """Return the number of word pieces the model's tokenizer makes of ``text``."""
         return len(self._model.tokenizer.tokenize(text))
+
+    def word_vectors(self, words: list[str]) -> np.ndarray:
+        """Return the vectors of single words: from the model's word table when built, the rest encoded."""
+        table = self._load_words()
+        rows = [table[0].get(w) for w in words] if table else [None] * len(words)
+        out = np.empty((len(words), self.dim), dtype=np.float32)
+        missing = [i for i, row in enumerate(rows) if row is None]
+        if missing:
+            out[missing] = self.encode([words[i] for i in missing])
+        for i, row in enumerate(rows):
+            if row is not None:
+                out[i] = table[1][row]  # type: ignore[index]
+        return out
+
+    def build_word_table(self) -> int:
+        """Embed the tokenizer's whole words once per model into the cache; return how many were embedded (0: there)."""
+        file = word_table_file(self.name, self._path)
+        if file.is_file():
+            return 0
+        words = table_words(self._model.tokenizer)
+        vectors = self.encode(words).astype(np.float16)
+        file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = file.with_name(f".tmp-{os.getpid()}-{file.name}")
+        with open(tmp, "wb") as f:
+            np.save(f, vectors, allow_pickle=False)
+        os.replace(tmp, file)
+        return len(words)
+
+    def _load_words(self) -> tuple[dict[str, int], np.ndarray] | None:
+        if self._words is None:
+            file = word_table_file(self.name, self._path)
+            if file.is_file():
+                try:
+                    vectors = np.load(file, mmap_mode="r", allow_pickle=False)
+                    words = table_words(self._model.tokenizer)
+                    if vectors.shape == (len(words), self.dim):
+                        self._words = ({w: i for i, w in enumerate(words)}, vectors)
+                except (OSError, ValueError):
+                    pass  # a damaged cache only costs speed: words are encoded instead
+        return self._words
 
     def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
         """Return an (n, dim) float32 array of L2-normalised embeddings."""
@@ -151,6 +193,17 @@ class Embedder:
         if bar is not None:
             bar.close()
         return out
+
+
+def table_words(tokenizer: Any) -> list[str]:
+    """Return the tokenizer's whole lower-case words of three letters or more, sorted (the word table's rows)."""
+    return sorted(w for w in tokenizer.get_vocab() if len(w) >= 3 and w.isascii() and w.isalpha() and w.islower())
+
+
+def word_table_file(name: str, path: str) -> Path:
+    """Return the cache file of a model's word table (full model name + the model folder's files)."""
+    safe = "".join(c if c.isalnum() or c in "-_.+" else "_" for c in name)
+    return cache_dir() / "words" / f"{safe}-{_folder_key(path)}.npy"
 
 
 def batches(texts: list[str], max_size: int, max_chars: int = BATCH_CHARS) -> list[list[int]]:
@@ -298,15 +351,20 @@ def cache_dir() -> Path:
     return Path(os.environ.get("QA_CACHE") or Path.home() / ".cache" / "qa")
 
 
+def _folder_key(path: str) -> str:
+    """Return a short key of a model folder: where it is and its files' sizes and times."""
+    source = Path(path)
+    stamp = "|".join(f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}"
+                     for p in sorted(source.glob("*")) if p.is_file()) if source.is_dir() else path
+    return hashlib.sha256(f"{source.resolve() if source.is_dir() else path}|{stamp}".encode()).hexdigest()[:16]
+
+
 def _export(model: Any, path: str, quantize: bool) -> Path:
     """Export the transformer to ONNX (and quantise it) once per model folder; return the file."""
     import torch
 
     source = Path(path)
-    stamp = "|".join(f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}"
-                     for p in sorted(source.glob("*")) if p.is_file()) if source.is_dir() else path
-    key = hashlib.sha256(f"{source.resolve() if source.is_dir() else path}|{stamp}".encode()).hexdigest()[:16]
-    folder = cache_dir() / "onnx" / f"{source.name}-{key}"
+    folder = cache_dir() / "onnx" / f"{source.name}-{_folder_key(path)}"
     fp32, int8 = folder / "model.onnx", folder / "model-int8.onnx"
     target = int8 if quantize else fp32
     if target.is_file():

@@ -134,6 +134,10 @@ class CachedEmbedder:
         """Return the inner embedder's token count."""
         return self.inner.count_tokens(text)
 
+    def word_vectors(self, words: list[str]) -> np.ndarray:
+        """Return word vectors the way the inner embedder gives them (its word table when it has one)."""
+        return getattr(self.inner, "word_vectors", self.encode)(words)
+
     def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
         """Return vectors, computing only texts not seen before."""
         todo = [t for t in dict.fromkeys(texts) if t not in self._memo]

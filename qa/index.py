@@ -183,6 +183,12 @@ def build(
         "faiss": vectors_mod.choose_kind(faiss_kind, len(chunks)),
     }
     _write(index_dir, manifest, paragraphs, notes, chunks, vectors, lexical_texts, vocab, vocab_vectors)
+    word_table = getattr(embedder, "build_word_table", None)
+    if word_table is not None:
+        # Once per model, into the cache: questions' words are then looked up, not encoded.
+        words_embedded = word_table()
+        if words_embedded:
+            log(f"word table: {words_embedded} words of the model's vocabulary embedded once for faster questions")
     return BuildReport(len(records), parsed, reused, embedded, len(chunks), len(paragraphs),
                        len(notes), time.perf_counter() - start, tuple(skipped))
 

@@ -143,9 +143,11 @@ def expansion_scores(retriever: Any, vocab: list[str], vocab_vectors: np.ndarray
         return out
     stem = _stemmer().stemWord
     sims = word_vectors @ vocab_vectors.T
+    take = min(per_word, sims.shape[1])
+    nearest = np.argpartition(-sims, take - 1, axis=1)[:, :take]  # the few best, without sorting every word
     for i, word in enumerate(question_words):
         own = stem(word)
-        for j in np.argsort(-sims[i])[:per_word]:
+        for j in sorted(nearest[i], key=lambda j: (-sims[i, j], j)):
             if sims[i, j] < min_sim:
                 break
             term = stem(vocab[j])

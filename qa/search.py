@@ -110,13 +110,15 @@ def lexical_scores(index: Index, question: str, word_vectors: np.ndarray, questi
 
 def embed_question(index: Index, embedder: TextEmbedder, question: str,
                    words: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Return the question's vector and its words' vectors. Words the corpus has are looked up, not
-    embedded; new words get a call of their own, so they are not padded to the question's length."""
+    """Return the question's vector and its words' vectors. Words the corpus has are looked up; new
+    words come from the model's word table when it has one, else get a call of their own (so they
+    are not padded to the question's length)."""
     rows = [index.vocab_rows.get(w) for w in words]
     new = [w for w, row in zip(words, rows) if row is None]
     query = embedder.encode([question])[0]
     word_vectors = np.empty((len(words), query.shape[0]), dtype=np.float32)
-    fresh = iter(embedder.encode(new) if new else ())
+    lookup = getattr(embedder, "word_vectors", None) or embedder.encode
+    fresh = iter(lookup(new) if new else ())
     for i, row in enumerate(rows):
         word_vectors[i] = index.vocab_vectors[row] if row is not None else next(fresh)
     return query, word_vectors

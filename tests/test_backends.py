@@ -95,3 +95,18 @@ def test_questions_go_through_the_onnx_twin_with_torch_equal_vectors(monkeypatch
     assert np.allclose(searcher.encode(batch), torch_model.encode(batch), atol=1e-6)
     monkeypatch.setenv("QA_QUERY_ONNX", "0")
     assert Embedder(queries=True)._query_onnx is None
+
+
+@pytest.mark.slow
+def test_the_word_table_is_built_once_and_gives_the_models_vectors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QA_CACHE", str(tmp_path))
+    monkeypatch.setenv("QA_QUERY_ONNX", "0")  # torch on both sides: the comparison is of the table alone
+    model = Embedder()
+    words = ["archipelago", "shortfall", "harbour", "zqxvbn"]  # in the tokenizer's words, or not
+    encoded = model.encode(words)
+    assert model.build_word_table() > 20000
+    assert list((tmp_path / "words").glob("*.npy"))
+    assert model.build_word_table() == 0  # once per model
+    looked_up = Embedder().word_vectors(words)  # a new process's embedder finds the cached table
+    assert looked_up.dtype == np.float32 and looked_up.shape == encoded.shape
+    assert float(np.min(np.sum(looked_up * encoded, axis=1))) > 0.999  # float16 storage

@@ -179,3 +179,29 @@ def test_a_document_filter_keeps_only_that_documents_passages(idx: index.Index, 
     only = search(idx, fake_embedder, question, 5, retriever, docs={"harbours.txt"})
     assert only.hits and {h.paragraph.doc for h in only.hits} == {"harbours.txt"}
     assert [h.rank for h in only.hits] == list(range(1, len(only.hits) + 1))
+
+
+def test_new_question_words_come_from_the_embedders_word_table(idx: index.Index) -> None:
+    class WithTable(FakeEmbedder):
+        """A model with a word table: only the question itself is encoded."""
+
+        def __init__(self) -> None:
+            self.encoded: list[list[str]] = []
+            self.looked_up: list[list[str]] = []
+
+        def encode(self, texts: list[str], progress: bool = False):
+            self.encoded.append(list(texts))
+            return super().encode(texts)
+
+        def word_vectors(self, words: list[str]):
+            self.looked_up.append(list(words))
+            return super().encode(words)
+
+    question = "When did the quayside of Vellmar welcome ships?"  # quayside, welcome: not in the corpus
+    model = WithTable()
+    with_table = search(idx, model, question, 5)
+    assert model.encoded == [[question]]
+    assert model.looked_up and {"quayside", "welcome"} <= set(model.looked_up[0])
+    assert "vellmar" not in model.looked_up[0]  # a corpus word is read from the index
+    plain = search(idx, FakeEmbedder(), question, 5)  # encoded instead: same vectors, same answer
+    assert answer_to_json(with_table) == answer_to_json(plain)
