@@ -18,7 +18,10 @@ Questions are a different matter: an ``Embedder(queries=True)`` of a torch model
 encodes short batches (a question and its words) with the fp32 ONNX export of the
 same model when the ``fast`` extra is installed. Its vectors equal torch's (cosine
 > 0.9999, tests/test_backends.py) at about half the latency; ``QA_QUERY_ONNX=0``
-turns it off, and any failure to export falls back to torch.
+turns it off, and any failure to export falls back to torch. A question's words that
+the corpus lacks (for the query expansion) are read from the model's word table: the
+tokenizer's whole words, embedded once per model at the first build and cached
+(``$QA_CACHE``); words outside it are encoded as before.
 """
 
 from __future__ import annotations
