@@ -274,6 +274,8 @@ _FODT_HEAD = """<?xml version="1.0" encoding="UTF-8"?>
  <text:notes-configuration text:note-class="footnote" text:default-style-name="Footnote"
    text:start-value="0" text:footnotes-position="page" text:start-numbering-at="document"
    {note_citation}/>
+ <text:notes-configuration text:note-class="endnote" text:default-style-name="Footnote"
+   style:num-format="1" text:start-value="0" {note_citation}/>
  <style:style style:name="NoteNumber" style:family="text">
   <style:text-properties style:text-position="super 58%"/>
  </style:style>
@@ -306,7 +308,7 @@ def _inline(text: str) -> str:
 LAYOUT = {  # the default: justified serif text, first-line indents, no space between paragraphs
     "font": "DejaVu Serif", "body_pt": 11, "note_pt": 9, "align": "justify", "indent": "0.6cm", "space": "0cm",
     "line_height": "100%", "note_hang": "0.5cm", "note_super": False, "hyphenate": "false",
-    "page_width": "21cm", "page_height": "29.7cm",
+    "page_width": "21cm", "page_height": "29.7cm", "note_class": "footnote",
 }
 
 
@@ -332,7 +334,7 @@ def fodt_xml(document: Document, **layout: object) -> str:
         for text, is_marker in _pieces(p.display, set(p.footnotes)):
             if is_marker:
                 m = int(text)
-                body.append(f'<text:note text:id="ftn{m}" text:note-class="footnote"><text:note-citation>{m}'
+                body.append(f'<text:note text:id="ftn{m}" text:note-class="{settings["note_class"]}"><text:note-citation>{m}'
                             f'</text:note-citation><text:note-body><text:p text:style-name="Footnote">'
                             f'{_inline(notes[m])}</text:p></text:note-body></text:note>')
             else:

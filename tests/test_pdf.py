@@ -126,6 +126,8 @@ LIBREOFFICE_LAYOUTS = {
     # US Letter, 10.5/8.5 pt, hyphenation on, superscript note numbers.
     "letter-hyphenated": dict(page_width="21.59cm", page_height="27.94cm", body_pt=10.5, note_pt=8.5,
                               hyphenate="true", note_super=True),
+    # Endnotes: every note on the last pages, after the body, none at the foot of a page.
+    "endnotes": dict(note_class="endnote"),
 }
 
 
