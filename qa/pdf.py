@@ -47,14 +47,19 @@ class _Run:
 
 def read_blocks(path: Path) -> list[Block]:
     """Return the blocks of a PDF: headings, body runs, footnotes and page breaks, with pages."""
-    pages = [_lines(runs, spans) for runs, spans in _page_runs(Path(path))]
+    pages: list[list[Line]] = []
+    numbers: list[int] = []
+    for number, (runs, spans) in enumerate(_page_runs(Path(path)), start=1):
+        for region_runs, region_spans in _regions(runs, spans):  # a column reads like a page of its own
+            pages.append(_lines(region_runs, region_spans))
+            numbers.append(number)
     sizes: Counter[float] = Counter()
     for line in (line for page in pages for line in page):
         sizes[line.size] += len(line.text)
     if not sizes:
         raise DocumentError(f"{path}: the PDF has no text layer (scanned images?); run OCR on it first, e.g. ocrmypdf")
     body_size = max(sizes, key=lambda s: sum(n for t, n in sizes.items() if abs(t - s) < 0.3))
-    return page_blocks(pages, body_size)
+    return page_blocks(pages, body_size, numbers)
 
 
 def _page_runs(path: Path) -> list[tuple[list[_Run], list[Span]]]:
@@ -104,6 +109,106 @@ def _collect(runs: list[_Run], text: str, cm: list[float], tm: list[float], font
     name = str(font.get("/BaseFont", ""))
     bold = bool(re.search(r"bold|black|heavy|semibold", name, re.IGNORECASE))
     runs.append(_Run(e, f, round(size * math.hypot(c, d), 1), bold, text))
+
+
+def _regions(runs: list[_Run], spans: list[Span]) -> list[tuple[list[_Run], list[Span]]]:
+    """Return a page's runs and spans in reading order: the whole page when it has one column; with
+    two, each stretch of two-column lines as its left column then its right, and lines that cross the
+    gutter (a title, a running header) as stretches of their own, the top one joined to the first
+    column and the bottom one to the last."""
+    gutter = _gutter(runs, spans)
+    if gutter is None:
+        return [(runs, spans)]
+    measured = {_baseline(sp.y) for sp in spans}  # lines with real glyph widths; the others are guessed
+    crossing = {_baseline(sp.y) for sp in spans if sp.x0 < gutter < sp.x1}
+    crossing |= {_baseline(r.y) for r in runs if r.text.strip() and _baseline(r.y) not in measured
+                 and r.x < gutter < r.x + _guess_width(r)}
+    # Stretches top to bottom: ("wide", baselines) or ("columns", baselines).
+    stretches: list[tuple[str, set[int]]] = []
+    for b in sorted({_baseline(r.y) for r in runs if r.text.strip()}, reverse=True):
+        kind = "wide" if b in crossing else "columns"
+        if stretches and stretches[-1][0] == kind:
+            stretches[-1][1].add(b)
+        else:
+            stretches.append((kind, {b}))
+    regions: list[tuple[list[_Run], list[Span]]] = []
+    top: tuple[list[_Run], list[Span]] | None = None  # lines across the top, read with the first column
+    for i, (kind, bases) in enumerate(stretches):
+        def take(left: bool | None, bases: set[int] = bases) -> tuple[list[_Run], list[Span]]:
+            return ([r for r in runs if _near(r.y, bases) and (left is None or (r.x < gutter) == left)],
+                    [sp for sp in spans if _near(sp.y, bases) and (left is None or (sp.x0 < gutter) == left)])
+        parts = [take(None)] if kind == "wide" else [take(True), take(False)]
+        if kind == "wide" and i == 0 and len(stretches) > 1:
+            top = parts[0]
+            continue
+        if kind == "wide" and i == len(stretches) - 1 and regions:  # a footer: with the last column
+            parts = [_joined(regions.pop(), parts[0])]
+        if top is not None:
+            parts[0], top = _joined(top, parts[0]), None
+        regions += parts
+    return [region for region in regions if any(r.text.strip() for r in region[0])]
+
+
+def _joined(a: tuple[list[_Run], list[Span]], b: tuple[list[_Run], list[Span]]) -> tuple[list[_Run], list[Span]]:
+    return a[0] + b[0], a[1] + b[1]
+
+
+def _gutter(runs: list[_Run], spans: list[Span]) -> float | None:
+    """Return the x of the gap between two columns of text, or None for a page in one column.
+
+    A gutter is a band at least an em wide, in the middle three-fifths of the text, that at most a
+    fifth of the lines cross, with at least 6 lines and a fifth of them wholly on each side of it. In
+    one column few lines lie wholly right of the middle, and word spaces are narrower than an em."""
+    boxes = [(_baseline(sp.y), sp.x0, sp.x1) for sp in spans]
+    if not boxes:
+        boxes = [(_baseline(r.y), r.x, r.x + _guess_width(r)) for r in runs if r.text.strip()]
+    if len(boxes) < 12:
+        return None
+    left, right = min(b[1] for b in boxes), max(b[2] for b in boxes)
+    sizes = [r.size for r in runs if r.text.strip()]
+    em = statistics.median(sizes) if sizes else 10.0
+    if right - left < 20 * em:
+        return None
+    by_line: dict[int, list[tuple[float, float]]] = {}
+    for base, x0, x1 in boxes:
+        by_line.setdefault(base, []).append((x0, x1))
+    n_lines = len(by_line)
+    good: list[float] = []
+    step = max(0.5, em / 10)
+    x = left + 0.2 * (right - left)
+    while x <= left + 0.8 * (right - left):
+        cross = before = after = 0
+        for extents in by_line.values():
+            if any(x0 < x < x1 for x0, x1 in extents):
+                cross += 1
+            else:
+                before += any(x1 <= x for _, x1 in extents)
+                after += any(x0 >= x for x0, _ in extents)
+        if cross <= 0.2 * n_lines and min(before, after) >= max(6, n_lines / 5):
+            good.append(x)
+        x += step
+    best: list[float] = []
+    run: list[float] = []
+    for x in good:  # the widest band of consecutive good positions
+        run = run + [x] if run and x - run[-1] <= step * 1.01 else [x]
+        if len(run) > len(best):
+            best = run
+    if not best or best[-1] - best[0] < em:
+        return None
+    return (best[0] + best[-1]) / 2
+
+
+def _baseline(y: float) -> int:
+    return round(y)
+
+
+def _near(y: float, bases: set[int]) -> bool:
+    return _baseline(y) in bases
+
+
+def _guess_width(run: _Run) -> float:
+    """Return a run's width when its font's metrics are unknown: half an em a character."""
+    return 0.5 * run.size * len(run.text)
 
 
 def _lines(runs: list[_Run], spans: list[Span]) -> list[Line]:

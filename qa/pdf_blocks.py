@@ -24,9 +24,10 @@ _URL_TAIL = re.compile(r"(<?)((?:https?:/{0,2}|www\.)\S*)$")  # a URL may be cut
 _COMPOUND_PREFIXES = {"non", "self", "ex", "anti", "well", "long", "short", "like", "next", "cross", "cyber", "semi"}
 
 
-def page_blocks(pages: list[list[Line]], body_size: float) -> list[Block]:
-    """Return the blocks of a document's pages of lines: headings, body runs, notes and page breaks."""
-    pages = _drop_furniture(pages)
+def page_blocks(pages: list[list[Line]], body_size: float, numbers: list[int] | None = None) -> list[Block]:
+    """Return the blocks of a document's pages of lines: headings, body runs, notes and page breaks.
+    ``numbers`` gives each page's printed page (a column of a two-column page is a page here)."""
+    pages = _drop_furniture(pages, len(set(numbers)) if numbers else len(pages))
     vocab = {w.lower() for page in pages for line in page for w in re.findall(r"\w+(?:-\w+)*", line.text)}
     plain = [[line for line in page if abs(line.size - body_size) < 0.3 and not line.bold] for page in pages]
     lefts = left_edges(plain, body_size)
@@ -34,12 +35,13 @@ def page_blocks(pages: list[list[Line]], body_size: float) -> list[Block]:
     blocks: list[Block] = []
     last_note: int | None = None
     tail: tuple[Line, float] | None = None  # the last body line so far, with its page's left edge
-    for number, lines in enumerate(pages, start=1):
-        if number > 1:
+    for index, lines in enumerate(pages):
+        number = numbers[index] if numbers else index + 1
+        if index:
             blocks.append(Block("pagebreak", "", number))
         body, notes = _split_notes(lines, body_size, layout.pitch, last_note)
         start = len(blocks)
-        found, tail, continued = _paragraphs(body, number, layout, lefts[number - 1], vocab, tail)
+        found, tail, continued = _paragraphs(body, number, layout, lefts[index], vocab, tail)
         blocks += found
         if continued:  # a page cut the paragraph, maybe at a sentence's end: tell assemble to rejoin it
             blocks[start] = replace(blocks[start], continues=True)
@@ -54,14 +56,15 @@ def page_blocks(pages: list[list[Line]], body_size: float) -> list[Block]:
     return _settle(_rehyphenate(blocks, vocab))
 
 
-def _drop_furniture(pages: list[list[Line]]) -> list[list[Line]]:
-    """Drop running headers/footers (same text and place on several pages) and page numbers."""
+def _drop_furniture(pages: list[list[Line]], printed: int) -> list[list[Line]]:
+    """Drop running headers/footers (same text and place on several of the ``printed`` pages) and page numbers."""
     def key(line: Line) -> tuple[int, str]:
         return round(line.y / 3), re.sub(r"\d+", "#", line.text)
 
     edges = [page[:2] + page[-2:] for page in pages]
     seen = Counter(k for edge in edges for k in {key(line) for line in edge})
-    repeated = {k for k, n in seen.items() if n >= max(2, len(pages) // 3)}
+    # On most pages, or on every other page (left and right pages of a book); not two pages by chance.
+    repeated = {k for k, n in seen.items() if n >= max(2, round(0.4 * printed))}
     out = []
     for page, edge in zip(pages, edges):
         drop = {id(line) for line in edge if key(line) in repeated or _FOLIO.match(line.text)}

@@ -283,7 +283,9 @@ _FODT_HEAD = """<?xml version="1.0" encoding="UTF-8"?>
 <office:automatic-styles>
  <style:page-layout style:name="pm1">
   <style:page-layout-properties fo:page-width="{page_width}" fo:page-height="{page_height}"
-    fo:margin-top="1.5cm" fo:margin-bottom="1.5cm" fo:margin-left="2.5cm" fo:margin-right="2.5cm"/>
+    fo:margin-top="1.5cm" fo:margin-bottom="1.5cm" fo:margin-left="{margin}" fo:margin-right="{margin}">
+   <style:columns fo:column-count="{columns}" fo:column-gap="{column_gap}"/>
+  </style:page-layout-properties>
   <style:header-style><style:header-footer-properties fo:margin-bottom="0.4cm"/></style:header-style>
   <style:footer-style><style:header-footer-properties fo:margin-top="0.4cm"/></style:footer-style>
  </style:page-layout>
@@ -309,6 +311,7 @@ LAYOUT = {  # the default: justified serif text, first-line indents, no space be
     "font": "DejaVu Serif", "body_pt": 11, "note_pt": 9, "align": "justify", "indent": "0.6cm", "space": "0cm",
     "line_height": "100%", "note_hang": "0.5cm", "note_super": False, "hyphenate": "false",
     "page_width": "21cm", "page_height": "29.7cm", "note_class": "footnote",
+    "columns": 1, "column_gap": "0cm", "margin": "2.5cm",
 }
 
 

@@ -128,6 +128,8 @@ LIBREOFFICE_LAYOUTS = {
                               hyphenate="true", note_super=True),
     # Endnotes: every note on the last pages, after the body, none at the foot of a page.
     "endnotes": dict(note_class="endnote"),
+    # Two columns, 10/8 pt: each column read in turn, footnotes at the foot of each column.
+    "two-columns": dict(columns=2, column_gap="0.8cm", margin="1.8cm", body_pt=10, note_pt=8),
 }
 
 
@@ -258,6 +260,29 @@ def test_flush_paragraphs_end_where_the_next_word_would_have_fitted(tmp_path: Pa
 def _hand_pdf_output(pdf: FPDF, path: Path) -> Path:
     pdf.output(str(path))
     return path
+
+
+def test_two_columns_are_read_one_after_the_other(tmp_path: Path) -> None:
+    """Lines side by side in two columns are not one line: the left column is read, then the right
+    one, a sentence cut by the column break is rejoined, and a title across both comes first."""
+    left = ["The harbour of Vellmar was opened in 1911 by", "the river authority, which paid for the quays",
+            "and the first two cranes out of its own funds.", "",
+            "After the great flood of 1953 the docks were", "rebuilt with money from the regional council,",
+            "and the fish market moved to the new quay on", "the northern bank, where it still stands and"]
+    right = ["opens every morning at five for the trawlers", "that come in from the estuary before dawn.", "",
+             "Grain and timber made up most of the trade in", "the years before the war, when barges came",
+             "down from the upper valley every week or so.", "",
+             "Today the harbour handles mostly leisure boats."]
+    lines = [(20, 20, 16, "Harbour Trade in the Vellmar Valley: a Short History of the River Port")]
+    lines += [(20, 35 + 5 * i, 9, text) for i, text in enumerate(left) if text]
+    lines += [(110, 35.5 + 5 * i, 9, text) for i, text in enumerate(right) if text]
+    blocks = read_blocks(_hand_pdf(tmp_path / "columns.pdf", lines, bold_at={0}))
+    text = " ".join(b.text for b in blocks if b.kind in ("body", "heading", "matter"))
+    assert text.startswith("Harbour Trade in the Vellmar Valley")
+    assert "opened in 1911 by the river authority, which paid for the quays and the first two cranes" in text
+    assert "where it still stands and opens every morning at five for the trawlers" in text  # across the break
+    assert text.index("own funds.") < text.index("great flood") < text.index("Grain and timber") < text.index("leisure")
+    assert not any("by opens" in b.text or "funds. down" in b.text for b in blocks)
 
 
 FILLER = ["Harbours along the river were built in the nineteenth century by the towns themselves,",
