@@ -11,6 +11,7 @@ paragraph goes on after a page that ended with a full sentence, its block says `
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from dataclasses import replace
@@ -21,6 +22,7 @@ from qa.records import Block
 
 _FOLIO = re.compile(r"^(?:page\s+)?(?:\d{1,3}|[ivxlc]+)(?:\s*(?:/|of)\s*\d+)?$|^[-–—]\s*\d+\s*[-–—]$", re.IGNORECASE)
 _URL_TAIL = re.compile(r"(<?)((?:https?:/{0,2}|www\.)\S*)$")  # a URL may be cut right after "https:"
+_NOTES_TITLE = re.compile(r"^\s*(?:end\s?notes|foot\s?notes|notes(?: and references)?|anmerkungen|notas)\s*$", re.IGNORECASE)
 _COMPOUND_PREFIXES = {"non", "self", "ex", "anti", "well", "long", "short", "like", "next", "cross", "cyber", "semi"}
 
 
@@ -34,17 +36,18 @@ def page_blocks(pages: list[list[Line]], body_size: float, numbers: list[int] | 
     layout = measure_layout(plain, lefts, body_size)
     blocks: list[Block] = []
     last_note: int | None = None
+    listed = False  # inside a list of notes under a "Notes" title that goes on over the page
     tail: tuple[Line, float] | None = None  # the last body line so far, with its page's left edge
     for index, lines in enumerate(pages):
         number = numbers[index] if numbers else index + 1
         if index:
             blocks.append(Block("pagebreak", "", number))
-        body, notes = _split_notes(lines, body_size, layout.pitch, last_note)
+        body, notes, listed = _split_notes(lines, body_size, layout.pitch, last_note, listed)
         start = len(blocks)
         found, tail, continued = _paragraphs(body, number, layout, lefts[index], vocab, tail)
         blocks += found
-        if continued:  # a page cut the paragraph, maybe at a sentence's end: tell assemble to rejoin it
-            blocks[start] = replace(blocks[start], continues=True)
+        if continued is not None and len(blocks) > start:  # what the layout shows about the page break
+            blocks[start] = replace(blocks[start], continues=continued)
         for marker, note_lines in notes:
             earlier = next((i for i in range(len(blocks) - 1, -1, -1) if blocks[i].kind == "note"), None)
             if earlier is not None and blocks[earlier].marker == marker:  # a note continued from the last page
@@ -72,44 +75,71 @@ def _drop_furniture(pages: list[list[Line]], printed: int) -> list[list[Line]]:
     return out
 
 
-def _split_notes(lines: list[Line], body_size: float, pitch: float, last: int | None
-                 ) -> tuple[list[Line], list[tuple[int, list[str]]]]:
-    """Split a page into body lines and its footnote area: (body, [(marker, lines)])."""
+def _split_notes(lines: list[Line], body_size: float, pitch: float, last: int | None, listed: bool = False
+                 ) -> tuple[list[Line], list[tuple[int, list[str]]], bool]:
+    """Split a page into body lines and its notes: (body, [(marker, lines)], whether a list of notes
+    under a "Notes" title goes on to the next page). Notes are the smaller lines at the foot of the
+    page that start with a marker, or, at any size, the numbered lines under a "Notes" title."""
+    big = lambda line: line.bold or line.size >= 1.15 * body_size  # noqa: E731
+    begin = 0 if listed else next((i + 1 for i, line in enumerate(lines[:-1]) if big(line)
+                                   and _NOTES_TITLE.match(line.text) and lines[i + 1].lead), None)
+    if begin is not None:  # endnotes: the list runs to the next heading or on over the page
+        end = next((i for i in range(begin, len(lines)) if big(lines[i]) and lines[i].lead is None), len(lines))
+        # Over the page, the lines before the first number go on with the last note.
+        found = _read_notes(lines[begin:end], set(), last, pitch, first_gap=math.inf if listed else None)
+        if found is not None and found[0] == 0:
+            return lines[:begin] + lines[end:], found[1], end == len(lines)
     start = len(lines)
     while start > 0 and lines[start - 1].size < 0.95 * body_size:
         start -= 1
     area = lines[start:]
     cited = {int(n) for line in lines[:start] for n in re.findall(r"⟦(\d+)⟧", line.text)}
+    gap = lines[start - 1].y - area[0].y if area and start else None
+    found = _read_notes(area, cited, last, pitch, gap)
+    if found is None:
+        return lines, [], False
+    return lines[:start + found[0]], found[1], False
+
+
+def _read_notes(area: list[Line], cited: set[int], last: int | None, pitch: float, first_gap: float | None
+                ) -> tuple[int, list[tuple[int, list[str]]]] | None:
+    """Return (how many first lines of the area are small body text, the notes as [(marker, lines)],
+    the first with marker ``last`` when it goes on from the page before); None: no notes here.
+    ``first_gap`` is the space between the body above and the area (None: nothing above)."""
     left = min((line.x for line in area), default=0.0)
+    widest = max((len(str(line.lead[0])) for line in area if line.lead), default=1)
 
     def opens(line: Line, expected: int | None) -> bool:
         if line.lead is None:
             return False
         number, _, sup = line.lead
-        return sup or (line.x <= left + 2 and (number in cited or number == expected))
+        # Numbers may be right-aligned (" 9." under "10."): a digit less, about half an em further in.
+        slack = 2 + 0.6 * line.size * (widest - len(str(number)))
+        return sup or (line.x <= left + slack and (number in cited or number == expected))
 
     first = next((i for i, line in enumerate(area) if opens(line, (last or 0) + 1)), None)
+    skip = 0
     if first is None:
-        gap = lines[start - 1].y - area[0].y if area and start else 0.0
-        if not (area and last is not None and gap > 1.5 * pitch):
-            return lines, []
+        if not (area and last is not None and (first_gap or 0.0) > 1.5 * pitch):
+            return None
         first = len(area)
-    elif first and (last is None or start == 0 or lines[start - 1].y - area[0].y < 1.5 * pitch):
-        start, area, first = start + first, area[first:], 0  # small body text above the notes
-    notes: list[tuple[int, list[str]]] = [(last, [line.text for line in area[:first]])] if first else []
+    elif first and (last is None or first_gap is None or first_gap < 1.5 * pitch):
+        skip, area, first = first, area[first:], 0  # small body text above the notes
+    notes: list[tuple[int, list[str]]] = [(last, [line.text for line in area[:first]])] if first else []  # type: ignore[list-item]
     for line in area[first:]:
         expected = notes[-1][0] + 1 if notes and notes[-1][0] is not None else (last or 0) + 1
         if opens(line, expected):
             notes.append((line.lead[0], [line.lead[1]]))
         else:
             notes[-1][1].append(line.text)
-    return lines[:start], notes
+    return skip, notes
 
 
 def _paragraphs(lines: list[Line], page: int, layout: Layout, left: float, vocab: set[str],
-                before: tuple[Line, float] | None) -> tuple[list[Block], tuple[Line, float] | None, bool]:
+                before: tuple[Line, float] | None) -> tuple[list[Block], tuple[Line, float] | None, bool | None]:
     """Join a page's body lines into heading and body blocks. Also returns the page's last body
-    line (for the next page) and whether the first block continues the paragraph ``before`` it."""
+    line (for the next page) and whether the first block continues the paragraph ``before`` it
+    (None: the layout cannot tell)."""
     body_size = layout.body_size
     groups: list[tuple[str, list[Line]]] = []
     prev: Line | None = None
@@ -134,12 +164,16 @@ def _paragraphs(lines: list[Line], page: int, layout: Layout, left: float, vocab
             kind = "heading?"  # a short single line: a heading or front matter, decided by _settle
         blocks.append(Block(kind, text, page))
     if not blocks:
-        return blocks, before, False
+        return blocks, before, None
     # Across a page break, with no vertical gap to go by: the next line has no indent where paragraphs
     # have them, or, where paragraphs touch, the last line was full and nothing else says it ended.
-    evidence = layout.indents or not layout.gaps and layout.full is not None
-    continued = (evidence and before is not None and blocks[0].kind == "body"
-                 and not starts_paragraph(before[0], groups[0][1][0], before[1], left, layout))
+    # Where the layout shows a new paragraph (an indent, or the last line ended where the next word
+    # would have fitted), the page break ended one, even mid-sentence ("© 2024 The Centre").
+    continued: bool | None = None
+    if before is not None and blocks[0].kind == "body":
+        starts = starts_paragraph(before[0], groups[0][1][0], before[1], left, layout)
+        evidence = layout.indents or not layout.gaps and layout.full is not None
+        continued = False if starts else (True if evidence else None)
     return blocks, (groups[-1][1][-1], left) if blocks[-1].kind == "body" else None, continued
 
 
@@ -199,6 +233,9 @@ def _settle(blocks: list[Block]) -> list[Block]:
             out.append(block)
             continue
         following = next((b for b in blocks[i + 1:] if b.kind not in ("note", "pagebreak")), None)
+        after = next((b for b in blocks[i + 1:] if b.kind != "pagebreak"), None)
+        if after is not None and after.kind == "note" and (following is None or _NOTES_TITLE.match(block.text)):
+            continue  # "Notes" over endnotes: the notes are read as notes, the title is no passage
         real = following is not None and following.kind == "body" and len(following.text) > 80
         out.append(Block("heading" if real else "matter", block.text, block.page))
     return out

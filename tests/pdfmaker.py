@@ -445,3 +445,55 @@ def latex_pdf(document: Document, folder: Path, **layout: str) -> Path:
         subprocess.run([pdflatex(), "-interaction=nonstopmode", "-halt-on-error", src.name],
                        cwd=folder, check=True, capture_output=True, timeout=120)
     return folder / "corpus.pdf"
+
+
+# -- Chromium (HTML printed to PDF) ------------------------------------------------
+
+def chromium() -> str | None:
+    """Return the Chromium executable, or None when it is not installed."""
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def html_page(document: Document, notes_pt: float = 9) -> str:
+    """Return the document as a web page: <sup> note numbers, the notes as a numbered list at the end."""
+    notes = {n.marker: n.text for n in document.footnotes}
+    out = ['<!doctype html><html><head><meta charset="utf-8"><style>',
+           'body { font-family: "DejaVu Serif"; font-size: 11pt; margin: 0 }',
+           'h1 { font-size: 18pt } h2 { font-size: 14pt } p { margin: 0 0 0.6em }',
+           f'ol.notes li {{ font-size: {notes_pt}pt }}', '@page { size: A4; margin: 2cm }',
+           '</style></head><body>']
+    section: object = object()
+    for p in document.paragraphs:
+        if p.section is None:
+            parts = p.display.split(" — ")
+            if p.number == 2:
+                out.append(f"<h1>{_html_inline(parts[0])}</h1>")
+                parts = parts[1:]
+            out += [f"<p>{_html_inline(part)}</p>" for part in parts]
+            continue
+        if p.section != section:
+            section = p.section
+            out.append(f"<h2>{_html_inline(section)}</h2>")
+        body = "".join(f"<sup>{text}</sup>" if is_marker else _html_inline(text)
+                       for text, is_marker in _pieces(p.display, set(p.footnotes)))
+        out.append(f"<p>{body}</p>")
+    out.append('<h2>Notes</h2><ol class="notes">')
+    out += [f"<li>{_html_inline(notes[m])}</li>" for m in sorted(notes)]
+    out.append("</ol></body></html>")
+    return "\n".join(out)
+
+
+def _html_inline(text: str) -> str:
+    parts = re.split(r"\*([^*]+)\*", text)
+    return "".join(escape(p) if i % 2 == 0 else f"<i>{escape(p)}</i>" for i, p in enumerate(parts))
+
+
+def chromium_pdf(document: Document, folder: Path, **layout: float) -> Path:
+    """Print the document's web page to PDF with headless Chromium (endnotes, not footnotes); return the path."""
+    page = folder / "corpus.html"
+    page.write_text(html_page(document, **layout), encoding="utf-8")
+    pdf = folder / "corpus.pdf"
+    subprocess.run([chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
+                    f"--user-data-dir={folder / 'chromium-profile'}", f"--print-to-pdf={pdf}", page.as_uri()],
+                   check=True, capture_output=True, timeout=120)
+    return pdf

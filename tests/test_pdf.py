@@ -152,6 +152,20 @@ def test_libreoffice_corpus_parses_like_the_text(tmp_path: Path, text_doc: Docum
 
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("notes_pt", [9, 11])
+def test_chromium_web_page_with_endnotes_parses_like_the_text(tmp_path: Path, text_doc: Document, notes_pt: int) -> None:
+    """A web page printed by Chromium: <sup> numbers, the notes as a right-aligned numbered list
+    under "Notes" at the end, smaller than the text or the same size."""
+    require(pdfmaker.chromium(), "Chromium", "chromium")
+    pdf = pdfmaker.chromium_pdf(text_doc, tmp_path, notes_pt=notes_pt)
+    raw = "\n".join(page.extract_text() for page in pypdf.PdfReader(pdf).pages)
+    assert "Kyodo" in raw and "<sup>" not in raw
+    doc = parse_file(pdf)
+    check_same_as_text(text_doc, doc)
+    assert not any(p.text == "Notes" for p in doc.paragraphs)  # the list's title is no passage
+
+
 TEX_LAYOUTS = pdfmaker.TEX_LAYOUTS  # the article class as it comes; A5 with space between paragraphs
 
 
