@@ -186,9 +186,13 @@ def build(
     word_table = getattr(embedder, "build_word_table", None)
     if word_table is not None:
         # Once per model, into the cache: questions' words are then looked up, not encoded.
-        words_embedded = word_table()
-        if words_embedded:
-            log(f"word table: {words_embedded} words of the model's vocabulary embedded once for faster questions")
+        try:
+            words_embedded = word_table()
+        except OSError as exc:  # a read-only cache costs speed, never the build
+            log(f"word table not cached ({exc.strerror or exc}); questions' new words will be embedded each time")
+        else:
+            if words_embedded:
+                log(f"word table: {words_embedded} words of the model's vocabulary embedded once for faster questions")
     return BuildReport(len(records), parsed, reused, embedded, len(chunks), len(paragraphs),
                        len(notes), time.perf_counter() - start, tuple(skipped))
 

@@ -366,3 +366,14 @@ def test_a_build_killed_with_sigkill_leaves_the_previous_index_answering(tmp_pat
     index.build(small_docs, out, fake_embedder, log=lambda line: None)
     assert not any(p.name.startswith(".tmp-") for p in out.iterdir())
     assert "1912" in " ".join(p.text for p in index.load(out).paragraphs)
+
+
+def test_a_word_table_that_cannot_be_cached_never_fails_the_build(small_docs: Path, tmp_path: Path) -> None:
+    class NoCache(FakeEmbedder):
+        def build_word_table(self) -> int:
+            raise PermissionError(13, "Permission denied", "/root/.cache/qa/words")
+
+    said: list[str] = []
+    report = index.build(small_docs, tmp_path / "idx", NoCache(), log=said.append)
+    assert report.paragraphs > 0 and index.load(tmp_path / "idx").paragraphs
+    assert any("word table not cached (Permission denied)" in line for line in said)
