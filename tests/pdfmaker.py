@@ -18,7 +18,9 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape
 
 from fpdf import FPDF
@@ -300,6 +302,25 @@ _FODT_HEAD = """<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
+def outline(document: Document) -> Iterator[tuple[str, Any]]:
+    """Yield what a producer lays out, in order: ("title" | "matter" | "heading", text) and
+    ("paragraph", [(text, is_marker)]); front matter is split at its " — " joins again."""
+    section: object = object()
+    for p in document.paragraphs:
+        if p.section is None:
+            parts = p.display.split(" — ")
+            if p.number == 2:
+                yield "title", parts[0]
+                parts = parts[1:]
+            for part in parts:
+                yield "matter", part
+            continue
+        if p.section != section:
+            section = p.section
+            yield "heading", section
+        yield "paragraph", _pieces(p.display, set(p.footnotes))
+
+
 def _inline(text: str) -> str:
     """Escape text; *italic* spans of the corpus become italic text spans."""
     parts = re.split(r"\*([^*]+)\*", text)
@@ -321,20 +342,14 @@ def fodt_xml(document: Document, **layout: object) -> str:
     settings = LAYOUT | layout
     settings["note_citation"] = 'text:citation-body-style-name="NoteNumber"' if settings["note_super"] else ""
     out = [_FODT_HEAD.format(**settings)]
-    section: object = object()
-    for p in document.paragraphs:
-        if p.section is None:
-            parts = p.display.split(" — ")
-            if p.number == 2:
-                out.append(f'<text:p text:style-name="Title">{_inline(parts[0])}</text:p>')
-                parts = parts[1:]
-            out += [f'<text:p text:style-name="Matter">{_inline(part)}</text:p>' for part in parts]
+    for kind, content in outline(document):
+        if kind != "paragraph":
+            tag = {"title": 'p text:style-name="Title"', "matter": 'p text:style-name="Matter"',
+                   "heading": 'h text:style-name="Heading" text:outline-level="1"'}[kind]
+            out.append(f'<text:{tag}>{_inline(content)}</text:{tag.split()[0]}>')
             continue
-        if p.section != section:
-            section = p.section
-            out.append(f'<text:h text:style-name="Heading" text:outline-level="1">{_inline(section)}</text:h>')
         body = []
-        for text, is_marker in _pieces(p.display, set(p.footnotes)):
+        for text, is_marker in content:
             if is_marker:
                 m = int(text)
                 body.append(f'<text:note text:id="ftn{m}" text:note-class="{settings["note_class"]}"><text:note-citation>{m}'
@@ -462,21 +477,13 @@ def html_page(document: Document, notes_pt: float = 9) -> str:
            'h1 { font-size: 18pt } h2 { font-size: 14pt } p { margin: 0 0 0.6em }',
            f'ol.notes li {{ font-size: {notes_pt}pt }}', '@page { size: A4; margin: 2cm }',
            '</style></head><body>']
-    section: object = object()
-    for p in document.paragraphs:
-        if p.section is None:
-            parts = p.display.split(" — ")
-            if p.number == 2:
-                out.append(f"<h1>{_html_inline(parts[0])}</h1>")
-                parts = parts[1:]
-            out += [f"<p>{_html_inline(part)}</p>" for part in parts]
-            continue
-        if p.section != section:
-            section = p.section
-            out.append(f"<h2>{_html_inline(section)}</h2>")
-        body = "".join(f"<sup>{text}</sup>" if is_marker else _html_inline(text)
-                       for text, is_marker in _pieces(p.display, set(p.footnotes)))
-        out.append(f"<p>{body}</p>")
+    for kind, content in outline(document):
+        if kind == "paragraph":
+            body = "".join(f"<sup>{text}</sup>" if is_marker else _html_inline(text) for text, is_marker in content)
+            out.append(f"<p>{body}</p>")
+        else:
+            tag = {"title": "h1", "matter": "p", "heading": "h2"}[kind]
+            out.append(f"<{tag}>{_html_inline(content)}</{tag}>")
     out.append('<h2>Notes</h2><ol class="notes">')
     out += [f"<li>{_html_inline(notes[m])}</li>" for m in sorted(notes)]
     out.append("</ol></body></html>")
