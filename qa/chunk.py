@@ -5,7 +5,10 @@ sentence boundaries into overlapping windows that fit. Short sentence windows
 (each sentence, and each pair of neighbouring sentences) are added so a question
 can match one precise statement, and the text of each footnote a paragraph cites becomes a "note"
 chunk of that paragraph, so a question about a source finds the passage citing
-it. Search pools chunk scores back to paragraphs. The next stage is ``embed``.
+it. A paragraph under a heading also gets a "titled" chunk, the heading and the paragraph's
+first sentence ("About the Author: Valérie Niquet is a French political scientist …"), so a
+question that names what a section is about ("Where does the author work?") finds its text.
+Search pools chunk scores back to paragraphs. The next stage is ``embed``.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ _ABBREVIATIONS = re.compile(
     r"(?:\b(?:[A-Z]|Mr|Mrs|Ms|Dr|Prof|St|vs|etc|e\.g|i\.e|cf|vol|no|pp?|op|cit|al|Jr|Sr|U\.S|Fig|Art)\.)$",
     re.IGNORECASE,
 )
-VERSION = 3  # bump when chunking changes: a rebuild then re-chunks every document
+VERSION = 4  # bump when chunking changes: a rebuild then re-chunks every document
 SMALL_WINDOWS = (1, 2)  # sentences per small window (measured: both help, see README)
 
 
@@ -63,7 +66,8 @@ def chunk_paragraph(
     count_tokens: Callable[[str], int],
     max_tokens: int,
 ) -> list[Chunk]:
-    """Return the chunks of one paragraph: whole/long windows, small windows, footnote notes."""
+    """Return the chunks of one paragraph: whole/long windows, small windows, the titled first
+    sentence, footnote notes."""
     sentences = split_sentences(paragraph.text)
     if count_tokens(paragraph.text) <= max_tokens:
         bodies = [paragraph.text]
@@ -75,6 +79,8 @@ def chunk_paragraph(
             # a single over-long sentence is kept (the model truncates it); pairs must fit
             bodies += [s for s in small if s not in bodies and (size == 1 or count_tokens(s) <= max_tokens)]
     chunks = [Chunk(f"{paragraph.id}#w{n}", paragraph.id, "window", text) for n, text in enumerate(bodies)]
+    if paragraph.section and sentences:
+        chunks.append(Chunk(f"{paragraph.id}#t", paragraph.id, "titled", f"{paragraph.section}: {sentences[0]}"))
     for marker in paragraph.footnotes:
         note = notes.get(marker)
         if note is not None:

@@ -77,7 +77,7 @@ class Chunk:
 
     id: str
     paragraph_id: str
-    kind: str  # "window" (body sentences) or "note" (text of a footnote the paragraph cites)
+    kind: str  # "window" (body sentences), "titled" (section heading + first sentence) or "note" (a cited footnote's text)
     text: str
 
 

@@ -167,6 +167,8 @@ def highlight(index: Index, row: int, chunk_row: int, question: str) -> str:
         chunk = index.chunks[chunk_row]
         if chunk.kind == "window" and chunk.text != paragraph.text:
             return chunk.text
+        if chunk.kind == "titled":
+            return split_sentences(paragraph.text)[0]
     # Whole-paragraph or footnote match: fall back to the sentence sharing most words.
     words = set(re.findall(r"\w{3,}", question.lower()))
     sentences = split_sentences(paragraph.text) or [paragraph.text]

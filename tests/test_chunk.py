@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from qa.chunk import chunk_document, chunk_paragraph, split_sentences, windows
@@ -133,3 +134,13 @@ def test_every_window_fits_even_when_two_sentences_do_not() -> None:
 
 def test_split_sentences_keeps_closing_quotes() -> None:
     assert split_sentences("He said “it is over.” Then he left.") == ["He said “it is over.”", "Then he left."]
+
+
+def test_a_paragraph_under_a_heading_gets_its_first_sentence_with_the_heading() -> None:
+    p = dataclasses.replace(para("Valérie Niquet is a political scientist. She directs the Japan programme."),
+                            section="About the Author")
+    chunks = chunk_paragraph(p, {}, words, 40)
+    titled = [c for c in chunks if c.kind == "titled"]
+    assert [(c.id, c.text) for c in titled] == [
+        ("d.txt#p1#t", "About the Author: Valérie Niquet is a political scientist.")]
+    assert [c.kind for c in chunk_paragraph(para(p.text), {}, words, 40)].count("titled") == 0  # no heading, none

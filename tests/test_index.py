@@ -124,10 +124,11 @@ def test_changing_one_document_reparses_it_and_embeds_only_its_new_chunks(small_
     assert (report.parsed, report.reused) == (1, 1)
     loaded = index.load(tmp_path / "idx")
     new_texts = {c.text for c in loaded.chunks} - old_texts
-    assert new_texts == {"Pears ripen later, in the first days of October."}
+    changed = "Pears ripen later, in the first days of October."
+    assert new_texts == {changed, f"Orchards: {changed}"}  # its window and its titled first sentence
     chunk_texts = {c.text for c in loaded.chunks} | old_texts
-    assert [t for t in counting.encoded if t in chunk_texts] == sorted(new_texts)  # no unchanged chunk re-embedded
-    assert report.embedded == 1
+    assert sorted(t for t in counting.encoded if t in chunk_texts) == sorted(new_texts)  # no unchanged chunk re-embedded
+    assert report.embedded == 2
     # The reused vectors are the right ones: the index answers as a fresh build does.
     build(small_docs, tmp_path / "fresh")
     assert answers(tmp_path / "idx") == answers(tmp_path / "fresh")

@@ -205,3 +205,14 @@ def test_new_question_words_come_from_the_embedders_word_table(idx: index.Index)
     assert "vellmar" not in model.looked_up[0]  # a corpus word is read from the index
     plain = search(idx, FakeEmbedder(), question, 5)  # encoded instead: same vectors, same answer
     assert answer_to_json(with_table) == answer_to_json(plain)
+
+
+def test_a_titled_chunk_highlights_the_paragraphs_first_sentence(idx: index.Index) -> None:
+    from qa.chunk import split_sentences
+    from qa.search import highlight
+
+    chunk_row = next(i for i, c in enumerate(idx.chunks) if c.kind == "titled")
+    row = next(i for i, p in enumerate(idx.paragraphs) if p.id == idx.chunks[chunk_row].paragraph_id)
+    paragraph = idx.paragraphs[row]
+    assert idx.chunks[chunk_row].text.startswith(f"{paragraph.section}: ")
+    assert highlight(idx, row, chunk_row, "anything at all") == split_sentences(paragraph.text)[0]
