@@ -91,6 +91,11 @@ class Index:
         """Return each paragraph's document name as an array (for filtering by document)."""
         return np.array([p.doc for p in self.paragraphs], dtype=object)
 
+    @functools.cached_property
+    def chunk_is_note(self) -> np.ndarray:
+        """Return, per chunk row, whether it is a cited footnote's text (a "note" chunk)."""
+        return np.array([c.kind == "note" for c in self.chunks], dtype=bool)
+
     @property
     def model(self) -> str:
         """Return the name of the model the index was built with."""

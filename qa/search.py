@@ -40,6 +40,9 @@ class Settings:
     expansion_min_sim: float = 0.5
     expansion_per_word: int = 3
     pool_depth: int = 200  # chunks fetched from FAISS before pooling to paragraphs
+    # A cited footnote's text is the paragraph's second-hand evidence: its cosine counts this much less
+    # (a question echoing a source's title should still find the passage that speaks to it).
+    note_penalty: float = 0.1
     abstain_below: float = 0.35  # best dense cosine under this → "not in your documents" (qa eval calibrates)
 
 
@@ -70,8 +73,10 @@ def check_k(k: object) -> int:
     return value
 
 
-def dense_scores(index: Index, query: np.ndarray, depth: int) -> tuple[np.ndarray, np.ndarray]:
-    """Return (paragraph score array with -inf where unseen, best chunk row per paragraph)."""
+def dense_scores(index: Index, query: np.ndarray, depth: int,
+                 note_penalty: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """Return (paragraph score array with -inf where unseen, best chunk row per paragraph); a note
+    chunk's cosine counts ``note_penalty`` less."""
     n_par = len(index.paragraphs)
     best = np.full(n_par, -np.inf, dtype=np.float32)
     best_chunk = np.full(n_par, -1, dtype=np.int64)
@@ -79,6 +84,8 @@ def dense_scores(index: Index, query: np.ndarray, depth: int) -> tuple[np.ndarra
     if depth == 0:
         return best, best_chunk
     sims, rows = index.faiss_index.search(query.reshape(1, -1).astype(np.float32), depth)
+    if note_penalty:
+        sims = sims - note_penalty * index.chunk_is_note[rows]
     for sim, row in zip(sims[0], rows[0]):
         if row < 0:
             continue
@@ -135,7 +142,7 @@ def search(index: Index, embedder: TextEmbedder, question: str, k: int = 5,
         raise InputError(f"retriever: unknown '{retriever}'; use one of {', '.join(RETRIEVERS)}")
     question_words = lexical.words(question) if retriever != "dense" and len(index.vocab) else []
     query, word_vectors = embed_question(index, embedder, question, question_words)
-    dense, best_chunk = dense_scores(index, query, settings.pool_depth)
+    dense, best_chunk = dense_scores(index, query, settings.pool_depth, settings.note_penalty)
     bm25 = lexical_scores(index, question, word_vectors, question_words, settings) if retriever != "dense" else None
     if retriever == "dense":
         final, valid = dense, np.isfinite(dense)

@@ -6,6 +6,7 @@ import dataclasses
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from conftest import SMALL_TXT, FakeEmbedder
@@ -216,3 +217,18 @@ def test_a_titled_chunk_highlights_the_paragraphs_first_sentence(idx: index.Inde
     paragraph = idx.paragraphs[row]
     assert idx.chunks[chunk_row].text.startswith(f"{paragraph.section}: ")
     assert highlight(idx, row, chunk_row, "anything at all") == split_sentences(paragraph.text)[0]
+
+
+def test_a_note_chunk_counts_less_than_the_paragraphs_own_text(idx: index.Index) -> None:
+    from qa.search import dense_scores
+
+    note_row = next(i for i, c in enumerate(idx.chunks) if c.kind == "note")
+    par = int(idx.chunk_paragraph[note_row])
+    query = FakeEmbedder().encode([idx.chunks[note_row].text])[0]  # the footnote's own words
+    plain, best = dense_scores(idx, query, 200)
+    assert best[par] == note_row and plain[par] > 0.99
+    lowered, _ = dense_scores(idx, query, 200, note_penalty=0.1)
+    own = max(float(np.dot(query, FakeEmbedder().encode([c.text])[0]))
+              for c in idx.chunks if c.paragraph_id == idx.paragraphs[par].id and c.kind != "note")
+    assert lowered[par] == pytest.approx(max(plain[par] - 0.1, own), abs=1e-5)
+    assert DEFAULT.note_penalty == 0.1
