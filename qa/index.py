@@ -40,7 +40,8 @@ from qa.records import (Chunk, Footnote, Marker, Paragraph, chunk_from_dict,
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
-PIPELINE = f"parse-{PARSE_VERSION}/chunk-{chunking.VERSION}"  # documents are re-read when it changes
+# Documents are re-read when it changes (and an index of another pipeline is stale).
+PIPELINE = f"parse-{PARSE_VERSION}/chunk-{chunking.VERSION}/lexical-{lexical.VERSION}"
 
 
 class TextEmbedder(Protocol):

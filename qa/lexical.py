@@ -53,11 +53,20 @@ def tokenize(texts: list[str]) -> Any:
     return bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(), show_progress=False)
 
 
+VERSION = 2  # bump when the text BM25 indexes changes: indexes are then rebuilt
+
+# Signs that stand for a word a question would use ("Who holds the copyright?" → "© 2024 …").
+SIGN_WORDS = {"©": "copyright", "®": "registered trademark", "™": "trademark", "§": "section",
+              "€": "euro", "£": "pound", "¥": "yen", "%": "percent"}
+
+
 def document_text(paragraph: Paragraph, notes: dict[tuple[str, Any], Footnote]) -> str:
-    """Return the text BM25 indexes for a paragraph: section, body, cited footnotes (``notes`` by (doc, marker))."""
+    """Return the text BM25 indexes for a paragraph: section, body, cited footnotes (``notes`` by
+    (doc, marker)), and the words of the signs it uses (© → copyright)."""
     cited = [notes.get((paragraph.doc, m)) for m in paragraph.footnotes]
     parts = [paragraph.section or "", paragraph.text]
     parts += [(n.resolved or n.text) for n in cited if n is not None]
+    parts += [word for sign, word in SIGN_WORDS.items() if sign in paragraph.text]
     return " ".join(p for p in parts if p)
 
 

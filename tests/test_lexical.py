@@ -64,3 +64,17 @@ def test_vocab_vectors_round_trip_as_float16(tmp_path) -> None:
     assert words == vocab and loaded.dtype == np.float32
     assert np.allclose(loaded, vectors, atol=1e-3)
     assert lexical.load_vocab(tmp_path / "missing")[0] == []
+
+
+def test_signs_are_indexed_with_the_words_they_stand_for() -> None:
+    from qa.records import Paragraph
+
+    def para(text: str) -> Paragraph:
+        return Paragraph(id=f"d#{text[:3]}", doc="d", number=1, section="Credits", page=None, page_end=None,
+                         text=text, display=text, footnotes=())
+
+    texts = [lexical.document_text(para(t), {}) for t in
+             ("© 2024 The Harbour Trust", "The Harbour Trust was founded in 1911.", "Tariffs fell by 99% in 2019.")]
+    assert texts[0].endswith("copyright") and "copyright" not in texts[1] and texts[2].endswith("percent")
+    scores = lexical.scores(lexical.build(texts), "Who holds the copyright of the report?")
+    assert int(np.argmax(scores)) == 0 and scores[1] == 0
