@@ -48,6 +48,16 @@ class Serialised:
         with self._lock:
             return self.inner.encode(texts, progress=progress)
 
+    def word_vectors(self, words: list[str]) -> Any:
+        """Return single words' vectors from the model's word table (encoded when it has none)."""
+        with self._lock:
+            return getattr(self.inner, "word_vectors", self.inner.encode)(words)
+
+    def build_word_table(self) -> int:
+        """Return how many words the model's word table embedded now (0: there, or no table)."""
+        with self._lock:
+            return int(getattr(self.inner, "build_word_table", lambda: 0)())
+
 
 def default_feedback_path(index_dir: Path) -> Path:
     """Return $QA_FEEDBACK, else feedback/questions.jsonl next to the index folder."""

@@ -433,3 +433,26 @@ def test_real_model_chat_answers_the_eec_question(tmp_path):
         assert refs and all(f'id="{r}"' in first for r in refs)
     finally:
         demo.close()
+
+
+def test_the_chats_first_build_makes_the_models_word_table_and_searches_use_it(tmp_path: Path) -> None:
+    class WithTable(FakeEmbedder):
+        def __init__(self) -> None:
+            self.tables, self.looked_up = 0, []
+
+        def build_word_table(self) -> int:
+            self.tables += 1
+            return 3
+
+        def word_vectors(self, words: list[str]):
+            self.looked_up.append(list(words))
+            return self.encode(words)
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "harbours.txt").write_text(SMALL_TXT, encoding="utf-8")
+    model = WithTable()
+    chat = ui.prepare(docs, tmp_path / "index", embedder=model, feedback=tmp_path / "fb.jsonl")
+    assert model.tables == 1  # through the chat's one-call-at-a-time wrapper
+    chat.reply("When did the quayside of Vellmar welcome ships?")
+    assert any("quayside" in words for words in model.looked_up)
