@@ -110,3 +110,24 @@ def test_the_word_table_is_built_once_and_gives_the_models_vectors(tmp_path: Pat
     looked_up = Embedder().word_vectors(words)  # a new process's embedder finds the cached table
     assert looked_up.dtype == np.float32 and looked_up.shape == encoded.shape
     assert float(np.min(np.sum(looked_up * encoded, axis=1))) > 0.999  # float16 storage
+
+
+def test_the_cache_key_follows_a_models_files_not_where_they_are(tmp_path: Path) -> None:
+    import os
+    import shutil
+
+    from qa.embed import _folder_key
+
+    first = tmp_path / "a" / "model"
+    first.mkdir(parents=True)
+    (first / "config.json").write_text('{"dim": 384}', encoding="utf-8")
+    weights = bytearray(os.urandom(3 << 20))
+    (first / "model.safetensors").write_bytes(bytes(weights))
+    second = tmp_path / "b" / "model"
+    shutil.copytree(first, second)
+    os.utime(second / "model.safetensors", (1, 1))  # another install: another place, other times
+    assert _folder_key(str(first)) == _folder_key(str(second))
+    weights[-10] ^= 0xFF  # other weights of the same size
+    (second / "model.safetensors").write_bytes(bytes(weights))
+    assert _folder_key(str(first)) != _folder_key(str(second))
+    assert _folder_key("sentence-transformers/all-MiniLM-L6-v2") != _folder_key("another/model")
