@@ -26,6 +26,7 @@ tokenizer's whole words, embedded once per model at the first build and cached
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import os
@@ -97,7 +98,7 @@ class Embedder:
         self._threads = threads()
         self._onnx: Any = None
         self._query_onnx: Any = None
-        self._words: tuple[dict[str, int], np.ndarray] | None = None
+        self._words: tuple[dict[str, int], np.ndarray] | None | bool = None  # False: looked, none
         _offline()
         path = model_path(self.base)
         try:
@@ -146,7 +147,8 @@ class Embedder:
     def build_word_table(self) -> int:
         """Embed the tokenizer's whole words once per model into the cache; return how many were embedded (0: there)."""
         file = word_table_file(self.name, self._path)
-        if file.is_file():
+        self._words = None  # look again after this
+        if self._load_words() is not None:
             return 0
         words = table_words(self._model.tokenizer)
         vectors = self.encode(words).astype(np.float16)
@@ -155,10 +157,12 @@ class Embedder:
         with open(tmp, "wb") as f:
             np.save(f, vectors, allow_pickle=False)
         os.replace(tmp, file)
+        self._words = None  # read it at the next question
         return len(words)
 
     def _load_words(self) -> tuple[dict[str, int], np.ndarray] | None:
         if self._words is None:
+            self._words = False  # looked once: no table means encoding words, not looking every time
             file = word_table_file(self.name, self._path)
             if file.is_file():
                 try:
@@ -167,8 +171,8 @@ class Embedder:
                     if vectors.shape == (len(words), self.dim):
                         self._words = ({w: i for i, w in enumerate(words)}, vectors)
                 except (OSError, ValueError):
-                    pass  # a damaged cache only costs speed: words are encoded instead
-        return self._words
+                    pass  # a damaged cache only costs speed: words are encoded instead (and rebuilt at a build)
+        return self._words or None
 
     def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
         """Return an (n, dim) float32 array of L2-normalised embeddings."""
@@ -355,21 +359,21 @@ def cache_dir() -> Path:
 
 
 def _folder_key(path: str) -> str:
-    """Return a short key of a model folder's contents: each file's name, size and first and last
-    MiB (not where it is, so every install of the same model shares one cache; a few ms to read)."""
+    """Return a short key of a model folder's contents: each file's name and bytes (not where the
+    folder is, so every install of the same model shares one cache entry)."""
     source = Path(path)
     if not source.is_dir():
         return hashlib.sha256(path.encode()).hexdigest()[:16]
-    digest = hashlib.sha256()
-    for file in sorted(p for p in source.glob("*") if p.is_file()):
-        size = file.stat().st_size
-        digest.update(f"{file.name}:{size}|".encode())
-        with open(file, "rb") as f:
-            digest.update(f.read(1 << 20))
-            if size > 1 << 20:  # and the last MiB (all of a file up to 2 MiB)
-                f.seek(max(1 << 20, size - (1 << 20)))
-                digest.update(f.read())
-    return digest.hexdigest()[:16]
+    files = sorted(p for p in source.glob("*") if p.is_file())
+    parts = [f"{f.name}:{_file_digest(str(f.resolve()), f.stat().st_size, f.stat().st_mtime_ns)}" for f in files]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+
+
+@functools.lru_cache(maxsize=64)
+def _file_digest(path: str, size: int, mtime_ns: int) -> str:
+    """Return the sha256 of a file (once per process for a given path, size and time: ~0.1 s per 90 MB)."""
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def _export(model: Any, path: str, quantize: bool) -> Path:

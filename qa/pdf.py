@@ -49,17 +49,19 @@ def read_blocks(path: Path) -> list[Block]:
     """Return the blocks of a PDF: headings, body runs, footnotes and page breaks, with pages."""
     pages: list[list[Line]] = []
     numbers: list[int] = []
+    columns: list[int] = []
     for number, (runs, spans) in enumerate(_page_runs(Path(path)), start=1):
-        for region_runs, region_spans in _regions(runs, spans):  # a column reads like a page of its own
+        for region_runs, region_spans, column in _regions(runs, spans):  # a column reads like a page
             pages.append(_lines(region_runs, region_spans))
             numbers.append(number)
+            columns.append(column)
     sizes: Counter[float] = Counter()
     for line in (line for page in pages for line in page):
         sizes[line.size] += len(line.text)
     if not sizes:
         raise DocumentError(f"{path}: the PDF has no text layer (scanned images?); run OCR on it first, e.g. ocrmypdf")
     body_size = max(sizes, key=lambda s: sum(n for t, n in sizes.items() if abs(t - s) < 0.3))
-    return page_blocks(pages, body_size, numbers)
+    return page_blocks(pages, body_size, numbers, columns)
 
 
 def _page_runs(path: Path) -> list[tuple[list[_Run], list[Span]]]:
@@ -111,32 +113,42 @@ def _collect(runs: list[_Run], text: str, cm: list[float], tm: list[float], font
     runs.append(_Run(e, f, round(size * math.hypot(c, d), 1), bold, text))
 
 
-def _regions(runs: list[_Run], spans: list[Span]) -> list[tuple[list[_Run], list[Span]]]:
+Region = tuple[list[_Run], list[Span], int]  # runs, spans, column (0: left or whole width, 1: right)
+
+
+def _regions(runs: list[_Run], spans: list[Span]) -> list[Region]:
     """Return a page's runs and spans in reading order: the whole page when it has one column; with
     two, each stretch of two-column lines as its left column then its right, and lines that cross the
     gutter (a title, a running header) as stretches of their own, the top one joined to the first
-    column and the bottom one to the last."""
-    gutter = _gutter(runs, spans)
+    column and the bottom one to the last. A lone line across the gutter between column lines has
+    overflowed its column (a long URL): it is read in the column where it starts."""
+    line_of = _line_keys(runs)
+    gutter = _gutter(runs, spans, line_of)
     if gutter is None:
-        return [(runs, spans)]
-    measured = {_baseline(sp.y) for sp in spans}  # lines with real glyph widths; the others are guessed
-    crossing = {_baseline(sp.y) for sp in spans if sp.x0 < gutter < sp.x1}
-    crossing |= {_baseline(r.y) for r in runs if r.text.strip() and _baseline(r.y) not in measured
+        return [(runs, spans, 0)]
+    key = lambda y: line_of.get(_baseline(y), _baseline(y))  # noqa: E731
+    measured = {key(sp.y) for sp in spans}  # lines with real glyph widths; the others are guessed
+    crossing = {key(sp.y) for sp in spans if sp.x0 < gutter < sp.x1}
+    crossing |= {key(r.y) for r in runs if r.text.strip() and key(r.y) not in measured
                  and r.x < gutter < r.x + _guess_width(r)}
-    # Stretches top to bottom: ("wide", baselines) or ("columns", baselines).
-    stretches: list[tuple[str, set[int]]] = []
-    for b in sorted({_baseline(r.y) for r in runs if r.text.strip()}, reverse=True):
-        kind = "wide" if b in crossing else "columns"
+    order = sorted({key(r.y) for r in runs if r.text.strip()}, reverse=True)
+    kinds = ["wide" if k in crossing else "columns" for k in order]
+    for i in range(1, len(kinds) - 1):
+        if kinds[i] == "wide" and kinds[i - 1] == kinds[i + 1] == "columns":
+            kinds[i] = "columns"
+    stretches: list[tuple[str, set[int]]] = []  # top to bottom
+    for k, kind in zip(order, kinds):
         if stretches and stretches[-1][0] == kind:
-            stretches[-1][1].add(b)
+            stretches[-1][1].add(k)
         else:
-            stretches.append((kind, {b}))
-    regions: list[tuple[list[_Run], list[Span]]] = []
-    top: tuple[list[_Run], list[Span]] | None = None  # lines across the top, read with the first column
-    for i, (kind, bases) in enumerate(stretches):
-        def take(left: bool | None, bases: set[int] = bases) -> tuple[list[_Run], list[Span]]:
-            return ([r for r in runs if _near(r.y, bases) and (left is None or (r.x < gutter) == left)],
-                    [sp for sp in spans if _near(sp.y, bases) and (left is None or (sp.x0 < gutter) == left)])
+            stretches.append((kind, {k}))
+    regions: list[Region] = []
+    top: Region | None = None  # lines across the top, read with the first column
+    for i, (kind, keys) in enumerate(stretches):
+        def take(left: bool | None, keys: set[int] = keys) -> Region:
+            return ([r for r in runs if key(r.y) in keys and (left is None or (r.x < gutter) == left)],
+                    [sp for sp in spans if key(sp.y) in keys and (left is None or (sp.x0 < gutter) == left)],
+                    0 if left in (None, True) else 1)
         parts = [take(None)] if kind == "wide" else [take(True), take(False)]
         if kind == "wide" and i == 0 and len(stretches) > 1:
             top = parts[0]
@@ -149,19 +161,35 @@ def _regions(runs: list[_Run], spans: list[Span]) -> list[tuple[list[_Run], list
     return [region for region in regions if any(r.text.strip() for r in region[0])]
 
 
-def _joined(a: tuple[list[_Run], list[Span]], b: tuple[list[_Run], list[Span]]) -> tuple[list[_Run], list[Span]]:
-    return a[0] + b[0], a[1] + b[1]
+def _joined(a: Region, b: Region) -> Region:
+    return a[0] + b[0], a[1] + b[1], a[2]
 
 
-def _gutter(runs: list[_Run], spans: list[Span]) -> float | None:
+def _line_keys(runs: list[_Run]) -> dict[int, int]:
+    """Map each run's rounded baseline to its printed line's (a raised marker joins the line it is on,
+    as in ``_lines``): the baseline of the line's largest text."""
+    groups: list[list[_Run]] = []
+    for run in sorted((r for r in runs if r.text.strip()), key=lambda r: (-r.size, -r.y)):
+        target = next((g for g in groups if abs(g[0].y - run.y) < 0.5 * max(g[0].size, run.size)), None)
+        if target is None:
+            groups.append([run])
+        else:
+            target.append(run)
+    return {_baseline(r.y): _baseline(g[0].y) for g in groups for r in g}
+
+
+def _gutter(runs: list[_Run], spans: list[Span], line_of: dict[int, int]) -> float | None:
     """Return the x of the gap between two columns of text, or None for a page in one column.
 
     A gutter is a band at least an em wide, in the middle three-fifths of the text, that at most a
     fifth of the lines cross, with at least 6 lines and a fifth of them wholly on each side of it. In
-    one column few lines lie wholly right of the middle, and word spaces are narrower than an em."""
-    boxes = [(_baseline(sp.y), sp.x0, sp.x1) for sp in spans]
+    one column few lines lie wholly right of the middle, and word spaces are narrower than an em.
+    Both sides must read as prose, at least 15 em wide with half their lines reaching their column's
+    right edge; a table, a glossary or a table of contents has a gap too, but ragged cells."""
+    key = lambda y: line_of.get(_baseline(y), _baseline(y))  # noqa: E731
+    boxes = [(key(sp.y), sp.x0, sp.x1) for sp in spans]
     if not boxes:
-        boxes = [(_baseline(r.y), r.x, r.x + _guess_width(r)) for r in runs if r.text.strip()]
+        boxes = [(key(r.y), r.x, r.x + _guess_width(r)) for r in runs if r.text.strip()]
     if len(boxes) < 12:
         return None
     left, right = min(b[1] for b in boxes), max(b[2] for b in boxes)
@@ -195,15 +223,20 @@ def _gutter(runs: list[_Run], spans: list[Span]) -> float | None:
             best = run
     if not best or best[-1] - best[0] < em:
         return None
-    return (best[0] + best[-1]) / 2
+    gutter = (best[0] + best[-1]) / 2
+    for side in (lambda x0, x1: x1 <= gutter, lambda x0, x1: x0 >= gutter):
+        ends = [max(x1 for x0, x1 in extents if side(x0, x1)) for extents in by_line.values()
+                if any(side(x0, x1) for x0, x1 in extents) and not any(x0 < gutter < x1 for x0, x1 in extents)]
+        starts = [min(x0 for x0, x1 in extents if side(x0, x1)) for extents in by_line.values()
+                  if any(side(x0, x1) for x0, x1 in extents)]
+        edge = max(ends)
+        if edge - min(starts) < 15 * em or sum(e >= edge - 1.5 * em for e in ends) < 0.5 * len(ends):
+            return None
+    return gutter
 
 
 def _baseline(y: float) -> int:
     return round(y)
-
-
-def _near(y: float, bases: set[int]) -> bool:
-    return _baseline(y) in bases
 
 
 def _guess_width(run: _Run) -> float:

@@ -26,13 +26,16 @@ _NOTES_TITLE = re.compile(r"^\s*(?:end\s?notes|foot\s?notes|notes(?: and referen
 _COMPOUND_PREFIXES = {"non", "self", "ex", "anti", "well", "long", "short", "like", "next", "cross", "cyber", "semi"}
 
 
-def page_blocks(pages: list[list[Line]], body_size: float, numbers: list[int] | None = None) -> list[Block]:
+def page_blocks(pages: list[list[Line]], body_size: float, numbers: list[int] | None = None,
+                columns: list[int] | None = None) -> list[Block]:
     """Return the blocks of a document's pages of lines: headings, body runs, notes and page breaks.
-    ``numbers`` gives each page's printed page (a column of a two-column page is a page here)."""
+    ``numbers`` gives each page's printed page and ``columns`` its column (a column of a two-column
+    page is a page here)."""
     pages = _drop_furniture(pages, len(set(numbers)) if numbers else len(pages))
     vocab = {w.lower() for page in pages for line in page for w in re.findall(r"\w+(?:-\w+)*", line.text)}
     plain = [[line for line in page if abs(line.size - body_size) < 0.3 and not line.bold] for page in pages]
-    lefts = left_edges(plain, body_size)
+    kinds = [(n % 2, c) for n, c in zip(numbers, columns or [0] * len(numbers))] if numbers else None
+    lefts = left_edges(plain, body_size, kinds)
     layout = measure_layout(plain, lefts, body_size)
     blocks: list[Block] = []
     last_note: int | None = None
@@ -83,8 +86,17 @@ def _split_notes(lines: list[Line], body_size: float, pitch: float, last: int | 
     big = lambda line: line.bold or line.size >= 1.15 * body_size  # noqa: E731
     begin = 0 if listed else next((i + 1 for i, line in enumerate(lines[:-1]) if big(line)
                                    and _NOTES_TITLE.match(line.text) and lines[i + 1].lead), None)
-    if begin is not None:  # endnotes: the list runs to the next heading or on over the page
-        end = next((i for i in range(begin, len(lines)) if big(lines[i]) and lines[i].lead is None), len(lines))
+    if begin is not None and listed and lines and lines[0].lead is None and begin < len(lines):
+        # Over the page, text goes on with the last note only where it is set like the notes (indented
+        # under their numbers, or a numbered line first); flush text at the body's edge is not a note.
+        leads = [line.x for line in lines if line.lead]
+        if not leads or lines[0].x <= min(leads) + 1:
+            begin = None
+    if begin is not None:  # endnotes: the list runs to the next heading, a gap, or on over the page
+        end = begin
+        while end < len(lines) and not (big(lines[end]) and lines[end].lead is None) and not (
+                end > begin and lines[end - 1].y - lines[end].y > 2.5 * max(lines[end].size, lines[end - 1].size)):
+            end += 1
         # Over the page, the lines before the first number go on with the last note.
         found = _read_notes(lines[begin:end], set(), last, pitch, first_gap=math.inf if listed else None)
         if found is not None and found[0] == 0:

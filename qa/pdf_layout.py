@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import statistics
 from collections import Counter
+from collections.abc import Hashable
 from dataclasses import dataclass
 
 _TERMINAL = re.compile(r"""[.!?:;"”»)\]'’…]$""")
@@ -43,14 +44,18 @@ class Layout:
     gaps: bool  # paragraphs are set apart by vertical space
 
 
-def left_edges(plain: list[list[Line]], body_size: float) -> list[float]:
+def left_edges(plain: list[list[Line]], body_size: float, kinds: list[Hashable] | None = None) -> list[float]:
     """Return each page's left edge of body text: where most body lines start on pages of the same
-    parity (mirrored margins), so that a page of one-line paragraphs still shows their indents."""
-    counts = [Counter(round(line.x) for page in plain[parity::2] for line in page) for parity in (0, 1)]
-    everywhere = counts[0] + counts[1]
+    kind, so that a page of one-line paragraphs still shows their indents. A page's kind is its
+    parity (mirrored margins) unless ``kinds`` says more (a column: printed page parity and column)."""
+    kinds = kinds if kinds is not None else [number % 2 for number in range(len(plain))]
+    counts: dict[Hashable, Counter[int]] = {kind: Counter() for kind in kinds}
+    for page, kind in zip(plain, kinds):
+        counts[kind].update(round(line.x) for line in page)
+    everywhere: Counter[int] = sum(counts.values(), Counter())
     edges = []
-    for number, page in enumerate(plain):
-        common = (counts[number % 2] if counts[number % 2].total() >= 20 else everywhere).most_common(1)
+    for page, kind in zip(plain, kinds):
+        common = (counts[kind] if counts[kind].total() >= 20 else everywhere).most_common(1)
         edge = common[0][0] if common else 0.0
         starts = Counter(round(line.x) for line in page)
         if starts and not any(edge - 1 <= x <= edge + 3 * body_size for x in starts):  # a page set apart

@@ -131,3 +131,23 @@ def test_the_cache_key_follows_a_models_files_not_where_they_are(tmp_path: Path)
     (second / "model.safetensors").write_bytes(bytes(weights))
     assert _folder_key(str(first)) != _folder_key(str(second))
     assert _folder_key("sentence-transformers/all-MiniLM-L6-v2") != _folder_key("another/model")
+
+
+@pytest.mark.slow
+def test_a_damaged_word_table_is_rebuilt_and_a_missing_one_is_looked_for_once(tmp_path: Path,
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    import qa.embed as embed
+
+    monkeypatch.setenv("QA_CACHE", str(tmp_path))
+    model = Embedder()
+    looked: list[str] = []
+    real = embed.word_table_file
+    monkeypatch.setattr(embed, "word_table_file", lambda *a: looked.append("x") or real(*a))
+    model.word_vectors(["harbour"])
+    model.word_vectors(["harbour"])
+    assert len(looked) == 1  # no table: words are encoded, and the cache is not searched per question
+    file = real(model.name, model._path)
+    file.parent.mkdir(parents=True)
+    file.write_bytes(b"not a table")
+    assert model.build_word_table() > 20000  # damaged: made again
+    assert model.word_vectors(["harbour"]).shape == (1, model.dim) and model._words

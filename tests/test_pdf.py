@@ -299,6 +299,92 @@ def test_two_columns_are_read_one_after_the_other(tmp_path: Path) -> None:
     assert not any("by opens" in b.text or "funds. down" in b.text for b in blocks)
 
 
+def _column_page(overflow: int | None = None, title: bool = False) -> tuple[list, list]:
+    """Runs and inked spans of a two-column page (20 lines a side), in PDF units."""
+    from qa.glyphs import Span
+    from qa.pdf import _Run
+
+    runs, spans = [], []
+    if title:  # a title across the page, and an author line with raised affiliation numbers
+        runs += [_Run(150, 760, 17, True, "A Title Across The Page"), _Run(200, 740, 10, False, "Alice Smith"),
+                 _Run(255, 744, 7, False, "1"), _Run(270, 740, 10, False, ", Bob Jones"), _Run(380, 744, 7, False, "2")]
+        spans += [Span(760, 150, None, 470, 2.5, False), Span(740, 200, None, 255, 2.5, False),
+                  Span(744, 255, None, 259, 2.5, False), Span(740, 270, None, 380, 2.5, False),
+                  Span(744, 380, None, 384, 2.5, False)]
+    for k in range(20):
+        y = 700 - 12 * k
+        runs += [_Run(72, y, 10, False, f"L{k}"), _Run(320, y, 10, False, f"R{k}")]
+        spans += [Span(y, 72, None, 330 if k == overflow else 300, 2.5, False), Span(y, 320, None, 548, 2.5, False)]
+    return runs, spans
+
+
+def _read(runs: list, spans: list) -> list[list[str]]:
+    from qa.pdf import _lines, _regions
+
+    return [[line.text for line in _lines(r, s)] for r, s, _ in _regions(runs, spans)]
+
+
+def test_a_line_overflowing_into_the_gutter_stays_in_its_column() -> None:
+    """A long URL that runs into the gutter is not a line across the page."""
+    left, right = _read(*_column_page(overflow=10))
+    assert left == [f"L{k}" for k in range(20)] and right == [f"R{k}" for k in range(20)]
+
+
+def test_raised_numbers_stay_on_a_line_across_the_columns() -> None:
+    regions = _read(*_column_page(title=True))
+    assert regions[0][:3] == ["A Title Across The Page", "Alice Smith⟦1⟧, Bob Jones⟦2⟧", "L0"]
+    assert len(regions) == 2 and regions[1][0] == "R0"
+
+
+def test_a_glossary_or_table_is_not_taken_for_two_columns() -> None:
+    """Terms at the left and definitions at a tab stop leave a gap like a gutter, but ragged cells."""
+    from qa.glyphs import Span
+    from qa.pdf import _Run, _regions
+
+    runs, spans, y = [], [], 700.0
+    for k in range(10):
+        runs += [_Run(72, y, 10, True, f"Term{k}"), _Run(200, y, 10, False, f"definition {k} first line")]
+        spans += [Span(y, 72, None, 112 + 5 * k, 2.5, False), Span(y, 200, None, 520, 2.5, False)]
+        y -= 12
+        runs.append(_Run(200, y, 10, False, f"definition {k} second line."))
+        spans.append(Span(y, 200, None, 400, 2.5, False))
+        y -= 12
+    assert len(_regions(runs, spans)) == 1
+
+
+def test_left_edges_are_counted_per_printed_page_parity_and_column() -> None:
+    from qa.pdf_layout import Line, left_edges
+
+    def page(x: float, n: int = 10) -> list[Line]:
+        return [Line(x, 700 - 12 * i, 10.0, False, "text of a line", None) for i in range(n)]
+
+    # mirrored margins (odd pages 90, even 72); printed page 2 is read as two regions
+    pages = [page(90), page(72, 5), page(72, 5), page(90), page(72), page(90), page(72)]
+    kinds = [(n % 2, 0) for n in (1, 2, 2, 3, 4, 5, 6)]
+    assert left_edges(pages, 10.0, kinds) == [90.0, 72.0, 72.0, 90.0, 72.0, 90.0, 72.0]
+
+
+def test_text_after_a_list_of_endnotes_over_the_page_is_not_a_note() -> None:
+    """A "Notes" list that ends at the foot of a page: flush text on the next page is body again."""
+    from qa.pdf_blocks import page_blocks
+    from qa.pdf_layout import Line
+
+    def line(y: float, text: str, size: float = 10.0, bold: bool = False) -> Line:
+        m = re.match(r"^(\d+)\.\s+(.*)", text)
+        return Line(72.0, y, size, bold, text, (int(m.group(1)), m.group(2), False) if m else None)
+
+    first = [line(700, "This is a body line of ordinary prose that goes on for a while and ends here."),
+             line(688, "Notes", 14, True), line(670, "1. Endnote one, a source."),
+             line(658, "2. Endnote two, another source.")]
+    second = [line(700, "Appendix text that is a normal paragraph of the document body and is long enough."),
+              line(688, "It goes on for another line and then ends with a full stop here for sure.")]
+    blocks = page_blocks([first, second], 10.0)
+    notes = {b.marker: b.text for b in blocks if b.kind == "note"}
+    assert notes == {1: "Endnote one, a source.", 2: "Endnote two, another source."}
+    assert any(b.kind == "body" and b.text.startswith("Appendix text") for b in blocks)
+    assert not any(b.text == "Notes" for b in blocks)
+
+
 FILLER = ["Harbours along the river were built in the nineteenth century by the towns themselves,",
           "and most of them were rebuilt after the floods with money from the regional council,",
           "while the smaller landings upstream were left to the fishermen and their cooperatives."]
