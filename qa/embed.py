@@ -31,7 +31,7 @@ import hashlib
 import importlib.util
 import os
 import shutil
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -250,7 +250,7 @@ class _GraphEncoder:
         out = np.zeros((len(texts), _dimension(self._model)), dtype=np.float32)
         tokenize = getattr(self._model, "preprocess", None) or self._model.tokenize
 
-        def feeds() -> Iterator[tuple[list[int], dict[str, np.ndarray]]]:
+        def feeds() -> Jobs:
             for rows in batches(texts, batch_size):
                 features = tokenize([texts[i] for i in rows])
                 feed = {k: features[k].numpy().astype(np.int64)
@@ -266,7 +266,17 @@ class _GraphEncoder:
 
 
 # A runner takes (rows, feed) batches and calls done(rows, last hidden states, feed) for each.
-Runner = Callable[[Iterable[tuple[list[int], dict[str, np.ndarray]]], Callable[..., None]], None]
+Jobs = Iterable[tuple[list[int], dict[str, np.ndarray]]]
+Runner = Callable[[Jobs, Callable[..., None]], None]
+
+
+def _one_by_one(infer: Callable[[dict[str, np.ndarray]], np.ndarray]) -> Runner:
+    """Return a runner that infers one batch after another."""
+    def run(jobs: Jobs, done: Callable[..., None]) -> None:
+        for rows, feed in jobs:
+            done(rows, infer(feed), feed)
+
+    return run
 
 
 def _onnxruntime_run(file: Path, n_threads: int) -> Runner:
@@ -276,12 +286,7 @@ def _onnxruntime_run(file: Path, n_threads: int) -> Runner:
     options = ort.SessionOptions()
     options.intra_op_num_threads, options.inter_op_num_threads = n_threads, 1
     session = ort.InferenceSession(str(file), options, providers=["CPUExecutionProvider"])
-
-    def run(jobs: Iterable[tuple[list[int], dict[str, np.ndarray]]], done: Callable[..., None]) -> None:
-        for rows, feed in jobs:
-            done(rows, session.run(None, feed)[0], feed)
-
-    return run
+    return _one_by_one(lambda feed: session.run(None, feed)[0])
 
 
 def _openvino_run(file: Path, n_threads: int) -> Runner:
@@ -298,14 +303,9 @@ def _openvino_run(file: Path, n_threads: int) -> Runner:
                                   {"INFERENCE_NUM_THREADS": n_threads, "PERFORMANCE_HINT": hint})
     if n_threads == 1:
         request = compiled.create_infer_request()
+        return _one_by_one(lambda feed: request.infer(feed)[0])
 
-        def run_one(jobs: Iterable[tuple[list[int], dict[str, np.ndarray]]], done: Callable[..., None]) -> None:
-            for rows, feed in jobs:
-                done(rows, request.infer(feed)[0], feed)
-
-        return run_one
-
-    def run_many(jobs: Iterable[tuple[list[int], dict[str, np.ndarray]]], done: Callable[..., None]) -> None:
+    def run_many(jobs: Jobs, done: Callable[..., None]) -> None:
         queue = ov.AsyncInferQueue(compiled, int(compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS")))
         queue.set_callback(lambda request, job: done(job[0], request.get_output_tensor(0).data.copy(), job[1]))
         for rows, feed in jobs:

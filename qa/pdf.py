@@ -14,6 +14,7 @@ import re
 import statistics
 import unicodedata
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -122,11 +123,10 @@ def _regions(runs: list[_Run], spans: list[Span]) -> list[Region]:
     gutter (a title, a running header) as stretches of their own, the top one joined to the first
     column and the bottom one to the last. A lone line across the gutter between column lines has
     overflowed its column (a long URL): it is read in the column where it starts."""
-    line_of = _line_keys(runs)
-    gutter = _gutter(runs, spans, line_of)
+    key = _line_key(runs)
+    gutter = _gutter(runs, spans, key)
     if gutter is None:
         return [(runs, spans, 0)]
-    key = lambda y: line_of.get(_baseline(y), _baseline(y))  # noqa: E731
     measured = {key(sp.y) for sp in spans}  # lines with real glyph widths; the others are guessed
     crossing = {key(sp.y) for sp in spans if sp.x0 < gutter < sp.x1}
     crossing |= {key(r.y) for r in runs if r.text.strip() and key(r.y) not in measured
@@ -165,9 +165,9 @@ def _joined(a: Region, b: Region) -> Region:
     return a[0] + b[0], a[1] + b[1], a[2]
 
 
-def _line_keys(runs: list[_Run]) -> dict[int, int]:
-    """Map each run's rounded baseline to its printed line's (a raised marker joins the line it is on,
-    as in ``_lines``): the baseline of the line's largest text."""
+def _line_key(runs: list[_Run]) -> Callable[[float], int]:
+    """Return a function from a baseline to its printed line's key (a raised marker joins the line
+    it is on, as in ``_lines``): the rounded baseline of the line's largest text."""
     groups: list[list[_Run]] = []
     for run in sorted((r for r in runs if r.text.strip()), key=lambda r: (-r.size, -r.y)):
         target = next((g for g in groups if abs(g[0].y - run.y) < 0.5 * max(g[0].size, run.size)), None)
@@ -175,10 +175,11 @@ def _line_keys(runs: list[_Run]) -> dict[int, int]:
             groups.append([run])
         else:
             target.append(run)
-    return {_baseline(r.y): _baseline(g[0].y) for g in groups for r in g}
+    line_of = {_baseline(r.y): _baseline(g[0].y) for g in groups for r in g}
+    return lambda y: line_of.get(_baseline(y), _baseline(y))
 
 
-def _gutter(runs: list[_Run], spans: list[Span], line_of: dict[int, int]) -> float | None:
+def _gutter(runs: list[_Run], spans: list[Span], key: Callable[[float], int]) -> float | None:
     """Return the x of the gap between two columns of text, or None for a page in one column.
 
     A gutter is a band at least an em wide, in the middle three-fifths of the text, that at most a
@@ -186,7 +187,6 @@ def _gutter(runs: list[_Run], spans: list[Span], line_of: dict[int, int]) -> flo
     one column few lines lie wholly right of the middle, and word spaces are narrower than an em.
     Both sides must read as prose, at least 15 em wide with half their lines reaching their column's
     right edge; a table, a glossary or a table of contents has a gap too, but ragged cells."""
-    key = lambda y: line_of.get(_baseline(y), _baseline(y))  # noqa: E731
     boxes = [(key(sp.y), sp.x0, sp.x1) for sp in spans]
     if not boxes:
         boxes = [(key(r.y), r.x, r.x + _guess_width(r)) for r in runs if r.text.strip()]

@@ -86,7 +86,7 @@ def _split_notes(lines: list[Line], body_size: float, pitch: float, last: int | 
     big = lambda line: line.bold or line.size >= 1.15 * body_size  # noqa: E731
     begin = 0 if listed else next((i + 1 for i, line in enumerate(lines[:-1]) if big(line)
                                    and _NOTES_TITLE.match(line.text) and lines[i + 1].lead), None)
-    if begin is not None and listed and lines and lines[0].lead is None and begin < len(lines):
+    if listed and lines and lines[0].lead is None:
         # Over the page, text goes on with the last note only where it is set like the notes (indented
         # under their numbers, or a numbered line first); flush text at the body's edge is not a note.
         leads = [line.x for line in lines if line.lead]
