@@ -6,15 +6,20 @@ An index is a folder of plain files::
     index/gen-<id>/paragraphs.jsonl  footnotes.jsonl  chunks.jsonl
     index/gen-<id>/vectors.npy   vectors.faiss   bm25/
 
-Each build writes a new ``gen-*`` folder and then swaps ``manifest.json`` with an
-atomic rename, so a crash or ``kill -9`` mid-build leaves the previous index
-loading and answering. A rebuild re-parses only documents whose hash changed and
-re-embeds only chunks whose text hash is new. ``Index`` is the loaded state that
-``search`` reads.
+Each build writes a new ``gen-*`` folder (marked as the index's own by a marker file)
+and then swaps ``manifest.json`` with an atomic rename, so a crash or ``kill -9``
+mid-build leaves the previous index loading and answering; clean-up removes only
+marked folders. Builds of one index take turns (a lock file). A rebuild re-parses
+only documents whose hash changed and re-embeds only chunks whose text hash is new:
+a vector is reused only when the hash stored beside its row matches, and a damaged
+last build is ignored (rebuilt from scratch, said in one line). ``Index`` is the
+loaded state that ``search`` reads.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import functools
 import hashlib
 import json
@@ -22,7 +27,7 @@ import os
 import shutil
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -40,6 +45,9 @@ from qa.records import (Chunk, Footnote, Marker, Paragraph, chunk_from_dict,
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
+MARKER = ".qa-generation"  # in every folder a build writes: clean-up never touches any other folder
+VECTOR_HASHES = "vectors.sha256"  # one text hash per row of vectors.npy: what that row is the vector of
+LOCK = ".build.lock"
 # Documents are re-read when it changes (and an index of another pipeline is stale).
 PIPELINE = f"parse-{PARSE_VERSION}/chunk-{chunking.VERSION}/lexical-{lexical.VERSION}"
 
@@ -136,11 +144,36 @@ def build(
     log: Callable[[str], None] = lambda line: print(line, file=sys.stderr),
     faiss_kind: str = "auto",
 ) -> BuildReport:
-    """Build (or incrementally update) the index of ``docs_dir`` in ``index_dir``; return a report."""
+    """Build (or incrementally update) the index of ``docs_dir`` in ``index_dir``; return a report.
+
+    Builds of one index take turns: a second one waits for the first (and says so)."""
     start = time.perf_counter()
     docs_dir, index_dir = Path(docs_dir), Path(index_dir)
+    document_files(docs_dir)  # a missing folder is said before waiting for a lock
+    with build_lock(index_dir, log):
+        return _build(docs_dir, index_dir, embedder, progress, log, faiss_kind, start)
+
+
+@contextlib.contextmanager
+def build_lock(index_dir: Path, log: Callable[[str], None] = lambda line: None) -> Iterator[None]:
+    """Hold the index's build lock (``.build.lock``, released when the process ends in any way)."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / LOCK, "a+b") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log(f"another build of {index_dir}/ is running; waiting for it to finish…")
+            fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def _build(docs_dir: Path, index_dir: Path, embedder: TextEmbedder, progress: bool,
+           log: Callable[[str], None], faiss_kind: str, start: float) -> BuildReport:
     files = document_files(docs_dir)
-    previous = _previous(index_dir, embedder)
+    previous = _previous(index_dir, embedder, log)
     old_docs = previous["manifest"].get("documents", {}) if previous else {}
     records: dict[str, dict[str, Any]] = {}
     parts: list[tuple[list[Paragraph], list[Footnote], list[Chunk]]] = []
@@ -188,7 +221,8 @@ def build(
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "faiss": vectors_mod.choose_kind(faiss_kind, len(chunks)),
     }
-    _write(index_dir, manifest, paragraphs, notes, chunks, vectors, lexical_texts, vocab, vocab_vectors)
+    _write(index_dir, manifest, paragraphs, notes, chunks, vectors, lexical_texts, vocab, vocab_vectors,
+           previous["manifest"].get("generation") if previous else None)
     word_table = getattr(embedder, "build_word_table", None)
     if word_table is not None:
         # Once per model, into the cache: questions' words are then looked up, not encoded.
@@ -203,16 +237,42 @@ def build(
                        len(notes), time.perf_counter() - start, tuple(skipped))
 
 
-def _previous(index_dir: Path, embedder: TextEmbedder) -> dict[str, Any] | None:
-    """The last build's documents and vectors, when it exists and used the same model."""
+def _previous(index_dir: Path, embedder: TextEmbedder,
+              log: Callable[[str], None] = lambda line: None) -> dict[str, Any] | None:
+    """The last build's documents and vectors, when it exists, used the same model and is whole.
+
+    A vector is reused by the hash of the text it was made from (stored beside its row), never by
+    position alone; files that disagree with each other or with the manifest's counts make the
+    whole last build unusable: everything is rebuilt from the documents, said in one line."""
     try:
         old = load(index_dir, with_search=False)
-    except IndexLoadError:
+    except IndexLoadError as exc:
+        if (index_dir / MANIFEST).is_file():
+            log(f"the last build could not be read ({exc}); building from scratch")
         return None
     if old.model != embedder.name:
         return None
     gen = index_dir / old.manifest["generation"]
-    vectors = np.load(gen / "vectors.npy", mmap_mode="r", allow_pickle=False)
+    try:
+        vectors = np.load(gen / "vectors.npy", mmap_mode="r", allow_pickle=False)
+        hashes_file = gen / VECTOR_HASHES
+        hashes = (hashes_file.read_text(encoding="ascii").split() if hashes_file.is_file()
+                  else [text_hash(c.text) for c in old.chunks])  # indexes written before the hashes file
+        counts = old.manifest.get("counts", {})
+        found = {"chunks": len(old.chunks), "paragraphs": len(old.paragraphs)}
+        problems = [f"{name}: {found[name]} in the files, {counts.get(name)} in the manifest"
+                    for name in found if counts.get(name) != found[name]]
+        if vectors.ndim != 2 or vectors.shape[0] != len(hashes) or vectors.shape[0] != len(old.chunks):
+            problems.append(f"vectors.npy has {vectors.shape[0] if vectors.ndim else 0} rows for {len(old.chunks)} chunks")
+        elif vectors.shape[1] != embedder.dim:
+            problems.append(f"vectors of dimension {vectors.shape[1]}, not {embedder.dim}")
+        if len(old.vocab) != len(old.vocab_vectors):
+            problems.append(f"{len(old.vocab)} words for {len(old.vocab_vectors)} word vectors")
+    except (OSError, ValueError, EOFError) as exc:
+        problems = [f"vectors.npy unreadable ({type(exc).__name__})"]
+    if problems:
+        log(f"the last build in {gen} is damaged ({problems[0]}); building from scratch")
+        return None
     by_doc: dict[str, tuple[list[Paragraph], list[Footnote], list[Chunk]]] = {
         doc: ([], [], []) for doc in old.manifest["documents"]}
     for p in old.paragraphs:
@@ -221,7 +281,7 @@ def _previous(index_dir: Path, embedder: TextEmbedder) -> dict[str, Any] | None:
         by_doc[doc][1].extend(notes.values())
     for c in old.chunks:
         by_doc[old.paragraphs[old.by_id[c.paragraph_id]].doc][2].append(c)
-    rows = {text_hash(c.text): row for row, c in enumerate(old.chunks)}
+    rows = {digest: row for row, digest in enumerate(hashes)}
 
     def chunk(text: str) -> np.ndarray | None:
         row = rows.get(text_hash(text))
@@ -254,17 +314,21 @@ def _reuse_or_embed(texts: list[str], known: Callable[[str], np.ndarray | None],
 
 def _write(index_dir: Path, manifest: dict[str, Any], paragraphs: list[Paragraph],
            notes: list[Footnote], chunks: list[Chunk], vectors: np.ndarray,
-           lexical_texts: list[str], vocab: list[str], vocab_vectors: np.ndarray) -> None:
-    """Write a new generation folder, then atomically point the manifest at it."""
+           lexical_texts: list[str], vocab: list[str], vocab_vectors: np.ndarray,
+           previous_gen: str | None = None) -> None:
+    """Write a new generation folder, then atomically point the manifest at it; remove what
+    earlier builds wrote (marked folders, and the generation the last manifest named) and nothing else."""
     index_dir.mkdir(parents=True, exist_ok=True)
     gen_name = f"gen-{time.strftime('%Y%m%d%H%M%S')}-{os.getpid()}-{time.perf_counter_ns() % 10**6}"
     tmp = index_dir / f".tmp-{gen_name}"
     tmp.mkdir()
     try:
+        (tmp / MARKER).write_text("written by qa build; removed by the next build\n", encoding="utf-8")
         _write_jsonl(tmp / "paragraphs.jsonl", (to_dict(p) for p in paragraphs))
         _write_jsonl(tmp / "footnotes.jsonl", (to_dict(n) for n in notes))
         _write_jsonl(tmp / "chunks.jsonl", (to_dict(c) for c in chunks))
         np.save(tmp / "vectors.npy", vectors, allow_pickle=False)
+        (tmp / VECTOR_HASHES).write_text("".join(text_hash(c.text) + "\n" for c in chunks), encoding="ascii")
         vectors_mod.save(vectors_mod.build(vectors, manifest["faiss"]), tmp / "vectors.faiss")
         lexical.save(lexical.build(lexical_texts), tmp / "bm25")
         lexical.save_vocab(vocab, vocab_vectors, tmp)
@@ -277,8 +341,10 @@ def _write(index_dir: Path, manifest: dict[str, Any], paragraphs: list[Paragraph
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
-    for old in index_dir.iterdir():  # earlier generations and leftovers of killed builds
-        if old.name != gen_name and (old.name.startswith("gen-") or old.name.startswith(".tmp-gen-")):
+    for old in index_dir.iterdir():  # earlier generations and leftovers of killed builds: only our own
+        ours = (old / MARKER).is_file() or (old.name == previous_gen and (old / "chunks.jsonl").is_file())
+        if old.name != gen_name and old.is_dir() and not old.is_symlink() and ours \
+                and (old.name.startswith("gen-") or old.name.startswith(".tmp-gen-")):
             shutil.rmtree(old, ignore_errors=True)
 
 

@@ -378,3 +378,120 @@ def test_a_word_table_that_cannot_be_cached_never_fails_the_build(small_docs: Pa
     report = index.build(small_docs, tmp_path / "idx", NoCache(), log=said.append)
     assert report.paragraphs > 0 and index.load(tmp_path / "idx").paragraphs
     assert any("word table not cached (Permission denied)" in line for line in said)
+
+
+# --- a damaged last build, clean-up, concurrent builds ---------------------------------------
+
+def gen_dir(idx: Path) -> Path:
+    return idx / index.read_manifest(idx)["generation"]
+
+
+def assert_vectors_match_chunks(idx: Path) -> None:
+    loaded = index.load(idx)
+    vectors = np.load(gen_dir(idx) / "vectors.npy")
+    assert np.allclose(vectors, FakeEmbedder().encode([c.text for c in loaded.chunks]))
+
+
+def test_a_rebuild_after_a_lost_chunk_line_gives_every_chunk_its_own_vector(small_docs: Path, tmp_path: Path) -> None:
+    build(small_docs, tmp_path / "idx")
+    chunks = gen_dir(tmp_path / "idx") / "chunks.jsonl"
+    lines = chunks.read_text(encoding="utf-8").splitlines(keepends=True)
+    chunks.write_text("".join(lines[1:]), encoding="utf-8")  # the first line lost: every row shifts
+    said: list[str] = []
+    report = index.build(small_docs, tmp_path / "idx", FakeEmbedder(), log=said.append)
+    assert_vectors_match_chunks(tmp_path / "idx")
+    assert report.chunks == len(lines) and report.embedded == len(lines)  # rebuilt from scratch
+    assert len(said) == 1 and "damaged" in said[0] and "building from scratch" in said[0]
+
+
+def test_a_vector_is_reused_only_for_the_text_it_was_made_from(small_docs: Path, tmp_path: Path) -> None:
+    build(small_docs, tmp_path / "idx")
+    chunks = gen_dir(tmp_path / "idx") / "chunks.jsonl"
+    lines = chunks.read_text(encoding="utf-8").splitlines(keepends=True)
+    chunks.write_text("".join([lines[1], lines[0], *lines[2:]]), encoding="utf-8")  # same count, rows swapped
+    change_a_document(small_docs)
+    build(small_docs, tmp_path / "idx")
+    assert_vectors_match_chunks(tmp_path / "idx")
+
+
+@pytest.mark.parametrize("damage", [b"", b"\x93NUMPY garbage", b"not numpy at all" * 10])
+def test_a_damaged_vectors_file_is_rebuilt_with_a_notice(small_docs: Path, tmp_path: Path, damage: bytes) -> None:
+    build(small_docs, tmp_path / "idx")
+    (gen_dir(tmp_path / "idx") / "vectors.npy").write_bytes(damage)
+    said: list[str] = []
+    index.build(small_docs, tmp_path / "idx", FakeEmbedder(), log=said.append)
+    assert_vectors_match_chunks(tmp_path / "idx")
+    assert len(said) == 1 and "vectors.npy" in said[0] and "building from scratch" in said[0]
+    said.clear()
+    index.build(small_docs, tmp_path / "idx", FakeEmbedder(), log=said.append)  # and the next one is quiet
+    assert said == []
+
+
+def test_clean_up_removes_only_what_builds_wrote(small_docs: Path, tmp_path: Path) -> None:
+    mine = small_docs / "gen-2024-drafts"  # the user's own folder, in a docs folder that is also the index
+    mine.mkdir()
+    (mine / "draft.txt").write_text("A draft about the harbour.\n", encoding="utf-8")
+    (small_docs / ".tmp-gen-notes").mkdir()
+    (small_docs / ".tmp-gen-notes" / "keep.txt").write_text("kept\n", encoding="utf-8")
+    first = build(small_docs, small_docs)
+    first_gen = index.read_manifest(small_docs)["generation"]
+    change_a_document(small_docs)
+    build(small_docs, small_docs)
+    assert (mine / "draft.txt").is_file() and (small_docs / ".tmp-gen-notes" / "keep.txt").is_file()
+    assert not (small_docs / first_gen).exists()  # the index's own earlier generation is gone
+    gens = [p.name for p in small_docs.iterdir() if p.name.startswith("gen-") and p != mine]
+    assert gens == [index.read_manifest(small_docs)["generation"]]
+    assert first.documents == 3
+
+
+def test_clean_up_removes_the_generation_of_an_index_written_before_markers(small_docs: Path, tmp_path: Path) -> None:
+    build(small_docs, tmp_path / "idx")
+    old = gen_dir(tmp_path / "idx")
+    (old / index.MARKER).unlink()
+    change_a_document(small_docs)
+    build(small_docs, tmp_path / "idx")
+    assert not old.exists()
+
+
+def test_a_second_build_waits_for_the_first(small_docs: Path, tmp_path: Path) -> None:
+    import threading
+
+    entered, release, waiting = threading.Event(), threading.Event(), threading.Event()
+
+    class Slow(FakeEmbedder):
+        def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
+            entered.set()
+            release.wait(60)
+            return super().encode(texts, progress)
+
+    errors: list[BaseException] = []
+
+    def run(embedder: FakeEmbedder, log) -> None:
+        try:
+            index.build(small_docs, tmp_path / "idx", embedder, log=log)
+        except BaseException as exc:  # reported by the assertion below
+            errors.append(exc)
+
+    first = threading.Thread(target=run, args=(Slow(), quiet))
+    first.start()
+    assert entered.wait(60)
+    said: list[str] = []
+
+    def log(line: str) -> None:
+        said.append(line)
+        waiting.set()
+
+    second = threading.Thread(target=run, args=(FakeEmbedder(), log))
+    second.start()
+    try:
+        assert waiting.wait(60), "the second build did not wait for the first"
+        assert second.is_alive()
+        assert said == [f"another build of {tmp_path / 'idx'}/ is running; waiting for it to finish…"]
+    finally:
+        release.set()
+        first.join(60)
+        second.join(60)
+    assert errors == []
+    gens = [p.name for p in (tmp_path / "idx").iterdir() if p.name.startswith("gen-")]
+    assert gens == [index.read_manifest(tmp_path / "idx")["generation"]]
+    assert_vectors_match_chunks(tmp_path / "idx")
