@@ -79,12 +79,15 @@ def citations_for(paragraph: Paragraph, notes: dict[Marker, Footnote]) -> tuple[
 
 def answer_to_json(answer: Answer) -> dict[str, Any]:
     """Return the ``qa search --json`` object of an answer (the CLI and /search contract)."""
-    return {
+    out: dict[str, Any] = {
         "question": answer.question,
         "abstained": answer.abstained,
         "retriever": answer.retriever,
         "results": [hit_to_json(hit) for hit in answer.hits],
     }
+    if answer.docs:  # only when the search was limited to some documents
+        out["docs"] = list(answer.docs)
+    return out
 
 
 def hit_to_json(hit: Hit) -> dict[str, Any]:

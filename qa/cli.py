@@ -41,12 +41,16 @@ def parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("search", help="ask a question (or a batch of questions) of the index")
     s.add_argument("question", nargs="?", help="the question")
-    s.add_argument("--questions", help="JSONL file with one {\"id\": …, \"question\": …} per line")
+    s.add_argument("--questions", help="JSONL file with one {\"id\": …, \"question\": …} per line "
+                                       "(optional \"docs\": [names] limits that question to those documents)")
     s.add_argument("--k", type=int, default=5, help="number of passages (default: 5)")
     s.add_argument("--json", action="store_true", help="print JSON instead of text")
     s.add_argument("--index", default=_env_path("QA_INDEX", DEFAULT_INDEX), help="index folder (default: index/)")
     s.add_argument("--model", default=None, help="must match the model the index was built with")
     s.add_argument("--retriever", default="hybrid", choices=["hybrid", "dense", "bm25"], help="(default: hybrid)")
+    s.add_argument("--doc", action="append", dest="docs", metavar="NAME",
+                   help="only passages of this document (its name as qa build lists it); repeat for several. "
+                        "With --questions, a line's own \"docs\" list wins")
 
     pa = sub.add_parser("parse", help="show what the parser reads in one document")
     pa.add_argument("file", help="a .txt, .md or .pdf file")
@@ -148,6 +152,9 @@ def read_questions(path: str) -> list[dict[str, Any]]:
                 raise InputError(f"{path}:{n}: not valid JSON; each line must be {{\"id\": …, \"question\": …}}") from None
             if not isinstance(row, dict) or not isinstance(row.get("question"), str):
                 raise InputError(f"{path}:{n}: missing \"question\" text; each line must be {{\"id\": …, \"question\": …}}")
+            docs = row.get("docs")
+            if docs is not None and (not isinstance(docs, list) or not all(isinstance(d, str) for d in docs)):
+                raise InputError(f"{path}:{n}: \"docs\" must be a list of document names, e.g. [\"report.pdf\"]")
             rows.append({**row, "id": row.get("id", n)})
     if not rows:
         raise InputError(f"{path}: no questions in file")
@@ -169,7 +176,8 @@ def cmd_search(args: argparse.Namespace) -> int:
         idx, embedder = load_searcher(args.index, args.model)
         for row in rows:
             try:
-                answer = search(idx, embedder, row["question"], k, args.retriever)
+                answer = search(idx, embedder, row["question"], k, args.retriever,
+                                docs=row["docs"] if row.get("docs") is not None else args.docs)
                 out = {"id": row["id"], **cite.answer_to_json(answer)}
             except InputError as exc:
                 out = {"id": row["id"], "question": row["question"], "error": str(exc), "abstained": True, "results": []}
@@ -177,7 +185,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         return 0
     question = clean_question(args.question)
     idx, embedder = load_searcher(args.index, args.model)
-    answer = search(idx, embedder, question, k, args.retriever)
+    answer = search(idx, embedder, question, k, args.retriever, docs=args.docs)
     if args.json:
         print(json.dumps(cite.answer_to_json(answer), ensure_ascii=False, indent=1))
     else:

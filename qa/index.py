@@ -101,6 +101,14 @@ class Index:
         return np.array([p.doc for p in self.paragraphs], dtype=object)
 
     @functools.cached_property
+    def doc_chunk_rows(self) -> dict[str, np.ndarray]:
+        """Return each document's chunk rows (a search limited to documents looks only at these)."""
+        docs = self.paragraph_docs[self.chunk_paragraph] if len(self.chunks) else np.array([], dtype=object)
+        order = np.argsort(docs, kind="stable")
+        names, starts = np.unique(docs[order], return_index=True)
+        return {str(name): rows for name, rows in zip(names, np.split(order.astype(np.int64), starts[1:]))}
+
+    @functools.cached_property
     def chunk_is_note(self) -> np.ndarray:
         """Return, per chunk row, whether it is a cited footnote's text (a "note" chunk)."""
         return np.array([c.kind == "note" for c in self.chunks], dtype=bool)

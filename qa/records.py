@@ -112,6 +112,7 @@ class Answer:
     abstained: bool = False
     retriever: str = "hybrid"
     scores: dict[str, Any] = field(default_factory=dict, compare=False)
+    docs: tuple[str, ...] = ()  # the documents the search was limited to (empty: all)
 
 
 def marker_from_str(raw: str) -> Marker:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from qa import cite, lexical
+from qa import vectors as vectors_mod
 from qa.chunk import split_sentences
 from qa.errors import InputError
 from qa.index import Index, TextEmbedder
@@ -73,22 +74,24 @@ def check_k(k: object) -> int:
     return value
 
 
-def dense_scores(index: Index, query: np.ndarray, depth: int,
-                 note_penalty: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
-    """Return (paragraph score array with -inf where unseen, best chunk row per paragraph); a note
-    chunk's cosine counts ``note_penalty`` less."""
+def dense_scores(index: Index, query: np.ndarray, depth: int, note_penalty: float = 0.0,
+                 docs: frozenset[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Return (paragraph score array with -inf where unseen, best chunk row per paragraph) from the
+    ``depth`` nearest chunks, of ``docs`` only when given; a note chunk's cosine counts ``note_penalty`` less."""
     n_par = len(index.paragraphs)
     best = np.full(n_par, -np.inf, dtype=np.float32)
     best_chunk = np.full(n_par, -1, dtype=np.int64)
-    depth = min(depth, index.faiss_index.ntotal)
+    rows = None if docs is None else np.concatenate(
+        [index.doc_chunk_rows.get(d, np.zeros(0, dtype=np.int64)) for d in sorted(docs)] or [np.zeros(0, dtype=np.int64)])
+    depth = min(depth, index.faiss_index.ntotal if rows is None else len(rows))
     if depth == 0:
         return best, best_chunk
-    sims, rows = index.faiss_index.search(query.reshape(1, -1).astype(np.float32), depth)
+    sims, found = vectors_mod.search(index.faiss_index, query, depth, rows)
+    keep = found >= 0
+    sims, found = sims[keep], found[keep]
     if note_penalty:
-        sims = sims - note_penalty * index.chunk_is_note[rows]
-    for sim, row in zip(sims[0], rows[0]):
-        if row < 0:
-            continue
+        sims = sims - note_penalty * index.chunk_is_note[found]
+    for sim, row in zip(sims, found):
         par = index.chunk_paragraph[row]
         if sim > best[par]:
             best[par] = sim
@@ -131,19 +134,40 @@ def embed_question(index: Index, embedder: TextEmbedder, question: str,
     return query, word_vectors
 
 
+def check_docs(index: Index, docs: object) -> frozenset[str] | None:
+    """Return the document filter as a set of indexed names (None: no filter), or raise InputError."""
+    if docs is None:
+        return None
+    if isinstance(docs, str) or not all(isinstance(d, str) for d in docs):  # type: ignore[union-attr]
+        raise InputError("docs: expected a list of document names")
+    wanted = frozenset(docs)  # type: ignore[arg-type]
+    if not wanted:
+        return None
+    known = index.manifest.get("documents", {})
+    unknown = sorted(d for d in wanted if d not in known)
+    if unknown:
+        raise InputError(f"docs: no document '{unknown[0]}' in the index; names are paths under the documents "
+                         f"folder as qa build listed them (e.g. '{next(iter(sorted(known)), 'report.pdf')}')")
+    return wanted
+
+
 def search(index: Index, embedder: TextEmbedder, question: str, k: int = 5,
            retriever: str = "hybrid", settings: Settings = DEFAULT,
-           docs: frozenset[str] | set[str] | None = None) -> Answer:
+           docs: frozenset[str] | set[str] | list[str] | None = None) -> Answer:
     """Return the top-``k`` paragraphs for ``question`` (only from ``docs`` when given),
     with citations, highlight and abstention."""
     question = clean_question(question)
     k = check_k(k)
     if retriever not in RETRIEVERS:
         raise InputError(f"retriever: unknown '{retriever}'; use one of {', '.join(RETRIEVERS)}")
+    docs = check_docs(index, docs)
     question_words = lexical.words(question) if retriever != "dense" and len(index.vocab) else []
     query, word_vectors = embed_question(index, embedder, question, question_words)
-    dense, best_chunk = dense_scores(index, query, settings.pool_depth, settings.note_penalty)
+    # The filter is part of each retriever's search, before anything is cut (dense: inside FAISS).
+    dense, best_chunk = dense_scores(index, query, settings.pool_depth, settings.note_penalty, docs)
     bm25 = lexical_scores(index, question, word_vectors, question_words, settings) if retriever != "dense" else None
+    if bm25 is not None and docs is not None:
+        bm25 = np.where(np.isin(index.paragraph_docs, list(docs)), bm25, 0.0).astype(np.float32)
     if retriever == "dense":
         final, valid = dense, np.isfinite(dense)
     elif retriever == "bm25":
@@ -151,10 +175,6 @@ def search(index: Index, embedder: TextEmbedder, question: str, k: int = 5,
     else:
         final = fuse(dense, bm25, settings)
         valid = np.isfinite(dense) | (bm25 > 0)
-    if docs:
-        in_docs = np.isin(index.paragraph_docs, list(docs))
-        valid = valid & in_docs
-        dense = np.where(in_docs, dense, -np.inf)
     order = [int(i) for i in np.argsort(-final, kind="stable") if valid[i]][:k]
     top_dense = float(np.max(dense)) if np.isfinite(dense).any() else 0.0
     hits = tuple(
@@ -164,7 +184,8 @@ def search(index: Index, embedder: TextEmbedder, question: str, k: int = 5,
         for rank, row in enumerate(order, start=1)
     )
     return Answer(question=question, hits=hits, abstained=top_dense < settings.abstain_below,
-                  retriever=retriever, scores={"top_dense": round(top_dense, 4)})
+                  retriever=retriever, scores={"top_dense": round(top_dense, 4)},
+                  docs=tuple(sorted(docs)) if docs else ())
 
 
 def highlight(index: Index, row: int, chunk_row: int, question: str) -> str:

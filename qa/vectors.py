@@ -71,6 +71,27 @@ def tune(index: Any) -> Any:
     return index
 
 
+def search(index: Any, query: np.ndarray, k: int, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Return (similarities, rows) of the ``k`` nearest vectors to ``query``, among ``rows`` only when
+    given (rows -1 where fewer exist). The filter is inside the search, so a small document's rows are
+    all candidates however many other rows are closer; a filtered search is exact for every kind."""
+    import faiss
+
+    q = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
+    if rows is None:
+        sims, found = index.search(q, k)
+        return sims[0], found[0]
+    selector = faiss.IDSelectorBatch(np.ascontiguousarray(rows, dtype=np.int64))
+    if hasattr(index, "nprobe"):  # IVF: every cell, so a row far from the question's cells still counts
+        params: Any = faiss.SearchParametersIVF(sel=selector, nprobe=index.nlist)
+    else:
+        params = faiss.SearchParameters(sel=selector)
+        if hasattr(index, "hnsw"):  # a graph walk under a narrow filter misses rows: scan its flat storage
+            index = faiss.downcast_index(index.storage)
+    sims, found = index.search(q, k, params=params)
+    return sims[0], found[0]
+
+
 def save(index: Any, path: Path) -> None:
     """Write a FAISS index to ``path``."""
     import faiss

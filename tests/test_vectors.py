@@ -57,3 +57,18 @@ def test_loading_sets_the_search_depth() -> None:
     assert hnsw.hnsw.efSearch == vectors.HNSW_EF_SEARCH
     ivf = vectors.build(unit(2000), "ivf")
     assert ivf.nprobe == vectors.IVF_NPROBE
+
+
+@pytest.mark.parametrize("kind", vectors.KINDS)
+def test_a_search_among_some_rows_is_exact_for_every_kind(kind: str, tmp_path) -> None:
+    x = unit(5000, seed=3)
+    vectors.save(vectors.build(x, kind), tmp_path / "v.faiss")
+    index = vectors.load(tmp_path / "v.faiss")  # mapped, as the app searches
+    rows = np.arange(4000, 4030, dtype=np.int64)  # a small "document", far from the question's neighbours
+    query = x[7]
+    sims, found = vectors.search(index, query, 10, rows)
+    exact = rows[np.argsort(-(x[rows] @ query), kind="stable")[:10]]
+    assert list(found) == list(exact)
+    assert np.allclose(sims, x[exact] @ query, atol=1e-5)
+    sims, found = vectors.search(index, query, 50, rows)  # more asked than there are rows
+    assert sorted(found[found >= 0]) == list(rows) and (found[30:] == -1).all()
