@@ -261,10 +261,10 @@ def safe_filename(name: str) -> str:
 
 def _check_readable(upload: Path, name: str, doc: str) -> None:
     """Parse an upload before it goes near the docs folder: a bad file changes nothing."""
-    from qa.parse import parse_file
+    from qa.budget import parse_within_budget
 
     try:
-        parse_file(upload, doc)
+        parse_within_budget(upload, doc)
     except QAError as exc:
         raise InputError(str(exc).replace(str(upload), name)) from None
     except Exception as exc:  # a reader library's own error on a corrupt file

@@ -19,6 +19,7 @@ from qa.errors import InputError, QAError
 
 DEFAULT_DOCS = "docs_src"
 DEFAULT_INDEX = "index"
+PARSER: Any = None  # qa parse's reader (None: qa.parse.parse_file); tests give a stand-in
 
 
 def _env_path(var: str, default: str) -> str:
@@ -218,10 +219,11 @@ def render_text(answer: Any) -> str:
 def cmd_parse(args: argparse.Namespace) -> int:
     """Print what the parser reads in one document."""
     from qa import cite
+    from qa.budget import parse_within_budget
     from qa.parse import parse_file
     from qa.records import to_dict
 
-    document = parse_file(Path(args.file))
+    document = parse_within_budget(Path(args.file), parse=PARSER or parse_file)
     if args.json:
         out = {
             "doc": document.doc, "title": document.title,

@@ -34,12 +34,14 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from qa import budget
 from qa import chunk as chunking
 from qa import lexical
 from qa import vectors as vectors_mod
 from qa.errors import DocumentError, IndexLoadError, QAError
 from qa.parse import SUPPORTED, parse_file
 from qa.parse import VERSION as PARSE_VERSION
+from qa.records import Document
 from qa.records import (Chunk, Footnote, Marker, Paragraph, chunk_from_dict,
                         footnote_from_dict, paragraph_from_dict, to_dict)
 
@@ -151,15 +153,18 @@ def build(
     progress: bool = False,
     log: Callable[[str], None] = lambda line: print(line, file=sys.stderr),
     faiss_kind: str = "auto",
+    parse: Callable[[Path, str], Document] = parse_file,
 ) -> BuildReport:
     """Build (or incrementally update) the index of ``docs_dir`` in ``index_dir``; return a report.
 
-    Builds of one index take turns: a second one waits for the first (and says so)."""
+    Builds of one index take turns: a second one waits for the first (and says so). Each
+    document is read by ``parse`` within the parse budget (``qa.budget``): a file that
+    takes too long or too much memory is skipped with a one-line reason."""
     start = time.perf_counter()
     docs_dir, index_dir = Path(docs_dir), Path(index_dir)
     document_files(docs_dir)  # a missing folder is said before waiting for a lock
     with build_lock(index_dir, log):
-        return _build(docs_dir, index_dir, embedder, progress, log, faiss_kind, start)
+        return _build(docs_dir, index_dir, embedder, progress, log, faiss_kind, start, parse)
 
 
 @contextlib.contextmanager
@@ -179,7 +184,8 @@ def build_lock(index_dir: Path, log: Callable[[str], None] = lambda line: None) 
 
 
 def _build(docs_dir: Path, index_dir: Path, embedder: TextEmbedder, progress: bool,
-           log: Callable[[str], None], faiss_kind: str, start: float) -> BuildReport:
+           log: Callable[[str], None], faiss_kind: str, start: float,
+           parse: Callable[[Path, str], Document]) -> BuildReport:
     files = document_files(docs_dir)
     previous = _previous(index_dir, embedder, log)
     old_docs = previous["manifest"].get("documents", {}) if previous else {}
@@ -195,7 +201,7 @@ def _build(docs_dir: Path, index_dir: Path, embedder: TextEmbedder, progress: bo
             reused += 1
         else:
             try:
-                document = parse_file(path, doc)
+                document = budget.parse_within_budget(path, doc, parse)
             except QAError as exc:
                 skipped.append((doc, str(exc)))
                 log(f"skipped: {exc}")
