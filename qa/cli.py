@@ -58,7 +58,9 @@ def parser() -> argparse.ArgumentParser:
     pa.add_argument("--json", action="store_true", help="print JSON instead of text")
 
     e = sub.add_parser("eval", help="score retrieval on a question set")
-    e.add_argument("--questions", default=None, help="question set JSONL (default: the project's set)")
+    e.add_argument("--questions", default=None,
+                   help="question set: a JSONL file, or a set's name: paper (default, the shipped paper) "
+                        "or realpdf (20 law-review PDFs: build an index of ../shared/realpdf/dev/pdfs first)")
     e.add_argument("--k", type=int, default=10, help="cut-off for recall@k (default: 10)")
     e.add_argument("--retriever", default="all", choices=["all", "hybrid", "dense", "bm25"])
     e.add_argument("--split", default=None, help="only questions of this split (e.g. dev, test)")

@@ -27,6 +27,11 @@ from qa.errors import InputError
 from qa.records import Answer
 
 DEFAULT_QUESTIONS = Path("tests/data/questions.jsonl")
+# Named question sets (``qa eval --questions NAME``), relative to the repository.
+QUESTION_SETS = {
+    "paper": DEFAULT_QUESTIONS,  # the shipped paper in docs_src/
+    "realpdf": Path("tests/data/questions_realpdf.jsonl"),  # 20 law reviews in ../shared/realpdf/dev/pdfs
+}
 UNANSWERABLE = "unanswerable"
 TYPE_ORDER = ("fact", "paraphrase", "numeric", "footnote", "citation", "pagesplit", "frontback", "feedback")
 
@@ -41,6 +46,17 @@ class Question:
     answers: tuple[str, ...]
     sources: tuple[str, ...] = ()
     split: str = "dev"
+
+
+def question_file(name_or_path: str | None) -> Path:
+    """Return the file of a named question set (``paper``, ``realpdf``) or the given path; default ``paper``."""
+    if name_or_path in (None, ""):
+        name_or_path = "paper"
+    if name_or_path in QUESTION_SETS:
+        relative = QUESTION_SETS[name_or_path]
+        in_repo = Path(__file__).resolve().parent.parent / relative
+        return in_repo if in_repo.is_file() else relative
+    return Path(name_or_path)
 
 
 def load_questions(path: Path, split: str | None = None) -> list[Question]:
@@ -251,7 +267,7 @@ def run_cli(args: argparse.Namespace) -> int:
     from qa.search import check_k
 
     k = check_k(args.k)
-    questions = load_questions(Path(args.questions) if args.questions else DEFAULT_QUESTIONS, args.split)
+    questions = load_questions(question_file(args.questions), args.split)
     index, embedder = load_searcher(args.index, None)
     cached = CachedEmbedder(embedder)
     names = ["hybrid", "dense", "bm25"] if args.retriever == "all" else [args.retriever]

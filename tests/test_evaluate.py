@@ -12,7 +12,8 @@ import pytest
 from conftest import FakeEmbedder
 from qa import index
 from qa.errors import InputError
-from qa.evaluate import CachedEmbedder, Question, calibrate, evaluate, load_questions, metrics_for, qrels_for
+from qa.evaluate import (CachedEmbedder, Question, calibrate, evaluate, load_questions, metrics_for, qrels_for,
+                         question_file)
 from qa.report import table, write_out
 
 
@@ -216,3 +217,34 @@ def test_table_lists_every_retriever_and_type(tiny: index.Index) -> None:
     assert "hybrid" in text and "dense" in text
     assert any(line.startswith("fact") for line in text.splitlines())
     assert any(line.startswith("pagesplit") for line in text.splitlines())
+
+
+def test_question_sets_by_name_or_path(tmp_path: Path) -> None:
+    assert question_file(None) == question_file("paper")
+    assert question_file("paper").name == "questions.jsonl" and question_file("paper").is_file()
+    assert question_file("realpdf").name == "questions_realpdf.jsonl" and question_file("realpdf").is_file()
+    mine = tmp_path / "mine.jsonl"
+    assert question_file(str(mine)) == mine
+    with pytest.raises(InputError, match="not found"):
+        load_questions(question_file(str(tmp_path / "missing.jsonl")))
+
+
+@pytest.mark.parametrize("name, answerable, unanswerable", [("paper", 152, 30), ("realpdf", 60, 20)])
+def test_shipped_question_sets_have_both_splits_and_unanswerables(name: str, answerable: int,
+                                                                   unanswerable: int) -> None:
+    questions = load_questions(question_file(name))
+    unans = [q for q in questions if q.type == "unanswerable"]
+    assert all(not q.answers and not q.sources for q in unans)
+    assert len(questions) - len(unans) >= answerable and len(unans) >= unanswerable
+    for kind in {q.type for q in questions}:
+        assert {q.split for q in questions if q.type == kind} == {"dev", "test"}, kind
+
+
+def test_realpdf_questions_cover_every_document() -> None:
+    rows = [json.loads(line) for line in question_file("realpdf").read_text(encoding="utf-8").splitlines()]
+    per_doc: dict[str, int] = {}
+    for row in rows:
+        if row["answers"]:
+            per_doc[row["doc"]] = per_doc.get(row["doc"], 0) + 1
+    assert len(per_doc) == 20 and min(per_doc.values()) >= 3
+    assert {row["type"] for row in rows} >= {"fact", "paraphrase", "footnote", "citation", "frontback"}
