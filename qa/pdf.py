@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from qa import pdf_chars
 from qa.errors import DocumentError
 from qa.glyphs import Font, Span, hide_unused_space_widths, page_fonts, span_tracker
 from qa.pdf_blocks import page_blocks
@@ -34,7 +35,10 @@ _ACCENTS = {"¨": "\u0308", "´": "\u0301", "ˆ": "\u0302", "˜": "\u0303", "ˇ"
 _ACCENT_BEFORE = re.compile(f"([{''.join(_ACCENTS)}]) ?([A-Za-z])")
 _CEDILLA_AFTER = re.compile(r"([cCsStT]) ?¸")
 _MARKER_RUN = re.compile(r"^\d{1,3}(?:\s*,\s*\d{1,3})*$")
-_LEAD = re.compile(rf"^(?:⟦(\d+)⟧|([{_SUPERSCRIPTS}]+)|(\d{{1,3}})(?=[\s.)]))\s*[.)]?\s*")
+# A line's leading note number: raised, superscript, set apart, or printed flush against the note's
+# first word ("4Marie Söderberg", "7https://…") but not an ordinal or a decade ("2d Cir.", "1990s").
+_LEAD = re.compile(rf"^(?:⟦(\d+)⟧|([{_SUPERSCRIPTS}]+)|(\d{{1,3}})(?=[\s.)])"
+                   r"|(\d{1,3})(?=[«“\"‘(\[<]|(?!(?:st|nd|rd|th|d|s)\b)[^\W\d_]))\s*[.)]?\s*")
 
 
 @dataclass(frozen=True)
@@ -51,7 +55,7 @@ def read_blocks(path: Path) -> list[Block]:
     pages: list[list[Line]] = []
     numbers: list[int] = []
     columns: list[int] = []
-    for number, (runs, spans) in enumerate(_page_runs(Path(path)), start=1):
+    for number, (runs, spans) in enumerate(pdf_chars.pages(Path(path)), start=1):
         for region_runs, region_spans, column in _regions(runs, spans):  # a column reads like a page
             pages.append(_lines(region_runs, region_spans))
             numbers.append(number)
@@ -61,8 +65,17 @@ def read_blocks(path: Path) -> list[Block]:
         sizes[line.size] += len(line.text)
     if not sizes:
         raise DocumentError(f"{path}: the PDF has no text layer (scanned images?); run OCR on it first, e.g. ocrmypdf")
-    body_size = max(sizes, key=lambda s: sum(n for t, n in sizes.items() if abs(t - s) < 0.3))
+    body_size = _body_size(sizes)
     return page_blocks(pages, body_size, numbers, columns)
+
+
+def _body_size(sizes: Counter[float]) -> float:
+    """Return the body text's size: the largest size that sets a good share of the text. Notes can
+    outweigh the body (law reviews), but they are smaller; headings are larger but short."""
+    total = sum(sizes.values())
+    near = {s: sum(n for t, n in sizes.items() if abs(t - s) < 0.3) for s in sizes}
+    common = [s for s, n in near.items() if n >= 0.2 * total]
+    return max(common) if common else max(near, key=near.__getitem__)
 
 
 def _page_runs(path: Path) -> list[tuple[list[_Run], list[Span]]]:
@@ -295,7 +308,7 @@ def _line(runs: list[_Run]) -> Line:
         if sup and text.endswith("⟧") and not run.text[0].isspace() and "," not in run.text:
             text = text[:-1] + run.text.strip() + "⟧"  # one number drawn as several runs: "1", "9"
         elif sup:
-            text += "".join(f"⟦{n}⟧" for n in re.findall(r"\d+", run.text))
+            text += "".join(f"⟦{n}⟧" for n in re.findall(r"\d+", run.text)) + (" " if run.text[-1:].isspace() else "")
         else:
             text += run.text
     text = re.sub(r"\s+", " ", text).strip()
@@ -308,8 +321,8 @@ def _line(runs: list[_Run]) -> Line:
     if len(printed) > 1 and re.fullmatch(r"\d{1,3}", printed[0]) and not text.startswith("⟦"):  # a number set apart: "1" + "Kyodo, …"
         marker = (int(printed[0]), text[len(printed[0]):].lstrip(" .)"), False)
     elif lead and lead.end() < len(text):
-        digits = lead.group(1) or (lead.group(2) or "").translate(_SUP_DIGITS) or lead.group(3)
-        marker = (int(digits), text[lead.end():], lead.group(3) is None)
+        digits = lead.group(1) or (lead.group(2) or "").translate(_SUP_DIGITS) or lead.group(3) or lead.group(4)
+        marker = (int(digits), text[lead.end():], bool(lead.group(1) or lead.group(2)))
     return Line(round(x, 1), base, size, bold, text, marker)
 
 

@@ -17,12 +17,13 @@ from collections import Counter
 from dataclasses import replace
 
 from qa.pdf_layout import (Layout, Line, heading_like, left_edges, measure_layout,
-                           starts_paragraph)
+                           right_edge, starts_paragraph)
 from qa.records import Block
 
-_FOLIO = re.compile(r"^(?:page\s+)?(?:\d{1,3}|[ivxlc]+)(?:\s*(?:/|of)\s*\d+)?$|^[-–—]\s*\d+\s*[-–—]$", re.IGNORECASE)
+_FOLIO = re.compile(r"^(?:page\s+)?(?:\d{1,5}|[ivxlc]+)(?:\s*(?:/|of)\s*\d+)?$|^[-–—]\s*\d+\s*[-–—]$", re.IGNORECASE)
 _URL_TAIL = re.compile(r"(<?)((?:https?:/{0,2}|www\.)\S*)$")  # a URL may be cut right after "https:"
 _NOTES_TITLE = re.compile(r"^\s*(?:end\s?notes|foot\s?notes|notes(?: and references)?|anmerkungen|notas)\s*$", re.IGNORECASE)
+_Tail = tuple[Line, float, "float | None"]  # a page's last body line, the page's left and right edges
 _COMPOUND_PREFIXES = {"non", "self", "ex", "anti", "well", "long", "short", "like", "next", "cross", "cyber", "semi"}
 
 
@@ -40,7 +41,7 @@ def page_blocks(pages: list[list[Line]], body_size: float, numbers: list[int] | 
     blocks: list[Block] = []
     last_note: int | None = None
     listed = False  # inside a list of notes under a "Notes" title that goes on over the page
-    tail: tuple[Line, float] | None = None  # the last body line so far, with its page's left edge
+    tail: _Tail | None = None  # the last body line so far, with its page's left and right edges
     for index, lines in enumerate(pages):
         number = numbers[index] if numbers else index + 1
         if index:
@@ -73,9 +74,18 @@ def _drop_furniture(pages: list[list[Line]], printed: int) -> list[list[Line]]:
     repeated = {k for k, n in seen.items() if n >= max(2, round(0.4 * printed))}
     out = []
     for page, edge in zip(pages, edges):
-        drop = {id(line) for line in edge if key(line) in repeated or _FOLIO.match(line.text)}
+        drop = {id(line) for line in edge if key(line) in repeated or _is_folio(line, page)}
         out.append([line for line in page if id(line) not in drop])
     return out
+
+
+def _is_folio(line: Line, page: list[Line]) -> bool:
+    """Whether a line at a page's top or foot is its page number. A four- or five-digit number (a
+    journal volume's pages) must stand apart, so that the last digits of a note's URL are kept."""
+    match = _FOLIO.match(line.text)
+    if not match or not re.fullmatch(r"\d{4,5}", line.text.strip()):
+        return bool(match)
+    return all(abs(other.y - line.y) > 1.3 * line.size for other in page if other is not line)
 
 
 def _split_notes(lines: list[Line], body_size: float, pitch: float, last: int | None, listed: bool = False
@@ -125,9 +135,12 @@ def _read_notes(area: list[Line], cited: set[int], last: int | None, pitch: floa
         if line.lead is None:
             return False
         number, _, sup = line.lead
-        # Numbers may be right-aligned (" 9." under "10."): a digit less, about half an em further in.
-        slack = 2 + 0.6 * line.size * (widest - len(str(number)))
-        return sup or (line.x <= left + slack and (number in cited or number == expected))
+        if sup:
+            return True
+        # Numbers may be right-aligned (" 9." under "10."): a digit less, about half an em further
+        # in; or indented over wrapped lines set flush left (Word, Prince): up to three ems in.
+        slack = 2 + 0.6 * line.size * (widest - len(str(number))) + 3 * line.size
+        return line.x <= left + slack and (number == expected or (number in cited and number > (last or 0)))
 
     first = next((i for i, line in enumerate(area) if opens(line, (last or 0) + 1)), None)
     skip = 0
@@ -148,11 +161,12 @@ def _read_notes(area: list[Line], cited: set[int], last: int | None, pitch: floa
 
 
 def _paragraphs(lines: list[Line], page: int, layout: Layout, left: float, vocab: set[str],
-                before: tuple[Line, float] | None) -> tuple[list[Block], tuple[Line, float] | None, bool | None]:
+                before: _Tail | None) -> tuple[list[Block], _Tail | None, bool | None]:
     """Join a page's body lines into heading and body blocks. Also returns the page's last body
     line (for the next page) and whether the first block continues the paragraph ``before`` it
     (None: the layout cannot tell)."""
     body_size = layout.body_size
+    right = right_edge([line for line in lines if abs(line.size - body_size) < 0.3 and not line.bold], body_size)
     groups: list[tuple[str, list[Line]]] = []
     prev: Line | None = None
     for line in lines:
@@ -161,7 +175,7 @@ def _paragraphs(lines: list[Line], page: int, layout: Layout, left: float, vocab
         same = prev is not None and groups and groups[-1][0] == kind and (
             prev.y - line.y < (1.6 * line.size if heading else layout.pitch + 0.25 * body_size))
         if same and kind == "body":
-            same = not starts_paragraph(prev, line, left, left, layout)
+            same = not starts_paragraph(prev, line, left, left, layout, right)
         if same and kind == "heading":
             same = abs(prev.size - line.size) < 0.3 and prev.bold == line.bold
         if same:
@@ -183,10 +197,10 @@ def _paragraphs(lines: list[Line], page: int, layout: Layout, left: float, vocab
     # would have fitted), the page break ended one, even mid-sentence ("© 2024 The Centre").
     continued: bool | None = None
     if before is not None and blocks[0].kind == "body":
-        starts = starts_paragraph(before[0], groups[0][1][0], before[1], left, layout)
+        starts = starts_paragraph(before[0], groups[0][1][0], before[1], left, layout, before[2])
         evidence = layout.indents or not layout.gaps and layout.full is not None
         continued = False if starts else (True if evidence else None)
-    return blocks, (groups[-1][1][-1], left) if blocks[-1].kind == "body" else None, continued
+    return blocks, (groups[-1][1][-1], left, right) if blocks[-1].kind == "body" else None, continued
 
 
 def _join(lines: list[str], vocab: set[str]) -> str:

@@ -7,6 +7,7 @@ stops short of the margin. Without glyph widths, characters are counted instead.
 
 from __future__ import annotations
 
+import math
 import re
 import statistics
 from collections import Counter
@@ -58,8 +59,11 @@ def left_edges(plain: list[list[Line]], body_size: float, kinds: list[Hashable] 
         common = (counts[kind] if counts[kind].total() >= 20 else everywhere).most_common(1)
         edge = common[0][0] if common else 0.0
         starts = Counter(round(line.x) for line in page)
+        own, n = starts.most_common(1)[0] if starts else (edge, 0)
         if starts and not any(edge - 1 <= x <= edge + 3 * body_size for x in starts):  # a page set apart
-            edge = starts.most_common(1)[0][0]
+            edge = own
+        elif n >= max(4, 0.5 * len(page)) and not any(abs(x - edge) <= 1 for x in starts):
+            edge = own  # a page set narrower (an opening page, a block): most of its lines start further in
         edges.append(float(edge))
     return edges
 
@@ -86,13 +90,25 @@ def measure_layout(plain: list[list[Line]], lefts: list[float], body_size: float
     return Layout(body_size, pitch, chars, full, justified, **cues)
 
 
-def starts_paragraph(prev: Line, line: Line, prev_left: float, left: float, layout: Layout) -> bool:
-    """Return whether ``line`` starts a new paragraph after the body line ``prev`` (no vertical gap between)."""
+def right_edge(lines: list[Line], body_size: float) -> float | None:
+    """Return where a page's full body lines end (the fourth-longest line's end, so that a line
+    overflowing the margin does not count), for a page set narrower than the rest; None for a page
+    of fewer than eight lines."""
+    ends = sorted((line.end for line in lines if line.end is not None), reverse=True)
+    return ends[3] + 0.1 * body_size if len(ends) >= 8 else None
+
+
+def starts_paragraph(prev: Line, line: Line, prev_left: float, left: float, layout: Layout,
+                     right: float | None = None) -> bool:
+    """Return whether ``line`` starts a new paragraph after the body line ``prev`` (no vertical gap
+    between); ``right`` is where ``prev``'s page's full lines end, when known."""
     if line.x - left > 0.5 * layout.body_size:
         return True  # a first-line indent
+    if layout.gaps and not layout.indents:
+        return False  # paragraphs are set apart by space, and there is none here
     terminal = _ends_sentence(prev.text)
     if layout.full is not None and prev.end is not None and line.word_end is not None:
-        margin = prev_left + layout.full
+        margin = min(prev_left + layout.full, right if right is not None else math.inf)
         # Ragged right: the next line's first word would have fitted after this one, so the line was ended.
         if prev.end + prev.space + (line.word_end - line.x) <= margin and (terminal or line.text[:1].isupper()):
             return True

@@ -1,0 +1,145 @@
+"""PDF characters: every glyph of a page, placed, from PDFium (pypdfium2), for ``qa.pdf``.
+
+PDFium maps each glyph to Unicode through the font's ToUnicode map and encoding, with its
+box, baseline origin and the size it is drawn at. Here the glyphs become text runs: a run is
+the glyphs of one baseline, size and weight that follow each other on the line; word spaces
+are taken from the gaps between glyphs (some producers draw no space characters at all),
+a hyphen PDFium marks as a line-end hyphen stays a hyphen, and rotated glyphs (watermarks,
+margin notes) are left out. Each run comes with a ``Span``: where its ink starts and ends.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import math
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from qa.errors import DocumentError
+from qa.glyphs import Span
+
+_LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st"})
+_BOLD = re.compile(r"bold|black|heavy|semibold|demi", re.IGNORECASE)
+_WORD_GAP = 0.16  # a gap wider than this many ems between two glyphs is a word space
+
+
+@dataclass(frozen=True)
+class Run:
+    """Glyphs of one style that follow each other on a baseline: where they start, their text."""
+    x: float
+    y: float  # baseline
+    size: float
+    bold: bool
+    text: str
+
+
+@dataclass(frozen=True)
+class _Glyph:
+    text: str
+    x0: float
+    x1: float
+    y: float  # baseline (origin)
+    size: float
+    bold: bool
+    space: bool  # a space character (drawn or inferred by PDFium)
+
+
+def pages(path: Path) -> Iterator[tuple[list[Run], list[Span]]]:
+    """Yield every page's text runs and inked spans; unreadable and encrypted files raise DocumentError."""
+    import pypdfium2 as pdfium  # imported here: only PDFs need it
+
+    try:
+        document = pdfium.PdfDocument(str(path))
+    except pdfium.PdfiumError as exc:
+        if "password" in str(exc).lower():
+            raise DocumentError(f"{path}: the PDF is encrypted with a password; save an unprotected copy and retry") from exc
+        raise DocumentError(f"{path}: not a readable PDF (corrupt or truncated: {exc}); re-export or re-download it") from exc
+    try:
+        for index in range(len(document)):
+            page = document[index]
+            textpage = page.get_textpage()
+            try:
+                yield _runs(list(_glyphs(textpage)))
+            finally:
+                textpage.close()
+                page.close()
+    finally:
+        document.close()
+
+
+def _glyphs(textpage: object) -> Iterator[_Glyph]:
+    """The page's glyphs in content order, with boxes, baselines and drawn sizes."""
+    import pypdfium2.raw as raw
+
+    tp = textpage.raw  # type: ignore[attr-defined]
+    box = raw.FS_RECTF()
+    ox, oy = ctypes.c_double(), ctypes.c_double()
+    matrix = raw.FS_MATRIX()
+    name = ctypes.create_string_buffer(128)
+    flags = ctypes.c_int()
+    fonts: dict[bytes, bool] = {}
+    for i in range(raw.FPDFText_CountChars(tp)):
+        code = raw.FPDFText_GetUnicode(tp, i)
+        if code in (10, 13) or code == 0xFFFE:
+            continue
+        char = "-" if code == 2 else chr(code)  # 2: PDFium's mark for a hyphen at a line's end
+        generated = raw.FPDFText_IsGenerated(tp, i) == 1
+        raw.FPDFText_GetCharOrigin(tp, i, ox, oy)
+        if generated:
+            yield _Glyph(" ", ox.value, ox.value, oy.value, 0.0, False, True)
+            continue
+        raw.FPDFText_GetMatrix(tp, i, matrix)
+        if abs(matrix.b) > 0.1 * abs(matrix.a) + 1e-6 or abs(matrix.c) > 0.1 * abs(matrix.d) + 1e-6:
+            continue  # rotated text (watermarks, margin notes) is not part of the flow
+        size = raw.FPDFText_GetFontSize(tp, i) * math.hypot(matrix.c, matrix.d)
+        raw.FPDFText_GetLooseCharBox(tp, i, box)  # the glyph's advance, not its ink: a "1" is narrow
+        raw.FPDFText_GetFontInfo(tp, i, name, len(name), flags)
+        font = name.value
+        if font not in fonts:
+            fonts[font] = bool(_BOLD.search(font.decode("latin-1"))) or bool(flags.value & (1 << 18))
+        bold = fonts[font] or raw.FPDFText_GetFontWeight(tp, i) >= 600
+        space = char.isspace()
+        x0, x1 = (ox.value, ox.value) if space and box.right <= box.left else (box.left, box.right)
+        yield _Glyph(" " if space else char, x0, x1, oy.value, round(size, 1), bold, space)
+
+
+def _runs(glyphs: list[_Glyph]) -> tuple[list[Run], list[Span]]:
+    """Return the runs and spans of a page's glyphs (see the module docstring)."""
+    runs: list[Run] = []
+    spans: list[Span] = []
+    current: list[_Glyph] = []
+
+    def flush() -> None:
+        ink = [g for g in current if not g.space]
+        if ink:
+            first = ink[0]
+            text = "".join(g.text for g in current).translate(_LIGATURES)
+            runs.append(Run(first.x0, first.y, first.size, first.bold, re.sub(r" {2,}", " ", text)))
+            gap = next((g.x0 for g in current[current.index(first):] if g.space), None)
+            word = None if gap is None else max((g.x1 for g in ink if g.x0 < gap), default=first.x1)
+            spans.append(Span(first.y, first.x0, word, max(g.x1 for g in ink), 0.25 * first.size,
+                              current[-1].space))
+        current.clear()
+
+    for glyph in glyphs:
+        last = next((g for g in reversed(current) if not g.space), None)
+        if glyph.space:
+            if current and not current[-1].space:
+                current.append(glyph)
+            continue
+        if last is not None:
+            em = max(last.size, glyph.size, 1.0)
+            same_line = abs(glyph.y - last.y) < 0.05 * em and abs(glyph.size - last.size) < 0.3
+            gap = glyph.x0 - last.x1
+            spaced = gap > _WORD_GAP * em and not current[-1].space
+            if not same_line or glyph.bold != last.bold or gap < -0.5 * em or gap > 3 * em:
+                if spaced and abs(glyph.y - last.y) < 0.7 * em and gap <= 3 * em:  # a new style or a raised marker
+                    current.append(_Glyph(" ", last.x1, glyph.x0, last.y, 0.0, False, True))
+                flush()
+            elif spaced:
+                current.append(_Glyph(" ", last.x1, glyph.x0, glyph.y, 0.0, False, True))
+        current.append(glyph)
+    flush()
+    return runs, spans
