@@ -1,4 +1,4 @@
-"""Citations: resolve "Ibid." / "op. cit." footnotes, and turn a hit's markers into citations.
+"""Citations: resolve "Ibid." / "Id." / "supra note N" / "op. cit." footnotes, and turn a hit's markers into citations.
 
 ``resolve_footnotes`` runs at parse time (each note learns the full reference it
 points to, or is marked unresolved: we never guess). ``citations_for`` runs at
@@ -15,18 +15,27 @@ from typing import Any
 
 from qa.records import Answer, Citation, Footnote, Hit, Marker, Paragraph
 
-_IBID = re.compile(r"^\W*(ibid(em)?)\b\.?", re.IGNORECASE)
+# "Ibid." and the legal "Id." ("See id. at 12", "Cf. id."): the note before.
+_IBID = re.compile(r"^\W*(?:(?:see(?:\s+also)?|cf\.|accord|but\s+see|e\.g\.,?)\s+)*(?:ibid(?:em)?\b\.?|id\.)",
+                   re.IGNORECASE)
 _OP_CIT = re.compile(r"\bop\.?\s*cit\b\.?", re.IGNORECASE)
+# "Tribe, supra note 6, at 1898": the full reference in note 6, when the note's first citation is one.
+_SUPRA = re.compile(r"\bsupra\s+notes?\s+(\d+)", re.IGNORECASE)
 _AUTHOR_MATCH = 0.8
 
 
 def resolve_footnotes(notes: list[Footnote]) -> list[Footnote]:
-    """Return the notes with ``resolved`` filled for ibid./op. cit. back-references."""
+    """Return the notes with ``resolved`` filled for back-references: ibid./id. (the note before),
+    "supra note N" (note N) and op. cit. (the latest full reference by that author)."""
     out: list[Footnote] = []
     for note in notes:
+        supra = _SUPRA.search(note.text.split(";", 1)[0])
         if _IBID.match(note.text):
             target = out[-1] if out else None
             out.append(_point(note, target))
+        elif supra:
+            number = int(supra.group(1))
+            out.append(_point(note, next((n for n in reversed(out) if n.marker == number), None)))
         elif _OP_CIT.search(note.text):
             out.append(_point(note, _find_author(note.text, out)))
         else:

@@ -47,6 +47,48 @@ def test_ibid_first_note_is_unresolved_never_guessed() -> None:
     assert second.unresolved and second.resolved is None  # pointing at an unresolved note stays unresolved
 
 
+# --- legal forms: Id., supra note N ---------------------------------------------------------
+
+@pytest.mark.parametrize("text", ["Id.", "Id. at 1898.", "See id.", "See id. at 12; see also Yoshino, Equal.",
+                                  "Cf. id. at 4.", "See also id."])
+def test_id_points_to_the_previous_note(text: str) -> None:
+    out = by_marker(resolve_footnotes(notes("Laurence H. Tribe, Lawrence v. Texas, 117 HARV. L. REV. 1893 (2004).", text)))
+    assert out[2].resolved_marker == 1 and out[2].resolved == out[1].text
+
+
+@pytest.mark.parametrize("text", ["Idaho Code § 5-101.", "Identity, not id., decides.", "Ideas matter."])
+def test_words_that_start_with_id_are_full_references(text: str) -> None:
+    out = by_marker(resolve_footnotes(notes("Tribe, Lawrence v. Texas (2004).", text)))
+    assert out[2].resolved is None and not out[2].unresolved
+
+
+def test_supra_note_points_at_that_note_and_follows_its_own_reference() -> None:
+    out = by_marker(resolve_footnotes(notes(
+        "Laurence H. Tribe, Lawrence v. Texas, 117 HARV. L. REV. 1893 (2004).",
+        "Id. at 1897.",
+        "Kenji Yoshino, The New Equal Protection, 124 HARV. L. REV. 747 (2011).",
+        "See Tribe, supra note 1, at 1898.",
+        "Yoshino, supra note 3, at 749.",
+        "See Tribe, supra note 2.")))
+    assert (out[4].resolved_marker, out[4].resolved) == (1, out[1].text)
+    assert (out[5].resolved_marker, out[5].resolved) == (3, out[3].text)
+    assert out[6].resolved_marker == 1  # note 2 is itself "Id.": its full reference
+
+
+def test_supra_note_is_never_guessed() -> None:
+    out = by_marker(resolve_footnotes(notes("Tribe, Lawrence (2004).", "Smith, supra note 40, at 3.",
+                                            "Smith, supra note 3.")))
+    assert out[2].unresolved and out[2].resolved is None  # no note 40
+    assert out[3].unresolved  # a note cannot point at itself or a later note
+
+
+def test_a_full_citation_that_mentions_supra_later_is_left_alone() -> None:
+    out = by_marker(resolve_footnotes(notes(
+        "Tribe, Lawrence (2004).",
+        "See Amber Baylor, Unexceptional Protest, 70 UCLA L. REV. 716 (2023); Tribe, supra note 1, at 146.")))
+    assert out[2].resolved is None and not out[2].unresolved
+
+
 # --- op. cit. ------------------------------------------------------------------------------
 
 def test_op_cit_finds_the_same_authors_earlier_reference() -> None:
