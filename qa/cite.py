@@ -35,7 +35,8 @@ def resolve_footnotes(notes: list[Footnote]) -> list[Footnote]:
             out.append(_point(note, target))
         elif supra:
             number = int(supra.group(1))
-            out.append(_point(note, next((n for n in reversed(out) if n.marker == number), None)))
+            same = [n for n in out if str(n.marker).rsplit(":", 1)[-1] == str(number)]  # in any series
+            out.append(_point(note, same[-1] if same else None))
         elif _OP_CIT.search(note.text):
             out.append(_point(note, _find_author(note.text, out)))
         else:

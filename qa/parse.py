@@ -9,13 +9,14 @@ markers and resolves "Ibid." / "op. cit." notes. Plain text (.txt) and Markdown
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import unicodedata
 from pathlib import Path
 
 from qa import cite
 from qa.errors import DocumentError
-from qa.records import Block, Document, Footnote, Paragraph, marker_from_str
+from qa.records import Block, Document, Footnote, Marker, Paragraph, marker_from_str
 
 VERSION = 1  # bump when parsing changes: a rebuild then re-parses every document
 SUPPORTED = (".txt", ".md", ".markdown", ".pdf")
@@ -188,6 +189,7 @@ def _clean_inline(text: str) -> str:
 
 def assemble(doc: str, blocks: list[Block]) -> Document:
     """Return the Document built from a reader's blocks: rejoined paragraphs, sections, notes."""
+    blocks = number_series(blocks)
     notes = _collect_notes(doc, blocks)
     known = {str(n.marker) for n in notes}
     pieces: list[tuple[str, str | None, int | None, int | None]] = []  # text, section, page, page_end
@@ -227,6 +229,43 @@ def assemble(doc: str, blocks: list[Block]) -> Document:
             text=clean_text(text), display=display_text(text), footnotes=markers,
         ))
     return Document(doc=doc, title=title, paragraphs=tuple(paragraphs), footnotes=tuple(notes))
+
+
+def number_series(blocks: list[Block]) -> list[Block]:
+    """Return the blocks with notes keyed by series where numbering starts again (per chapter, per
+    page): the k-th run of numbers, k >= 2, is keyed "k:n" in the notes and in the text citing them.
+    Runs are counted in the text's markers and in the notes alike; where the counts differ, the
+    numbers are left as they are (never guessed)."""
+    def starts(numbers: list[int]) -> list[int]:
+        return [i for i in range(1, len(numbers)) if numbers[i] < numbers[i - 1]]
+
+    cited = [int(m) for b in blocks if b.kind != "note" for m in MARK.findall(b.text) if m.isdigit()]
+    noted = [b.marker for b in blocks if b.kind == "note" and isinstance(b.marker, int)]
+    if not starts(noted) or len(starts(cited)) != len(starts(noted)):
+        return blocks
+    out: list[Block] = []
+    text_series = note_series = 1
+    last_cited = last_noted = 0
+    for block in blocks:
+        if block.kind == "note" and isinstance(block.marker, int):
+            if block.marker < last_noted:
+                note_series += 1
+            last_noted = block.marker
+            key: Marker = block.marker if note_series == 1 else f"{note_series}:{block.marker}"
+            out.append(dataclasses.replace(block, marker=key))
+            continue
+
+        def keyed(m: re.Match[str]) -> str:
+            nonlocal text_series, last_cited
+            if not m.group(1).isdigit():
+                return m.group(0)
+            number = int(m.group(1))
+            if number < last_cited:
+                text_series += 1
+            last_cited = number
+            return m.group(0) if text_series == 1 else f"⟦{text_series}:{number}⟧"
+        out.append(dataclasses.replace(block, text=MARK.sub(keyed, block.text)))
+    return out
 
 
 def _title(blocks: list[Block]) -> str | None:
@@ -281,7 +320,7 @@ def clean_text(text: str) -> str:
 
 def display_text(text: str) -> str:
     """Return text with footnote markers shown as [n] (what people see)."""
-    text = MARK.sub(lambda m: f"[{m.group(1)}]", text)
+    text = MARK.sub(lambda m: f"[{m.group(1).rsplit(':', 1)[-1]}]", text)  # "2:1" (series 2) shows as [1]
     return re.sub(r"\s+", " ", text).strip()
 
 

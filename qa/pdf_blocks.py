@@ -47,6 +47,7 @@ def page_blocks(pages: list[list[Line]], body_size: float, numbers: list[int] | 
         if index:
             blocks.append(Block("pagebreak", "", number))
         body, notes, listed = _split_notes(lines, body_size, layout.pitch, last_note, listed)
+        body = _glued_markers(body, [marker for marker, _ in notes])
         start = len(blocks)
         found, tail, continued = _paragraphs(body, number, layout, lefts[index], vocab, tail)
         blocks += found
@@ -158,6 +159,23 @@ def _read_notes(area: list[Line], cited: set[int], last: int | None, pitch: floa
         else:
             notes[-1][1].append(line.text)
     return skip, notes
+
+
+def _glued_markers(body: list[Line], markers: list[int]) -> list[Line]:
+    """Mark the numbers of the page's notes that its body cites with plain digits set against the
+    word or punctuation before them ("Windsor1", "case law.23"): each note not cited otherwise,
+    at its first such place on the page."""
+    cited = {int(n) for line in body for n in re.findall(r"⟦(\d+)⟧", line.text)}
+    out = list(body)
+    for marker in markers:
+        if marker in cited:
+            continue
+        glued = re.compile(rf"(?:(?<=[^\W\d_])|(?<=[^\W\d_][.,;:])|(?<=[)\]”’\"][.,;:])|(?<=\S[”’\")\]]))({marker})(?![\w⟦])")
+        for i, line in enumerate(out):
+            if glued.search(line.text):
+                out[i] = replace(line, text=glued.sub(f"⟦{marker}⟧", line.text, count=1))
+                break
+    return out
 
 
 def _paragraphs(lines: list[Line], page: int, layout: Layout, left: float, vocab: set[str],

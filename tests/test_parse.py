@@ -263,3 +263,26 @@ def test_corpus_sections_and_title(corpus) -> None:
     sections = {p.section for p in corpus.paragraphs}
     assert {"Introduction", "An Ever-Closer Strategic Partnership", "The EU-Japan Summit 2023",
             "A necessary step: new capabilities"} <= sections
+
+
+def test_numbering_that_starts_again_is_keyed_by_series() -> None:
+    """Chapter 2's notes start again at 1: they are keyed "2:1", "2:2", shown as [1], [2]."""
+    blocks = [Block("heading", "One"), Block("body", "Alpha cites⟦1⟧ and then⟦2⟧.", 1),
+              Block("note", "Smith, Harbours (2001).", 1, 1), Block("note", "Jones, Timber (2003).", 1, 2),
+              Block("heading", "Two"), Block("body", "Beta cites⟦1⟧ again⟦2⟧.", 2),
+              Block("note", "Brown, Rivers (2010).", 2, 1), Block("note", "Id. at 4.", 2, 2)]
+    doc = assemble("d.pdf", blocks)
+    notes = {n.marker: n for n in doc.footnotes}
+    assert set(notes) == {1, 2, "2:1", "2:2"}
+    assert notes[1].text.startswith("Smith") and notes["2:1"].text.startswith("Brown")
+    assert [p.footnotes for p in doc.paragraphs] == [(1, 2), ("2:1", "2:2")]
+    assert doc.paragraphs[1].display == "Beta cites[1] again[2]."
+    assert notes["2:2"].resolved_marker == "2:1"  # Id. is the note before, in its own series
+
+
+def test_numbering_is_left_alone_when_text_and_notes_disagree_on_restarts() -> None:
+    blocks = [Block("body", "Alpha⟦1⟧ beta⟦2⟧ gamma⟦3⟧.", 1), Block("note", "One.", 1, 1),
+              Block("note", "Three.", 1, 3), Block("note", "Two.", 1, 2)]  # a stray order, not a restart in the text
+    doc = assemble("d.pdf", blocks)
+    assert sorted(str(n.marker) for n in doc.footnotes) == ["1", "2", "3"]
+    assert doc.paragraphs[0].footnotes == (1, 2, 3)
