@@ -3,18 +3,22 @@
 Whatever a reader does with a hostile or broken file (a loop, a blow-up, a crash), the
 caller gets the ``Document`` or a one-line ``DocumentError`` naming the file, in bounded
 time, and the program goes on: ``qa build`` and the chat skip the file, ``qa parse``
-says why. The child is forked directly from a single-threaded program (``qa parse``,
-``qa build``: a few milliseconds) and from a small fork server otherwise (the chat, whose
-threads must not be forked). Limits: ``QA_PARSE_SECONDS`` (default 300) and
+says why. The child is forked from a single-threaded program (``qa parse``, ``qa build``:
+about 10 ms a file) and started afresh as ``python -m qa.budget`` from a threaded one
+(the chat, whose threads must not be forked: about 150 ms a file). Limits: ``QA_PARSE_SECONDS`` (default 300) and
 ``QA_PARSE_MEMORY_MB`` (address space the reader may add, default 4096); 0 turns the
 budget off (the reader then runs in this process).
 """
 
 from __future__ import annotations
 
+import importlib
 import multiprocessing
 import os
+import pickle
 import resource
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
 from multiprocessing.connection import Connection
@@ -50,31 +54,63 @@ def parse_within_budget(path: Path, doc: str | None = None, parse: Parser = pars
     memory_mb = default_memory if memory_mb is None else memory_mb
     if seconds <= 0 and memory_mb <= 0:
         return parse(path, doc)
-    ctx = _context()
+    if threading.active_count() == 1:
+        kind, value = _forked(path, doc, parse, seconds, memory_mb)
+    else:
+        kind, value = _started(path, doc, parse, seconds, memory_mb)
+    if kind == "ok":
+        return value  # type: ignore[no-any-return]
+    if kind == "timeout":
+        raise DocumentError(f"{path}: skipped: reading it took more than {seconds:g} s (a damaged or hostile "
+                            "file?); raise QA_PARSE_SECONDS if it is a sound, very long document")
+    if kind == "memory":
+        raise DocumentError(f"{path}: skipped: reading it needed more than {memory_mb} MB of memory; "
+                            "raise QA_PARSE_MEMORY_MB if it is a sound, very large document")
+    if kind == "died":
+        raise DocumentError(_died(path, value, memory_mb))
+    raise DocumentError(value)
+
+
+def _forked(path: Path, doc: str, parse: Parser, seconds: float, memory_mb: int) -> tuple[str, Any]:
+    """Run the reader in a forked child; return (kind, value) as ``_read`` makes them."""
+    ctx = multiprocessing.get_context("fork")
     receive, send = ctx.Pipe(duplex=False)
-    child = ctx.Process(target=_child, args=(send, parse, path, doc, memory_mb), daemon=True)  # type: ignore[attr-defined]
+    child = ctx.Process(target=_child, args=(send, parse, path, doc, memory_mb), daemon=True)
     child.start()
     send.close()
     try:
         if not receive.poll(seconds if seconds > 0 else None):
-            raise DocumentError(f"{path}: skipped: reading it took more than {seconds:g} s (a damaged or hostile "
-                                "file?); raise QA_PARSE_SECONDS if it is a sound, very long document")
+            return "timeout", None
         try:
-            kind, value = receive.recv()
+            return receive.recv()  # type: ignore[no-any-return]
         except (EOFError, OSError):
             child.join(5)
-            raise DocumentError(_died(path, child.exitcode, memory_mb)) from None
+            return "died", child.exitcode
     finally:
         if child.is_alive():
             child.kill()
         child.join(5)
         receive.close()
-    if kind == "ok":
-        return value  # type: ignore[no-any-return]
-    if kind == "memory":
-        raise DocumentError(f"{path}: skipped: reading it needed more than {memory_mb} MB of memory; "
-                            "raise QA_PARSE_MEMORY_MB if it is a sound, very large document")
-    raise DocumentError(value)
+
+
+def _started(path: Path, doc: str, parse: Parser, seconds: float, memory_mb: int) -> tuple[str, Any]:
+    """Run the reader in a fresh ``python -m qa.budget`` (safe from a threaded program); return (kind, value)."""
+    reader = f"{parse.__module__}:{parse.__qualname__}"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    proc = subprocess.Popen([sys.executable, "-m", "qa.budget", reader, str(memory_mb), str(path), doc],
+                            stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, env=env)
+    try:
+        out, _ = proc.communicate(timeout=seconds if seconds > 0 else None)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        return "timeout", None
+    if proc.returncode != 0 or not out:
+        return "died", proc.returncode
+    try:
+        return pickle.loads(out)  # type: ignore[no-any-return]  # our own child's answer, never a file
+    except Exception:
+        return "died", proc.returncode
 
 
 def _died(path: Path, code: int | None, memory_mb: int) -> str:
@@ -85,23 +121,8 @@ def _died(path: Path, code: int | None, memory_mb: int) -> str:
 
 
 def _child(send: Connection, parse: Parser, path: Path, doc: str, memory_mb: int) -> None:
-    """In the child: set the memory limit, parse, send ("ok", Document) or (kind, message)."""
-    try:
-        if memory_mb > 0:
-            page = os.sysconf("SC_PAGE_SIZE")
-            with open("/proc/self/statm") as f:
-                now = int(f.read().split()[0]) * page  # the child starts as big as its parent
-            limit = now + memory_mb * 2**20
-            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-        result: tuple[str, Any] = ("ok", parse(path, doc))
-    except MemoryError:
-        result = ("memory", "")
-    except QAError as exc:
-        result = ("error", str(exc))
-    except RecursionError:
-        result = ("error", f"{path}: skipped: the reader recursed too deep (a damaged or hostile file?)")
-    except Exception as exc:  # a reader library's own error on a corrupt file
-        result = ("error", f"{path}: could not be read ({type(exc).__name__}: {str(exc)[:200]}); is it damaged?")
+    """In a forked child: send ``_read``'s answer to the parent."""
+    result = _read(parse, path, doc, memory_mb)
     try:
         send.send(result)
     except MemoryError:
@@ -109,10 +130,41 @@ def _child(send: Connection, parse: Parser, path: Path, doc: str, memory_mb: int
     send.close()
 
 
-def _context() -> Any:
-    """Fork a single-threaded program directly (cheap); a threaded one through the fork server."""
-    if threading.active_count() == 1:
-        return multiprocessing.get_context("fork")
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["qa.parse", "qa.budget", "qa.pdf"])
-    return ctx
+def _read(parse: Parser, path: Path, doc: str, memory_mb: int) -> tuple[str, Any]:
+    """In the child: set the memory limit, parse; return ("ok", Document) or (kind, message)."""
+    try:
+        if memory_mb > 0:
+            page = os.sysconf("SC_PAGE_SIZE")
+            with open("/proc/self/statm") as f:
+                now = int(f.read().split()[0]) * page  # a forked child starts as big as its parent
+            limit = now + memory_mb * 2**20
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        return "ok", parse(path, doc)
+    except MemoryError:
+        return "memory", ""
+    except QAError as exc:
+        return "error", str(exc)
+    except RecursionError:
+        return "error", f"{path}: skipped: the reader recursed too deep (a damaged or hostile file?)"
+    except Exception as exc:  # a reader library's own error on a corrupt file
+        return "error", f"{path}: could not be read ({type(exc).__name__}: {str(exc)[:200]}); is it damaged?"
+
+
+def main(argv: list[str]) -> int:
+    """``python -m qa.budget MODULE:READER MEMORY_MB PATH DOC``: write the pickled answer to stdout."""
+    module, _, name = argv[0].partition(":")
+    answer = sys.stdout.buffer
+    sys.stdout = sys.stderr  # whatever a reader prints must not mix with the answer
+    parse = getattr(importlib.import_module(module), name)
+    result = _read(parse, Path(argv[2]), argv[3], int(argv[1]))
+    try:
+        data = pickle.dumps(result)
+    except MemoryError:
+        data = pickle.dumps(("memory", ""))
+    answer.write(data)
+    answer.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -2,9 +2,16 @@
 the documents folder and the feedback file; it answers questions (through ``search``, shown by
 ``render``), adds uploaded documents to the index, and records which passage answered a question.
 
+Uploads are indexed in the background, one job at a time, while questions go on being
+answered from the index as it was: the model is shared batch by batch (``Serialised``
+lets a waiting question in before the build's next batch), and the new index replaces
+the old one when it is complete. A job that fails (a full disk, an unreadable file)
+leaves nothing behind and the old index answering.
+
 ``qa.ui`` lays it out as a Gradio app.
 """
 
+import errno
 import itertools
 import json
 import os
@@ -15,6 +22,8 @@ import tempfile
 import threading
 import traceback
 import unicodedata
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,36 +36,79 @@ from qa.search import clean_question, search
 DEFAULT_K = 5
 UPLOAD_TYPES = (".txt", ".md", ".markdown", ".pdf")
 SNIPPET_CHARS = 120
+UPLOAD_MB = float(os.environ.get("QA_UPLOAD_MB") or 25)  # per file: larger ones go in docs_src/ + qa build
+QUESTION_TEXTS = 32  # a question encodes at most this many texts (itself and a few words); builds more
 _GENERIC_SECTIONS = {"summary", "abstract", "introduction", "conclusion", "conclusions", "notes",
                      "references", "bibliography", "contents", "acknowledgements"}
 
 
 class Serialised:
     """An embedder whose calls run one at a time: a Hugging Face fast tokenizer must not be
-    used from two threads at once ("Already borrowed"), and the queue runs several searches."""
+    used from two threads at once ("Already borrowed"), and the queue runs several searches.
+    Questions go first: a build's next batch waits (at most ``YIELD_SECONDS``) while one is waiting."""
+
+    YIELD_SECONDS = 0.5
 
     def __init__(self, embedder: Any) -> None:
         self.inner = embedder
         self.name, self.dim, self.max_tokens = embedder.name, embedder.dim, embedder.max_tokens
         self._lock = threading.Lock()
+        self._turn = threading.Condition()
+        self._questions = 0
+
+    def _question(self) -> Any:
+        return _Question(self)
+
+    def _batch(self) -> threading.Lock:
+        with self._turn:
+            self._turn.wait_for(lambda: self._questions == 0, timeout=self.YIELD_SECONDS)
+        return self._lock
 
     def count_tokens(self, text: str) -> int:
-        with self._lock:
+        with self._batch():
             return self.inner.count_tokens(text)
 
     def encode(self, texts: list[str], progress: bool = False) -> Any:
-        with self._lock:
+        with self._question() if len(texts) <= QUESTION_TEXTS else self._batch():
             return self.inner.encode(texts, progress=progress)
 
     def word_vectors(self, words: list[str]) -> Any:
         """Return single words' vectors from the model's word table (encoded when it has none)."""
-        with self._lock:
+        with self._question():
             return getattr(self.inner, "word_vectors", self.inner.encode)(words)
 
     def build_word_table(self) -> int:
         """Return how many words the model's word table embedded now (0: there, or no table)."""
-        with self._lock:
+        with self._batch():
             return int(getattr(self.inner, "build_word_table", lambda: 0)())
+
+
+class _Question:
+    """Hold the model for a question, counted as waiting from the moment it asks."""
+
+    def __init__(self, owner: Serialised) -> None:
+        self.owner = owner
+
+    def __enter__(self) -> None:
+        with self.owner._turn:
+            self.owner._questions += 1
+        self.owner._lock.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.owner._lock.release()
+        with self.owner._turn:
+            self.owner._questions -= 1
+            self.owner._turn.notify_all()
+
+
+@dataclass
+class Job:
+    """One background indexing job: what it says while running, its result lines, and when it is done."""
+
+    status: str = "waiting for the previous upload to be indexed"
+    lines: list[str] = field(default_factory=list)
+    done: threading.Event = field(default_factory=threading.Event)
+    started: float = field(default_factory=time.monotonic)
 
 
 def default_feedback_path(index_dir: Path) -> Path:
@@ -76,6 +128,8 @@ class Chat:
         self._build_lock = threading.Lock()
         self._feedback_lock = threading.Lock()
         self._ids = itertools.count(1)
+        self.jobs: list[Job] = []
+        _remove_partial_uploads(self.docs_dir)
 
     # --- asking ---------------------------------------------------------------
 
@@ -132,58 +186,132 @@ class Chat:
         return path
 
     def add_documents(self, files: list[Any]) -> list[str]:
-        """Copy uploaded files into the docs folder, update the index, reload it; return one line per file."""
-        lines: list[str] = []
+        """Copy uploaded files into the docs folder, update the index, reload it; return one line per file
+        (waits for the background job: ``submit`` does not)."""
+        job = self.submit(files)
+        job.done.wait()
+        return job.lines
+
+    def submit(self, files: list[Any]) -> Job:
+        """Check uploads now (type, size, already there), then index them in the background; return the job."""
+        job = Job()
         staged: list[tuple[Path, str, str]] = []  # (upload, original name, doc name)
         for f in files or []:
             upload = Path(f if isinstance(f, (str, os.PathLike)) else getattr(f, "path", None) or f.name)
             name = upload.name
             try:
                 doc = safe_filename(name)
-                _check_readable(upload, name, doc)
-            except QAError as exc:
-                lines.append(str(exc))
+                size = upload.stat().st_size
+                if size > UPLOAD_MB * 2**20:
+                    raise InputError(f"{name}: {size / 2**20:.0f} MB, over the chat's limit of {UPLOAD_MB:g} MB "
+                                     "a file; split it, or put it in the documents folder and run qa build")
+            except (QAError, OSError) as exc:
+                job.lines.append(str(exc) if isinstance(exc, QAError) else f"{name}: not received ({exc.strerror})")
                 continue
             same = next((p for p in index_mod.document_files(self.docs_dir)
-                         if p.stat().st_size == upload.stat().st_size
-                         and index_mod.file_hash(p) == index_mod.file_hash(upload)), None)
+                         if p.stat().st_size == size and index_mod.file_hash(p) == index_mod.file_hash(upload)), None)
             if same is not None:
-                lines.append(f"{name}: already in your documents as {same.relative_to(self.docs_dir).as_posix()}")
+                job.lines.append(f"{name}: already in your documents as {same.relative_to(self.docs_dir).as_posix()}")
                 continue
             staged.append((upload, name, doc))
         if not staged:
-            return lines or ["no file received; choose .txt, .md or .pdf files"]
+            job.lines = job.lines or ["no file received; choose .txt, .md or .pdf files"]
+            job.status = "done"
+            job.done.set()
+            return job
+        self.jobs = [j for j in self.jobs if not j.done.is_set()] + [job]
+        threading.Thread(target=self._run_job, args=(job, staged), name="qa-indexing", daemon=True).start()
+        return job
+
+    def refresh(self, reason: str) -> Job:
+        """Bring the index up to date with the documents folder in the background; return the job."""
+        job = Job()
+        self.jobs = [j for j in self.jobs if not j.done.is_set()] + [job]
+        threading.Thread(target=self._run_job, args=(job, [], reason), name="qa-indexing", daemon=True).start()
+        return job
+
+    def progress(self) -> str:
+        """Return what the background indexing is doing now ("" when idle)."""
+        running = [j for j in self.jobs if not j.done.is_set()]
+        return running[0].status if running else ""
+
+    def _run_job(self, job: Job, staged: list[tuple[Path, str, str]], reason: str = "") -> None:
+        """Index staged uploads (or refresh): read each within the parse budget, copy the readable ones
+        in, build, swap the index; on any failure take the copies back out and keep the old index."""
         with self._build_lock:
-            added = [(name, self._copy_in(upload, doc)) for upload, name, doc in staged]
+            added: list[tuple[str, Path]] = []
+            copying = ""
             try:
-                report = index_mod.build(self.docs_dir, self.index_dir, self.embedder)
-            except QAError as exc:
+                for upload, name, doc in staged:
+                    job.status = f"reading {name}"
+                    try:
+                        _check_readable(upload, name, doc)
+                    except QAError as exc:
+                        job.lines.append(str(exc))
+                        continue
+                    copying = name
+                    added.append((name, self._copy_in(upload, doc)))
+                    copying = ""
+                if staged and not added:
+                    return
+                names = ", ".join(name for name, _ in added) or "your documents"
+
+                def status(line: str) -> None:
+                    job.status = f"indexing {names}: {line}"
+
+                report = index_mod.build(self.docs_dir, self.index_dir, self.embedder, log=_console, status=status)
+                job.status = f"indexing {names}: loading the new index"
+                self.index = index_mod.load(self.index_dir)
+            except Exception as exc:
                 for _, path in added:
                     path.unlink(missing_ok=True)
-                return lines + [f"{name}: not added: {exc}" for name, _ in added]
-            skipped = dict(report.skipped)
-            for name, path in added:
-                doc = path.relative_to(self.docs_dir).as_posix()
-                if doc in skipped:  # unreadable after all: take it back out
-                    path.unlink(missing_ok=True)
-                    lines.append(f"{name}: not added: {skipped[doc].replace(str(path), doc)}")
-            self.index = index_mod.load(self.index_dir)
-            counts = self.documents()
-            for name, path in added:
-                doc = path.relative_to(self.docs_dir).as_posix()
-                if doc in counts:
-                    c = counts[doc]
-                    renamed = f" (saved as {doc})" if doc != name else ""
-                    lines.append(f"{name}: added{renamed}, {c['paragraphs']} passages, {c['footnotes']} footnotes; ask away")
-        return lines
+                if isinstance(exc, QAError):
+                    why = str(exc)
+                elif isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                    why = f"the disk is full ({exc.strerror}); free some space and upload it again"
+                else:
+                    traceback.print_exc(file=sys.stderr)
+                    why = f"internal error ({type(exc).__name__}); the server console has details"
+                names = [name for name, _ in added] + ([copying] if copying else [])
+                job.lines += [f"{name}: not added: {why}" for name in names] if names else \
+                    [f"the index was not updated ({reason}): {why}"]
+                if not staged:
+                    print(f"qa: {job.lines[-1]}", file=sys.stderr, flush=True)
+            else:
+                self._report(job, report, added, reason if not staged else "")
+            finally:
+                job.status = "done"
+                job.done.set()
+
+    def _report(self, job: Job, report: index_mod.BuildReport, added: list[tuple[str, Path]], refresh: str) -> None:
+        """Add a finished job's lines: each upload added (with its counts) or taken back out (with why)."""
+        skipped = dict(report.skipped)
+        counts = self.documents()
+        for name, path in added:
+            doc = path.relative_to(self.docs_dir).as_posix()
+            if doc in skipped:  # unreadable after all: take it back out
+                path.unlink(missing_ok=True)
+                job.lines.append(f"{name}: not added: {skipped[doc].replace(str(path), doc)}")
+            elif doc in counts:
+                c = counts[doc]
+                renamed = f" (saved as {doc})" if doc != name else ""
+                job.lines.append(f"{name}: added{renamed}, {plural(c['paragraphs'], 'passage')}, "
+                                 f"{plural(c['footnotes'], 'footnote')}; ask away")
+        if refresh:
+            print(f"qa: index updated ({refresh}): {plural(report.documents, 'document')}, "
+                  f"{plural(report.paragraphs, 'passage')}", file=sys.stderr, flush=True)
 
     def _copy_in(self, upload: Path, doc: str) -> Path:
         """Copy an upload into the docs folder under a free name (a hidden temp name first, then renamed)."""
         self.docs_dir.mkdir(parents=True, exist_ok=True)
         stem, suffix = os.path.splitext(doc)
-        fd, tmp = tempfile.mkstemp(prefix=".upload-", dir=self.docs_dir)
+        fd, tmp = tempfile.mkstemp(prefix=UPLOAD_PREFIX, dir=self.docs_dir)
         os.close(fd)
-        shutil.copyfile(upload, tmp)
+        try:
+            shutil.copyfile(upload, tmp)
+        except BaseException:  # a full disk: no partial file left behind
+            Path(tmp).unlink(missing_ok=True)
+            raise
         for n in itertools.count(1):
             dest = self.docs_dir / (doc if n == 1 else f"{stem}-{n}{suffix}")
             try:
@@ -233,6 +361,26 @@ class Chat:
             if title and title.lower() not in _GENERIC_SECTIONS and title not in seen and len(title) <= 80:
                 seen.append(title)
         return [f"What do the documents say about “{t}”?" for t in seen[:n]]
+
+
+UPLOAD_PREFIX = ".upload-"
+
+
+def _remove_partial_uploads(docs_dir: Path) -> None:
+    """Remove upload copies a stopped server left half-written (hidden ``.upload-*`` files: only ours)."""
+    if docs_dir.is_dir():
+        for leftover in docs_dir.glob(f"{UPLOAD_PREFIX}*"):
+            if leftover.is_file() and not leftover.is_symlink():
+                leftover.unlink(missing_ok=True)
+
+
+def _console(line: str) -> None:
+    print(f"qa: {line}", file=sys.stderr, flush=True)
+
+
+def plural(n: int, word: str) -> str:
+    """Return "1 passage", "2 passages"."""
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
 def _claim(tmp: Path, dest: Path) -> None:

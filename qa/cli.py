@@ -22,6 +22,11 @@ DEFAULT_INDEX = "index"
 PARSER: Any = None  # qa parse's reader (None: qa.parse.parse_file); tests give a stand-in
 
 
+def plural(n: int, word: str) -> str:
+    """Return "1 passage", "2 passages"."""
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
 def _env_path(var: str, default: str) -> str:
     return os.environ.get(var) or default
 
@@ -118,11 +123,12 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     index.document_files(Path(args.docs))  # fail fast, before loading the model
     embedder = Embedder(args.model, backend=args.backend)
-    report = index.build(Path(args.docs), Path(args.index), embedder, progress=sys.stderr.isatty(),
-                         faiss_kind=args.faiss)
+    # Progress lines every 10 s on stderr, a terminal or not (a log file, a service).
+    report = index.build(Path(args.docs), Path(args.index), embedder, progress=True, faiss_kind=args.faiss,
+                         log=lambda line: print(f"qa: {line}", file=sys.stderr, flush=True))
     print(f"indexed {report.documents} documents ({report.parsed} parsed, {report.reused} unchanged): "
-          f"{report.paragraphs} paragraphs, {report.footnotes} footnotes, {report.chunks} chunks "
-          f"({report.embedded} embedded) in {report.seconds:.1f}s → {args.index}/"
+          f"{plural(report.paragraphs, 'passage')}, {plural(report.footnotes, 'footnote')}, "
+          f"{plural(report.chunks, 'chunk')} ({report.embedded:,} embedded) in {report.seconds:.1f}s → {args.index}/"
           + (f"; {len(report.skipped)} skipped" if report.skipped else ""))
     return 0
 
@@ -245,7 +251,8 @@ def cmd_parse(args: argparse.Namespace) -> int:
         }
         print(json.dumps(out, ensure_ascii=False, indent=1))
         return 0
-    print(f"{document.doc}: {len(document.paragraphs)} paragraphs, {len(document.footnotes)} footnotes"
+    print(f"{document.doc}: {plural(len(document.paragraphs), 'paragraph')}, "
+          f"{plural(len(document.footnotes), 'footnote')}"
           + (f" — {document.title}" if document.title else ""))
     section = object()
     for p in document.paragraphs:

@@ -19,6 +19,7 @@ loaded state that ``search`` reads.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import functools
 import hashlib
@@ -50,6 +51,8 @@ MANIFEST = "manifest.json"
 MARKER = ".qa-generation"  # in every folder a build writes: clean-up never touches any other folder
 VECTOR_HASHES = "vectors.sha256"  # one text hash per row of vectors.npy: what that row is the vector of
 LOCK = ".build.lock"
+EMBED_BATCH = 64  # texts per call to the model: a question waits at most one batch (see qa.chat.Serialised)
+PROGRESS_SECONDS = 10.0
 # Documents are re-read when it changes (and an index of another pipeline is stale).
 PIPELINE = f"parse-{PARSE_VERSION}/chunk-{chunking.VERSION}/lexical-{lexical.VERSION}"
 
@@ -122,10 +125,27 @@ class Index:
 
 
 def document_files(docs_dir: Path) -> list[Path]:
-    """Return the supported document files under ``docs_dir``, sorted, hidden ones skipped."""
+    """Return the supported document files under ``docs_dir``, sorted; hidden ones and links
+    to files outside the folder are skipped (``outside_links`` lists those)."""
+    root = _docs_root(docs_dir)
+    return [p for p in _candidates(docs_dir) if p.resolve().is_relative_to(root)]
+
+
+def outside_links(docs_dir: Path) -> list[Path]:
+    """Return the documents folder's links (or linked folders) to files outside it: never read or served."""
+    root = _docs_root(docs_dir)
+    return [p for p in _candidates(docs_dir) if not p.resolve().is_relative_to(root)]
+
+
+def _docs_root(docs_dir: Path) -> Path:
     docs_dir = Path(docs_dir)
     if not docs_dir.is_dir():
         raise DocumentError(f"{docs_dir}: documents folder not found; create it and put .txt, .md or .pdf files in it")
+    return docs_dir.resolve()
+
+
+def _candidates(docs_dir: Path) -> list[Path]:
+    docs_dir = Path(docs_dir)
     files = [p for p in docs_dir.rglob("*")
              if p.is_file() and p.suffix.lower() in SUPPORTED
              and not any(part.startswith(".") for part in p.relative_to(docs_dir).parts)]
@@ -154,17 +174,42 @@ def build(
     log: Callable[[str], None] = lambda line: print(line, file=sys.stderr),
     faiss_kind: str = "auto",
     parse: Callable[[Path, str], Document] = parse_file,
+    status: Callable[[str], None] | None = None,
 ) -> BuildReport:
     """Build (or incrementally update) the index of ``docs_dir`` in ``index_dir``; return a report.
 
     Builds of one index take turns: a second one waits for the first (and says so). Each
     document is read by ``parse`` within the parse budget (``qa.budget``): a file that
-    takes too long or too much memory is skipped with a one-line reason."""
+    takes too long or too much memory is skipped with a one-line reason. ``status`` hears
+    what the build is doing ("reading …", "embedding n of N passages …"); with ``progress``
+    and no ``status``, those lines go to ``log`` every 10 s (a terminal or not).
+    Writing the index fails with one line (a full disk), the previous index unchanged."""
     start = time.perf_counter()
     docs_dir, index_dir = Path(docs_dir), Path(index_dir)
     document_files(docs_dir)  # a missing folder is said before waiting for a lock
-    with build_lock(index_dir, log):
-        return _build(docs_dir, index_dir, embedder, progress, log, faiss_kind, start, parse)
+    if status is None:
+        status = every(PROGRESS_SECONDS, log) if progress else (lambda line: None)
+    try:
+        with build_lock(index_dir, log):
+            return _build(docs_dir, index_dir, embedder, status, log, faiss_kind, start, parse)
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EROFS):
+            raise
+        raise QAError(f"{index_dir}: could not write the index ({exc.strerror}); free some space (or make the "
+                      "folder writable) and build again; the previous index is unchanged") from exc
+
+
+def every(seconds: float, log: Callable[[str], None]) -> Callable[[str], None]:
+    """Return a status callback passing a line on to ``log`` at most once per ``seconds``."""
+    last = [time.monotonic()]
+
+    def say(line: str) -> None:
+        now = time.monotonic()
+        if now - last[0] >= seconds:
+            last[0] = now
+            log(line)
+
+    return say
 
 
 @contextlib.contextmanager
@@ -183,7 +228,7 @@ def build_lock(index_dir: Path, log: Callable[[str], None] = lambda line: None) 
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
-def _build(docs_dir: Path, index_dir: Path, embedder: TextEmbedder, progress: bool,
+def _build(docs_dir: Path, index_dir: Path, embedder: TextEmbedder, status: Callable[[str], None],
            log: Callable[[str], None], faiss_kind: str, start: float,
            parse: Callable[[Path, str], Document]) -> BuildReport:
     files = document_files(docs_dir)
@@ -192,14 +237,24 @@ def _build(docs_dir: Path, index_dir: Path, embedder: TextEmbedder, progress: bo
     records: dict[str, dict[str, Any]] = {}
     parts: list[tuple[list[Paragraph], list[Footnote], list[Chunk]]] = []
     skipped: list[tuple[str, str]] = []
+    for link in outside_links(docs_dir):
+        doc = link.relative_to(docs_dir).as_posix()
+        skipped.append((doc, f"{doc}: skipped: a link to a file outside {docs_dir}/ (only files inside it are read)"))
+        log(skipped[-1][1])
     parsed = reused = 0
     for path in files:
         doc = path.relative_to(docs_dir).as_posix()
-        digest = file_hash(path)
+        try:
+            digest = file_hash(path)
+        except OSError as exc:
+            skipped.append((doc, f"{doc}: skipped: cannot be read ({exc.strerror})"))
+            log(skipped[-1][1])
+            continue
         if previous and previous["same_pipeline"] and old_docs.get(doc, {}).get("sha256") == digest:
             paragraphs, notes, chunks = previous["by_doc"][doc]
             reused += 1
         else:
+            status(f"reading {doc}")
             try:
                 document = budget.parse_within_budget(path, doc, parse)
             except QAError as exc:
@@ -207,6 +262,7 @@ def _build(docs_dir: Path, index_dir: Path, embedder: TextEmbedder, progress: bo
                 log(f"skipped: {exc}")
                 continue
             paragraphs, notes = list(document.paragraphs), list(document.footnotes)
+            status(f"cutting {doc} into passages ({len(paragraphs):,} paragraphs)")
             chunks = chunking.chunk_document(paragraphs, notes, embedder.count_tokens, embedder.max_tokens)
             parsed += 1
         stat = path.stat()
@@ -221,7 +277,7 @@ def _build(docs_dir: Path, index_dir: Path, embedder: TextEmbedder, progress: bo
         raise DocumentError(f"{docs_dir}: no readable documents (.txt, .md, .pdf){reason}; add documents and run qa build again")
     nothing: Callable[[str], None] = lambda text: None
     vectors, embedded = _reuse_or_embed([c.text for c in chunks], previous["chunk"] if previous else nothing,
-                                        embedder, progress)
+                                        embedder, status)
     by_marker = {(n.doc, n.marker): n for n in notes}
     lexical_texts = [lexical.document_text(p, by_marker) for p in paragraphs]
     vocab = lexical.vocabulary(lexical_texts)
@@ -235,6 +291,7 @@ def _build(docs_dir: Path, index_dir: Path, embedder: TextEmbedder, progress: bo
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "faiss": vectors_mod.choose_kind(faiss_kind, len(chunks)),
     }
+    status(f"writing the index ({len(chunks):,} passages)")
     _write(index_dir, manifest, paragraphs, notes, chunks, vectors, lexical_texts, vocab, vocab_vectors,
            previous["manifest"].get("generation") if previous else None)
     word_table = getattr(embedder, "build_word_table", None)
@@ -310,9 +367,10 @@ def _previous(index_dir: Path, embedder: TextEmbedder,
 
 
 def _reuse_or_embed(texts: list[str], known: Callable[[str], np.ndarray | None], embedder: TextEmbedder,
-                    progress: bool = False) -> tuple[np.ndarray, int]:
+                    status: Callable[[str], None] = lambda line: None) -> tuple[np.ndarray, int]:
     """Return (vectors of ``texts``, how many were embedded): ``known`` gives a text's vector from the
-    last build, or None; only the rest go through the model."""
+    last build, or None; only the rest go through the model, ``EMBED_BATCH`` at a time (a shared model
+    is held for one batch, never a whole build; ``status`` hears the count after each batch)."""
     vectors = np.zeros((len(texts), embedder.dim), dtype=np.float32)
     todo: list[int] = []
     for row, text in enumerate(texts):
@@ -321,9 +379,17 @@ def _reuse_or_embed(texts: list[str], known: Callable[[str], np.ndarray | None],
             todo.append(row)
         else:
             vectors[row] = vector
-    if todo:
-        vectors[todo] = embedder.encode([texts[r] for r in todo], progress=progress and len(todo) > 64)
+    start = time.monotonic()
+    for done in range(0, len(todo), EMBED_BATCH):
+        left = f", about {_duration((time.monotonic() - start) / done * (len(todo) - done))} left" if done else ""
+        status(f"embedding {done:,} of {len(todo):,} new passages ({100 * done // len(todo)}%){left}")
+        rows = todo[done:done + EMBED_BATCH]
+        vectors[rows] = embedder.encode([texts[r] for r in rows])
     return vectors, len(todo)
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
 
 
 def _write(index_dir: Path, manifest: dict[str, Any], paragraphs: list[Paragraph],

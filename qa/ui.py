@@ -15,13 +15,14 @@ passage_id, helpful → message) and ``/upload`` (files → message, …).
 
 import os
 import sys
+import time
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from qa import render
 from qa import index as index_mod
-from qa.chat import DEFAULT_K, UPLOAD_TYPES, Chat, Serialised, safe_filename
+from qa.chat import DEFAULT_K, UPLOAD_MB, UPLOAD_TYPES, Chat, Serialised, plural, safe_filename
 from qa.errors import IndexLoadError, QAError
 from qa.search import clean_question
 
@@ -30,6 +31,7 @@ __all__ = ["Chat", "app", "document_route", "documents_html", "launch", "prepare
 
 SLIDER_MAX_K = 20
 CONCURRENCY = 4  # searches at once; embedding a question is serialised anyway (see chat.Serialised)
+PROGRESS_SECONDS = 1.0  # how often an upload's status line is refreshed while it is indexed
 
 
 def app(chat: Chat) -> Any:
@@ -67,10 +69,14 @@ def app(chat: Chat) -> Any:
         gr.Info(f"Saved as {row['id']}: this passage answers the question." if new else f"Already saved as {row['id']}.")
 
     def on_upload(files: list[Any] | None):
-        lines = chat.add_documents(files or [])
-        status = "".join(f"<li>{render.esc(line)}</li>" for line in lines)
-        return (f'<ul class="qa-status">{status}</ul>', documents_html(chat),
-                gr.Dropdown(choices=sorted(chat.documents())))
+        job = chat.submit(files or [])
+        while not job.done.wait(PROGRESS_SECONDS):  # indexed in the background; questions go on meanwhile
+            seconds = time.monotonic() - job.started
+            yield (f'<p class="qa-status qa-busy">{render.esc(job.status)} ({seconds:.0f} s); '
+                   "you can keep asking meanwhile</p>", gr.skip(), gr.skip())
+        status = "".join(f"<li>{render.esc(line)}</li>" for line in job.lines)
+        yield (f'<ul class="qa-status">{status}</ul>', documents_html(chat),
+               gr.Dropdown(choices=sorted(chat.documents())))
 
     with gr.Blocks(title="qa: ask your documents", analytics_enabled=False, fill_height=True) as demo:
         meta = gr.State([])
@@ -83,7 +89,8 @@ def app(chat: Chat) -> Any:
                                       label="Only these documents", info="Leave empty to search all of them.")
             upload = gr.UploadButton("+ Add documents", file_types=list(UPLOAD_TYPES),
                                      file_count="multiple", variant="secondary", elem_id="qa-upload")
-            status = gr.HTML('<p class="qa-hint">.txt, .md or .pdf; they are indexed at once.</p>', elem_id="qa-status")
+            status = gr.HTML(f'<p class="qa-hint">.txt, .md or .pdf, up to {UPLOAD_MB:g} MB each; indexed in the '
+                             'background while you ask.</p>', elem_id="qa-status")
             doc_list = gr.HTML(documents_html(chat), elem_id="qa-docs")
         chatbot = gr.Chatbot(
             label="Answers", show_label=False, elem_id="qa-chat", scale=1, min_height=380, height="72vh",
@@ -106,7 +113,7 @@ def app(chat: Chat) -> Any:
                                api_visibility="private")
         chatbot.like(on_like, [meta], None, api_visibility="private")
         chatbot.clear(lambda: [], None, [meta], api_visibility="private")
-        upload.upload(on_upload, [upload], [status, doc_list, docs_filter], api_name="upload", concurrency_limit=1)
+        upload.upload(on_upload, [upload], [status, doc_list, docs_filter], api_name="upload", concurrency_limit=4)
 
         def chat_api(message: str) -> str:
             """Answer a question: the reply as HTML (passages, highlight, footnotes)."""
@@ -184,7 +191,7 @@ def launch(chat: Chat, host: str = "127.0.0.1", port: int = 7860, block: bool = 
     demo.launch(
         server_name=host, server_port=port, prevent_thread_lock=not block, share=False, inbrowser=False,
         show_error=False, quiet=quiet, ssr_mode=False, pwa=False, mcp_server=False, enable_monitoring=False,
-        max_file_size="200mb", theme=theme(), css=static_text("chat.css"), js=static_text("chat.js"),
+        max_file_size=f"{2 * UPLOAD_MB:g}mb",  # over the limit the chat states: its own message says why theme=theme(), css=static_text("chat.css"), js=static_text("chat.js"),
         head='<meta name="referrer" content="no-referrer">',
         app_kwargs={"routes": [document_route(chat)]},
     )
@@ -219,11 +226,22 @@ def prepare(docs: Path, index_dir: Path, model: str | None = None, feedback: Pat
             return Chat(docs, index_dir, serial, feedback)
         except IndexLoadError as exc:
             reason = f"the index could not be loaded ({exc})"
+    elif manifest is not None and manifest.get("model") == embedder.name:
+        try:  # documents changed: serve the index as it is, bring it up to date in the background
+            chat = Chat(docs, index_dir, serial, feedback)
+        except IndexLoadError as exc:
+            reason = f"the index could not be loaded ({exc})"
+        else:
+            print(f"qa: updating the index of {docs}/ in the background ({reason}); "
+                  "answering from the current one meanwhile", file=sys.stderr, flush=True)
+            chat.refresh(reason)
+            return chat
     print(f"qa: building the index of {docs}/ in {index_dir}/ ({reason})…", file=sys.stderr, flush=True)
-    report = index_mod.build(docs, index_dir, serial, progress=sys.stderr.isatty())
-    print(f"qa: indexed {report.documents} documents: {report.paragraphs} passages, {report.footnotes} footnotes "
-          f"in {report.seconds:.1f}s" + (f"; {len(report.skipped)} skipped" if report.skipped else ""),
-          file=sys.stderr, flush=True)
+    report = index_mod.build(docs, index_dir, serial, progress=True, log=lambda line: print(
+        f"qa: {line}", file=sys.stderr, flush=True))
+    print(f"qa: indexed {plural(report.documents, 'document')}: {plural(report.paragraphs, 'passage')}, "
+          f"{plural(report.footnotes, 'footnote')} in {report.seconds:.1f}s"
+          + (f"; {len(report.skipped)} skipped" if report.skipped else ""), file=sys.stderr, flush=True)
     return Chat(docs, index_dir, serial, feedback)
 
 

@@ -210,7 +210,7 @@ def test_parse_json_contract(small_docs: Path, capsys: pytest.CaptureFixture) ->
 def test_parse_text_output(small_docs: Path, capsys: pytest.CaptureFixture) -> None:
     assert cli.main(["parse", str(small_docs / "notes.md")]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("notes.md: 2 paragraphs, 1 footnotes")
+    assert out.startswith("notes.md: 2 paragraphs, 1 footnote") and "1 footnotes" not in out
     assert "## Orchards" in out and "[a] Orchard survey" in out
 
 

@@ -14,7 +14,7 @@ import pytest
 from conftest import SMALL_TXT, FakeEmbedder
 from qa import index
 from qa.chunk import chunk_document
-from qa.errors import DocumentError, IndexLoadError
+from qa.errors import DocumentError, IndexLoadError, QAError
 from qa.parse import parse_file
 from qa.search import search
 
@@ -257,8 +257,10 @@ def test_a_build_failing_while_writing_leaves_the_previous_index(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(index, "_fsync_dir", disk_full)  # every file written, just before the swap
-    with pytest.raises(OSError, match="No space left"):
+    with pytest.raises(QAError) as exc:
         build(small_docs, tmp_path / "idx")
+    assert str(exc.value) == (f"{tmp_path / 'idx'}: could not write the index (No space left on device); free some "
+                              "space (or make the folder writable) and build again; the previous index is unchanged")
     monkeypatch.undo()
     assert (tmp_path / "idx" / "manifest.json").read_text(encoding="utf-8") == manifest
     assert answers(tmp_path / "idx") == before
@@ -495,3 +497,39 @@ def test_a_second_build_waits_for_the_first(small_docs: Path, tmp_path: Path) ->
     gens = [p.name for p in (tmp_path / "idx").iterdir() if p.name.startswith("gen-")]
     assert gens == [index.read_manifest(tmp_path / "idx")["generation"]]
     assert_vectors_match_chunks(tmp_path / "idx")
+
+
+def test_links_to_files_outside_the_documents_folder_are_skipped_and_listed(small_docs: Path, tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("The vault code is 4711.\n", encoding="utf-8")
+    (small_docs / "vault.txt").symlink_to(secret)
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "far.md").write_text("# Far\n\nFar away text.\n", encoding="utf-8")
+    (small_docs / "linked").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    (small_docs / "inside.txt").symlink_to(small_docs / "harbours.txt")  # a link inside the folder is fine
+    said: list[str] = []
+    report = index.build(small_docs, tmp_path / "idx", FakeEmbedder(), log=said.append)
+    loaded = index.load(tmp_path / "idx")
+    assert set(loaded.manifest["documents"]) == {"harbours.txt", "inside.txt", "notes.md"}
+    assert "4711" not in " ".join(p.text for p in loaded.paragraphs)
+    assert [doc for doc, _ in report.skipped] == ["vault.txt"]  # a linked folder is not walked at all
+    assert any(line.startswith("vault.txt: skipped: a link to a file outside") for line in said)
+    assert index.stale(loaded.manifest, small_docs) == []
+
+
+def test_progress_lines_name_what_the_build_does(small_docs: Path, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(index, "EMBED_BATCH", 4)
+    lines: list[str] = []
+    index.build(small_docs, tmp_path / "idx", FakeEmbedder(), log=quiet, status=lines.append)
+    assert lines[:2] == ["reading harbours.txt", "cutting harbours.txt into passages (4 paragraphs)"]
+    embedding = [line for line in lines if line.startswith("embedding")]
+    assert len(embedding) > 2 and embedding[0].startswith("embedding 0 of ")
+    assert embedding[1].startswith("embedding 4 of ") and embedding[1].endswith(" s left")
+    assert lines[-1].startswith("writing the index")
+
+
+def test_a_build_with_progress_prints_lines_when_not_on_a_terminal(small_docs: Path, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(index, "PROGRESS_SECONDS", 0.0)  # every line, without waiting for the clock
+    said: list[str] = []
+    index.build(small_docs, tmp_path / "idx", FakeEmbedder(), progress=True, log=said.append)
+    assert "reading harbours.txt" in said and any(line.startswith("embedding ") for line in said)

@@ -324,7 +324,7 @@ def test_upload_adds_a_document_answerable_at_once(served, tmp_path):
     new.write_text("# Windmills\n\nThe windmill of Ostergaard grinds rye since 1742.[^1]\n\n"
                    "[^1]: Mill register, <https://example.org/mills>.\n", encoding="utf-8")
     status, listing, _ = client.predict([handle_file(str(new))], api_name="/upload")
-    assert "windmills.md: added, 1 passages, 1 footnotes" in status
+    assert "windmills.md: added, 1 passage, 1 footnote; ask away" in status
     assert "windmills.md" in listing and (work / "docs" / "windmills.md").is_file()
     top = client.predict("Which windmill grinds rye?", 1, api_name="/search")["results"][0]
     assert top["doc"] == "windmills.md" and top["citations"][0]["urls"] == ["https://example.org/mills"]

@@ -1,0 +1,178 @@
+"""chat: uploads indexed in the background while questions are answered; size limit; a full disk;
+the start-up with changed documents; leftovers of a stopped server."""
+
+from __future__ import annotations
+
+import errno
+import shutil
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import SMALL_TXT, FakeEmbedder
+from qa import chat as chat_mod
+from qa import index, ui
+from qa.chat import Chat, Serialised
+
+
+def quiet(line: str) -> None:
+    pass
+
+
+def long_doc(n: int = 60) -> str:
+    rows = [f"Station {i} of the northern railway opened in {1850 + i} with {i + 2} platforms." for i in range(n)]
+    return "Railway Stations\n\n" + "\n\n".join(rows) + "\n"
+
+
+@pytest.fixture
+def chat(small_docs: Path, tmp_path: Path) -> Chat:
+    index.build(small_docs, tmp_path / "idx", FakeEmbedder(), log=quiet)
+    return Chat(small_docs, tmp_path / "idx", FakeEmbedder(), feedback=tmp_path / "fb.jsonl")
+
+
+class GatedBuild(FakeEmbedder):
+    """Questions encode at once; each batch of a build waits for a step to be allowed."""
+
+    def __init__(self) -> None:
+        self.in_batch = threading.Event()
+        self.steps = threading.Semaphore(0)
+
+    def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        if len(texts) > chat_mod.QUESTION_TEXTS:
+            self.in_batch.set()
+            assert self.steps.acquire(timeout=60)
+        return super().encode(texts, progress)
+
+
+def ask_during_build(chat: Chat, model: GatedBuild, question: str) -> list[str]:
+    """Ask while a build's batch holds the model; let that batch finish: the question goes before the next."""
+    answers: list[str] = []
+    asker = threading.Thread(target=lambda: answers.append(chat.ask(question, 1).hits[0].paragraph.id))
+    asker.start()
+    serial = chat.embedder
+    assert isinstance(serial, Serialised)
+    for _ in range(6000):  # the question is waiting for the model
+        if serial._questions == 1:
+            break
+        threading.Event().wait(0.01)
+    model.steps.release()
+    asker.join(60)
+    return answers
+
+
+def test_questions_are_answered_while_an_upload_is_indexed(small_docs: Path, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(index, "EMBED_BATCH", 40)
+    index.build(small_docs, tmp_path / "idx", FakeEmbedder(), log=quiet)
+    model = GatedBuild()
+    chat = Chat(small_docs, tmp_path / "idx", model, feedback=tmp_path / "fb.jsonl")
+    upload = tmp_path / "stations.txt"
+    upload.write_text(long_doc(150), encoding="utf-8")
+    job = chat.submit([upload])
+    try:
+        assert model.in_batch.wait(60), "the build never started embedding"
+        assert chat.progress().startswith("indexing stations.txt: embedding 0 of 151 new passages (0%)")
+        answers = ask_during_build(chat, model, "When was the harbour of Vellmar opened?")
+        assert answers == ["harbours.txt#p2"] and not job.done.is_set()
+        assert chat.progress().startswith("indexing stations.txt: embedding ")
+    finally:
+        for _ in range(1000):
+            model.steps.release()
+    assert job.done.wait(60)
+    assert job.lines == ["stations.txt: added, 151 passages, 0 footnotes; ask away"]
+    assert chat.ask("Which station opened in 1877?", 1).hits[0].paragraph.doc == "stations.txt"
+    assert chat.progress() == ""
+
+
+def test_an_upload_over_the_size_limit_is_refused_saying_the_limit(chat: Chat, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(chat_mod, "UPLOAD_MB", 0.001)
+    upload = tmp_path / "stations.txt"
+    upload.write_text(long_doc(), encoding="utf-8")
+    lines = chat.add_documents([upload])
+    assert lines == ["stations.txt: 0 MB, over the chat's limit of 0.001 MB a file; split it, or put it in the "
+                     "documents folder and run qa build"]
+    assert not (chat.docs_dir / "stations.txt").exists()
+
+
+def test_a_full_disk_while_copying_an_upload_leaves_nothing_behind(chat: Chat, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    before = sorted(p.name for p in chat.docs_dir.iterdir())
+    generation = chat.index.manifest["generation"]
+
+    def disk_full(src: str, dst: str) -> None:
+        Path(dst).write_bytes(Path(src).read_bytes()[:100])  # half written, then the disk is full
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(shutil, "copyfile", disk_full)
+    upload = tmp_path / "stations.txt"
+    upload.write_text(long_doc(), encoding="utf-8")
+    lines = chat.add_documents([upload])
+    assert lines == ["stations.txt: not added: the disk is full (No space left on device); "
+                     "free some space and upload it again"]
+    assert sorted(p.name for p in chat.docs_dir.iterdir()) == before  # no .upload-* file left
+    assert chat.index.manifest["generation"] == generation
+    monkeypatch.undo()
+    assert chat.add_documents([upload]) == ["stations.txt: added, 61 passages, 0 footnotes; ask away"]
+
+
+def test_a_full_disk_while_writing_the_index_keeps_the_old_one(chat: Chat, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    before = sorted(p.name for p in chat.docs_dir.iterdir())
+    generation = chat.index.manifest["generation"]
+
+    def disk_full(path: Path) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(index, "_fsync_dir", disk_full)
+    upload = tmp_path / "stations.txt"
+    upload.write_text(long_doc(), encoding="utf-8")
+    (line,) = chat.add_documents([upload])
+    assert line.startswith("stations.txt: not added: ") and "could not write the index (No space left" in line
+    assert sorted(p.name for p in chat.docs_dir.iterdir()) == before
+    assert chat.index.manifest["generation"] == generation
+    assert not [p for p in chat.index_dir.iterdir() if p.name.startswith(".tmp")]
+    assert chat.ask("When was the harbour of Vellmar opened?", 1).hits[0].paragraph.id == "harbours.txt#p2"
+
+
+def test_partial_uploads_of_a_stopped_server_are_removed_at_start(small_docs: Path, tmp_path: Path) -> None:
+    index.build(small_docs, tmp_path / "idx", FakeEmbedder(), log=quiet)
+    (small_docs / ".upload-abc123").write_bytes(b"half a file")
+    (small_docs / ".mine.txt").write_text("the user's hidden file\n", encoding="utf-8")
+    Chat(small_docs, tmp_path / "idx", FakeEmbedder(), feedback=tmp_path / "fb.jsonl")
+    assert not (small_docs / ".upload-abc123").exists() and (small_docs / ".mine.txt").is_file()
+
+
+def test_the_chat_starts_on_the_old_index_and_updates_it_in_the_background(small_docs: Path, tmp_path: Path) -> None:
+    index.build(small_docs, tmp_path / "idx", FakeEmbedder(), log=quiet)
+    (small_docs / "stations.txt").write_text(long_doc(), encoding="utf-8")
+    model = GatedBuild()
+    chat = ui.prepare(small_docs, tmp_path / "idx", embedder=model, feedback=tmp_path / "fb.jsonl")
+    try:  # serving at once, from the index as it was, while the new document is embedded
+        assert model.in_batch.wait(60)
+        assert "stations.txt" not in chat.documents() and chat.progress().startswith("indexing your documents: ")
+        assert ask_during_build(chat, model, "When was the harbour of Vellmar opened?") == ["harbours.txt#p2"]
+    finally:
+        for _ in range(1000):
+            model.steps.release()
+    assert chat.jobs[-1].done.wait(60)
+    assert "stations.txt" in chat.documents()
+
+
+def test_a_failing_update_at_start_keeps_the_old_index_serving(small_docs: Path, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    index.build(small_docs, tmp_path / "idx", FakeEmbedder(), log=quiet)
+    (small_docs / "stations.txt").write_text(long_doc(), encoding="utf-8")
+
+    def disk_full(path: Path) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(index, "_fsync_dir", disk_full)
+    chat = ui.prepare(small_docs, tmp_path / "idx", embedder=FakeEmbedder(), feedback=tmp_path / "fb.jsonl")
+    assert chat.jobs[-1].done.wait(60)
+    assert chat.ask("When was the harbour of Vellmar opened?", 1).hits[0].paragraph.id == "harbours.txt#p2"
+    err = capsys.readouterr().err
+    assert "qa: the index was not updated (documents changed: new stations.txt): " in err
+    assert "No space left on device" in err and "Traceback" not in err
