@@ -32,7 +32,7 @@ _MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 MARK = re.compile(r"⟦([^⟧]+)⟧")
 _TERMINAL = re.compile(r"""[.!?:;"”»)\]'’…]$""")
 _URL_ANGLE = re.compile(r"<(https?://[^>\s]+)>")
-_URL_BARE = re.compile(r"https?://[^\s<>\"”»]+")
+_URL_BARE = re.compile(r"https?://[^\s<>\"”»\[\]]+")  # "[" and "]" bracket a URL ("[https://perma.cc/X]")
 
 
 def parse_file(path: Path, doc: str | None = None) -> Document:

@@ -229,11 +229,19 @@ def _join(lines: list[str], vocab: set[str]) -> str:
             text = text or line
             continue
         url = _URL_TAIL.search(text)
-        open_url = url and not (">" in url.group(2) if url.group(1) else re.search(r"[,;)»>]$", url.group(2)))
+        open_url = url and not (">" in url.group(2) if url.group(1) else re.search(r"[,;)\]»>]$", url.group(2)))
+        open_url = open_url and line[:1] not in "[<(“\"«"  # the next line opens something else: "[https://perma.cc/…]"
         if open_url and url.group(2).endswith(".") and not url.group(1):
             open_url = line[:1].islower() or line[:1].isdigit() or line[:1] == "/"
         hyphen = re.search(r"(\w+)[-\u00ad]$", text)
         if open_url:
+            # A URL keeps a hyphen at the line's end (it breaks at its own hyphens) unless the two
+            # halves make a word of the document and the hyphenated pair is none ("inter-" "nal_market").
+            if hyphen and line[:1].islower() and text.endswith("-"):
+                right = re.match(r"[^\W_]+", line)
+                joined = (hyphen.group(1).rsplit("_", 1)[-1] + (right.group(0) if right else "")).lower()
+                if joined in vocab and f"{hyphen.group(1)}-{right.group(0) if right else ''}".lower() not in vocab:
+                    text = text[:-1]
             text += line
         elif text.endswith("\u00ad"):
             text = text[:-1] + line
