@@ -1,0 +1,186 @@
+"""Benchmark: questions from many clients while a big upload is indexed in the chat.
+
+``python -m qa.bench_upload [--mb 20] [--clients 30] [--think 1.0] [--out DIR]`` copies the
+documents folder into a temporary one, starts the chat on it (``app.py``, 127.0.0.1 only,
+the real model) in a child process, makes a text file of about ``--mb`` MB from the
+corpus's paragraphs (each varied, so every passage is new, plus one sentence found only
+there), uploads it through ``/upload``, and meanwhile runs ``--clients`` clients, each
+asking the project's questions through ``/search`` in a loop (``--think`` seconds between
+its questions) until the upload is indexed. It prints and writes (``bench_upload.json``)
+how many questions were asked and answered, their p50/p95/max latency, the upload's
+indexing time, the server's peak memory, and whether the big file's passages are found
+when indexing ends. A benchmark, not a test: its figures depend on the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+NEEDLE = "The zeppelin hangar of Quokkaville was painted turquoise in 1899 by the Brask brothers."
+NEEDLE_QUESTION = "What colour was the zeppelin hangar of Quokkaville painted?"
+
+
+def big_text(source: str, mb: float, seed: int = 1) -> str:
+    """Return about ``mb`` MB of text made of the source's paragraphs, each varied, with the needle inside."""
+    paras = [p for p in source.split("\n\n") if len(p) > 200 and p.lstrip()[:1] not in "¹²³⁴⁵⁶⁷⁸⁹"]
+    rng = random.Random(seed)
+    out: list[str] = []
+    size, n = 0, 0
+    while size < mb * 2**20:
+        n += 1
+        words = rng.choice(paras).split()
+        i = rng.randrange(len(words))
+        words[i] += f" (case {n})"
+        if n % 40 == 1:
+            out.append(f"Section {n // 40 + 1}")
+        out.append(" ".join(words))
+        if n == 10:
+            out.append(NEEDLE)
+        size += len(out[-1].encode("utf-8")) + 2
+    return "\n\n".join(out) + "\n"
+
+
+def free_port() -> int:
+    """Return a free TCP port on 127.0.0.1."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def peak_rss_mb(pid: int) -> float:
+    """Return a process's peak resident memory in MB (VmHWM), 0 when gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Return the q-th percentile (nearest rank) of values, 0 when empty."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, int(round(q / 100 * len(ordered) + 0.5)) - 1))]
+
+
+def run(mb: float, clients: int, think: float, out_dir: Path, docs_src: Path, max_minutes: float) -> dict[str, Any]:
+    """Run the benchmark; return its figures."""
+    from gradio_client import Client, handle_file
+
+    work = Path(tempfile.mkdtemp(prefix="qa-bench-upload-"))
+    docs = work / "docs"
+    shutil.copytree(docs_src, docs)
+    source = "\n\n".join(p.read_text(encoding="utf-8") for p in sorted(docs_src.glob("*.txt")))
+    upload = work / "upload" / f"big{mb:g}mb.txt"
+    upload.parent.mkdir()
+    upload.write_text(big_text(source, mb), encoding="utf-8")
+    questions = [json.loads(line)["question"] for line in (REPO / "tests" / "data" / "questions.jsonl")
+                 .read_text(encoding="utf-8").splitlines() if line.strip()]
+    port = free_port()
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
+    log = open(work / "server.log", "w", encoding="utf-8")
+    server = subprocess.Popen([sys.executable, str(REPO / "app.py"), "--docs", str(docs), "--index",
+                               str(work / "index"), "--port", str(port), "--feedback", str(work / "fb.jsonl")],
+                              stdout=log, stderr=subprocess.STDOUT, env=env)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 600
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"the chat did not start; see {work / 'server.log'}") from None
+                time.sleep(0.5)
+        pool = [Client(url, verbose=False) for _ in range(clients)]
+        done = threading.Event()
+        latencies: list[float] = []
+        errors: list[str] = []
+        lock = threading.Lock()
+
+        def client(n: int) -> None:
+            rng = random.Random(n)
+            stop_at = time.monotonic() + max_minutes * 60
+            while not done.is_set() and time.monotonic() < stop_at:
+                question = rng.choice(questions)
+                start = time.perf_counter()
+                try:
+                    answer = pool[n].predict(question, 5, api_name="/search")
+                    problem = answer.get("error") if isinstance(answer, dict) else "no answer"
+                except Exception as exc:  # counted, never hidden
+                    problem = f"{type(exc).__name__}: {exc}"
+                elapsed = time.perf_counter() - start
+                with lock:
+                    latencies.append(elapsed)
+                    if problem:
+                        errors.append(str(problem))
+                done.wait(think)
+
+        threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+        for t in threads:
+            t.start()
+        start = time.perf_counter()
+        status = Client(url, verbose=False).predict([handle_file(str(upload))], api_name="/upload")[0]
+        indexing_s = time.perf_counter() - start
+        done.set()
+        for t in threads:
+            t.join(120)
+        top = Client(url, verbose=False).predict(NEEDLE_QUESTION, 3, api_name="/search")["results"]
+        found = bool(top) and top[0]["doc"] == upload.name and "turquoise" in top[0]["text"]
+        figures = {
+            "upload_mb": round(upload.stat().st_size / 2**20, 1), "clients": clients, "think_s": think,
+            "questions": len(latencies), "errors": len(errors), "error_examples": errors[:3],
+            "p50_s": round(percentile(latencies, 50), 3), "p95_s": round(percentile(latencies, 95), 3),
+            "max_s": round(max(latencies, default=0.0), 3), "indexing_s": round(indexing_s, 1),
+            "upload_status": status, "needle_found": found, "server_peak_rss_mb": round(peak_rss_mb(server.pid)),
+        }
+    finally:
+        server.terminate()
+        try:
+            server.wait(30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "bench_upload.json").write_text(json.dumps(figures, indent=1, ensure_ascii=False), encoding="utf-8")
+    shutil.rmtree(work, ignore_errors=True)
+    return figures
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run from the command line; print the figures."""
+    p = argparse.ArgumentParser(prog="python -m qa.bench_upload", description=__doc__.split("\n\n")[0])
+    p.add_argument("--mb", type=float, default=20.0, help="size of the uploaded text file (default: 20)")
+    p.add_argument("--clients", type=int, default=30, help="clients asking at once (default: 30)")
+    p.add_argument("--think", type=float, default=1.0, help="seconds between one client's questions (default: 1)")
+    p.add_argument("--max-minutes", type=float, default=180.0, help="clients stop after this long in any case")
+    p.add_argument("--docs", default=str(REPO / "docs_src"), help="documents to copy (default: docs_src/)")
+    p.add_argument("--out", default="bench_out", help="folder for bench_upload.json (default: bench_out/)")
+    args = p.parse_args(argv)
+    figures = run(args.mb, args.clients, args.think, Path(args.out), Path(args.docs), args.max_minutes)
+    for key, value in figures.items():
+        print(f"{key:20} {value}")
+    ok = figures["errors"] == 0 and figures["p95_s"] < 3 and figures["needle_found"]
+    print("every question answered, p95 < 3 s, big file searchable:", "yes" if ok else "NO")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
