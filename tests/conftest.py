@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-CORPUS = REPO / "docs_src" / "ambitions-and-limits-japan-eu-security.txt"
+# The shipped paper, as the tests' own copy: tests never read or write the user's docs_src/ or index/.
+CORPUS = REPO / "tests" / "data" / "corpus" / "ambitions-and-limits-japan-eu-security.txt"
 QUESTIONS = REPO / "tests" / "data" / "questions.jsonl"
 
 _real_connect = socket.socket.connect

@@ -533,3 +533,13 @@ def test_a_build_with_progress_prints_lines_when_not_on_a_terminal(small_docs: P
     said: list[str] = []
     index.build(small_docs, tmp_path / "idx", FakeEmbedder(), progress=True, log=said.append)
     assert "reading harbours.txt" in said and any(line.startswith("embedding ") for line in said)
+
+
+def test_no_test_reads_or_writes_the_users_documents_or_index() -> None:
+    """The user's docs_src/ and index/ change with every upload and build: tests use their own copies."""
+    tests = Path(__file__).parent
+    users = [re.compile(r"""["']docs_src\b"""), re.compile(r"""REPO\s*/\s*["']index\b""")]
+    offending = [f"{path.name}:{n}" for path in sorted(tests.rglob("*.py")) if path.name != Path(__file__).name
+                 for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+                 if any(pattern.search(line) for pattern in users)]
+    assert offending == []

@@ -10,6 +10,7 @@ from __future__ import annotations
 import http.client
 import json
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -22,7 +23,7 @@ import pytest
 
 import pdfmaker
 from gradio_client.exceptions import AppError
-from conftest import REPO, SMALL_TXT, FakeEmbedder, _guarded_connect
+from conftest import CORPUS, REPO, SMALL_TXT, FakeEmbedder, _guarded_connect
 from qa import cite, ui
 from qa.errors import InputError
 from qa.parse import parse_file
@@ -414,11 +415,13 @@ def test_app_py_without_documents_or_index_says_so_in_one_line(tmp_path):
 
 @pytest.mark.slow
 def test_real_model_chat_answers_the_eec_question(tmp_path):
-    """The real model on docs_src/: serve's build-if-missing path, then /search and /chat."""
+    """The real model on a copy of the shipped paper: serve's build-if-missing path, then /search and /chat."""
     import realmodel
     from gradio_client import Client
 
-    chat = ui.prepare(REPO / "docs_src", tmp_path / "index", feedback=tmp_path / "fb.jsonl",
+    docs = tmp_path / "docs"
+    shutil.copytree(CORPUS.parent, docs)
+    chat = ui.prepare(docs, tmp_path / "index", feedback=tmp_path / "fb.jsonl",
                       embedder=realmodel.embedder())
     demo = ui.launch(chat, port=_free_port(), block=False, quiet=True)
     try:
