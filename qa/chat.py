@@ -37,6 +37,7 @@ DEFAULT_K = 5
 UPLOAD_TYPES = (".txt", ".md", ".markdown", ".pdf")
 SNIPPET_CHARS = 120
 UPLOAD_MB = float(os.environ.get("QA_UPLOAD_MB") or 25)  # per file: larger ones go in docs_src/ + qa build
+MAX_FEEDBACK = int(os.environ.get("QA_FEEDBACK_MAX") or 10_000)  # rows: the file never grows without bound
 QUESTION_TEXTS = 32  # a question encodes at most this many texts (itself and a few words); builds more
 _GENERIC_SECTIONS = {"summary", "abstract", "introduction", "conclusion", "conclusions", "notes",
                      "references", "bibliography", "contents", "acknowledgements"}
@@ -159,7 +160,7 @@ class Chat:
         except Exception as exc:
             traceback.print_exc(file=sys.stderr)
             error = f"internal error ({type(exc).__name__}); the server console has details"
-        shown = question if isinstance(question, str) else ""
+        shown = question.encode("utf-8", "replace").decode("utf-8") if isinstance(question, str) else ""
         return {"question": shown, "error": error, "results": [], "abstained": True}
 
     # --- documents ------------------------------------------------------------
@@ -332,6 +333,9 @@ class Chat:
         paragraph = self.index.paragraphs[row_no]
         with self._feedback_lock:
             rows = read_jsonl(self.feedback_path)
+            if len(rows) >= MAX_FEEDBACK:
+                raise InputError(f"the feedback file is full ({MAX_FEEDBACK:,} questions); move it aside to start "
+                                 "a new one (its place: qa serve --feedback)")
             for row in rows:
                 if row.get("question") == question and row.get("passage_id") == passage_id:
                     return row, False
@@ -351,7 +355,7 @@ class Chat:
             row, new = self.record_feedback(question, str(passage_id))
         except QAError as exc:
             return f"error: {exc}"
-        return f"saved as {row['id']} in {self.feedback_path}" if new else f"already saved as {row['id']}"
+        return f"saved as {row['id']} in the feedback file" if new else f"already saved as {row['id']}"
 
     def example_questions(self, n: int = 3) -> list[str]:
         """Return a few questions built from section titles, for the empty chat."""

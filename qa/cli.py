@@ -195,8 +195,9 @@ def cmd_search(args: argparse.Namespace) -> int:
                 answer = search(idx, embedder, row["question"], k, args.retriever,
                                 docs=row["docs"] if row.get("docs") is not None else args.docs)
                 out = {"id": row["id"], **cite.answer_to_json(answer)}
-            except InputError as exc:
-                out = {"id": row["id"], "question": row["question"], "error": str(exc), "abstained": True, "results": []}
+            except QAError as exc:  # one bad line is said on its line; the batch goes on
+                out = {"id": row["id"], "question": row["question"].encode("utf-8", "replace").decode("utf-8"),
+                       "error": str(exc), "abstained": True, "results": []}
             print(json.dumps(out, ensure_ascii=False), flush=True)
         return 0
     question = clean_question(args.question)

@@ -59,8 +59,12 @@ def parse_file(path: Path, doc: str | None = None) -> Document:
 
 
 def read_text(path: Path) -> str:
-    """Return the file's text, decoded as UTF-8 (or Latin-1); binary files are refused."""
+    """Return the file's text, decoded as UTF-8, UTF-16 (a byte-order mark or zero high bytes) or
+    Latin-1; binary files are refused."""
     raw = path.read_bytes()
+    utf16 = _utf16(raw)
+    if utf16 is not None:
+        raw = utf16.encode("utf-8")
     if b"\x00" in raw[:8192]:
         raise DocumentError(f"{path}: looks like a binary file, not text; remove it or convert it to .txt")
     try:
@@ -71,6 +75,23 @@ def read_text(path: Path) -> str:
     if controls > 0.01 * max(1, min(len(text), 65536)):
         raise DocumentError(f"{path}: looks like a binary file, not text; remove it or convert it to .txt")
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _utf16(raw: bytes) -> str | None:
+    """Return the text of UTF-16 bytes (a byte-order mark, or every other byte zero), else None."""
+    head = raw[:8192]
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        encoding = "utf-16"
+    elif len(head) >= 16 and head[1::2].count(0) > 0.9 * (len(head) // 2):
+        encoding = "utf-16-le"
+    elif len(head) >= 16 and head[0::2].count(0) > 0.9 * (len(head) // 2):
+        encoding = "utf-16-be"
+    else:
+        return None
+    try:
+        return raw.decode(encoding)
+    except UnicodeDecodeError:
+        return None
 
 
 def text_blocks(text: str, markdown: bool = False) -> list[Block]:

@@ -13,6 +13,7 @@ below a threshold calibrated on unanswerable questions (``qa eval`` reports it).
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -51,10 +52,11 @@ DEFAULT = Settings()
 
 
 def clean_question(question: object) -> str:
-    """Return the question with control characters removed, or raise InputError."""
+    """Return the question with control characters and lone surrogates removed, or raise InputError."""
     if not isinstance(question, str):
         raise InputError("question: expected text")
-    text = "".join(ch if unicodedata.category(ch) != "Cc" else " " for ch in question)
+    # A lone surrogate (broken UTF-16 from an API client, undecodable bytes in argv) cannot be encoded.
+    text = "".join(ch if unicodedata.category(ch) not in ("Cc", "Cs") else " " for ch in question)
     text = re.sub(r"\s+", " ", text).strip()
     if not text:
         raise InputError("question: empty; type a question about your documents")
@@ -64,11 +66,16 @@ def clean_question(question: object) -> str:
 
 
 def check_k(k: object) -> int:
-    """Return ``k`` as an int in 1..MAX_K, or raise InputError."""
-    try:
-        value = int(k)  # type: ignore[call-overload]
-    except (TypeError, ValueError):
-        raise InputError(f"k: expected a whole number, got {k!r}") from None
+    """Return ``k`` as an int in 1..MAX_K (a whole number: 3, 3.0 or "3"), or raise InputError."""
+    value: int | None = None
+    if isinstance(k, int) and not isinstance(k, bool):
+        value = k
+    elif isinstance(k, float) and math.isfinite(k) and k.is_integer():
+        value = int(k)
+    elif isinstance(k, str) and re.fullmatch(r"\s*[+-]?\d{1,9}\s*", k):
+        value = int(k)
+    if value is None:
+        raise InputError(f"k: expected a whole number between 1 and {MAX_K}, got {str(k)[:40]!r}")
     if not 1 <= value <= MAX_K:
         raise InputError(f"k: must be between 1 and {MAX_K}, got {value}")
     return value

@@ -65,7 +65,11 @@ def app(chat: Chat) -> Any:
         if not liked:
             gr.Info("Thanks. If another passage answers the question, give it a 👍: it will be saved as the right one.")
             return
-        row, new = chat.record_feedback(info["question"], info["passage_id"])
+        try:
+            row, new = chat.record_feedback(info["question"], info["passage_id"])
+        except QAError as exc:
+            gr.Warning(str(exc))
+            return
         gr.Info(f"Saved as {row['id']}: this passage answers the question." if new else f"Already saved as {row['id']}.")
 
     def on_upload(files: list[Any] | None):
@@ -178,6 +182,42 @@ def document_route(chat: Chat) -> Any:
     return Route("/qa/doc/{path:path}", endpoint, methods=["GET", "HEAD"])
 
 
+def allowed_hosts(host: str, port: int) -> set[str] | None:
+    """Return the Host header values the chat answers (None: any, when bound to every interface)."""
+    if host in ("0.0.0.0", "::", ""):
+        return None
+    names = {"127.0.0.1", "localhost", "[::1]", f"[{host}]" if ":" in host else host}
+    return {f"{name}:{port}" for name in names} | names
+
+
+def host_check(host: str, port: int) -> Any:
+    """Return the middleware refusing requests whose Host header is not this server's (DNS rebinding)."""
+    from starlette.middleware import Middleware
+
+    return Middleware(_HostCheck, allowed=allowed_hosts(host, port), url=f"http://{host}:{port}/")
+
+
+class _HostCheck:
+    """ASGI middleware: a request naming another host is refused with 421 before Gradio (or its CORS) sees it."""
+
+    def __init__(self, app: Any, allowed: set[str] | None, url: str) -> None:
+        self.app, self.allowed, self.url = app, allowed, url
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if self.allowed is not None and scope["type"] in ("http", "websocket"):
+            host = dict(scope.get("headers") or []).get(b"host", b"").decode("latin-1").lower()
+            if host not in self.allowed:
+                from starlette.responses import PlainTextResponse
+
+                if scope["type"] == "websocket":
+                    await send({"type": "websocket.close", "code": 1008})
+                    return
+                response = PlainTextResponse(f"misdirected request: this chat answers at {self.url}", status_code=421)
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 def static_text(name: str) -> str:
     """Return the text of a file shipped in ``qa/static`` (the chat's CSS and JavaScript)."""
     return resources.files("qa").joinpath("static", name).read_text(encoding="utf-8")
@@ -193,7 +233,7 @@ def launch(chat: Chat, host: str = "127.0.0.1", port: int = 7860, block: bool = 
         show_error=False, quiet=quiet, ssr_mode=False, pwa=False, mcp_server=False, enable_monitoring=False,
         max_file_size=f"{2 * UPLOAD_MB:g}mb",  # over the limit the chat states: its own message says why theme=theme(), css=static_text("chat.css"), js=static_text("chat.js"),
         head='<meta name="referrer" content="no-referrer">',
-        app_kwargs={"routes": [document_route(chat)]},
+        app_kwargs={"routes": [document_route(chat)], "middleware": [host_check(host, port)]},
     )
     return demo
 

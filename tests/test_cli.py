@@ -115,6 +115,25 @@ def test_search_text_output(built: Path, capsys: pytest.CaptureFixture) -> None:
     assert "[a] Orchard survey, <https://example.org/orchards>." in out
 
 
+def test_a_bad_question_in_a_batch_is_said_on_its_line_and_the_batch_goes_on(
+        built: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    questions = tmp_path / "q.jsonl"
+    questions.write_text('{"id": 1, "question": "\\ud800"}\n{"id": 2, "question": "When was the harbour opened?"}\n'
+                         '{"id": 3, "question": "x", "k": 2}\n', encoding="utf-8")
+    code = cli.main(["search", "--questions", str(questions), "--json", "--index", str(built)])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert [row["id"] for row in lines] == [1, 2, 3]
+    assert "empty" in lines[0]["error"] and lines[1]["results"]
+
+
+def test_a_question_with_undecodable_bytes_in_argv_is_answered(built: Path, capsys: pytest.CaptureFixture) -> None:
+    question = b"When was the harbour \xe9 of Vellmar opened?".decode("utf-8", "surrogateescape")
+    assert cli.main(["search", question, "--json", "--index", str(built)]) == 0
+    assert json.loads(capsys.readouterr().out)["results"][0]["passage_id"] == "harbours.txt#p2"
+
+
 def test_search_batch_prints_one_json_line_per_question(built: Path, tmp_path: Path,
                                                         capsys: pytest.CaptureFixture, fake_model: list) -> None:
     questions = tmp_path / "q.jsonl"

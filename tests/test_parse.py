@@ -286,3 +286,13 @@ def test_numbering_is_left_alone_when_text_and_notes_disagree_on_restarts() -> N
     doc = assemble("d.pdf", blocks)
     assert sorted(str(n.marker) for n in doc.footnotes) == ["1", "2", "3"]
     assert doc.paragraphs[0].footnotes == (1, 2, 3)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_utf16_text_is_read(tmp_path: Path, encoding: str) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_bytes("Introduction\n\nThe harbour of Vellmar opened in 1911, said Ørsted.¹\n\n¹ Annual report.\n"
+                     .encode(encoding))
+    document = parse_file(path)
+    assert "The harbour of Vellmar opened in 1911, said Ørsted." in [p.text for p in document.paragraphs]
+    assert [n.text for n in document.footnotes] == ["Annual report."]

@@ -137,14 +137,21 @@ def test_control_characters_inside_a_question_are_removed(idx: index.Index) -> N
     assert clean_question("a\tb\u0085c") == "a b c"
 
 
-@pytest.mark.parametrize("k", [0, -1, 101, "five", None, 2.5j])
+@pytest.mark.parametrize("k", [0, -1, 101, "five", None, 2.5j, 2.7, float("inf"), float("nan"), True, "1e3", "2.5"])
 def test_bad_k_is_refused(idx: index.Index, k: object) -> None:
     with pytest.raises(InputError, match="k"):
         run(idx, "harbour", k=k)  # type: ignore[arg-type]
 
 
 def test_check_k_accepts_numbers_in_range() -> None:
-    assert (check_k(1), check_k("7"), check_k(100)) == (1, 7, 100)
+    assert (check_k(1), check_k("7"), check_k(100), check_k(5.0), check_k(" 3 ")) == (1, 7, 100, 5, 3)
+
+
+def test_a_question_with_lone_surrogates_is_answered(idx: index.Index) -> None:
+    """Broken UTF-16 from an API client, or undecodable bytes in argv (Python's surrogateescape)."""
+    dirty = run(idx, "When was the harbour\ud800 of Vellmar\udce9 opened?")
+    assert dirty.question == "When was the harbour of Vellmar opened?"
+    assert dirty.hits[0].paragraph.id == "harbours.txt#p2"
 
 
 def test_an_unknown_retriever_is_refused(idx: index.Index) -> None:

@@ -219,6 +219,48 @@ def test_bad_k_gets_a_message(served, k):
     assert result["results"] == [] and "k: must be between 1 and 100" in result["error"]
 
 
+@pytest.mark.parametrize("k", [2.7, float("inf"), float("nan")])
+def test_a_k_that_is_not_a_whole_number_gets_a_message(served, k):
+    chat, _, client, _ = served
+    result = client.predict("harbour", k, api_name="/search") if k == 2.7 else chat.search_json("harbour", k)
+    assert result["results"] == [] and result["error"].startswith("k: expected a whole number between 1 and 100")
+
+
+def test_a_question_with_a_lone_surrogate_is_answered_through_the_api(served):
+    chat, _, _, _ = served
+    result = chat.search_json("When was the harbour\ud800 of Vellmar opened?", 3)
+    assert "error" not in result and result["results"][0]["passage_id"] == "harbours.txt#p2"
+    json.dumps(result, ensure_ascii=False).encode("utf-8")  # serialisable as the API sends it
+
+
+@pytest.mark.parametrize("host", ["evil.example", "evil.example:80", "127.0.0.1.evil.example", "attacker.test:7860"])
+def test_a_foreign_host_header_is_refused(served, host):
+    _, url, _, _ = served
+    name, port = url.split("//")[1].strip("/").split(":")
+    conn = http.client.HTTPConnection(name, int(port), timeout=30)
+    conn.request("GET", "/config", headers={"Host": host, "Origin": f"http://{host}"})
+    resp = conn.getresponse()
+    body = resp.read()
+    conn.close()
+    assert resp.status == 421 and host.encode() not in body and b"harbour" not in body
+    assert _get(url, "/config")[0] == 200  # the server's own address still works
+
+
+def test_the_feedback_file_is_bounded_and_its_path_not_shown(served, monkeypatch):
+    from qa import chat as chat_mod
+
+    chat, _, client, _ = served
+    question = "Which harbour handles grain and timber?"
+    passage = client.predict(question, 1, api_name="/search")["results"][0]["passage_id"]
+    msg = chat.feedback_json(question, passage)
+    assert msg.startswith("saved as fb-") and str(chat.feedback_path) not in msg and "/" not in msg
+    monkeypatch.setattr(chat_mod, "MAX_FEEDBACK", len(chat_mod.read_jsonl(chat.feedback_path)))
+    before = chat.feedback_path.read_text(encoding="utf-8")
+    full = chat.feedback_json("Another question about harbours?", passage)
+    assert full.startswith("error: the feedback file is full") and str(chat.feedback_path) not in full
+    assert chat.feedback_path.read_text(encoding="utf-8") == before
+
+
 def test_abstained_answer_says_not_found_and_offers_closest(served):
     chat, _, client, _ = served
     candidates = ["Quantum chromodynamics lattice gauge", "qqq zzz", "xq"]
