@@ -6,6 +6,9 @@ An index is a folder of plain files::
     index/gen-<id>/paragraphs.jsonl  footnotes.jsonl  chunks.jsonl
     index/gen-<id>/vectors.npy   vectors.faiss   bm25/
 
+The vectors are searched through a ``store.VectorStore``: the FAISS file of the generation
+(the default), or a Milvus collection the manifest names (``qa build --store milvus:…``).
+
 Each build writes a new ``gen-*`` folder (marked as the index's own by a marker file)
 and then swaps ``manifest.json`` with an atomic rename, so a crash or ``kill -9``
 mid-build leaves the previous index loading and answering; clean-up removes only
@@ -38,6 +41,7 @@ import numpy as np
 from qa import budget
 from qa import chunk as chunking
 from qa import lexical
+from qa import store as store_mod
 from qa import vectors as vectors_mod
 from qa.errors import DocumentError, IndexLoadError, QAError
 from qa.parse import SUPPORTED, parse_file
@@ -85,7 +89,7 @@ class BuildReport:
 
 @dataclass
 class Index:
-    """A loaded index: paragraphs, footnotes, chunks, vectors, FAISS and BM25."""
+    """A loaded index: paragraphs, footnotes, chunks, the vector store and BM25."""
 
     path: Path
     manifest: dict[str, Any]
@@ -93,7 +97,7 @@ class Index:
     notes: dict[str, dict[Marker, Footnote]]
     chunks: list[Chunk]
     chunk_paragraph: np.ndarray  # chunk row → paragraph row
-    faiss_index: Any
+    store: Any  # a store.VectorStore, or None when loaded without search
     bm25: Any
     by_id: dict[str, int] = field(default_factory=dict)
     vocab: list[str] = field(default_factory=list)
@@ -106,12 +110,9 @@ class Index:
         return np.array([p.doc for p in self.paragraphs], dtype=object)
 
     @functools.cached_property
-    def doc_chunk_rows(self) -> dict[str, np.ndarray]:
-        """Return each document's chunk rows (a search limited to documents looks only at these)."""
-        docs = self.paragraph_docs[self.chunk_paragraph] if len(self.chunks) else np.array([], dtype=object)
-        order = np.argsort(docs, kind="stable")
-        names, starts = np.unique(docs[order], return_index=True)
-        return {str(name): rows for name, rows in zip(names, np.split(order.astype(np.int64), starts[1:]))}
+    def chunk_rows(self) -> dict[str, int]:
+        """Return each chunk id's row (the store answers with ids)."""
+        return {c.id: row for row, c in enumerate(self.chunks)}
 
     @functools.cached_property
     def chunk_is_note(self) -> np.ndarray:
@@ -175,23 +176,26 @@ def build(
     faiss_kind: str = "auto",
     parse: Callable[[Path, str], Document] = parse_file,
     status: Callable[[str], None] | None = None,
+    store: str | None = None,
 ) -> BuildReport:
     """Build (or incrementally update) the index of ``docs_dir`` in ``index_dir``; return a report.
 
     Builds of one index take turns: a second one waits for the first (and says so). Each
     document is read by ``parse`` within the parse budget (``qa.budget``): a file that
-    takes too long or too much memory is skipped with a one-line reason. ``status`` hears
-    what the build is doing ("reading …", "embedding n of N passages …"); with ``progress``
-    and no ``status``, those lines go to ``log`` every 10 s (a terminal or not).
+    takes too long or too much memory is skipped with a one-line reason. ``store`` is where the
+    vectors go (``faiss``, ``milvus:PATH.db``, ``milvus://HOST:PORT``; default: where they went last
+    time). ``status`` hears what the build is doing ("reading …", "embedding n of N passages …");
+    with ``progress`` and no ``status``, those lines go to ``log`` every 10 s (a terminal or not).
     Writing the index fails with one line (a full disk), the previous index unchanged."""
     start = time.perf_counter()
     docs_dir, index_dir = Path(docs_dir), Path(index_dir)
     document_files(docs_dir)  # a missing folder is said before waiting for a lock
+    spec = store_mod.parse_spec(store) if store is not None else None
     if status is None:
         status = every(PROGRESS_SECONDS, log) if progress else (lambda line: None)
     try:
         with build_lock(index_dir, log):
-            return _build(docs_dir, index_dir, embedder, status, log, faiss_kind, start, parse)
+            return _build(docs_dir, index_dir, embedder, status, log, faiss_kind, start, parse, spec)
     except OSError as exc:
         if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EROFS):
             raise
@@ -230,7 +234,7 @@ def build_lock(index_dir: Path, log: Callable[[str], None] = lambda line: None) 
 
 def _build(docs_dir: Path, index_dir: Path, embedder: TextEmbedder, status: Callable[[str], None],
            log: Callable[[str], None], faiss_kind: str, start: float,
-           parse: Callable[[Path, str], Document]) -> BuildReport:
+           parse: Callable[[Path, str], Document], spec: dict[str, str] | None = None) -> BuildReport:
     files = document_files(docs_dir)
     previous = _previous(index_dir, embedder, log)
     old_docs = previous["manifest"].get("documents", {}) if previous else {}
@@ -242,6 +246,7 @@ def _build(docs_dir: Path, index_dir: Path, embedder: TextEmbedder, status: Call
         skipped.append((doc, f"{doc}: skipped: a link to a file outside {docs_dir}/ (only files inside it are read)"))
         log(skipped[-1][1])
     parsed = reused = 0
+    changed: set[str] = set()  # documents whose chunks may differ from the last build's
     for path in files:
         doc = path.relative_to(docs_dir).as_posix()
         try:
@@ -265,6 +270,7 @@ def _build(docs_dir: Path, index_dir: Path, embedder: TextEmbedder, status: Call
             status(f"cutting {doc} into passages ({len(paragraphs):,} paragraphs)")
             chunks = chunking.chunk_document(paragraphs, notes, embedder.count_tokens, embedder.max_tokens)
             parsed += 1
+            changed.add(doc)
         stat = path.stat()
         records[doc] = {"sha256": digest, "size": stat.st_size, "mtime": stat.st_mtime,
                         "paragraphs": len(paragraphs), "footnotes": len(notes), "chunks": len(chunks)}
@@ -289,11 +295,35 @@ def _build(docs_dir: Path, index_dir: Path, embedder: TextEmbedder, status: Call
         "counts": {"documents": len(records), "paragraphs": len(paragraphs),
                    "footnotes": len(notes), "chunks": len(chunks)},
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "faiss": vectors_mod.choose_kind(faiss_kind, len(chunks)),
     }
+    try:  # where the last build's vectors went, even when they cannot be reused (another model)
+        last: dict[str, Any] | None = read_manifest(index_dir).get("store", {"kind": "faiss"})
+    except IndexLoadError:
+        last = None
+    if spec is None:
+        spec = {"kind": "milvus", "uri": last["uri"]} if last and last.get("kind") == "milvus" else {"kind": "faiss"}
+    if spec["kind"] == "faiss":
+        manifest["faiss"] = vectors_mod.choose_kind(faiss_kind, len(chunks))
+    removed = set(old_docs) - set(records)
+    by_doc = {doc: [c.id for c in cs] for doc, (_, _, cs) in zip(records, parts)}
+
+    def fill_store(generation: Path) -> dict[str, Any]:
+        """Put the vectors into the store (only the changed documents when it holds the last build's)."""
+        reusable = last if previous and previous["same_pipeline"] else None
+        vector_store, holds_last = store_mod.for_build(spec, index_dir, generation, reusable, int(embedder.dim),
+                                                       len(chunks), faiss_kind)
+        row = 0
+        for doc in removed | changed if holds_last else ():
+            vector_store.delete(doc)
+        for doc, ids in by_doc.items():
+            if not holds_last or doc in changed:
+                vector_store.add(doc, ids, vectors[row:row + len(ids)])
+            row += len(ids)
+        return vector_store.commit()
+
     status(f"writing the index ({len(chunks):,} passages)")
     _write(index_dir, manifest, paragraphs, notes, chunks, vectors, lexical_texts, vocab, vocab_vectors,
-           previous["manifest"].get("generation") if previous else None)
+           previous["manifest"].get("generation") if previous else None, fill_store)
     word_table = getattr(embedder, "build_word_table", None)
     if word_table is not None:
         # Once per model, into the cache: questions' words are then looked up, not encoded.
@@ -395,7 +425,8 @@ def _duration(seconds: float) -> str:
 def _write(index_dir: Path, manifest: dict[str, Any], paragraphs: list[Paragraph],
            notes: list[Footnote], chunks: list[Chunk], vectors: np.ndarray,
            lexical_texts: list[str], vocab: list[str], vocab_vectors: np.ndarray,
-           previous_gen: str | None = None) -> None:
+           previous_gen: str | None = None,
+           fill_store: Callable[[Path], dict[str, Any]] | None = None) -> None:
     """Write a new generation folder, then atomically point the manifest at it; remove what
     earlier builds wrote (marked folders, and the generation the last manifest named) and nothing else."""
     index_dir.mkdir(parents=True, exist_ok=True)
@@ -409,9 +440,10 @@ def _write(index_dir: Path, manifest: dict[str, Any], paragraphs: list[Paragraph
         _write_jsonl(tmp / "chunks.jsonl", (to_dict(c) for c in chunks))
         np.save(tmp / "vectors.npy", vectors, allow_pickle=False)
         (tmp / VECTOR_HASHES).write_text("".join(text_hash(c.text) + "\n" for c in chunks), encoding="ascii")
-        vectors_mod.save(vectors_mod.build(vectors, manifest["faiss"]), tmp / "vectors.faiss")
         lexical.save(lexical.build(lexical_texts), tmp / "bm25")
         lexical.save_vocab(vocab, vocab_vectors, tmp)
+        if fill_store is not None:  # last: a Milvus store is changed in place, so only once all else is written
+            manifest = {**manifest, "store": fill_store(tmp)}
         _fsync_dir(tmp)
         os.replace(tmp, index_dir / gen_name)
         manifest = {**manifest, "generation": gen_name}
@@ -458,7 +490,7 @@ def read_manifest(index_dir: Path) -> dict[str, Any]:
 
 
 def load(index_dir: Path, with_search: bool = True) -> Index:
-    """Return the loaded index in ``index_dir`` (FAISS and BM25 only when ``with_search``)."""
+    """Return the loaded index in ``index_dir`` (its vector store and BM25 only when ``with_search``)."""
     index_dir = Path(index_dir)
     manifest = read_manifest(index_dir)
     gen = index_dir / str(manifest.get("generation", ""))
@@ -466,9 +498,11 @@ def load(index_dir: Path, with_search: bool = True) -> Index:
         paragraphs = [paragraph_from_dict(d) for d in _read_jsonl(gen / "paragraphs.jsonl")]
         footnotes = [footnote_from_dict(d) for d in _read_jsonl(gen / "footnotes.jsonl")]
         chunks = [chunk_from_dict(d) for d in _read_jsonl(gen / "chunks.jsonl")]
-        faiss_index = bm25 = None
+        vector_store = bm25 = None
         if with_search:
-            faiss_index = vectors_mod.load(gen / "vectors.faiss")
+            by_id_doc = {p.id: p.doc for p in paragraphs}
+            vector_store = store_mod.open_store(manifest.get("store", {"kind": "faiss"}), gen,
+                                                [c.id for c in chunks], [by_id_doc.get(c.paragraph_id, "") for c in chunks])
             bm25 = lexical.load(gen / "bm25")
             vectors_mod.query_threads()
         vocab, vocab_vectors = lexical.load_vocab(gen)
@@ -483,9 +517,7 @@ def load(index_dir: Path, with_search: bool = True) -> Index:
         chunk_paragraph = np.array([by_id[c.paragraph_id] for c in chunks], dtype=np.int64)
     except KeyError as exc:
         raise IndexLoadError(f"{index_dir}: index is inconsistent; rebuild with: qa build --index {index_dir}") from exc
-    if faiss_index is not None and faiss_index.ntotal != len(chunks):
-        raise IndexLoadError(f"{index_dir}: vectors and chunks disagree; rebuild with: qa build --index {index_dir}")
-    return Index(index_dir, manifest, paragraphs, notes, chunks, chunk_paragraph, faiss_index, bm25, by_id,
+    return Index(index_dir, manifest, paragraphs, notes, chunks, chunk_paragraph, vector_store, bm25, by_id,
                  vocab, vocab_vectors, {w: row for row, w in enumerate(vocab)})
 
 

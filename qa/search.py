@@ -21,7 +21,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from qa import cite, lexical
-from qa import vectors as vectors_mod
 from qa.chunk import split_sentences
 from qa.errors import InputError
 from qa.index import Index, TextEmbedder
@@ -84,21 +83,19 @@ def check_k(k: object) -> int:
 def dense_scores(index: Index, query: np.ndarray, depth: int, note_penalty: float = 0.0,
                  docs: frozenset[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Return (paragraph score array with -inf where unseen, best chunk row per paragraph) from the
-    ``depth`` nearest chunks, of ``docs`` only when given; a note chunk's cosine counts ``note_penalty`` less."""
+    store's ``depth`` nearest chunks, of ``docs`` only when given (the store filters inside its
+    search); a note chunk's cosine counts ``note_penalty`` less."""
     n_par = len(index.paragraphs)
     best = np.full(n_par, -np.inf, dtype=np.float32)
     best_chunk = np.full(n_par, -1, dtype=np.int64)
-    rows = None if docs is None else np.concatenate(
-        [index.doc_chunk_rows.get(d, np.zeros(0, dtype=np.int64)) for d in sorted(docs)] or [np.zeros(0, dtype=np.int64)])
-    depth = min(depth, index.faiss_index.ntotal if rows is None else len(rows))
-    if depth == 0:
-        return best, best_chunk
-    sims, found = vectors_mod.search(index.faiss_index, query, depth, rows)
-    keep = found >= 0
-    sims, found = sims[keep], found[keep]
-    if note_penalty:
-        sims = sims - note_penalty * index.chunk_is_note[found]
-    for sim, row in zip(sims, found):
+    ids, sims = index.store.search(query, depth, docs)
+    rows = index.chunk_rows
+    for chunk_id, sim in zip(ids, sims):
+        row = rows.get(chunk_id)
+        if row is None:  # a store changed in place by a build this index has not loaded yet
+            continue
+        if note_penalty and index.chunk_is_note[row]:
+            sim -= note_penalty
         par = index.chunk_paragraph[row]
         if sim > best[par]:
             best[par] = sim
@@ -170,7 +167,7 @@ def search(index: Index, embedder: TextEmbedder, question: str, k: int = 5,
     docs = check_docs(index, docs)
     question_words = lexical.words(question) if retriever != "dense" and len(index.vocab) else []
     query, word_vectors = embed_question(index, embedder, question, question_words)
-    # The filter is part of each retriever's search, before anything is cut (dense: inside FAISS).
+    # The filter is part of each retriever's search, before anything is cut (dense: inside the store).
     dense, best_chunk = dense_scores(index, query, settings.pool_depth, settings.note_penalty, docs)
     bm25 = lexical_scores(index, question, word_vectors, question_words, settings) if retriever != "dense" else None
     if bm25 is not None and docs is not None:

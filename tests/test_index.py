@@ -68,7 +68,7 @@ def test_build_then_load_round_trip(small_docs: Path, tmp_path: Path) -> None:
     assert loaded.paragraphs == expected_paragraphs
     assert [n for doc in loaded.notes.values() for n in doc.values()] == expected_notes
     assert loaded.chunks == expected_chunks
-    assert loaded.faiss_index.ntotal == len(loaded.chunks) == report.chunks
+    assert loaded.store.count() == len(loaded.chunks) == report.chunks
     vectors = np.load(tmp_path / "idx" / loaded.manifest["generation"] / "vectors.npy")
     assert vectors.shape == (len(expected_chunks), embedder.dim)
     assert np.allclose(vectors, embedder.encode([c.text for c in expected_chunks]))
