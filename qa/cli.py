@@ -42,6 +42,10 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--model", default=None, help="embedding model name or local folder (default: $QA_MODEL or all-MiniLM-L6-v2)")
     b.add_argument("--faiss", default="auto", choices=["auto", "flat", "hnsw", "ivf"],
                    help="FAISS index kind (default: auto = exact below 100k chunks, IVF above)")
+    b.add_argument("--store", default=os.environ.get("QA_STORE"), metavar="STORE",
+                   help="where the vectors go: faiss, milvus:PATH.db (milvus-lite, in this process) or "
+                        "milvus://HOST:19530 (a Milvus server; $QA_MILVUS_TOKEN, $QA_MILVUS_DB); "
+                        "default: $QA_STORE, else where the last build put them, else faiss")
     b.add_argument("--backend", default=None, choices=["torch", "onnx", "onnx-int8", "openvino"],
                    help="embedding backend (default: $QA_BACKEND or torch; the others need pip install 'qa[fast]')")
 
@@ -122,9 +126,14 @@ def cmd_build(args: argparse.Namespace) -> int:
     from qa.embed import Embedder
 
     index.document_files(Path(args.docs))  # fail fast, before loading the model
+    if args.store is not None:
+        from qa.store import parse_spec
+
+        parse_spec(args.store)  # a bad --store is said before loading the model too
     embedder = Embedder(args.model, backend=args.backend)
     # Progress lines every 10 s on stderr, a terminal or not (a log file, a service).
     report = index.build(Path(args.docs), Path(args.index), embedder, progress=True, faiss_kind=args.faiss,
+                         store=args.store,
                          log=lambda line: print(f"qa: {line}", file=sys.stderr, flush=True))
     print(f"indexed {report.documents} documents ({report.parsed} parsed, {report.reused} unchanged): "
           f"{plural(report.paragraphs, 'passage')}, {plural(report.footnotes, 'footnote')}, "

@@ -1,0 +1,196 @@
+"""Milvus vector store: the ``VectorStore`` seam over pymilvus' ``MilvusClient``.
+
+``--store milvus:PATH.db`` runs milvus-lite in this process; ``--store milvus://HOST:19530``
+talks to a Milvus standalone or cluster with the same code (``$QA_MILVUS_TOKEN`` and
+``$QA_MILVUS_DB`` give the token, "user:password", and the database).
+
+One collection per index, reached through an alias (``qa_<hash of the index folder>``, or
+``$QA_MILVUS_COLLECTION``). Each row is a chunk: its id (primary key), its document (the
+partition key, so a search limited to documents reads only their partitions) and its vector.
+An incremental build deletes and re-adds the changed documents in place; a full build fills a
+new collection and then points the alias at it, so a reader never sees a half-built index, as
+the FAISS generation swap does. The index type and its parameters go into the manifest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import time
+from collections.abc import Collection, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qa import vectors as vectors_mod
+from qa.errors import IndexLoadError, QAError
+
+INSERT_BATCH = 2000
+MAX_ID, MAX_DOC = 2048, 1024  # VARCHAR lengths of a chunk id and a document name
+HNSW_M, HNSW_EF_CONSTRUCTION, HNSW_EF = 16, 200, 64
+_clients: dict[str, Any] = {}
+
+
+def index_params(n: int) -> tuple[str, dict[str, int], dict[str, int]]:
+    """Return (index type, build parameters, search parameters) for ``n`` vectors: exact below
+    FAISS' crossover (``vectors.APPROX_FROM``), IVF_FLAT with FAISS' cells and probes above."""
+    if n < vectors_mod.APPROX_FROM:
+        return "FLAT", {}, {}
+    return "IVF_FLAT", {"nlist": vectors_mod.ivf_lists(n)}, {"nprobe": vectors_mod.IVF_NPROBE}
+
+
+def connect(uri: str) -> Any:
+    """Return a ``MilvusClient`` for ``uri`` (one per process and uri), or raise QAError in one line."""
+    if uri in _clients:
+        return _clients[uri]
+    try:
+        from pymilvus import MilvusClient
+    except ImportError:
+        raise QAError("the Milvus store needs pymilvus and milvus-lite: pip install 'qa[milvus]'") from None
+    local = uri.endswith(".db")
+    if local:
+        Path(uri).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        client = MilvusClient(uri=uri, token=os.environ.get("QA_MILVUS_TOKEN", ""),
+                              db_name=os.environ.get("QA_MILVUS_DB", ""), timeout=30)
+    except Exception as exc:  # pymilvus raises its own and grpc's errors
+        what = "cannot open the milvus-lite file" if local else "cannot reach the Milvus server"
+        raise QAError(f"{uri}: {what} ({_short(exc)})") from None
+    _clients[uri] = client
+    return client
+
+
+def _short(exc: BaseException) -> str:
+    text = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+    return re.sub(r"\s+", " ", text)[:200]
+
+
+def default_alias(index_dir: Path) -> str:
+    """Return the alias readers search: ``$QA_MILVUS_COLLECTION``, else one derived from the index folder."""
+    name = os.environ.get("QA_MILVUS_COLLECTION")
+    if name:
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,200}", name):
+            raise QAError(f"QA_MILVUS_COLLECTION: '{name}' is not a Milvus name (letters, digits, _)")
+        return name
+    return "qa_" + hashlib.sha1(str(Path(index_dir).resolve()).encode()).hexdigest()[:12]
+
+
+def for_build(uri: str, index_dir: Path, previous: dict[str, Any] | None, dim: int,
+              n: int) -> tuple[MilvusStore, bool]:
+    """Return (the store a build writes into, whether it holds the last build's vectors). The last
+    build's collection is reused when ``previous`` (its manifest record) names it at the same
+    place and it still exists; otherwise a new collection is made (the alias moves at commit)."""
+    client = connect(uri)
+    if previous and previous.get("kind") == "milvus" and previous.get("uri") == uri \
+            and previous.get("dim") == dim and client.has_collection(previous.get("collection", "")):
+        return MilvusStore(client, dict(previous)), True
+    alias = previous["alias"] if previous and previous.get("kind") == "milvus" and previous.get("uri") == uri \
+        else default_alias(index_dir)
+    index_type, params, search_params = index_params(n)
+    record = {"kind": "milvus", "uri": uri, "alias": alias, "collection": f"{alias}_{time.strftime('%Y%m%d%H%M%S')}",
+              "dim": int(dim), "metric": "IP", "partition_key": "doc", "index_type": index_type,
+              "params": params, "search_params": search_params}
+    current = _alias_target(client, alias)
+    for name in client.list_collections():  # leftovers of killed full builds of this index
+        if name.startswith(alias + "_") and name != current:
+            client.drop_collection(name)
+    _create(client, record)
+    return MilvusStore(client, record, new=True), False
+
+
+def _create(client: Any, record: dict[str, Any]) -> None:
+    from pymilvus import DataType
+
+    schema = client.create_schema(auto_id=False, enable_dynamic_field=False)
+    schema.add_field("id", DataType.VARCHAR, max_length=MAX_ID, is_primary=True)
+    schema.add_field("doc", DataType.VARCHAR, max_length=MAX_DOC, is_partition_key=True)
+    schema.add_field("vector", DataType.FLOAT_VECTOR, dim=record["dim"])
+    client.create_collection(record["collection"], schema=schema, consistency_level="Strong")
+
+
+def _alias_target(client: Any, alias: str) -> str | None:
+    try:
+        return str(client.describe_alias(alias)["collection_name"])
+    except Exception:  # no such alias yet
+        return None
+
+
+class MilvusStore:
+    """A Milvus collection holding an index's chunk vectors (see the module docstring)."""
+
+    def __init__(self, client: Any, record: dict[str, Any], new: bool = False) -> None:
+        self.client, self.record, self.new = client, record, new
+
+    @classmethod
+    def open(cls, record: dict[str, Any]) -> MilvusStore:
+        """Return the store a manifest record names, or raise IndexLoadError saying what to do."""
+        client = connect(record["uri"])
+        try:
+            found = client.has_collection(record["alias"])
+        except Exception as exc:
+            raise IndexLoadError(f"{record['uri']}: Milvus did not answer ({_short(exc)})") from None
+        if not found:
+            raise IndexLoadError(f"{record['uri']}: the index's collection '{record['alias']}' is missing; "
+                                 f"rebuild with: qa build --store milvus:…")
+        client.load_collection(record["alias"])
+        return cls(client, record)
+
+    def add(self, doc: str, ids: Sequence[str], vectors: np.ndarray) -> None:
+        """Insert one document's chunk vectors (in batches under Milvus' message size)."""
+        if len(doc) > MAX_DOC:
+            raise QAError(f"{doc[:60]}…: document name longer than {MAX_DOC} characters; shorten it")
+        vectors = np.asarray(vectors, dtype=np.float32)
+        for start in range(0, len(ids), INSERT_BATCH):
+            rows = [{"id": i, "doc": doc, "vector": v}
+                    for i, v in zip(ids[start:start + INSERT_BATCH], vectors[start:start + INSERT_BATCH])]
+            self.client.insert(self.record["collection"], rows)
+
+    def delete(self, doc: str) -> None:
+        """Delete one document's rows."""
+        self.client.delete(self.record["collection"], filter=f"doc == {json.dumps(doc)}")
+
+    def commit(self) -> dict[str, Any]:
+        """Flush; for a new collection build its index, load it and point the alias at it (dropping
+        the collection it pointed at); return the manifest record."""
+        name, alias = self.record["collection"], self.record["alias"]
+        self.client.flush(name)
+        if self.new:
+            params = self.client.prepare_index_params()
+            params.add_index(field_name="vector", index_type=self.record["index_type"], metric_type="IP",
+                             params=self.record["params"])
+            self.client.create_index(name, params)
+            self.client.load_collection(name)
+            old = _alias_target(self.client, alias)
+            if old is None:
+                self.client.create_alias(name, alias)
+            else:
+                self.client.alter_alias(name, alias)
+            if old and old != name:
+                self.client.drop_collection(old)
+            self.new = False
+        return dict(self.record)
+
+    def search(self, vector: np.ndarray, k: int,
+               docs: Collection[str] | None = None) -> tuple[list[str], np.ndarray]:
+        """Return (chunk ids, cosines) of the ``k`` nearest chunks, of ``docs`` only when given (a
+        filter on the partition key, applied by Milvus inside the search)."""
+        if docs is not None and not docs:
+            return [], np.zeros(0, dtype=np.float32)
+        found = self.client.search(
+            self.record["alias"], data=[np.asarray(vector, dtype=np.float32)], anns_field="vector", limit=k,
+            filter="" if docs is None else f"doc in {json.dumps(sorted(docs))}", output_fields=["id"],
+            search_params={"metric_type": "IP", "params": self.record.get("search_params", {})})
+        hits = found[0] if found else []
+        return [str(h["id"]) for h in hits], np.array([h["distance"] for h in hits], dtype=np.float32)
+
+    def count(self) -> int:
+        """Return how many vectors the collection holds."""
+        rows = self.client.query(self.record["alias"], filter="", output_fields=["count(*)"])
+        return int(rows[0]["count(*)"]) if rows else 0
+
+    def describe(self) -> dict[str, Any]:
+        """Return the manifest record: where, which collection and alias, index type and parameters."""
+        return dict(self.record)

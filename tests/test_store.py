@@ -1,0 +1,134 @@
+"""store: every vector store keeps the same contract — add and delete by document, search with the
+document filter inside, count, describe — and an index built into it answers like the FAISS one.
+
+The Milvus cases run on milvus-lite (``pip install 'qa[milvus]'``) and are skipped, saying so,
+when it is not installed."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import FakeEmbedder
+from qa import index, store
+from qa.errors import QAError
+from qa.search import RETRIEVERS, search
+
+HAVE_MILVUS = importlib.util.find_spec("pymilvus") is not None and importlib.util.find_spec("milvus_lite") is not None
+needs_milvus = pytest.mark.skipif(not HAVE_MILVUS, reason="pymilvus/milvus-lite not installed: pip install 'qa[milvus]'")
+STORES = ["faiss", pytest.param("milvus", marks=[needs_milvus, pytest.mark.slow])]
+
+
+def unit(n: int, dim: int = 16, seed: int = 0) -> np.ndarray:
+    x = np.random.default_rng(seed).normal(size=(n, dim)).astype(np.float32)
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def spec_for(kind: str, tmp_path: Path) -> str:
+    return "faiss" if kind == "faiss" else f"milvus:{tmp_path / 'vectors.db'}"
+
+
+def test_store_specs_are_parsed_or_refused_in_one_line(tmp_path: Path) -> None:
+    assert store.parse_spec("faiss") == {"kind": "faiss"}
+    assert store.parse_spec(f"milvus:{tmp_path}/v.db") == {"kind": "milvus", "uri": str(tmp_path / "v.db")}
+    assert store.parse_spec("milvus://db.example:19530") == {"kind": "milvus", "uri": "http://db.example:19530"}
+    assert store.parse_spec("milvus+https://db.example:443") == {"kind": "milvus", "uri": "https://db.example:443"}
+    for bad, needle in [("milvus:vectors", "ending in .db"), ("chroma", "unknown store 'chroma'")]:
+        with pytest.raises(QAError, match=needle):
+            store.parse_spec(bad)
+
+
+@pytest.mark.parametrize("kind", STORES)
+def test_a_store_adds_deletes_and_searches_by_document(kind: str, tmp_path: Path) -> None:
+    x = unit(300, seed=1)
+    docs = {f"doc {d}.txt": [f"doc {d}.txt#p{i}" for i in range(30)] for d in range(10)}
+    vector_store, holds_last = store.for_build(store.parse_spec(spec_for(kind, tmp_path)), tmp_path / "idx",
+                                               tmp_path, None, 16, 300)
+    assert not holds_last
+    row = 0
+    for doc, ids in docs.items():
+        vector_store.add(doc, ids, x[row:row + len(ids)])
+        row += len(ids)
+    vector_store.delete("doc 3.txt")
+    record = vector_store.commit()
+    assert record["kind"] == kind and "index_type" in record and vector_store.count() == 270
+    assert json.loads(json.dumps(record)) == record == vector_store.describe()
+    all_ids = [i for ids in docs.values() for i in ids]
+    ids, sims = vector_store.search(x[5], 10)
+    assert ids[0] == all_ids[5] and sims[0] == pytest.approx(1.0, abs=1e-5)
+    assert list(sims) == sorted(sims, reverse=True)
+    exact = np.argsort(-(x @ x[5]), kind="stable")
+    assert ids == [all_ids[r] for r in exact if not 90 <= r < 120][:10]
+    # limited to two documents: only theirs, every one of them, however far from the question
+    ids, sims = vector_store.search(x[5], 100, docs={"doc 7.txt", "doc 9.txt"})
+    assert sorted(ids) == sorted(docs["doc 7.txt"] + docs["doc 9.txt"])
+    assert np.allclose(sims, [float(x[all_ids.index(i)] @ x[5]) for i in ids], atol=1e-5)
+    assert vector_store.search(x[5], 10, docs={"doc 3.txt"})[0] == []  # deleted
+    assert vector_store.search(x[5], 10, docs={"nowhere.txt"})[0] == []
+
+
+def test_a_faiss_store_is_written_whole_never_changed_in_place(tmp_path: Path) -> None:
+    vector_store, _ = store.for_build({"kind": "faiss"}, tmp_path, tmp_path, None, 16, 10)
+    vector_store.add("a.txt", [f"a#{i}" for i in range(10)], unit(10))
+    vector_store.commit()
+    loaded = store.open_store({"kind": "faiss"}, tmp_path, [f"a#{i}" for i in range(10)], ["a.txt"] * 10)
+    with pytest.raises(QAError, match="written whole by qa build"):
+        loaded.delete("a.txt")
+    with pytest.raises(ValueError, match="10 vectors for 9 chunks"):
+        store.open_store({"kind": "faiss"}, tmp_path, [f"a#{i}" for i in range(9)], ["a.txt"] * 9)
+
+
+QUESTIONS = ["When was the harbour of Vellmar opened?", "What do fishing boats bring back?",
+             "When do apple trees bloom?", "Who paid to rebuild the docks?"]
+
+
+@pytest.mark.parametrize("kind", STORES)
+def test_an_index_in_any_store_answers_as_the_faiss_one(kind: str, small_docs: Path, tmp_path: Path) -> None:
+    index.build(small_docs, tmp_path / "faiss", FakeEmbedder(), log=lambda line: None)
+    index.build(small_docs, tmp_path / "other", FakeEmbedder(), log=lambda line: None, store=spec_for(kind, tmp_path))
+    reference, other = index.load(tmp_path / "faiss"), index.load(tmp_path / "other")
+    assert other.manifest["store"]["kind"] == kind and other.store.count() == len(other.chunks)
+    for question in QUESTIONS:
+        for retriever in RETRIEVERS:
+            for docs in (None, {"notes.md"}):
+                a = search(reference, FakeEmbedder(), question, 5, retriever, docs=docs)
+                b = search(other, FakeEmbedder(), question, 5, retriever, docs=docs)
+                assert [h.paragraph.id for h in a.hits] == [h.paragraph.id for h in b.hits]
+                assert [h.score for h in a.hits] == pytest.approx([h.score for h in b.hits], abs=1e-5)
+                assert a.abstained == b.abstained
+
+
+@needs_milvus
+@pytest.mark.slow
+def test_milvus_rebuilds_change_only_what_changed_and_a_full_build_switches_the_alias(
+        small_docs: Path, tmp_path: Path) -> None:
+    from qa import store_milvus
+
+    spec = spec_for("milvus", tmp_path)
+    idx_dir = tmp_path / "idx"
+    index.build(small_docs, idx_dir, FakeEmbedder(), log=lambda line: None, store=spec)
+    first = index.read_manifest(idx_dir)["store"]
+    assert first["partition_key"] == "doc" and first["index_type"] == "FLAT" and first["metric"] == "IP"
+    # a changed document: deleted and re-added in the same collection; no flag needed the second time
+    (small_docs / "notes.md").write_text("# Orchards\n\nPlums ripen in August in the southern orchards.\n",
+                                         encoding="utf-8")
+    index.build(small_docs, idx_dir, FakeEmbedder(), log=lambda line: None)
+    second = index.load(idx_dir)
+    assert second.manifest["store"]["collection"] == first["collection"]
+    assert second.store.count() == len(second.chunks)
+    hit = search(second, FakeEmbedder(), "When do plums ripen?", 1, "dense", docs={"notes.md"}).hits[0]
+    assert "Plums ripen" in hit.paragraph.text
+    # another model: a full build into a new collection, then the alias moves and the old one goes
+    class Other(FakeEmbedder):
+        name = "fake-other-64"
+
+    index.build(small_docs, idx_dir, Other(), log=lambda line: None)
+    third = index.load(idx_dir).manifest["store"]
+    client = store_milvus.connect(third["uri"])
+    assert third["collection"] != first["collection"] and third["alias"] == first["alias"]
+    assert client.describe_alias(third["alias"])["collection_name"] == third["collection"]
+    assert not client.has_collection(first["collection"])
