@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import re
 import time
@@ -48,6 +49,10 @@ def connect(uri: str) -> Any:
         return _clients[uri]
     try:
         from pymilvus import MilvusClient
+
+        # pymilvus logs every refused call with a traceback; qa says what went wrong in one line
+        for name in ("pymilvus", "milvus_lite"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
     except ImportError:
         raise QAError("the Milvus store needs pymilvus and milvus-lite: pip install 'qa[milvus]'") from None
     local = uri.endswith(".db")
@@ -57,7 +62,8 @@ def connect(uri: str) -> Any:
         client = MilvusClient(uri=uri, token=os.environ.get("QA_MILVUS_TOKEN", ""),
                               db_name=os.environ.get("QA_MILVUS_DB", ""), timeout=30)
     except Exception as exc:  # pymilvus raises its own and grpc's errors
-        what = "cannot open the milvus-lite file" if local else "cannot reach the Milvus server"
+        what = ("cannot open the milvus-lite file; is another process (a chat, a build) using it? milvus-lite "
+                "serves one process at a time, a Milvus server many" if local else "cannot reach the Milvus server")
         raise QAError(f"{uri}: {what} ({_short(exc)})") from None
     _clients[uri] = client
     return client
@@ -112,10 +118,9 @@ def _create(client: Any, record: dict[str, Any]) -> None:
 
 
 def _alias_target(client: Any, alias: str) -> str | None:
-    try:
-        return str(client.describe_alias(alias)["collection_name"])
-    except Exception:  # no such alias yet
+    if alias not in client.list_aliases().get("aliases", []):
         return None
+    return str(client.describe_alias(alias)["collection_name"])
 
 
 class MilvusStore:
