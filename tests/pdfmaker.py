@@ -221,6 +221,38 @@ def _ends_space(word: list[tuple[str, bool]]) -> bool:
     return bool(word) and word[-1][0] == " "
 
 
+Run = tuple[float, float, float, str]  # x mm, baseline mm, size pt, text
+
+
+def hand_pdf(path: Path, pages: list[list[Run]], bold_at: frozenset[tuple[int, int]] = frozenset(),
+             spaceless: bool = False) -> Path:
+    """Return a PDF of runs placed by hand, page by page; ``bold_at`` holds (page, run) pairs.
+    In a run's text, "^N" is note marker N set smaller and raised right after the text before it,
+    "^^N" one raised at full size (Arbortext). ``spaceless``: every word is drawn on its own at its
+    place and no space character is drawn (as Prince does), so word spaces can only be told from
+    the glyphs' positions."""
+    pdf = FPDF(format="A4", unit="mm")
+    pdf.add_font("DejaVu", "", str(FONT))
+    pdf.add_font("DejaVu", "B", str(FONT_BOLD))
+    for p, runs in enumerate(pages):
+        pdf.add_page()
+        for i, (x, y, size, text) in enumerate(runs):
+            style = "B" if (p, i) in bold_at else ""
+            for piece in re.split(r"(\^\^?\d+)", text):
+                if piece.startswith("^"):
+                    full = piece.startswith("^^")
+                    pdf.set_font("DejaVu", style, size if full else 0.62 * size)
+                    pdf.text(x, y - size * (0.14 if full else 0.12), piece.lstrip("^"))
+                    x += pdf.get_string_width(piece.lstrip("^"))
+                    continue
+                pdf.set_font("DejaVu", style, size)
+                for word in piece.split(" ") if spaceless else [piece]:
+                    pdf.text(x, y, word)
+                    x += pdf.get_string_width(word + (" " if spaceless else ""))
+    pdf.output(str(path))
+    return path
+
+
 def fpdf_pdf(document: Document, path: Path) -> Path:
     """Write the document as an fpdf2 PDF with bottom-of-page footnotes; return the path."""
     path.write_bytes(_Maker(document).build())

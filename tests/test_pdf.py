@@ -186,15 +186,7 @@ def test_pdflatex_corpus_parses_like_the_text(tmp_path: Path, text_doc: Document
 
 def _hand_pdf(path: Path, lines: list[tuple[float, float, float, str]], bold_at: set[int] = frozenset()) -> Path:
     """A one-page PDF of (x mm, baseline mm, size pt, text) runs placed by hand."""
-    pdf = FPDF(format="A4", unit="mm")
-    pdf.add_font("DejaVu", "", str(pdfmaker.FONT))
-    pdf.add_font("DejaVu", "B", str(pdfmaker.FONT_BOLD))
-    pdf.add_page()
-    for i, (x, y, size, text) in enumerate(lines):
-        pdf.set_font("DejaVu", "B" if i in bold_at else "", size)
-        pdf.text(x, y, text)
-    pdf.output(str(path))
-    return path
+    return pdfmaker.hand_pdf(path, [lines], frozenset((0, i) for i in bold_at))
 
 
 def test_markers_hyphens_and_unicode_superscripts(tmp_path: Path) -> None:
