@@ -55,7 +55,8 @@ def _point(note: Footnote, target: Footnote | None) -> Footnote:
 
 def _find_author(text: str, earlier: list[Footnote]) -> Footnote | None:
     """The latest earlier full reference whose author (or title) matches, tolerating typos."""
-    key = _key(text[: _OP_CIT.search(text).start()])
+    cit = _OP_CIT.search(text)
+    key = _key(text[: cit.start()] if cit else text)
     if len(key) < 3:
         return None
     for note in reversed(earlier):

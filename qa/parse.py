@@ -47,7 +47,7 @@ def parse_file(path: Path, doc: str | None = None) -> Document:
     if path.stat().st_size > MAX_BYTES:
         raise DocumentError(f"{path}: file is larger than {MAX_BYTES // 2**20} MB; split it")
     if suffix == ".pdf":
-        from qa import pdf  # imported lazily: pypdf is only needed for PDFs
+        from qa import pdf  # imported lazily: PDFium is only needed for PDFs
 
         blocks = pdf.read_blocks(path)
     else:
@@ -141,8 +141,11 @@ def _classify(lines: list[str], page: int | None, markdown: bool) -> list[Block]
             out.append(Block("heading", _clean_inline(md_head.group(2)), page))
         elif md_note or (note and note.group(2) and not body):
             flush()
-            marker, rest = (md_note.group(1), md_note.group(2)) if md_note else (
-                note.group(1).translate(_SUP_TO_DIGIT), note.group(2))
+            if md_note:
+                marker, rest = md_note.group(1), md_note.group(2)
+            else:
+                assert note is not None  # the branch's condition: one of the two matched
+                marker, rest = note.group(1).translate(_SUP_TO_DIGIT), note.group(2)
             out.append(Block("note", rest.strip(), page, marker_from_str(marker)))
         elif out and out[-1].kind == "note" and not body:
             # A continuation line of the footnote above (indented in Markdown, wrapped in text).
@@ -164,10 +167,8 @@ def _body_block(lines: list[str], page: int | None) -> Block:
 def _join_lines(lines: list[str]) -> str:
     text = lines[0]
     for line in lines[1:]:
-        if text.endswith("-") and line[:1].islower() and not text.endswith(" -"):
-            text = text[:-1] + line  # undo end-of-line hyphenation
-        else:
-            text = f"{text} {line}"
+        hyphenated = text.endswith("-") and line[:1].islower() and not text.endswith(" -")
+        text = text[:-1] + line if hyphenated else f"{text} {line}"  # undo end-of-line hyphenation
     text = _MD_NOTE_REF.sub(lambda m: f"⟦{m.group(1)}⟧", text)
     text = _SUP_RUN.sub(lambda m: f"⟦{m.group(0).translate(_SUP_TO_DIGIT)}⟧", text)
     return text
@@ -232,13 +233,14 @@ def assemble(doc: str, blocks: list[Block]) -> Document:
             pieces[-1] = (f"{prev[0]} — {text}", prev[1], prev[2], block.page or prev[3])
         elif block.kind == "matter":
             pieces.append((text, "\0matter", block.page, block.page))
-        elif pieces and pieces[-1][0] and pieces[-1][1] != "\0matter" and _continues(pieces[-1][0], text, broken, block.continues):
+        elif (pieces and pieces[-1][0] and pieces[-1][1] != "\0matter"
+              and _continues(pieces[-1][0], text, broken, block.continues)):
             prev = pieces[-1]
             pieces[-1] = (f"{prev[0]} {text}", prev[1], prev[2], block.page if block.page is not None else prev[3])
         else:
             pieces.append((text, section, block.page, block.page))
         broken = False
-    paragraphs = []
+    paragraphs: list[Paragraph] = []
     for text, sec, page, page_end in pieces:
         if not text:
             continue

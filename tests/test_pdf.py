@@ -15,12 +15,12 @@ import re
 from difflib import SequenceMatcher
 from pathlib import Path
 
+import pdfmaker
 import pypdf
 import pytest
+from conftest import CORPUS, FakeEmbedder
 from fpdf import FPDF
 
-import pdfmaker
-from conftest import CORPUS, FakeEmbedder
 from qa import cli
 from qa.errors import DocumentError
 from qa.parse import parse_file
@@ -112,24 +112,24 @@ def test_fpdf_corpus_parses_like_the_text(fpdf_file: Path, text_doc: Document) -
 LIBREOFFICE_LAYOUTS = {
     "justified-indented": {},
     # Word-like: sans, 11/10 pt, space after paragraphs, note numbers set against the note text.
-    "spaced-sans": dict(font="Liberation Sans", body_pt=11, note_pt=10, align="left", indent="0cm",
-                        space="0.28cm", line_height="108%", note_hang="0cm"),
+    "spaced-sans": {"font": "Liberation Sans", "body_pt": 11, "note_pt": 10, "align": "left", "indent": "0cm",
+                        "space": "0.28cm", "line_height": "108%", "note_hang": "0cm"},
     # A5 pages: paragraphs over two or three pages, a footnote continued on the next page.
-    "a5": dict(page_width="14.8cm", page_height="21cm", body_pt=10, note_pt=8),
+    "a5": {"page_width": "14.8cm", "page_height": "21cm", "body_pt": 10, "note_pt": 8},
     # Ragged right, no indent, no space between paragraphs: only line widths tell where one ends.
-    "flush-left": dict(align="left", indent="0cm", space="0cm"),
+    "flush-left": {"align": "left", "indent": "0cm", "space": "0cm"},
     # Justified sans 10/9 pt: a page cut falls at the end of a sentence inside a paragraph.
-    "dejavu-sans": dict(font="DejaVu Sans", body_pt=10, note_pt=9),
+    "dejavu-sans": {"font": "DejaVu Sans", "body_pt": 10, "note_pt": 9},
     # Word's defaults: superscript note numbers in the text and in the footnote area, space after.
-    "word-super": dict(font="Liberation Sans", body_pt=11, note_pt=10, note_super=True, align="left",
-                       indent="0cm", space="0.28cm", line_height="108%", note_hang="0cm"),
+    "word-super": {"font": "Liberation Sans", "body_pt": 11, "note_pt": 10, "note_super": True, "align": "left",
+                       "indent": "0cm", "space": "0.28cm", "line_height": "108%", "note_hang": "0cm"},
     # US Letter, 10.5/8.5 pt, hyphenation on, superscript note numbers.
-    "letter-hyphenated": dict(page_width="21.59cm", page_height="27.94cm", body_pt=10.5, note_pt=8.5,
-                              hyphenate="true", note_super=True),
+    "letter-hyphenated": {"page_width": "21.59cm", "page_height": "27.94cm", "body_pt": 10.5, "note_pt": 8.5,
+                              "hyphenate": "true", "note_super": True},
     # Endnotes: every note on the last pages, after the body, none at the foot of a page.
-    "endnotes": dict(note_class="endnote"),
+    "endnotes": {"note_class": "endnote"},
     # Two columns, 10/8 pt: each column read in turn, footnotes at the foot of each column.
-    "two-columns": dict(columns=2, column_gap="0.8cm", margin="1.8cm", body_pt=10, note_pt=8),
+    "two-columns": {"columns": 2, "column_gap": "0.8cm", "margin": "1.8cm", "body_pt": 10, "note_pt": 8},
 }
 
 
@@ -293,27 +293,26 @@ def test_two_columns_are_read_one_after_the_other(tmp_path: Path) -> None:
 
 def _column_page(overflow: int | None = None, title: bool = False) -> tuple[list, list]:
     """Runs and inked spans of a two-column page (20 lines a side), in PDF units."""
-    from qa.glyphs import Span
-    from qa.pdf import _Run
+    from qa.pdf.chars import Run, Span
 
     runs, spans = [], []
     if title:  # a title across the page, and an author line with raised affiliation numbers
-        runs += [_Run(150, 760, 17, True, "A Title Across The Page"), _Run(200, 740, 10, False, "Alice Smith"),
-                 _Run(255, 744, 7, False, "1"), _Run(270, 740, 10, False, ", Bob Jones"), _Run(380, 744, 7, False, "2")]
+        runs += [Run(150, 760, 17, True, "A Title Across The Page"), Run(200, 740, 10, False, "Alice Smith"),
+                 Run(255, 744, 7, False, "1"), Run(270, 740, 10, False, ", Bob Jones"), Run(380, 744, 7, False, "2")]
         spans += [Span(760, 150, None, 470, 2.5, False), Span(740, 200, None, 255, 2.5, False),
                   Span(744, 255, None, 259, 2.5, False), Span(740, 270, None, 380, 2.5, False),
                   Span(744, 380, None, 384, 2.5, False)]
     for k in range(20):
         y = 700 - 12 * k
-        runs += [_Run(72, y, 10, False, f"L{k}"), _Run(320, y, 10, False, f"R{k}")]
+        runs += [Run(72, y, 10, False, f"L{k}"), Run(320, y, 10, False, f"R{k}")]
         spans += [Span(y, 72, None, 330 if k == overflow else 300, 2.5, False), Span(y, 320, None, 548, 2.5, False)]
     return runs, spans
 
 
 def _read(runs: list, spans: list) -> list[list[str]]:
-    from qa.pdf import _lines, _regions
+    from qa.pdf.lines import page_lines, regions
 
-    return [[line.text for line in _lines(r, s)] for r, s, _ in _regions(runs, spans)]
+    return [[line.text for line in page_lines(r, s)] for r, s, _ in regions(runs, spans)]
 
 
 def test_a_line_overflowing_into_the_gutter_stays_in_its_column() -> None:
@@ -330,22 +329,22 @@ def test_raised_numbers_stay_on_a_line_across_the_columns() -> None:
 
 def test_a_glossary_or_table_is_not_taken_for_two_columns() -> None:
     """Terms at the left and definitions at a tab stop leave a gap like a gutter, but ragged cells."""
-    from qa.glyphs import Span
-    from qa.pdf import _Run, _regions
+    from qa.pdf.chars import Run, Span
+    from qa.pdf.lines import regions
 
     runs, spans, y = [], [], 700.0
     for k in range(10):
-        runs += [_Run(72, y, 10, True, f"Term{k}"), _Run(200, y, 10, False, f"definition {k} first line")]
+        runs += [Run(72, y, 10, True, f"Term{k}"), Run(200, y, 10, False, f"definition {k} first line")]
         spans += [Span(y, 72, None, 112 + 5 * k, 2.5, False), Span(y, 200, None, 520, 2.5, False)]
         y -= 12
-        runs.append(_Run(200, y, 10, False, f"definition {k} second line."))
+        runs.append(Run(200, y, 10, False, f"definition {k} second line."))
         spans.append(Span(y, 200, None, 400, 2.5, False))
         y -= 12
-    assert len(_regions(runs, spans)) == 1
+    assert len(regions(runs, spans)) == 1
 
 
 def test_left_edges_are_counted_per_printed_page_parity_and_column() -> None:
-    from qa.pdf_layout import Line, left_edges
+    from qa.pdf.layout import Line, left_edges
 
     def page(x: float, n: int = 10) -> list[Line]:
         return [Line(x, 700 - 12 * i, 10.0, False, "text of a line", None) for i in range(n)]
@@ -358,8 +357,8 @@ def test_left_edges_are_counted_per_printed_page_parity_and_column() -> None:
 
 def test_text_after_a_list_of_endnotes_over_the_page_is_not_a_note() -> None:
     """A "Notes" list that ends at the foot of a page: flush text on the next page is body again."""
-    from qa.pdf_blocks import page_blocks
-    from qa.pdf_layout import Line
+    from qa.pdf.blocks import page_blocks
+    from qa.pdf.layout import Line
 
     def line(y: float, text: str, size: float = 10.0, bold: bool = False) -> Line:
         m = re.match(r"^(\d+)\.\s+(.*)", text)

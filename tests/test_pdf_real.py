@@ -14,9 +14,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pdfmaker
 import pytest
 
-import pdfmaker
 from qa.parse import parse_file
 from qa.pdf import read_blocks
 
@@ -49,7 +49,7 @@ def test_notes_that_outweigh_the_body_are_still_notes(tmp_path: Path) -> None:
                  "640-45 (2017) (describing how the courts expanded the procedure). ")
     note_lines = [f"{n}. " + long_note[:88] if k == 0 else long_note[88 * k:88 * (k + 1)] or "Id. at 641."
                   for n in (1, 2, 3) for k in range(4)]
-    page = lines(BODY[:2]) + [(20, 40, 11, "The courts did so in three steps.^1 Then came the statute,^2 and the rules.^3")]
+    page = [*lines(BODY[:2]), (20, 40, 11, "The courts did so in three steps.^1 Then came the statute,^2 and the rules.^3")]
     page += [(20, 120 + 3.6 * i, 8, text) for i, text in enumerate(note_lines * 2)][:12]
     blocks = read_blocks(pdfmaker.hand_pdf(tmp_path / "heavy.pdf", [page]))
     assert sorted(notes_of(blocks)) == [1, 2, 3]
@@ -72,7 +72,8 @@ def test_indented_note_numbers_over_flush_wrapped_lines(tmp_path: Path) -> None:
     blocks = read_blocks(pdfmaker.hand_pdf(tmp_path / "indented.pdf", [page]))
     notes = notes_of(blocks)
     assert sorted(notes) == [6, 7, 8]
-    assert notes[7] == "See, e.g., Christopher J. Walker, Modernizing the Administrative Procedure Act, 69 ADMIN. L. REV. 629 (2017)."
+    assert notes[7] == ("See, e.g., Christopher J. Walker, Modernizing the Administrative Procedure Act, "
+                        "69 ADMIN. L. REV. 629 (2017).")
     assert notes[8].endswith("953–56 (2009).") and "accordance with law.”)." in notes[6]
     assert "bypass the procedure for good cause.⟦6⟧" in body_of(blocks)
 
@@ -80,9 +81,9 @@ def test_indented_note_numbers_over_flush_wrapped_lines(tmp_path: Path) -> None:
 def test_markers_raised_at_full_size_and_plain_digits_against_words(tmp_path: Path) -> None:
     """Arbortext raises the marker without a smaller font; some Word exports print it as a plain digit
     set against the word or the full stop before it ("Windsor1", "case law.23")."""
-    page = lines(BODY) + [(20, 60, 11, "The Court decided United States v. Windsor^^1 in 2013, after Lawrence."),
-                          (20, 65, 11, "It followed the case law.2 The Court cited 14 cases in 1967 and COVID-19 rules."),
-                          (20, 70, 11, "As the dissent said,”3 the holding was narrow.")]
+    page = [*lines(BODY), (20, 60, 11, "The Court decided United States v. Windsor^^1 in 2013, after Lawrence."),
+            (20, 65, 11, "It followed the case law.2 The Court cited 14 cases in 1967 and COVID-19 rules."),
+            (20, 70, 11, "As the dissent said,”3 the holding was narrow.")]
     page += [(20, 240, 8, "1 570 U.S. 744 (2013)."), (20, 243.6, 8, "2 Lawrence v. Texas, 539 U.S. 558 (2003)."),
              (20, 247.2, 8, "3 Id. at 800 (Scalia, J., dissenting).")]
     blocks = read_blocks(pdfmaker.hand_pdf(tmp_path / "plain.pdf", [page]))
@@ -95,7 +96,7 @@ def test_markers_raised_at_full_size_and_plain_digits_against_words(tmp_path: Pa
 
 def test_word_spaces_from_glyph_positions_when_none_are_drawn(tmp_path: Path) -> None:
     """Prince positions every word and draws no space: the gaps between glyphs are the spaces."""
-    page = lines(BODY) + [(20, 240, 8, "1 See Emily Bremer, Mass Comments and the Net Neutrality Proceedings (2021).")]
+    page = [*lines(BODY), (20, 240, 8, "1 See Emily Bremer, Mass Comments and the Net Neutrality Proceedings (2021).")]
     page[2] = (20, 40, 11, BODY[2] + "^1")
     blocks = read_blocks(pdfmaker.hand_pdf(tmp_path / "spaceless.pdf", [page], spaceless=True))
     body = body_of(blocks)
@@ -106,7 +107,7 @@ def test_word_spaces_from_glyph_positions_when_none_are_drawn(tmp_path: Path) ->
 def test_note_urls_end_at_brackets_and_keep_their_own_hyphens(tmp_path: Path) -> None:
     """A perma.cc link in brackets after the URL, a URL broken at one of its hyphens, a URL cut after a
     slash with its archive link on the next line."""
-    page = lines(BODY) + [(20, 60, 11, "The comments are archived.^1")]
+    page = [*lines(BODY), (20, 60, 11, "The comments are archived.^1")]
     page += [(20, 240, 8, "1 Randolph J. May, YALE J. ON REGUL. (July 13, 2021), https://www.yalejreg.com/nc/net-"),
              (20, 243.6, 8, "neutrality-proceedings [https://perma.cc/PJ5Z-ASF3]; see https://example.org/archive/"),
              (20, 247.2, 8, "[https://perma.cc/DP63-FT4Q].")]
@@ -118,10 +119,10 @@ def test_note_urls_end_at_brackets_and_keep_their_own_hyphens(tmp_path: Path) ->
 
 def test_notes_over_several_pages_keep_their_own_numbers(tmp_path: Path) -> None:
     """A note that goes on over the page joins its first half; the next page's notes are not swallowed."""
-    first = lines(BODY) + [(20, 60, 11, "The procedure grew.^1")]
+    first = [*lines(BODY), (20, 60, 11, "The procedure grew.^1")]
     first += [(20, 240, 8, "1 See Walker, Modernizing the Administrative Procedure Act, 69 ADMIN. L. REV. 629"),
               (20, 243.6, 8, "(2017) (describing how the courts expanded the procedure and how the agencies")]
-    second = lines(BODY) + [(20, 60, 11, "Agencies answered.^2")]
+    second = [*lines(BODY), (20, 60, 11, "Agencies answered.^2")]
     second += [(20, 240, 8, "responded to it)."), (20, 243.6, 8, "2 Id. at 641.")]
     doc = parse_file(pdfmaker.hand_pdf(tmp_path / "pages.pdf", [first, second]))
     notes = {n.marker: n for n in doc.footnotes}

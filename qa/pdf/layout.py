@@ -1,20 +1,24 @@
-"""Page layout measures and the tests that say where a PDF paragraph ends, for ``qa.pdf_blocks``.
+"""Page layout measures and the tests that say where a PDF paragraph ends, for ``qa.pdf.blocks``.
 
-A line is "short" by its real width (from ``qa.glyphs``). In ragged-right text a paragraph
+A line is "short" by its real width (from ``qa.pdf.chars``). In ragged-right text a paragraph
 ended where the next line's first word would have fitted; in justified text, where a line
 stops short of the margin. Without glyph widths, characters are counted instead.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import statistics
 from collections import Counter
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
 _TERMINAL = re.compile(r"""[.!?:;"”»)\]'’…]$""")
+# A sentence ends with its punctuation, then any closing quotes and brackets: "injury,’" and
+# "universities’" (a possessive) end none.
+_SENTENCE_END = re.compile(r"""[.!?:;…]["”»)\]'’]*$""")
 
 
 @dataclass(frozen=True)
@@ -45,17 +49,17 @@ class Layout:
     gaps: bool  # paragraphs are set apart by vertical space
 
 
-def left_edges(plain: list[list[Line]], body_size: float, kinds: list[Hashable] | None = None) -> list[float]:
+def left_edges(plain: list[list[Line]], body_size: float, kinds: Sequence[Hashable] | None = None) -> list[float]:
     """Return each page's left edge of body text: where most body lines start on pages of the same
     kind, so that a page of one-line paragraphs still shows their indents. A page's kind is its
     parity (mirrored margins) unless ``kinds`` says more (a column: printed page parity and column)."""
     kinds = kinds if kinds is not None else [number % 2 for number in range(len(plain))]
     counts: dict[Hashable, Counter[int]] = {kind: Counter() for kind in kinds}
-    for page, kind in zip(plain, kinds):
+    for page, kind in zip(plain, kinds, strict=False):
         counts[kind].update(round(line.x) for line in page)
     everywhere: Counter[int] = sum(counts.values(), Counter())
     edges = []
-    for page, kind in zip(plain, kinds):
+    for page, kind in zip(plain, kinds, strict=False):
         common = (counts[kind] if counts[kind].total() >= 20 else everywhere).most_common(1)
         edge = common[0][0] if common else 0.0
         starts = Counter(round(line.x) for line in page)
@@ -71,18 +75,18 @@ def left_edges(plain: list[list[Line]], body_size: float, kinds: list[Hashable] 
 def measure_layout(plain: list[list[Line]], lefts: list[float], body_size: float) -> Layout:
     """Return the body text's Layout: line pitch, and how far a full line reaches (in glyph widths when
     every font has them), whether lines are justified, and the cues that separate paragraphs."""
-    pitches = [a.y - b.y for page in plain for a, b in zip(page, page[1:]) if 0 < a.y - b.y < 3 * body_size]
+    pitches = [a.y - b.y for page in plain for a, b in itertools.pairwise(page) if 0 < a.y - b.y < 3 * body_size]
     pitch = statistics.median(pitches) if pitches else 1.2 * body_size
     lines = [line for page in plain for line in page]
     lengths = sorted(len(line.text) for line in lines) or [60]
     chars = lengths[int(0.8 * (len(lengths) - 1))]  # characters in a full line
-    cues = dict(
-        break_spaces=sum(line.trail for line in lines) > 0.3 * len(lines),
-        indents=sum(line.x - left > 0.5 * body_size for page, left in zip(plain, lefts) for line in page)
+    cues = {
+        "break_spaces": sum(line.trail for line in lines) > 0.3 * len(lines),
+        "indents": sum(line.x - left > 0.5 * body_size for page, left in zip(plain, lefts, strict=False) for line in page)
         > 0.02 * len(lines),
-        gaps=sum(pitch + 0.25 * body_size < a.y - b.y < 3 * body_size for page in plain for a, b in zip(page, page[1:]))
-        > 0.02 * len(lines))
-    reach = sorted(line.end - left for page, left in zip(plain, lefts) for line in page if line.end is not None)
+        "gaps": sum(pitch + 0.25 * body_size < a.y - b.y < 3 * body_size for page in plain for a, b in itertools.pairwise(page))
+        > 0.02 * len(lines)}
+    reach = sorted(line.end - left for page, left in zip(plain, lefts, strict=False) for line in page if line.end is not None)
     if len(reach) < 10 or len(reach) < 0.9 * len(lines):
         return Layout(body_size, pitch, chars, None, False, **cues)
     full = reach[int(0.99 * (len(reach) - 1))]  # ragged lines end anywhere short of it
@@ -124,7 +128,7 @@ def starts_paragraph(prev: Line, line: Line, prev_left: float, left: float, layo
 
 def _ends_sentence(text: str) -> bool:
     """Return whether text ends a sentence (footnote markers after the end are ignored)."""
-    return bool(_TERMINAL.search(re.sub(r"(?:\s*⟦\d+⟧)+$", "", text).rstrip()))
+    return bool(_SENTENCE_END.search(re.sub(r"(?:\s*⟦[^⟧]+⟧)+$", "", text).rstrip()))
 
 
 def heading_like(text: str) -> bool:

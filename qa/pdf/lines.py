@@ -1,33 +1,24 @@
-"""PDF reader: a PDF file → blocks (headings, body text, footnotes, page breaks) for ``parse.assemble``.
+"""PDF lines: a page's glyph runs → its lines in reading order, for ``qa.pdf.blocks``.
 
-pypdf's text visitor gives every text run with its font size and position; its operator
-visitor gives every text-showing operator, measured by ``qa.glyphs`` so that each line knows
-where its ink ends. Runs are grouped into lines; a digit run that is smaller or raised
-relative to its line is a footnote marker (written ``⟦n⟧``). ``qa.pdf_blocks`` turns the
-pages of lines into blocks. Encrypted, corrupt and image-only files raise ``DocumentError``.
+Two-column pages are cut at their gutter and read column by column. Runs are grouped into
+lines; a digit run that is smaller or raised relative to its line is a footnote marker
+(written ``⟦n⟧``), and a line that starts with a note number carries it as its ``lead``.
 """
 
 from __future__ import annotations
 
-import math
 import re
 import statistics
 import unicodedata
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import replace
 
-from qa import pdf_chars
-from qa.errors import DocumentError
-from qa.glyphs import Font, Span, hide_unused_space_widths, page_fonts, span_tracker
-from qa.pdf_blocks import page_blocks
-from qa.pdf_layout import Line
-from qa.records import Block
+from qa.pdf.chars import Run, Span
+from qa.pdf.layout import Line
 
 _SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹"
 _SUP_DIGITS = str.maketrans(_SUPERSCRIPTS, "0123456789")
-_LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st"})
 # TeX's OT1 fonts have no accented letters: an accent glyph is drawn over the letter after it
 # (the cedilla under the letter before it), and is read as a spacing accent: "S¨oderberg", "c¸".
 _ACCENTS = {"¨": "\u0308", "´": "\u0301", "ˆ": "\u0302", "˜": "\u0303", "ˇ": "\u030c", "˘": "\u0306",
@@ -41,96 +32,10 @@ _LEAD = re.compile(rf"^(?:⟦(\d+)⟧|([{_SUPERSCRIPTS}]+)|(\d{{1,3}})(?=[\s.)])
                    r"|(\d{1,3})(?=[«“\"‘(\[<]|(?!(?:st|nd|rd|th|d|s)\b)[^\W\d_]))\s*[.)]?\s*")
 
 
-@dataclass(frozen=True)
-class _Run:
-    x: float
-    y: float
-    size: float
-    bold: bool
-    text: str
+Region = tuple[list[Run], list[Span], int]  # runs, spans, column (0: left or whole width, 1: right)
 
 
-def read_blocks(path: Path) -> list[Block]:
-    """Return the blocks of a PDF: headings, body runs, footnotes and page breaks, with pages."""
-    pages: list[list[Line]] = []
-    numbers: list[int] = []
-    columns: list[int] = []
-    for number, (runs, spans) in enumerate(pdf_chars.pages(Path(path)), start=1):
-        for region_runs, region_spans, column in _regions(runs, spans):  # a column reads like a page
-            pages.append(_lines(region_runs, region_spans))
-            numbers.append(number)
-            columns.append(column)
-    sizes: Counter[float] = Counter()
-    for line in (line for page in pages for line in page):
-        sizes[line.size] += len(line.text)
-    if not sizes:
-        raise DocumentError(f"{path}: the PDF has no text layer (scanned images?); run OCR on it first, e.g. ocrmypdf")
-    body_size = _body_size(sizes)
-    return page_blocks(pages, body_size, numbers, columns)
-
-
-def _body_size(sizes: Counter[float]) -> float:
-    """Return the body text's size: the largest size that sets a good share of the text. Notes can
-    outweigh the body (law reviews), but they are smaller; headings are larger but short."""
-    total = sum(sizes.values())
-    near = {s: sum(n for t, n in sizes.items() if abs(t - s) < 0.3) for s in sizes}
-    common = [s for s, n in near.items() if n >= 0.2 * total]
-    return max(common) if common else max(near, key=near.__getitem__)
-
-
-def _page_runs(path: Path) -> list[tuple[list[_Run], list[Span]]]:
-    """Every page's text runs and inked spans; unreadable, encrypted and broken files raise DocumentError."""
-    import logging
-
-    import pypdf  # imported here: only PDFs need it
-
-    # pypdf logs repairs ("EOF marker not found") on stderr; our one-line DocumentError says it instead
-    logging.getLogger("pypdf").setLevel(logging.ERROR)
-    try:
-        reader = pypdf.PdfReader(path)
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise DocumentError(f"{path}: the PDF is encrypted with a password; save an unprotected copy and retry")
-        pages = []
-        metrics: dict[int, Font | None] = {}
-        seen: set[int] = set()
-        for page in reader.pages:
-            runs: list[_Run] = []
-            spans: list[Span] = []
-            fonts = page_fonts(page)
-            hide_unused_space_widths(fonts, seen)
-            page.extract_text(visitor_text=lambda *args: _collect(runs, *args),
-                              visitor_operand_after=span_tracker(fonts, metrics, spans))
-            pages.append((runs, spans))
-    except DocumentError:
-        raise
-    except Exception as exc:  # pypdf raises many types for damaged files
-        reason = "it needs a password or a decryption library" if "crypt" in str(exc).lower() else str(exc)
-        raise DocumentError(f"{path}: not a readable PDF (corrupt or truncated: {reason}); re-export or re-download it") from exc
-    return pages
-
-
-def _collect(runs: list[_Run], text: str, cm: list[float], tm: list[float], font: dict | None, size: float) -> None:
-    text = text.replace("\n", " ").translate(_LIGATURES)
-    if not text:
-        return
-    a, b, c, d, e, f = (tm[0] * cm[0] + tm[1] * cm[2], tm[0] * cm[1] + tm[1] * cm[3], tm[2] * cm[0] + tm[3] * cm[2],
-                        tm[2] * cm[1] + tm[3] * cm[3], tm[4] * cm[0] + tm[5] * cm[2] + cm[4],
-                        tm[4] * cm[1] + tm[5] * cm[3] + cm[5])
-    if font is None or not text.strip():  # a space pypdf inferred, or a blank run: belongs to the line in progress
-        if runs:
-            runs.append(_Run(runs[-1].x, runs[-1].y, runs[-1].size, runs[-1].bold, " "))
-        return
-    if abs(b) > 0.1 * abs(a) + 1e-6 or abs(c) > 0.1 * abs(d) + 1e-6:
-        return  # rotated text (watermarks, margin notes) is not part of the flow
-    name = str(font.get("/BaseFont", ""))
-    bold = bool(re.search(r"bold|black|heavy|semibold", name, re.IGNORECASE))
-    runs.append(_Run(e, f, round(size * math.hypot(c, d), 1), bold, text))
-
-
-Region = tuple[list[_Run], list[Span], int]  # runs, spans, column (0: left or whole width, 1: right)
-
-
-def _regions(runs: list[_Run], spans: list[Span]) -> list[Region]:
+def regions(runs: list[Run], spans: list[Span]) -> list[Region]:
     """Return a page's runs and spans in reading order: the whole page when it has one column; with
     two, each stretch of two-column lines as its left column then its right, and lines that cross the
     gutter (a title, a running header) as stretches of their own, the top one joined to the first
@@ -150,7 +55,7 @@ def _regions(runs: list[_Run], spans: list[Span]) -> list[Region]:
         if kinds[i] == "wide" and kinds[i - 1] == kinds[i + 1] == "columns":
             kinds[i] = "columns"
     stretches: list[tuple[str, set[int]]] = []  # top to bottom
-    for k, kind in zip(order, kinds):
+    for k, kind in zip(order, kinds, strict=False):
         if stretches and stretches[-1][0] == kind:
             stretches[-1][1].add(k)
         else:
@@ -178,10 +83,10 @@ def _joined(a: Region, b: Region) -> Region:
     return a[0] + b[0], a[1] + b[1], a[2]
 
 
-def _line_key(runs: list[_Run]) -> Callable[[float], int]:
+def _line_key(runs: list[Run]) -> Callable[[float], int]:
     """Return a function from a baseline to its printed line's key (a raised marker joins the line
     it is on, as in ``_lines``): the rounded baseline of the line's largest text."""
-    groups: list[list[_Run]] = []
+    groups: list[list[Run]] = []
     for run in sorted((r for r in runs if r.text.strip()), key=lambda r: (-r.size, -r.y)):
         target = next((g for g in groups if abs(g[0].y - run.y) < 0.5 * max(g[0].size, run.size)), None)
         if target is None:
@@ -192,7 +97,7 @@ def _line_key(runs: list[_Run]) -> Callable[[float], int]:
     return lambda y: line_of.get(_baseline(y), _baseline(y))
 
 
-def _gutter(runs: list[_Run], spans: list[Span], key: Callable[[float], int]) -> float | None:
+def _gutter(runs: list[Run], spans: list[Span], key: Callable[[float], int]) -> float | None:
     """Return the x of the gap between two columns of text, or None for a page in one column.
 
     A gutter is a band at least an em wide, in the middle three-fifths of the text, that at most a
@@ -231,7 +136,7 @@ def _gutter(runs: list[_Run], spans: list[Span], key: Callable[[float], int]) ->
     best: list[float] = []
     run: list[float] = []
     for x in good:  # the widest band of consecutive good positions
-        run = run + [x] if run and x - run[-1] <= step * 1.01 else [x]
+        run = [*run, x] if run and x - run[-1] <= step * 1.01 else [x]
         if len(run) > len(best):
             best = run
     if not best or best[-1] - best[0] < em:
@@ -252,15 +157,15 @@ def _baseline(y: float) -> int:
     return round(y)
 
 
-def _guess_width(run: _Run) -> float:
+def _guess_width(run: Run) -> float:
     """Return a run's width when its font's metrics are unknown: half an em a character."""
     return 0.5 * run.size * len(run.text)
 
 
-def _lines(runs: list[_Run], spans: list[Span]) -> list[Line]:
+def page_lines(runs: list[Run], spans: list[Span]) -> list[Line]:
     """Group runs into lines (a raised marker joins the line it belongs to), top to bottom,
     each with where its ink ends and where its first word ends, when the glyph widths are known."""
-    groups: list[list[_Run]] = []
+    groups: list[list[Run]] = []
     for run in runs:
         target = groups[-1] if run.text == " " and groups else next(
             (g for g in reversed(groups) if abs(g[0].y - run.y) < 0.5 * max(g[0].size, run.size)), None)
@@ -281,7 +186,7 @@ def _lines(runs: list[_Run], spans: list[Span]) -> list[Line]:
 
 def _measured(line: Line, spans: list[Span]) -> Line:
     word_end = spans[0].x1
-    for span, after in zip(spans, spans[1:] + [None]):
+    for span, after in zip(spans, [*spans[1:], None], strict=False):
         if span.word is not None:
             word_end = span.word
             break
@@ -292,8 +197,8 @@ def _measured(line: Line, spans: list[Span]) -> Line:
                    space=statistics.median(s.space for s in spans), trail=max(spans, key=lambda s: s.x0).trail)
 
 
-def _line(runs: list[_Run]) -> Line:
-    weights = Counter()
+def _line(runs: list[Run]) -> Line:
+    weights: Counter[float] = Counter()
     for run in runs:
         weights[run.size] += len(run.text.strip())
     size = weights.most_common(1)[0][0]
@@ -318,7 +223,8 @@ def _line(runs: list[_Run]) -> Line:
     lead = _LEAD.match(text)
     marker = None
     printed = [r.text.strip() for r in runs if r.text.strip()]
-    if len(printed) > 1 and re.fullmatch(r"\d{1,3}", printed[0]) and not text.startswith("⟦"):  # a number set apart: "1" + "Kyodo, …"
+    # a number set apart: "1" + "Kyodo, …"
+    if len(printed) > 1 and re.fullmatch(r"\d{1,3}", printed[0]) and not text.startswith("⟦"):
         marker = (int(printed[0]), text[len(printed[0]):].lstrip(" .)"), False)
     elif lead and lead.end() < len(text):
         digits = lead.group(1) or (lead.group(2) or "").translate(_SUP_DIGITS) or lead.group(3) or lead.group(4)

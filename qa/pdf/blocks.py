@@ -4,7 +4,7 @@ notes, body lines joined into paragraphs and headings; the blocks go to ``parse.
 Per page: running headers, footers and page numbers are dropped, the footnote area (smaller
 lines at the bottom starting with a marker) is cut into one "note" block per footnote, and
 the rest is joined into paragraphs (vertical gaps, indents and short last lines end one, as
-``qa.pdf_layout`` decides; end-of-line hyphens are undone but URLs are glued back as they
+``qa.pdf.layout`` decides; end-of-line hyphens are undone but URLs are glued back as they
 were). ``assemble`` rejoins what page breaks cut mid-sentence; where the layout shows that a
 paragraph goes on after a page that ended with a full sentence, its block says ``continues=True``.
 """
@@ -16,11 +16,11 @@ import re
 from collections import Counter
 from dataclasses import replace
 
-from qa.pdf_layout import (Layout, Line, heading_like, left_edges, measure_layout,
-                           right_edge, starts_paragraph)
+from qa.pdf.layout import Layout, Line, heading_like, left_edges, measure_layout, right_edge, starts_paragraph
 from qa.records import Block
 
 _FOLIO = re.compile(r"^(?:page\s+)?(?:\d{1,5}|[ivxlc]+)(?:\s*(?:/|of)\s*\d+)?$|^[-–—]\s*\d+\s*[-–—]$", re.IGNORECASE)
+_RULE = re.compile(r"^[\s\-‐‑‒–—―_─━=*·.]{5,}$")
 _URL_TAIL = re.compile(r"(<?)((?:https?:/{0,2}|www\.)\S*)$")  # a URL may be cut right after "https:"
 _NOTES_TITLE = re.compile(r"^\s*(?:end\s?notes|foot\s?notes|notes(?: and references)?|anmerkungen|notas)\s*$", re.IGNORECASE)
 _Tail = tuple[Line, float, "float | None"]  # a page's last body line, the page's left and right edges
@@ -35,7 +35,7 @@ def page_blocks(pages: list[list[Line]], body_size: float, numbers: list[int] | 
     pages = _drop_furniture(pages, len(set(numbers)) if numbers else len(pages))
     vocab = {w.lower() for page in pages for line in page for w in re.findall(r"\w+(?:-\w+)*", line.text)}
     plain = [[line for line in page if abs(line.size - body_size) < 0.3 and not line.bold] for page in pages]
-    kinds = [(n % 2, c) for n, c in zip(numbers, columns or [0] * len(numbers))] if numbers else None
+    kinds = [(n % 2, c) for n, c in zip(numbers, columns or [0] * len(numbers), strict=False)] if numbers else None
     lefts = left_edges(plain, body_size, kinds)
     layout = measure_layout(plain, lefts, body_size)
     blocks: list[Block] = []
@@ -74,9 +74,10 @@ def _drop_furniture(pages: list[list[Line]], printed: int) -> list[list[Line]]:
     # On most pages, or on every other page (left and right pages of a book); not two pages by chance.
     repeated = {k for k, n in seen.items() if n >= max(2, round(0.4 * printed))}
     out = []
-    for page, edge in zip(pages, edges):
+    for page, edge in zip(pages, edges, strict=False):
         drop = {id(line) for line in edge if key(line) in repeated or _is_folio(line, page)}
-        out.append([line for line in page if id(line) not in drop])
+        # a rule typed as a row of dashes (the line over the notes) is no text
+        out.append([line for line in page if id(line) not in drop and not _RULE.match(line.text)])
     return out
 
 
@@ -151,10 +152,11 @@ def _read_notes(area: list[Line], cited: set[int], last: int | None, pitch: floa
         first = len(area)
     elif first and (last is None or first_gap is None or first_gap < 1.5 * pitch):
         skip, area, first = first, area[first:], 0  # small body text above the notes
-    notes: list[tuple[int, list[str]]] = [(last, [line.text for line in area[:first]])] if first else []  # type: ignore[list-item]
+    # the area's first lines go on with the last note of the page before (first > 0 only then)
+    notes: list[tuple[int, list[str]]] = [(last or 0, [line.text for line in area[:first]])] if first else []
     for line in area[first:]:
-        expected = notes[-1][0] + 1 if notes and notes[-1][0] is not None else (last or 0) + 1
-        if opens(line, expected):
+        expected = notes[-1][0] + 1 if notes else (last or 0) + 1
+        if line.lead is not None and opens(line, expected):
             notes.append((line.lead[0], [line.lead[1]]))
         else:
             notes[-1][1].append(line.text)
@@ -192,9 +194,9 @@ def _paragraphs(lines: list[Line], page: int, layout: Layout, left: float, vocab
         kind = "heading" if heading else "body"
         same = prev is not None and groups and groups[-1][0] == kind and (
             prev.y - line.y < (1.6 * line.size if heading else layout.pitch + 0.25 * body_size))
-        if same and kind == "body":
+        if same and prev is not None and kind == "body":
             same = not starts_paragraph(prev, line, left, left, layout, right)
-        if same and kind == "heading":
+        if same and prev is not None and kind == "heading":
             same = abs(prev.size - line.size) < 0.3 and prev.bold == line.bold
         if same:
             groups[-1][1].append(line)
@@ -204,9 +206,9 @@ def _paragraphs(lines: list[Line], page: int, layout: Layout, left: float, vocab
     blocks = []
     for kind, group in groups:
         text = _join([line.text for line in group], vocab)
-        if kind == "body" and len(group) == 1 and len(text) < 0.5 * layout.chars and heading_like(text):
-            kind = "heading?"  # a short single line: a heading or front matter, decided by _settle
-        blocks.append(Block(kind, text, page))
+        single = kind == "body" and len(group) == 1 and len(text) < 0.5 * layout.chars and heading_like(text)
+        # a short single line: a heading or front matter, decided by _settle
+        blocks.append(Block("heading?" if single else kind, text, page))
     if not blocks:
         return blocks, before, None
     # Across a page break, with no vertical gap to go by: the next line has no indent where paragraphs
@@ -216,7 +218,7 @@ def _paragraphs(lines: list[Line], page: int, layout: Layout, left: float, vocab
     continued: bool | None = None
     if before is not None and blocks[0].kind == "body":
         starts = starts_paragraph(before[0], groups[0][1][0], before[1], left, layout, before[2])
-        evidence = layout.indents or not layout.gaps and layout.full is not None
+        evidence = layout.indents or (not layout.gaps and layout.full is not None)
         continued = False if starts else (True if evidence else None)
     return blocks, (groups[-1][1][-1], left, right) if blocks[-1].kind == "body" else None, continued
 
@@ -229,9 +231,9 @@ def _join(lines: list[str], vocab: set[str]) -> str:
             text = text or line
             continue
         url = _URL_TAIL.search(text)
-        open_url = url and not (">" in url.group(2) if url.group(1) else re.search(r"[,;)\]»>]$", url.group(2)))
+        open_url = url is not None and not (">" in url.group(2) if url.group(1) else re.search(r"[,;)\]»>]$", url.group(2)))
         open_url = open_url and line[:1] not in "[<(“\"«"  # the next line opens something else: "[https://perma.cc/…]"
-        if open_url and url.group(2).endswith(".") and not url.group(1):
+        if url is not None and open_url and url.group(2).endswith(".") and not url.group(1):
             open_url = line[:1].islower() or line[:1].isdigit() or line[:1] == "/"
         hyphen = re.search(r"(\w+)[-\u00ad]$", text)
         if open_url:
@@ -254,7 +256,8 @@ def _join(lines: list[str], vocab: set[str]) -> str:
 
 def _real_hyphen(left: str, line: str, vocab: set[str]) -> bool:
     """Whether "left-" + "right…" at a line end is a compound's hyphen rather than hyphenation."""
-    right = re.match(r"\w+", line).group(0)
+    match = re.match(r"\w+", line)
+    right = match.group(0) if match else ""
     joined, compound = (left + right).lower(), f"{left}-{right}".lower()
     if compound in vocab and joined not in vocab:
         return True

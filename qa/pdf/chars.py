@@ -1,4 +1,4 @@
-"""PDF characters: every glyph of a page, placed, from PDFium (pypdfium2), for ``qa.pdf``.
+"""PDF glyphs: every glyph of a page, placed, from PDFium (pypdfium2), for ``qa.pdf.lines``.
 
 PDFium maps each glyph to Unicode through the font's ToUnicode map and encoding, with its
 box, baseline origin and the size it is drawn at. Here the glyphs become text runs: a run is
@@ -18,11 +18,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qa.errors import DocumentError
-from qa.glyphs import Span
 
 _LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st"})
 _BOLD = re.compile(r"bold|black|heavy|semibold|demi", re.IGNORECASE)
 _WORD_GAP = 0.16  # a gap wider than this many ems between two glyphs is a word space
+
+
+@dataclass(frozen=True)
+class Span:
+    """Where a run put ink: from its first glyph to its last, on a baseline."""
+    y: float
+    x0: float  # left of the first glyph
+    word: float | None  # right of its first word (None: one word)
+    x1: float  # right of the last glyph
+    space: float  # width of a word space at this size
+    trail: bool  # the run ends with a space the producer drew
 
 
 @dataclass(frozen=True)
