@@ -223,16 +223,18 @@ def static_text(name: str) -> str:
     return resources.files("qa").joinpath("static", name).read_text(encoding="utf-8")
 
 
-def launch(chat: Chat, host: str = "127.0.0.1", port: int = 7860, block: bool = True, quiet: bool = False) -> Any:
-    """Start the chat on host:port (loopback by default); return the Gradio app."""
+def launch(chat: Chat, host: str = "127.0.0.1", port: int = 7860, block: bool = True, quiet: bool = True) -> Any:
+    """Start the chat on host:port (loopback by default); return the Gradio app. ``quiet``: none of
+    Gradio's own start-up lines (its "share=True" hint); ``serve`` prints the address itself."""
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
     demo = app(chat)
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=256)
     demo.launch(
         server_name=host, server_port=port, prevent_thread_lock=not block, share=False, inbrowser=False,
         show_error=False, quiet=quiet, ssr_mode=False, pwa=False, mcp_server=False, enable_monitoring=False,
-        max_file_size=f"{2 * UPLOAD_MB:g}mb",  # over the limit the chat states: its own message says why theme=theme(), css=static_text("chat.css"), js=static_text("chat.js"),
-        head='<meta name="referrer" content="no-referrer">',
+        # Gradio refuses only far over the limit the chat states; under that, the chat says why itself.
+        max_file_size=f"{2 * UPLOAD_MB:g}mb", theme=theme(), css=static_text("chat.css"), js=static_text("chat.js"),
+        head='<meta name="referrer" content="no-referrer">', footer_links=["api", "settings"],  # no "Runs" link
         app_kwargs={"routes": [document_route(chat)], "middleware": [host_check(host, port)]},
     )
     return demo

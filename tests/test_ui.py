@@ -501,3 +501,15 @@ def test_the_chats_first_build_makes_the_models_word_table_and_searches_use_it(t
     assert model.tables == 1  # through the chat's one-call-at-a-time wrapper
     chat.reply("When did the quayside of Vellmar welcome ships?")
     assert any("quayside" in words for words in model.looked_up)
+
+
+def test_the_page_has_the_chats_theme_css_and_script_and_no_runs_link(served):
+    _, url, _, _ = served
+    status, body, _ = _get(url, "/config")
+    config = json.loads(body)
+    assert status == 200
+    assert ui.static_text("chat.css").strip()[:200] in (config.get("css") or "")
+    assert ui.static_text("chat.js").strip()[:100] in (config.get("js") or "")
+    assert config.get("footer_links") == ["api", "settings"]
+    status, theme_css, _ = _get(url, "/theme.css")
+    assert status == 200 and b"system-ui" in theme_css
