@@ -85,12 +85,13 @@ def error_html(message: str) -> str:
 
 
 def answer_blocks(answer: Answer, uid: str, file_url: Callable[[Paragraph], str | None] = lambda p: None) -> list[str]:
-    """Return one HTML block per hit: the best one open, the next ones collapsible."""
+    """Return one HTML block per hit: the best one open, the next ones collapsible (all of them
+    collapsed when nothing answers: the closest passages are offered, not shown as an answer)."""
     if not answer.hits:
         return [f'<div class="qa-notfound"><strong>{NOT_FOUND}</strong> No passage matched the question.</div>']
     blocks = []
     for n, hit in enumerate(answer.hits):
-        block = passage_html(hit, f"{uid}-{hit.rank}", open_=n == 0, closest=answer.abstained,
+        block = passage_html(hit, f"{uid}-{hit.rank}", open_=n == 0 and not answer.abstained, closest=answer.abstained,
                              file_url=file_url(hit.paragraph))
         if n == 0 and answer.abstained:
             block = (f'<div class="qa-notfound"><strong>{NOT_FOUND}</strong> '

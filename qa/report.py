@@ -29,13 +29,14 @@ def table(results: list[dict[str, Any]]) -> str:
             cells = "".join(f"{'' if row.get(n) is None else format(row[n], '.3f'):>11}" for n in names)
             lines.append(f"{label if i == 0 else '':<16}{r['retriever']:<10}{row.get('n', 0):>4}{cells}")
     lines.append("")
+    unanswerable = results[0]["abstention"]["unanswerable"]
+    lines.append(f"abstention on {unanswerable} unanswerable questions: abstained on (precision), and on answerable;"
+                 " calibrated threshold (would abstain on unanswerable, answerable)")
     for r in results:
         a, c = r["abstention"], r["calibration"]
-        lines.append(f"{r['retriever']}: abstained on {a['recall']:.0%} of {a['unanswerable']} unanswerable "
-                     f"(precision {a['precision']:.2f}) and on {a['answerable_abstained']:.1%} of answerable; "
-                     f"calibrated threshold {c.get('threshold', float('nan')):.3f} "
-                     f"(would abstain on {c.get('unanswerable_recall', 0):.0%} unanswerable, "
-                     f"{c.get('answerable_abstained', 0):.1%} answerable)")
+        lines.append(f"  {r['retriever']:<8}{a['recall']:>5.0%} ({a['precision']:.2f}), {a['answerable_abstained']:.1%}; "
+                     f"{c.get('threshold', float('nan')):.3f} ({c.get('unanswerable_recall', 0):.0%}, "
+                     f"{c.get('answerable_abstained', 0):.1%})")
     return "\n".join(lines)
 
 

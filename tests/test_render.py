@@ -68,3 +68,14 @@ def test_pdf_passages_link_to_their_page_and_copy_text_has_the_citation():
 def test_question_is_escaped_and_shortened():
     html = render.question_html("<img src=x onerror=alert(1)>" + "a" * 1000)
     assert "<img" not in html and "&lt;img" in html and html.endswith("…</span>")
+
+
+def test_when_nothing_answers_every_closest_passage_is_collapsed():
+    from qa.records import Answer
+
+    hits = tuple(Hit(rank=n, score=0.1, paragraph=_hit(f"Text {n}.", f"Text {n}.", "").paragraph, citations=(),
+                     highlight="") for n in (1, 2))
+    blocks = render.answer_blocks(Answer("q?", hits, abstained=True), "u")
+    assert "Not found" in blocks[0] and all("<details" in b and "qa-top" not in b for b in blocks)
+    answered = render.answer_blocks(Answer("q?", hits, abstained=False), "u")
+    assert "qa-top" in answered[0] and "<details" in answered[1]
