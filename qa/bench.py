@@ -237,17 +237,18 @@ def memory_over_questions(docs_dir: Path, index_dir: Path, embedder: Any, n: int
 def _run(docs_dir: Path, index_dir: Path, sizes: Sequence[int], quick: bool, backends: Sequence[str] | None,
          app: bool, hnsw_up_to: int, log: Callable[[str], None]) -> dict[str, Any]:
     from qa import index as index_mod
-    from qa.embed import Embedder
+    from qa.embed import Embedder, query_embedder
 
     result: dict[str, Any] = {"machine": machine(), "quick": quick, "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     log("bench: cold start …")
     result["cold_start"] = cold_start(index_dir, docs_dir, reps=2 if quick else 3, app=app)
     log("bench: warm queries …")
     idx = index_mod.load(index_dir)
-    embedder = Embedder(idx.model, queries=True)
-    result["warm_query"] = warm_queries(idx, embedder, reps=30 if quick else 100)
+    embedder = Embedder(idx.model, queries=True)  # makes the ONNX export the question path reads
+    questions = query_embedder(idx.model)  # what qa search uses
+    result["warm_query"] = warm_queries(idx, questions, reps=30 if quick else 100)
     log("bench: memory over many questions …")
-    result["memory"] = memory_over_questions(docs_dir, index_dir, embedder, n=200 if quick else 500)
+    result["memory"] = memory_over_questions(docs_dir, index_dir, questions, n=200 if quick else 500)
     texts = [c.text for c in idx.chunks][: 96 if quick else None]
     backends = backends or available_backends()
     log(f"bench: build throughput ({', '.join(backends)}) …")
@@ -255,7 +256,7 @@ def _run(docs_dir: Path, index_dir: Path, sizes: Sequence[int], quick: bool, bac
     log("bench: incremental rebuild …")
     result["incremental"] = incremental([p.text for p in idx.paragraphs], embedder, per_doc=1 if quick else 2)
     seeds = np.ascontiguousarray(np.concatenate([_all_vectors(idx), idx.vocab_vectors]), dtype=np.float32)
-    del idx, embedder
+    del idx, embedder, questions
     result["scale"] = []
     from threadpoolctl import threadpool_limits
 

@@ -63,7 +63,7 @@ def parser() -> argparse.ArgumentParser:
                         "With --questions, a line's own \"docs\" list wins")
 
     pa = sub.add_parser("parse", help="show what the parser reads in one document")
-    pa.add_argument("file", help="a .txt, .md or .pdf file")
+    pa.add_argument("file", nargs="+", help="one or more .txt, .md or .pdf files")
     pa.add_argument("--json", action="store_true", help="print JSON instead of text")
 
     e = sub.add_parser("eval", help="score retrieval on a question set")
@@ -145,7 +145,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 def load_searcher(index_dir: str, model: str | None) -> tuple[Any, Any]:
     """Return (loaded index, embedder of its model); warn on stderr when the index is stale."""
     from qa import index as index_mod
-    from qa.embed import Embedder, model_name
+    from qa.embed import model_name, query_embedder
 
     idx = index_mod.load(Path(index_dir))
     if model and model_name(model) != idx.model:
@@ -158,7 +158,7 @@ def load_searcher(index_dir: str, model: str | None) -> tuple[Any, Any]:
     if changes:
         print(f"qa: warning: {index_dir} is stale ({', '.join(changes[:3])}"
               f"{', …' if len(changes) > 3 else ''}); run: qa build --index {index_dir}", file=sys.stderr)
-    return idx, Embedder(idx.model, queries=True)
+    return idx, query_embedder(idx.model)  # torch-free when the model's ONNX export is cached
 
 
 def read_questions(path: str) -> list[dict[str, Any]]:
@@ -242,14 +242,30 @@ def render_text(answer: Any) -> str:
 
 
 def cmd_parse(args: argparse.Namespace) -> int:
+    """Print what the parser reads in each document (several files: JSON one object a line; a file
+    that cannot be read is one line on stderr and the next one is read)."""
+    if len(args.file) == 1:
+        return _parse_one(args.file[0], args.json, indent=1)
+    failed = 0
+    for file in args.file:
+        try:
+            _parse_one(file, args.json, indent=None)
+        except QAError as exc:
+            print(f"qa: error: {exc}", file=sys.stderr, flush=True)
+            failed += 1
+        sys.stdout.flush()
+    return 2 if failed else 0
+
+
+def _parse_one(file: str, as_json: bool, indent: int | None) -> int:
     """Print what the parser reads in one document."""
     from qa import cite
     from qa.budget import parse_within_budget
     from qa.parse import parse_file
     from qa.records import to_dict
 
-    document = parse_within_budget(Path(args.file), parse=PARSER or parse_file)
-    if args.json:
+    document = parse_within_budget(Path(file), parse=PARSER or parse_file)
+    if as_json:
         out = {
             "doc": document.doc, "title": document.title,
             "paragraphs": [{k: v for k, v in to_dict(p).items() if k in
@@ -259,7 +275,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
                            "resolved_marker": n.resolved_marker, "unresolved": n.unresolved}
                           for n in document.footnotes],
         }
-        print(json.dumps(out, ensure_ascii=False, indent=1))
+        print(json.dumps(out, ensure_ascii=False, indent=indent))
         return 0
     print(f"{document.doc}: {plural(len(document.paragraphs), 'paragraph')}, "
           f"{plural(len(document.footnotes), 'footnote')}"

@@ -151,3 +151,31 @@ def test_a_damaged_word_table_is_rebuilt_and_a_missing_one_is_looked_for_once(tm
     file.write_bytes(b"not a table")
     assert model.build_word_table() > 20000  # damaged: made again
     assert model.word_vectors(["harbour"]).shape == (1, model.dim) and model._words
+
+
+@pytest.mark.slow
+def test_questions_go_without_torch_once_the_export_is_cached(tmp_path: Path) -> None:
+    """qa search's question path: the cached ONNX export + tokenizers, no torch import, same vectors."""
+    import subprocess
+    import sys
+
+    if importlib.util.find_spec("onnxruntime") is None:
+        pytest.skip("onnxruntime is not installed")
+    env = {**os.environ, "QA_CACHE": str(tmp_path / "cache"), "HF_HUB_OFFLINE": "1"}
+    code = ("import sys, numpy as np\n"
+            "from qa.embed import query_embedder, Embedder\n"
+            "q = query_embedder()\n"
+            "print(type(q).__name__, 'torch' in sys.modules)\n")
+    first = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=600)
+    assert first.stdout.split() == ["Embedder", "True"], first.stderr  # no export yet: torch, which makes it
+    check = code + ("texts = ['When did the EEC open its delegation in Tokyo?', '  harbour ', 'x' * 3000]\n"
+                    "a = q.encode(texts); words = q.word_vectors(['harbour', 'zzqx'])\n"
+                    "t = Embedder()\n"
+                    "print(float(min((a * t.encode(texts)).sum(1))), float(min((words * t.encode(['harbour', 'zzqx'])).sum(1))))\n"
+                    "print([q.count_tokens(x) for x in texts] == [t.count_tokens(x) for x in texts], q.dim, q.max_tokens)\n")
+    second = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, env=env, timeout=600)
+    lines = second.stdout.splitlines()
+    assert lines[0] == "QueryEncoder False", second.stderr  # the export is cached: no torch on the question path
+    cos, word_cos = map(float, lines[1].split())
+    assert cos > 0.9999 and word_cos > 0.9999
+    assert lines[2] == "True 384 254"

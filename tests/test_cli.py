@@ -233,6 +233,19 @@ def test_parse_text_output(small_docs: Path, capsys: pytest.CaptureFixture) -> N
     assert "## Orchards" in out and "[a] Orchard survey" in out
 
 
+def test_parse_of_several_files_reads_each_and_says_which_failed(small_docs: Path, tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture) -> None:
+    (tmp_path / "scan.txt").write_bytes(b"\x00\x01" * 100)
+    files = [str(small_docs / "notes.md"), str(tmp_path / "scan.txt"), str(small_docs / "harbours.txt")]
+    assert cli.main(["parse", *files, "--json"]) == 2
+    out, err = capsys.readouterr()
+    assert [json.loads(line)["doc"] for line in out.splitlines()] == ["notes.md", "harbours.txt"]
+    assert err.count("\n") == 1 and "scan.txt: looks like a binary file" in err
+    assert cli.main(["parse", files[0], files[2]]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("notes.md: 2 paragraphs") and "\nharbours.txt: 4 paragraphs" in out
+
+
 def test_parse_of_a_binary_file_is_a_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     path = tmp_path / "scan.txt"
     path.write_bytes(b"\x00\x01\x02" * 50)
@@ -272,6 +285,8 @@ def test_eval_prints_the_table(built: Path, tmp_path: Path, capsys: pytest.Captu
     assert all(any(retriever in line for line in out.splitlines()[2:]) for retriever in ("hybrid", "dense", "bm25"))
     assert any(line.startswith("fact") for line in out.splitlines())
     assert (out_dir / "eval.png").is_file() and (out_dir / "run.bm25.trec").is_file()
+    assert out.count("unanswerable questions") == 1 and out.count("abstained on") == 1  # one abstention table
+    assert [line.split()[0] for line in out.splitlines() if line.startswith("  ")][-3:] == ["hybrid", "dense", "bm25"]
 
 
 def test_eval_with_a_malformed_question_file_is_one_line(built: Path, tmp_path: Path,
