@@ -44,16 +44,19 @@ _GENERIC_SECTIONS = {"summary", "abstract", "introduction", "conclusion", "concl
 
 
 class Serialised:
-    """An embedder whose calls run one at a time: a Hugging Face fast tokenizer must not be
-    used from two threads at once ("Already borrowed"), and the queue runs several searches.
-    Questions go first: a build's next batch waits (at most ``YIELD_SECONDS``) while one is waiting."""
+    """The chat's model, shared by questions and builds. A Hugging Face fast tokenizer must not be
+    used from two threads at once ("Already borrowed"), so calls on one model run one at a time.
+    With ``questions`` (a torch-free ``QueryEncoder``: its own tokenizer and ONNX session) questions
+    never wait for a build at all; without it, questions go first: a build's next batch waits (at
+    most ``YIELD_SECONDS``) while a question is waiting."""
 
     YIELD_SECONDS = 0.5
 
-    def __init__(self, embedder: Any) -> None:
-        self.inner = embedder
+    def __init__(self, embedder: Any, questions: Any = None) -> None:
+        self.inner, self.questions = embedder, questions
         self.name, self.dim, self.max_tokens = embedder.name, embedder.dim, embedder.max_tokens
         self._lock = threading.Lock()
+        self._question_lock = threading.Lock() if questions is not None else self._lock
         self._turn = threading.Condition()
         self._questions = 0
 
@@ -70,13 +73,22 @@ class Serialised:
             return self.inner.count_tokens(text)
 
     def encode(self, texts: list[str], progress: bool = False) -> Any:
-        with self._question() if len(texts) <= QUESTION_TEXTS else self._batch():
+        """Return the vectors of a question and its words (of a build's batch when many texts)."""
+        if len(texts) > QUESTION_TEXTS:
+            return self.encode_passages(texts, progress)
+        with self._question():
+            return (self.questions or self.inner).encode(texts, progress=progress)
+
+    def encode_passages(self, texts: list[str], progress: bool = False) -> Any:
+        """Return the vectors of a build's batch of passages (through the build's model)."""
+        with self._batch():
             return self.inner.encode(texts, progress=progress)
 
     def word_vectors(self, words: list[str]) -> Any:
         """Return single words' vectors from the model's word table (encoded when it has none)."""
+        model = self.questions or self.inner
         with self._question():
-            return getattr(self.inner, "word_vectors", self.inner.encode)(words)
+            return getattr(model, "word_vectors", model.encode)(words)
 
     def build_word_table(self) -> int:
         """Return how many words the model's word table embedded now (0: there, or no table)."""
@@ -93,10 +105,10 @@ class _Question:
     def __enter__(self) -> None:
         with self.owner._turn:
             self.owner._questions += 1
-        self.owner._lock.acquire()
+        self.owner._question_lock.acquire()
 
     def __exit__(self, *exc: object) -> None:
-        self.owner._lock.release()
+        self.owner._question_lock.release()
         with self.owner._turn:
             self.owner._questions -= 1
             self.owner._turn.notify_all()

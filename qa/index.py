@@ -410,11 +410,12 @@ def _reuse_or_embed(texts: list[str], known: Callable[[str], np.ndarray | None],
         else:
             vectors[row] = vector
     start = time.monotonic()
+    encode = getattr(embedder, "encode_passages", None) or embedder.encode  # a shared model: the build's side
     for done in range(0, len(todo), EMBED_BATCH):
         left = f", about {_duration((time.monotonic() - start) / done * (len(todo) - done))} left" if done else ""
         status(f"embedding {done:,} of {len(todo):,} new passages ({100 * done // len(todo)}%){left}")
         rows = todo[done:done + EMBED_BATCH]
-        vectors[rows] = embedder.encode([texts[r] for r in rows])
+        vectors[rows] = encode([texts[r] for r in rows])
     return vectors, len(todo)
 
 

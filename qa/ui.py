@@ -243,7 +243,7 @@ def launch(chat: Chat, host: str = "127.0.0.1", port: int = 7860, block: bool = 
 def prepare(docs: Path, index_dir: Path, model: str | None = None, feedback: Path | None = None,
             embedder: Any = None) -> Chat:
     """Return a ready Chat: the index is built first when it is missing, stale or of another model."""
-    from qa.embed import Embedder, model_name
+    from qa.embed import Embedder, QueryEncoder, model_name, query_embedder
 
     docs, index_dir = Path(docs), Path(index_dir)
     try:
@@ -262,7 +262,11 @@ def prepare(docs: Path, index_dir: Path, model: str | None = None, feedback: Pat
     else:
         changes = index_mod.stale(manifest, docs)
         reason = f"documents changed: {', '.join(changes[:3])}{', …' if len(changes) > 3 else ''}" if changes else ""
-    serial = Serialised(embedder)
+    questions = None
+    if isinstance(embedder, Embedder):  # its ONNX export now exists: questions get their own encoder
+        fast = query_embedder(embedder.name)
+        questions = fast if isinstance(fast, QueryEncoder) else None
+    serial = Serialised(embedder, questions)
     if not reason:
         try:
             return Chat(docs, index_dir, serial, feedback)

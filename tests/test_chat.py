@@ -176,3 +176,26 @@ def test_a_failing_update_at_start_keeps_the_old_index_serving(small_docs: Path,
     err = capsys.readouterr().err
     assert "qa: the index was not updated (documents changed: new stations.txt): " in err
     assert "No space left on device" in err and "Traceback" not in err
+
+
+def test_with_its_own_question_encoder_a_question_never_waits_for_a_build_batch(
+        small_docs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(index, "EMBED_BATCH", 40)
+    index.build(small_docs, tmp_path / "idx", FakeEmbedder(), log=quiet)
+    model = GatedBuild()
+    chat = Chat(small_docs, tmp_path / "idx", Serialised(model, questions=FakeEmbedder()), feedback=tmp_path / "fb.jsonl")
+    upload = tmp_path / "stations.txt"
+    upload.write_text(long_doc(150), encoding="utf-8")
+    job = chat.submit([upload])
+    try:
+        assert model.in_batch.wait(60)  # the build's batch holds the build's model and is not let go
+        answers: list[str] = []
+        asker = threading.Thread(target=lambda: answers.append(
+            chat.ask("When was the harbour of Vellmar opened?", 1).hits[0].paragraph.id))
+        asker.start()
+        asker.join(30)
+        assert answers == ["harbours.txt#p2"] and not job.done.is_set()
+    finally:
+        for _ in range(1000):
+            model.steps.release()
+    assert job.done.wait(60) and "stations.txt" in chat.documents()
