@@ -296,6 +296,6 @@ def serve(docs: Path, index_dir: Path, host: str = "127.0.0.1", port: int = 7860
     """Build the index if needed, then serve the chat until interrupted (``qa serve``, ``python app.py``)."""
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
     chat = prepare(docs, index_dir, model, feedback)
-    print(f"qa: chat on http://{host}:{port} ({len(chat.documents())} documents, "
-          f"{len(chat.index.paragraphs)} passages); Ctrl+C to stop", file=sys.stderr, flush=True)
+    print(f"qa: chat on http://{host}:{port} ({plural(len(chat.documents()), 'document')}, "
+          f"{plural(len(chat.index.paragraphs), 'passage')}); Ctrl+C to stop", file=sys.stderr, flush=True)
     launch(chat, host, port, block=True)
