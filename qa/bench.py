@@ -218,7 +218,7 @@ def run(docs_dir: Path, index_dir: Path, sizes: Sequence[int], quick: bool = Fal
 
 def memory_over_questions(docs_dir: Path, index_dir: Path, embedder: Any, n: int = 500) -> dict[str, Any]:
     """Return the process RSS (MB) after a warm-up and every n/5 chat replies to distinct questions."""
-    from qa.chat import Chat
+    from qa.web.chat import Chat
 
     with tempfile.TemporaryDirectory() as tmp:
         chat = Chat(docs_dir, index_dir, embedder, feedback=Path(tmp) / "feedback.jsonl")

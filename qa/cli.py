@@ -304,7 +304,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Start the web chat (builds the index first when missing or stale)."""
-    from qa import ui
+    from qa.web import ui
 
     ui.serve(docs=Path(args.docs), index_dir=Path(args.index), host=args.host, port=args.port, model=args.model,
              feedback=Path(args.feedback) if args.feedback else None)

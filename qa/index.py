@@ -55,7 +55,7 @@ MANIFEST = "manifest.json"
 MARKER = ".qa-generation"  # in every folder a build writes: clean-up never touches any other folder
 VECTOR_HASHES = "vectors.sha256"  # one text hash per row of vectors.npy: what that row is the vector of
 LOCK = ".build.lock"
-EMBED_BATCH = 64  # texts per call to the model: a question waits at most one batch (see qa.chat.Serialised)
+EMBED_BATCH = 64  # texts per call to the model: a question waits at most one batch (see qa.web.chat.Serialised)
 PROGRESS_SECONDS = 10.0
 # Documents are re-read when it changes (and an index of another pipeline is stale).
 PIPELINE = f"parse-{PARSE_VERSION}/chunk-{chunking.VERSION}/lexical-{lexical.VERSION}"

@@ -21,7 +21,7 @@ from urllib.parse import urlparse
 import pytest
 
 from conftest import CORPUS, FakeEmbedder, _guarded_connect
-from qa import ui
+from qa.web import ui
 
 pytestmark = pytest.mark.slow
 

@@ -12,9 +12,10 @@ import numpy as np
 import pytest
 
 from conftest import SMALL_TXT, FakeEmbedder
-from qa import chat as chat_mod
-from qa import index, ui
-from qa.chat import Chat, Serialised
+from qa import index
+from qa.web import chat as chat_mod
+from qa.web import ui
+from qa.web.chat import Chat, Serialised
 
 
 def quiet(line: str) -> None:

@@ -17,9 +17,9 @@ import pytest
 
 from conftest import FakeEmbedder
 from qa import cli, index
-from qa.chat import Chat
 from qa.errors import InputError
 from qa.search import DEFAULT, RETRIEVERS, search
+from qa.web.chat import Chat
 
 QUESTION = "Which harbour ships grain and timber north to the coastal cities?"
 CROWD = 30

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from qa import render
+from qa.web import render
 from qa.records import Citation, Hit, Paragraph
 
 

@@ -24,10 +24,11 @@ import pytest
 import pdfmaker
 from gradio_client.exceptions import AppError
 from conftest import CORPUS, REPO, SMALL_TXT, FakeEmbedder, _guarded_connect
-from qa import cite, ui
+from qa import cite
 from qa.errors import InputError
 from qa.parse import parse_file
 from qa.search import search
+from qa.web import ui
 
 NOTES_MD = ("# Orchards\n\nApple trees bloom in April in the northern orchards.[^a]\n\n"
             "Pears ripen later, in September.\n\n[^a]: Orchard survey, <https://example.org/orchards>.\n")
@@ -105,7 +106,7 @@ def test_safe_filename_refuses_other_types(name):
 
 
 def test_import_does_not_load_gradio():
-    out = subprocess.run([sys.executable, "-c", "import sys, qa.ui; print('gradio' in sys.modules)"],
+    out = subprocess.run([sys.executable, "-c", "import sys, qa.web.ui; print('gradio' in sys.modules)"],
                          capture_output=True, text=True, cwd=REPO, timeout=60)
     assert out.stdout.strip() == "False", out.stderr
 
@@ -247,7 +248,7 @@ def test_a_foreign_host_header_is_refused(served, host):
 
 
 def test_the_feedback_file_is_bounded_and_its_path_not_shown(served, monkeypatch):
-    from qa import chat as chat_mod
+    from qa.web import chat as chat_mod
 
     chat, _, client, _ = served
     question = "Which harbour handles grain and timber?"

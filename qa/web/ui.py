@@ -1,12 +1,12 @@
 """Web chat: a Gradio app over the loaded index — ask, read passages with their footnotes,
 add documents, and say which passage was the right one.
 
-``qa.chat.Chat`` holds the loaded state (index, embedder, documents folder, feedback
+``qa.web.chat.Chat`` holds the loaded state (index, embedder, documents folder, feedback
 file) and does the work without Gradio; ``app`` lays it out as Gradio Blocks; ``launch``
 starts it on 127.0.0.1 with analytics off, system fonts only, a bounded queue, and the
-page's CSS and JavaScript from ``qa/static/``; ``serve`` (``qa serve`` / ``python app.py``)
+page's CSS and JavaScript from ``qa/web/static/``; ``serve`` (``qa serve`` / ``python app.py``)
 first builds the index when it is missing or stale. Answers come from ``search``; ``render`` turns them into safe HTML.
-Gradio is imported inside functions, so ``import qa.ui`` stays cheap.
+Gradio is imported inside functions, so ``import qa.web.ui`` stays cheap.
 
 API endpoints for ``gradio_client``: ``/chat`` (message → reply HTML), ``/search``
 (question, k → the ``qa search --json`` object), ``/feedback`` (question,
@@ -20,11 +20,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from qa import render
 from qa import index as index_mod
-from qa.chat import DEFAULT_K, UPLOAD_MB, UPLOAD_TYPES, Chat, Serialised, plural, safe_filename
 from qa.errors import IndexLoadError, QAError
 from qa.search import clean_question
+from qa.web import render
+from qa.web.chat import DEFAULT_K, UPLOAD_MB, UPLOAD_TYPES, Chat, Serialised, plural, safe_filename
 
 __all__ = ["Chat", "app", "document_route", "documents_html", "launch", "prepare", "safe_filename", "serve",
            "static_text", "theme"]
@@ -219,8 +219,8 @@ class _HostCheck:
 
 
 def static_text(name: str) -> str:
-    """Return the text of a file shipped in ``qa/static`` (the chat's CSS and JavaScript)."""
-    return resources.files("qa").joinpath("static", name).read_text(encoding="utf-8")
+    """Return the text of a file shipped in ``qa/web/static`` (the chat's CSS and JavaScript)."""
+    return resources.files("qa.web").joinpath("static", name).read_text(encoding="utf-8")
 
 
 def launch(chat: Chat, host: str = "127.0.0.1", port: int = 7860, block: bool = True, quiet: bool = True) -> Any:

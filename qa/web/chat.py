@@ -8,7 +8,7 @@ lets a waiting question in before the build's next batch), and the new index rep
 the old one when it is complete. A job that fails (a full disk, an unreadable file)
 leaves nothing behind and the old index answering.
 
-``qa.ui`` lays it out as a Gradio app.
+``qa.web.ui`` lays it out as a Gradio app.
 """
 
 import errno
@@ -27,11 +27,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from qa import cite, render
+from qa import cite
 from qa import index as index_mod
 from qa.errors import InputError, QAError
 from qa.records import Answer, Hit, Paragraph
 from qa.search import clean_question, search
+from qa.web import render
 
 DEFAULT_K = 5
 UPLOAD_TYPES = (".txt", ".md", ".markdown", ".pdf")

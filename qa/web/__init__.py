@@ -1,0 +1,1 @@
+"""The web chat: ``chat`` (loaded state), ``render`` (escaped HTML), ``ui`` + ``static/`` (Gradio)."""
