@@ -159,6 +159,31 @@ def test_a_form_that_draws_itself_is_read_once_without_hanging(tmp_path: Path) -
     assert blocks[0].text == "The body of the page."
 
 
+def test_ligatures_without_a_unicode_map_are_read_by_their_glyph_names(tmp_path: Path) -> None:
+    """A font with no ToUnicode map whose encoding names its ligature glyphs (/fi, /fl): the text
+    reads "specifically", not "speci cally"; WinAnsi's em dash is a dash, not a control character."""
+    pypdf = pytest.importorskip("pypdf")
+    from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, NameObject, NumberObject
+
+    writer = pypdf.PdfWriter()
+    page = writer.add_blank_page(612, 792)
+    encoding = DictionaryObject({NameObject("/Type"): NameObject("/Encoding"),
+                                 NameObject("/BaseEncoding"): NameObject("/WinAnsiEncoding"),
+                                 NameObject("/Differences"): ArrayObject([NumberObject(30), NameObject("/fi"),
+                                                                          NameObject("/fl")])})
+    font = writer._add_object(DictionaryObject({NameObject("/Type"): NameObject("/Font"),
+                                                NameObject("/Subtype"): NameObject("/Type1"),
+                                                NameObject("/BaseFont"): NameObject("/Times-Roman"),
+                                                NameObject("/Encoding"): encoding}))
+    page[NameObject("/Resources")] = DictionaryObject({NameObject("/Font"): DictionaryObject({NameObject("/F1"): font})})
+    content = DecodedStreamObject()
+    content.set_data(b"BT /F1 12 Tf 72 720 Td (It is speci\x1ecally the \x1fow of text \x97 here.) Tj ET")
+    page[NameObject("/Contents")] = writer._add_object(content)
+    path = tmp_path / "ligatures.pdf"
+    writer.write(path)
+    assert read_blocks(path)[0].text == "It is specifically the flow of text — here."
+
+
 SUITE = Path(__file__).resolve().parents[2] / "shared" / "realpdf"
 
 
