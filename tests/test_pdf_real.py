@@ -17,6 +17,7 @@ from pathlib import Path
 import pdfmaker
 import pytest
 
+from qa.errors import DocumentError
 from qa.parse import parse_file
 from qa.pdf import read_blocks
 
@@ -182,6 +183,23 @@ def test_ligatures_without_a_unicode_map_are_read_by_their_glyph_names(tmp_path:
     path = tmp_path / "ligatures.pdf"
     writer.write(path)
     assert read_blocks(path)[0].text == "It is specifically the flow of text — here."
+
+
+@pytest.mark.parametrize("password", ["", "secret"])
+def test_encrypted_pdfs_open_without_a_password_or_say_they_need_one(tmp_path: Path, password: str) -> None:
+    """Encrypted for permissions only (no user password, as many published PDFs are): read as usual.
+    With a user password: one line that says so and what to do."""
+    pypdf = pytest.importorskip("pypdf")
+    source = pdfmaker.hand_pdf(tmp_path / "plain.pdf", [[*lines(BODY)]])
+    writer = pypdf.PdfWriter(clone_from=str(source))
+    writer.encrypt(user_password=password, owner_password="owner", algorithm="RC4-128")
+    path = tmp_path / "locked.pdf"
+    writer.write(path)
+    if not password:
+        assert read_blocks(path)[0].text.startswith("Notice and comment has grown")
+        return
+    with pytest.raises(DocumentError, match=r"locked\.pdf: the PDF is encrypted with a password; save an unprotected copy"):
+        read_blocks(path)
 
 
 SUITE = Path(__file__).resolve().parents[2] / "shared" / "realpdf"
