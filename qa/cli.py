@@ -99,6 +99,10 @@ def parser() -> argparse.ArgumentParser:
     be.add_argument("--docs", default=_env_path("QA_DOCS", DEFAULT_DOCS))
     be.add_argument("--index", default=_env_path("QA_INDEX", DEFAULT_INDEX))
     be.add_argument("--sizes", default=None, help="scale-curve sizes, comma-separated (default: 10000,100000,1000000)")
+    be.add_argument("--store", default=None, metavar="STORE",
+                    help="compare FAISS with this vector store (milvus:PATH.db or milvus://HOST:19530) on synthetic "
+                         "vectors instead: ingest, p50/p95, recall@10, one-document search, memory, disk "
+                         "(default sizes 100000,1000000)")
     return p
 
 
@@ -336,6 +340,10 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 def cmd_bench(args: argparse.Namespace) -> int:
     """Run the benchmark; print its table, write JSON and a plot."""
+    if args.store:
+        from qa import bench_store
+
+        return bench_store.run_cli(args)
     from qa import bench
 
     return bench.run_cli(args)

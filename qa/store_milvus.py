@@ -128,6 +128,7 @@ class MilvusStore:
 
     def __init__(self, client: Any, record: dict[str, Any], new: bool = False) -> None:
         self.client, self.record, self.new = client, record, new
+        self._added: dict[str, list[str]] = {}  # a new collection's rows by document, until it is loaded
 
     @classmethod
     def open(cls, record: dict[str, Any]) -> MilvusStore:
@@ -152,9 +153,17 @@ class MilvusStore:
             rows = [{"id": i, "doc": doc, "vector": v}
                     for i, v in zip(ids[start:start + INSERT_BATCH], vectors[start:start + INSERT_BATCH])]
             self.client.insert(self.record["collection"], rows)
+        if self.new:
+            self._added.setdefault(doc, []).extend(ids)
 
     def delete(self, doc: str) -> None:
-        """Delete one document's rows."""
+        """Delete one document's rows (by id in a collection not loaded yet: a server deletes by
+        expression only in a loaded one)."""
+        if self.new:
+            ids = self._added.pop(doc, [])
+            if ids:
+                self.client.delete(self.record["collection"], ids=ids)
+            return
         self.client.delete(self.record["collection"], filter=f"doc == {json.dumps(doc)}")
 
     def commit(self) -> dict[str, Any]:
@@ -175,7 +184,7 @@ class MilvusStore:
                 self.client.alter_alias(name, alias)
             if old and old != name:
                 self.client.drop_collection(old)
-            self.new = False
+            self.new, self._added = False, {}
         return dict(self.record)
 
     def search(self, vector: np.ndarray, k: int,

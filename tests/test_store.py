@@ -19,17 +19,47 @@ from qa.errors import QAError
 from qa.search import RETRIEVERS, search
 
 HAVE_MILVUS = importlib.util.find_spec("pymilvus") is not None and importlib.util.find_spec("milvus_lite") is not None
+HAVE_SERVER = HAVE_MILVUS and importlib.util.find_spec("milvus") is not None
 needs_milvus = pytest.mark.skipif(not HAVE_MILVUS, reason="pymilvus/milvus-lite not installed: pip install 'qa[milvus]'")
-STORES = ["faiss", pytest.param("milvus", marks=[needs_milvus, pytest.mark.slow])]
+needs_server = pytest.mark.skipif(not HAVE_SERVER, reason="the Milvus server package is not installed: "
+                                                          "pip install 'qa[milvus,milvus-server]'")
+STORES = ["faiss", pytest.param("milvus", marks=[needs_milvus, pytest.mark.slow]),
+          pytest.param("server", marks=[needs_server, pytest.mark.slow])]
+
+
+@pytest.fixture(scope="module")
+def milvus_server(tmp_path_factory: pytest.TempPathFactory):
+    """A real Milvus standalone server (the ``milvus`` package's, on loopback), started for this
+    module and stopped after it; yields its ``milvus://`` address."""
+    import socket
+
+    from milvus import default_server
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    default_server.set_base_dir(str(tmp_path_factory.mktemp("milvus-server")))
+    default_server.listen_port = port
+    default_server.start()
+    try:
+        yield f"milvus://127.0.0.1:{port}"
+    finally:
+        default_server.stop()
+
+
+@pytest.fixture
+def store_spec(request: pytest.FixtureRequest, tmp_path: Path):
+    """Return the ``--store`` value of a parametrized store kind."""
+    def spec(kind: str) -> str:
+        if kind == "server":
+            return request.getfixturevalue("milvus_server")
+        return "faiss" if kind == "faiss" else f"milvus:{tmp_path / 'vectors.db'}"
+    return spec
 
 
 def unit(n: int, dim: int = 16, seed: int = 0) -> np.ndarray:
     x = np.random.default_rng(seed).normal(size=(n, dim)).astype(np.float32)
     return x / np.linalg.norm(x, axis=1, keepdims=True)
-
-
-def spec_for(kind: str, tmp_path: Path) -> str:
-    return "faiss" if kind == "faiss" else f"milvus:{tmp_path / 'vectors.db'}"
 
 
 def test_store_specs_are_parsed_or_refused_in_one_line(tmp_path: Path) -> None:
@@ -43,10 +73,10 @@ def test_store_specs_are_parsed_or_refused_in_one_line(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("kind", STORES)
-def test_a_store_adds_deletes_and_searches_by_document(kind: str, tmp_path: Path) -> None:
+def test_a_store_adds_deletes_and_searches_by_document(kind: str, tmp_path: Path, store_spec) -> None:
     x = unit(300, seed=1)
     docs = {f"doc {d}.txt": [f"doc {d}.txt#p{i}" for i in range(30)] for d in range(10)}
-    vector_store, holds_last = store.for_build(store.parse_spec(spec_for(kind, tmp_path)), tmp_path / "idx",
+    vector_store, holds_last = store.for_build(store.parse_spec(store_spec(kind)), tmp_path / "idx",
                                                tmp_path, None, 16, 300)
     assert not holds_last
     row = 0
@@ -55,7 +85,7 @@ def test_a_store_adds_deletes_and_searches_by_document(kind: str, tmp_path: Path
         row += len(ids)
     vector_store.delete("doc 3.txt")
     record = vector_store.commit()
-    assert record["kind"] == kind and "index_type" in record and vector_store.count() == 270
+    assert record["kind"] == ("faiss" if kind == "faiss" else "milvus") and "index_type" in record and vector_store.count() == 270
     assert json.loads(json.dumps(record)) == record == vector_store.describe()
     all_ids = [i for ids in docs.values() for i in ids]
     ids, sims = vector_store.search(x[5], 10)
@@ -87,11 +117,12 @@ QUESTIONS = ["When was the harbour of Vellmar opened?", "What do fishing boats b
 
 
 @pytest.mark.parametrize("kind", STORES)
-def test_an_index_in_any_store_answers_as_the_faiss_one(kind: str, small_docs: Path, tmp_path: Path) -> None:
+def test_an_index_in_any_store_answers_as_the_faiss_one(kind: str, small_docs: Path, tmp_path: Path,
+                                                       store_spec) -> None:
     index.build(small_docs, tmp_path / "faiss", FakeEmbedder(), log=lambda line: None)
-    index.build(small_docs, tmp_path / "other", FakeEmbedder(), log=lambda line: None, store=spec_for(kind, tmp_path))
+    index.build(small_docs, tmp_path / "other", FakeEmbedder(), log=lambda line: None, store=store_spec(kind))
     reference, other = index.load(tmp_path / "faiss"), index.load(tmp_path / "other")
-    assert other.manifest["store"]["kind"] == kind and other.store.count() == len(other.chunks)
+    assert other.manifest["store"]["kind"] == ("faiss" if kind == "faiss" else "milvus") and other.store.count() == len(other.chunks)
     for question in QUESTIONS:
         for retriever in RETRIEVERS:
             for docs in (None, {"notes.md"}):
@@ -102,13 +133,12 @@ def test_an_index_in_any_store_answers_as_the_faiss_one(kind: str, small_docs: P
                 assert a.abstained == b.abstained
 
 
-@needs_milvus
-@pytest.mark.slow
+@pytest.mark.parametrize("kind", STORES[1:])
 def test_milvus_rebuilds_change_only_what_changed_and_a_full_build_switches_the_alias(
-        small_docs: Path, tmp_path: Path) -> None:
+        kind: str, small_docs: Path, tmp_path: Path, store_spec) -> None:
     from qa import store_milvus
 
-    spec = spec_for("milvus", tmp_path)
+    spec = store_spec(kind)
     idx_dir = tmp_path / "idx"
     index.build(small_docs, idx_dir, FakeEmbedder(), log=lambda line: None, store=spec)
     first = index.read_manifest(idx_dir)["store"]
