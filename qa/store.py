@@ -26,6 +26,8 @@ from qa import vectors as vectors_mod
 from qa.errors import QAError
 
 FAISS_FILE = "vectors.faiss"
+VECTORS_FILE = "vectors.npy"  # the build's own copy of the vectors, beside the FAISS file
+EXACT_ROWS = 4096  # a filter to at most this many rows is scored directly on the vectors (no index scan)
 
 
 class VectorStore(Protocol):
@@ -94,8 +96,8 @@ class FaissStore:
     writes the file (an index is never changed in place: the next build writes a new generation)."""
 
     def __init__(self, path: Path, kind: str, dim: int, index: Any = None,
-                 ids: Sequence[str] = (), docs: Sequence[str] = ()) -> None:
-        self.path, self.kind, self.dim, self.index = path, kind, dim, index
+                 ids: Sequence[str] = (), docs: Sequence[str] = (), vectors: np.ndarray | None = None) -> None:
+        self.path, self.kind, self.dim, self.index, self.vectors = path, kind, dim, index, vectors
         self.ids = list(ids)
         self._pending: dict[str, tuple[list[str], np.ndarray]] = {}
         self._doc_rows = _rows_by_doc(docs)
@@ -111,7 +113,12 @@ class FaissStore:
         index = vectors_mod.load(path)
         if index.ntotal != len(ids):
             raise ValueError(f"{path.name}: {index.ntotal} vectors for {len(ids)} chunks")
-        return cls(path, _kind_of(index), index.d, index, ids, docs)
+        vectors = None
+        if (path.parent / VECTORS_FILE).is_file():  # mapped: only a filtered search's rows are read
+            vectors = np.load(path.parent / VECTORS_FILE, mmap_mode="r", allow_pickle=False)
+            if vectors.shape != (index.ntotal, index.d):
+                vectors = None
+        return cls(path, _kind_of(index), index.d, index, ids, docs, vectors)
 
     def add(self, doc: str, ids: Sequence[str], vectors: np.ndarray) -> None:
         """Add one document's vectors (written by ``commit``)."""
@@ -130,7 +137,7 @@ class FaissStore:
         self.ids = [i for ids, _ in self._pending.values() for i in ids]
         parts = [v for _, v in self._pending.values()]
         vectors = np.concatenate(parts) if parts else np.zeros((0, self.dim), dtype=np.float32)
-        self.index = vectors_mod.build(vectors, self.kind)
+        self.index, self.vectors = vectors_mod.build(vectors, self.kind), vectors
         self.kind = _kind_of(self.index)  # too few vectors for IVF cells: built exact
         vectors_mod.save(self.index, self.path)
         self._doc_rows = _rows_by_doc(docs)
@@ -151,6 +158,12 @@ class FaissStore:
         k = min(k, self.count() if rows is None else len(rows))
         if k <= 0:
             return [], np.zeros(0, dtype=np.float32)
+        if rows is not None and len(rows) <= EXACT_ROWS and self.vectors is not None:
+            # a few documents: scoring their rows directly beats scanning the index for them
+            rows = np.sort(rows)
+            sims = np.asarray(self.vectors[rows], dtype=np.float32) @ np.asarray(vector, dtype=np.float32)
+            best = np.argsort(-sims, kind="stable")[:k]
+            return [self.ids[r] for r in rows[best]], sims[best]
         sims, found = vectors_mod.search(self.index, vector, k, rows)
         keep = found >= 0
         return [self.ids[r] for r in found[keep]], sims[keep]

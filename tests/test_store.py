@@ -162,3 +162,23 @@ def test_milvus_rebuilds_change_only_what_changed_and_a_full_build_switches_the_
     assert third["collection"] != first["collection"] and third["alias"] == first["alias"]
     assert client.describe_alias(third["alias"])["collection_name"] == third["collection"]
     assert not client.has_collection(first["collection"])
+
+
+def test_a_faiss_filter_scores_a_few_rows_directly_and_many_through_the_index(tmp_path: Path,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    x = unit(2000, seed=4)
+    ids = [f"d{r // 100}#{r}" for r in range(2000)]
+    built, _ = store.for_build({"kind": "faiss"}, tmp_path, tmp_path, None, 16, 2000, "ivf")
+    for d in range(20):
+        built.add(f"d{d}", ids[d * 100:(d + 1) * 100], x[d * 100:(d + 1) * 100])
+    built.commit()
+    np.save(tmp_path / store.VECTORS_FILE, x)  # as index.build writes it beside the FAISS file
+    loaded = store.open_store({"kind": "faiss"}, tmp_path, ids, [i.split("#")[0] for i in ids])
+    docs = {"d3", "d17"}
+    direct = loaded.search(x[5], 20, docs=docs)
+    monkeypatch.setattr(store, "EXACT_ROWS", 0)
+    through_index = loaded.search(x[5], 20, docs=docs)
+    assert direct[0] == through_index[0] and np.allclose(direct[1], through_index[1], atol=1e-5)
+    rows = [r for r in range(2000) if r // 100 in (3, 17)]
+    assert direct[0] == [ids[r] for r in sorted(rows, key=lambda r: -float(x[r] @ x[5]))[:20]]
+    assert loaded.describe()["index_type"] == "ivf"  # the selector path searched IVF cells
