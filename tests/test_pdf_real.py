@@ -202,6 +202,34 @@ def test_encrypted_pdfs_open_without_a_password_or_say_they_need_one(tmp_path: P
         read_blocks(path)
 
 
+def test_labels_drawn_over_a_figure_stay_out_of_the_paragraphs(tmp_path: Path) -> None:
+    """A chart pasted as a picture with its axis labels and legend typed over it."""
+    from fpdf import FPDF
+    from PIL import Image
+
+    picture = tmp_path / "chart.png"
+    Image.new("RGB", (400, 200), (230, 230, 250)).save(picture)
+    pdf = FPDF(format="A4", unit="mm")
+    pdf.add_font("DejaVu", "", str(pdfmaker.FONT))
+    pdf.add_page()
+    pdf.set_font("DejaVu", "", 11)
+    for x, y, _, text in lines(BODY[:3]):
+        pdf.text(x, y, text)
+    pdf.image(str(picture), x=20, y=50, w=120, h=60)
+    pdf.set_font("DejaVu", "", 8)
+    for x, y, text in [(25, 60, "Comments per rule (thousands)"), (25, 105, "1995 2000 2005 2010 2015 2020"),
+                       (100, 70, "Mass comment campaigns")]:
+        pdf.text(x, y, text)
+    pdf.set_font("DejaVu", "", 11)
+    for x, y, _, text in lines(BODY[3:], y=125):
+        pdf.text(x, y, text)
+    path = tmp_path / "figure.pdf"
+    pdf.output(str(path))
+    text = " ".join(b.text for b in read_blocks(path))
+    assert "Comments per rule" not in text and "Mass comment campaigns" not in text and "2005 2010" not in text
+    assert BODY[0] in text and BODY[-1] in text
+
+
 SUITE = Path(__file__).resolve().parents[2] / "shared" / "realpdf"
 
 

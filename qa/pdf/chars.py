@@ -5,7 +5,8 @@ box, baseline origin and the size it is drawn at. Here the glyphs become text ru
 the glyphs of one baseline, size and weight that follow each other on the line; word spaces
 are taken from the gaps between glyphs (some producers draw no space characters at all),
 a hyphen PDFium marks as a line-end hyphen stays a hyphen, and rotated glyphs (watermarks,
-margin notes) are left out. Each run comes with a ``Span``: where its ink starts and ends.
+margin notes) and glyphs over a picture (a figure's labels) are left out. Each run comes
+with a ``Span``: where its ink starts and ends.
 """
 
 from __future__ import annotations
@@ -71,12 +72,32 @@ def pages(path: Path) -> Iterator[tuple[list[Run], list[Span]]]:
             page = document[index]
             textpage = page.get_textpage()
             try:
-                yield _runs(list(_glyphs(textpage)))
+                figures = _figures(page)
+                yield _runs([g for g in _glyphs(textpage) if not any(_inside(g, box) for box in figures)])
             finally:
                 textpage.close()
                 page.close()
     finally:
         document.close()
+
+
+def _figures(page: object) -> list[tuple[float, float, float, float]]:
+    """The boxes of a page's pictures (left, bottom, right, top): text drawn over one is a label of
+    the figure, not prose. A picture covering most of the page is a scan under its OCR text."""
+    import pypdfium2.raw as raw
+
+    width, height = page.get_size()  # type: ignore[attr-defined]
+    boxes = []
+    for image in page.get_objects(filter=(raw.FPDF_PAGEOBJ_IMAGE,), max_depth=3):  # type: ignore[attr-defined]
+        left, bottom, right, top = image.get_bounds()
+        if 0 < (right - left) * (top - bottom) < 0.6 * width * height:
+            boxes.append((left, bottom, right, top))
+    return boxes
+
+
+def _inside(glyph: _Glyph, box: tuple[float, float, float, float]) -> bool:
+    left, bottom, right, top = box
+    return left <= glyph.x0 and glyph.x1 <= right and bottom <= glyph.y <= top
 
 
 def _glyphs(textpage: object) -> Iterator[_Glyph]:
