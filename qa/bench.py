@@ -10,6 +10,8 @@ embeddings rather than uniform noise, which no approximate index handles well).
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import json
 import os
 import resource
@@ -110,14 +112,20 @@ def warm_queries(idx: Any, embedder: Any, reps: int = 50) -> dict[str, dict[str,
     for retriever in ("dense", "bm25", "hybrid"):
         for q in QUESTIONS:
             search(idx, embedder, q, 5, retriever)
-        it = iter(range(10**9))
-        out[retriever] = ms(timed(lambda: search(idx, embedder, QUESTIONS[next(it) % len(QUESTIONS)], 5, retriever), reps))
+        out[retriever] = ms(timed(_round_robin(idx, embedder, retriever), reps))
     memo = _Memo(embedder)  # the same hybrid search with the question's vectors already made: all but the model
     for q in QUESTIONS:
         search(idx, memo, q, 5, "hybrid")
-    it = iter(range(10**9))
-    out["hybrid_without_model"] = ms(timed(lambda: search(idx, memo, QUESTIONS[next(it) % len(QUESTIONS)], 5), reps))
+    out["hybrid_without_model"] = ms(timed(_round_robin(idx, memo, "hybrid"), reps))
     return out
+
+
+def _round_robin(idx: Any, embedder: Any, retriever: str) -> Callable[[], Any]:
+    """Return a call that searches the next of ``QUESTIONS`` (in turn) for the top 5."""
+    from qa.search import search
+
+    questions = itertools.cycle(QUESTIONS)
+    return lambda: search(idx, embedder, next(questions), 5, retriever)
 
 
 class _Memo:
@@ -157,7 +165,7 @@ def throughput(texts: list[str], backends: Sequence[str]) -> dict[str, dict[str,
         file.write_text(json.dumps(texts))
         for backend in backends:
             proc = subprocess.run([sys.executable, "-c", _CHILD, str(file), backend], env=_env(),
-                                  capture_output=True, text=True, timeout=1800)
+                                  capture_output=True, text=True, timeout=1800, check=False)
             if proc.returncode:
                 out[backend] = {"error": (proc.stderr.strip().splitlines() or ["failed"])[-1][:200]}
                 continue
@@ -290,11 +298,10 @@ def available_backends() -> list[str]:
 
 def machine() -> dict[str, Any]:
     cpu = ""
-    try:
-        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
+    with contextlib.suppress(OSError, StopIteration), open("/proc/cpuinfo") as info:
+        cpu = next(line.split(":", 1)[1].strip() for line in info if line.startswith("model name"))
+    memory_gb = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gb": memory_gb,
             "python": sys.version.split()[0], "load_avg_at_start": [round(x, 2) for x in os.getloadavg()]}
 
 

@@ -21,7 +21,7 @@ import numpy as np
 def ms(seconds: Sequence[float]) -> dict[str, float]:
     """Return p50 and p95 of ``seconds`` in milliseconds."""
     xs = sorted(seconds)
-    p95 = xs[min(len(xs) - 1, int(round(0.95 * (len(xs) - 1))))]
+    p95 = xs[min(len(xs) - 1, round(0.95 * (len(xs) - 1)))]
     return {"p50_ms": round(1000 * statistics.median(xs), 3), "p95_ms": round(1000 * p95, 3)}
 
 
@@ -46,7 +46,7 @@ def _make_index(kind: str, vectors: np.ndarray) -> Any:
 
 def recall(found: np.ndarray, truth: np.ndarray) -> float:
     """Return mean recall@k of ``found`` ids against ``truth`` ids (both (nq, k))."""
-    return float(np.mean([len(set(f) & set(t)) / len(t) for f, t in zip(found, truth)]))
+    return float(np.mean([len(set(f) & set(t)) / len(t) for f, t in zip(found, truth, strict=True)]))
 
 
 def rss_mb() -> float:

@@ -57,7 +57,7 @@ def measure(spec: dict[str, str], where: Path, vectors: np.ndarray, queries: np.
     row["recall@10"] = round(recall(np.array(found), truth), 4)
     docs = [f"doc{(i * 7919) % (n // PER_DOC)}" for i in range(len(queries))]
     times = []
-    for q, doc in zip(queries, docs):
+    for q, doc in zip(queries, docs, strict=True):
         t = time.perf_counter()
         ids, _ = store.search(q, 10, docs={doc})
         times.append(time.perf_counter() - t)
@@ -88,9 +88,10 @@ def run(spec: dict[str, str], sizes: list[int], seeds: np.ndarray, n_queries: in
         _, truth = exact.search(queries, 10)
         del exact
         point: dict[str, Any] = {"n": n, "dim": int(vectors.shape[1])}
-        for name, s in (("faiss", {"kind": "faiss"}), (spec["kind"], spec)):
+        for name, given in (("faiss", {"kind": "faiss"}), (spec["kind"], spec)):
             if name == "faiss" and spec["kind"] == "faiss" and "faiss" in point:
                 continue
+            s = given
             with tempfile.TemporaryDirectory(dir=work) as tmp:
                 if s["kind"] == "milvus" and s["uri"].endswith(".db"):  # a fresh milvus-lite file per size
                     s = {**s, "uri": str(Path(s["uri"]).with_name(f"{Path(s['uri']).stem}-{n}.db"))}
@@ -114,10 +115,12 @@ def lexical(index_dir: Path, uri: str, questions: Path | None = None) -> dict[st
     """Return BM25 alone, bm25s (qa's lexical stage, without its query expansion) against Milvus'
     full-text search (a BM25 function over the same paragraph texts, English stop words): hit@5,
     mrr@10 on the project's question set, and latency p50/p95 per question."""
-    from pymilvus import DataType, Function, FunctionType
     from bm25s.stopwords import STOPWORDS_EN
+    from pymilvus import DataType, Function, FunctionType
 
-    from qa import evaluate, index as index_mod, lexical as lexical_mod, store_milvus
+    from qa import evaluate, store_milvus
+    from qa import index as index_mod
+    from qa import lexical as lexical_mod
 
     idx = index_mod.load(index_dir)
     qs = [q for q in evaluate.load_questions(evaluate.question_file(str(questions) if questions else None)) if q.answers]
@@ -131,14 +134,15 @@ def lexical(index_dir: Path, uri: str, questions: Path | None = None) -> dict[st
     schema = client.create_schema(auto_id=False)
     schema.add_field("id", DataType.VARCHAR, max_length=store_milvus.MAX_ID, is_primary=True)
     schema.add_field("text", DataType.VARCHAR, max_length=65535, enable_analyzer=True,
-                     analyzer_params={"tokenizer": "standard", "filter": ["lowercase", {"type": "stop", "stop_words": sorted(STOPWORDS_EN)}]})
+                     analyzer_params={"tokenizer": "standard",
+                                      "filter": ["lowercase", {"type": "stop", "stop_words": sorted(STOPWORDS_EN)}]})
     schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
     schema.add_function(Function(name="bm25", function_type=FunctionType.BM25, input_field_names=["text"],
                                  output_field_names=["sparse"]))
     params = client.prepare_index_params()
     params.add_index(field_name="sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
     client.create_collection(name, schema=schema, index_params=params, consistency_level="Strong")
-    client.insert(name, [{"id": p.id, "text": t} for p, t in zip(idx.paragraphs, texts)])
+    client.insert(name, [{"id": p.id, "text": t} for p, t in zip(idx.paragraphs, texts, strict=True)])
     client.flush(name)
     client.load_collection(name)
 

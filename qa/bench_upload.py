@@ -76,7 +76,7 @@ def percentile(values: list[float], q: float) -> float:
     if not values:
         return 0.0
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, int(round(q / 100 * len(ordered) + 0.5)) - 1))]
+    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))]
 
 
 def run(mb: float, clients: int, think: float, out_dir: Path, docs_src: Path, max_minutes: float,
@@ -95,7 +95,7 @@ def run(mb: float, clients: int, think: float, out_dir: Path, docs_src: Path, ma
                  .read_text(encoding="utf-8").splitlines() if line.strip()]
     port = free_port()
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
-    log = open(work / "server.log", "w", encoding="utf-8")
+    log = open(work / "server.log", "w", encoding="utf-8")  # noqa: SIM115 (the server writes it until the finally below)
     server = subprocess.Popen([sys.executable, str(REPO / "app.py"), "--docs", str(docs), "--index",
                                str(work / "index"), "--port", str(port), "--feedback", str(work / "fb.jsonl")],
                               stdout=log, stderr=subprocess.STDOUT, env=env)

@@ -59,7 +59,7 @@ def parse_within_budget(path: Path, doc: str | None = None, parse: Parser = pars
     else:
         kind, value = _started(path, doc, parse, seconds, memory_mb)
     if kind == "ok":
-        return value  # type: ignore[no-any-return]
+        return value
     if kind == "timeout":
         raise DocumentError(f"{path}: skipped: reading it took more than {seconds:g} s (a damaged or hostile "
                             "file?); raise QA_PARSE_SECONDS if it is a sound, very long document")
@@ -82,7 +82,7 @@ def _forked(path: Path, doc: str, parse: Parser, seconds: float, memory_mb: int)
         if not receive.poll(seconds if seconds > 0 else None):
             return "timeout", None
         try:
-            return receive.recv()  # type: ignore[no-any-return]
+            return receive.recv()
         except (EOFError, OSError):
             child.join(5)
             return "died", child.exitcode
@@ -108,7 +108,7 @@ def _started(path: Path, doc: str, parse: Parser, seconds: float, memory_mb: int
     if proc.returncode != 0 or not out:
         return "died", proc.returncode
     try:
-        return pickle.loads(out)  # type: ignore[no-any-return]  # our own child's answer, never a file
+        return pickle.loads(out)  # our own child's answer, never a file
     except Exception:
         return "died", proc.returncode
 

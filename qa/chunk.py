@@ -69,10 +69,8 @@ def chunk_paragraph(
     """Return the chunks of one paragraph: whole/long windows, small windows, the titled first
     sentence, footnote notes."""
     sentences = split_sentences(paragraph.text)
-    if count_tokens(paragraph.text) <= max_tokens:
-        bodies = [paragraph.text]
-    else:
-        bodies = windows(sentences, count_tokens, max_tokens)
+    fits = count_tokens(paragraph.text) <= max_tokens
+    bodies = [paragraph.text] if fits else windows(sentences, count_tokens, max_tokens)
     for size in SMALL_WINDOWS:
         if len(sentences) > size:
             small = [" ".join(sentences[i:i + size]) for i in range(len(sentences) - size + 1)]

@@ -327,12 +327,12 @@ def cmd_models(args: argparse.Namespace) -> int:
         print(f"{models.canonical(args.name)}: ready in {folder} ({models.folder_size(folder) / 1e6:.0f} MB)")
         return 0
     print(f"{'name':<8}{'dim':>5}{'size MB':>9}{'passages/s':>12}{'query ms':>10}  folder")
-    for short, folder in models.available().items():
+    for short in models.available():
         path = Path(models.resolve(short))
         dim, speed = "", {"passages_per_s": "", "query_ms": ""}
         if not args.no_speed:
             embedder = Embedder(str(path))
-            dim, speed = str(embedder.dim), models.measure(embedder)
+            dim, speed = str(embedder.dim), {key: str(value) for key, value in models.measure(embedder).items()}
         print(f"{short:<8}{dim:>5}{models.folder_size(path) / 1e6:>9.0f}{speed['passages_per_s']:>12}"
               f"{speed['query_ms']:>10}  {path}")
     return 0

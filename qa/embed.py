@@ -36,7 +36,7 @@ import os
 import shutil
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -101,13 +101,12 @@ class Embedder:
         self._threads = threads()
         self._onnx: Any = None
         self._query_onnx: Any = None
-        self._words: tuple[dict[str, int], np.ndarray] | None | bool = None  # False: looked, none
+        self._words: tuple[dict[str, int], np.ndarray] | Literal[False] | None = None  # False: looked, none
         _offline()
         path = model_path(self.base)
         try:
             import torch
             from sentence_transformers import SentenceTransformer
-
             from transformers.utils import logging as hf_logging
 
             hf_logging.set_verbosity_error()  # no "Loading weights" bars or length warnings
@@ -128,7 +127,11 @@ class Embedder:
         self.dim = _dimension(self._model)
         self._path = path
         # Special tokens ([CLS], [SEP]) take two of the model's positions.
-        self.max_tokens = int(self._model.max_seq_length) - 2
+        limit = self._model.max_seq_length
+        if limit is None:
+            raise ModelError(f"model '{self.name}': its config sets no max_seq_length; "
+                             "give a sentence-transformers folder that sets one")
+        self.max_tokens = int(limit) - 2
 
     def count_tokens(self, text: str) -> int:
         """Return the number of word pieces the model's tokenizer makes of ``text``."""
@@ -223,7 +226,7 @@ class QueryEncoder:
         self._session = ort.InferenceSession(str(file), options, providers=["CPUExecutionProvider"])
         self.max_tokens = max_seq_length - 2
         self.dim = int(self.encode(["dimension"]).shape[1])
-        self._words: tuple[dict[str, int], np.ndarray] | None | bool = None
+        self._words: tuple[dict[str, int], np.ndarray] | Literal[False] | None = None
 
     def count_tokens(self, text: str) -> int:
         """Return the number of word pieces of ``text`` (special tokens not counted)."""
@@ -240,7 +243,7 @@ class QueryEncoder:
             hidden = self._session.run(None, feed)[0]
             out.append((rows, _pool(self._mode, hidden, feed["attention_mask"])))  # type: ignore[arg-type]
         vectors = np.zeros((len(texts), out[0][1].shape[1] if out else getattr(self, "dim", 0)), dtype=np.float32)
-        for rows, pooled in out:  # type: ignore[misc]
+        for rows, pooled in out:
             vectors[rows] = pooled
         return vectors
 
@@ -502,7 +505,7 @@ def _export(model: Any, path: str, quantize: bool) -> Path:
             with warnings.catch_warnings(), torch.no_grad():
                 warnings.simplefilter("ignore")
                 torch.onnx.export(Hidden(), dummy, str(tmp / "model.onnx"), input_names=names, output_names=["hidden"],
-                                  dynamic_axes={n: {0: "batch", 1: "tokens"} for n in names + ["hidden"]},
+                                  dynamic_axes={n: {0: "batch", 1: "tokens"} for n in [*names, "hidden"]},
                                   opset_version=17, dynamo=False)
             os.replace(tmp / "model.onnx", fp32)
         if quantize:

@@ -93,7 +93,7 @@ def load_questions(path: Path, split: str | None = None) -> list[Question]:
 
 def normalise(text: str) -> str:
     """Return text folded for gold matching: straight quotes, single spaces, lower case."""
-    text = text.translate(str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "\u00a0": " "}))
+    text = text.translate(str.maketrans("’‘“”\u00a0", "''\"\" "))
     text = re.sub(r"\[\d+\]", "", text)
     return re.sub(r"\s+", " ", text).strip().lower()
 
@@ -158,7 +158,7 @@ class CachedEmbedder:
         """Return vectors, computing only texts not seen before."""
         todo = [t for t in dict.fromkeys(texts) if t not in self._memo]
         if todo:
-            for t, v in zip(todo, self.inner.encode(todo)):
+            for t, v in zip(todo, self.inner.encode(todo), strict=True):
                 self._memo[t] = v
         return np.stack([self._memo[t] for t in texts]) if texts else self.inner.encode([])
 
@@ -251,7 +251,7 @@ def calibrate(top_dense: dict[str, tuple[float, bool]], max_false: float = 0.03)
     unans = sorted(s for s, a in top_dense.values() if not a)
     if not ans or not unans:
         return {}
-    allowed = int(math.floor(max_false * len(ans)))
+    allowed = math.floor(max_false * len(ans))
     threshold = ans[allowed] if allowed < len(ans) else ans[-1]  # abstain when score < threshold
     return {
         "threshold": round(float(threshold), 4),

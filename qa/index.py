@@ -38,17 +38,24 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from qa import budget
+from qa import budget, lexical
 from qa import chunk as chunking
-from qa import lexical
 from qa import store as store_mod
 from qa import vectors as vectors_mod
 from qa.errors import DocumentError, IndexLoadError, QAError
 from qa.parse import SUPPORTED, parse_file
 from qa.parse import VERSION as PARSE_VERSION
-from qa.records import Document
-from qa.records import (Chunk, Footnote, Marker, Paragraph, chunk_from_dict,
-                        footnote_from_dict, paragraph_from_dict, to_dict)
+from qa.records import (
+    Chunk,
+    Document,
+    Footnote,
+    Marker,
+    Paragraph,
+    chunk_from_dict,
+    footnote_from_dict,
+    paragraph_from_dict,
+    to_dict,
+)
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -281,13 +288,12 @@ def _build(docs_dir: Path, index_dir: Path, embedder: TextEmbedder, status: Call
     if not paragraphs:
         reason = f"; {len(skipped)} skipped" if skipped else ""
         raise DocumentError(f"{docs_dir}: no readable documents (.txt, .md, .pdf){reason}; add documents and run qa build again")
-    nothing: Callable[[str], None] = lambda text: None
-    vectors, embedded = _reuse_or_embed([c.text for c in chunks], previous["chunk"] if previous else nothing,
+    vectors, embedded = _reuse_or_embed([c.text for c in chunks], previous["chunk"] if previous else _nothing,
                                         embedder, status)
     by_marker = {(n.doc, n.marker): n for n in notes}
     lexical_texts = [lexical.document_text(p, by_marker) for p in paragraphs]
     vocab = lexical.vocabulary(lexical_texts)
-    vocab_vectors, _ = _reuse_or_embed(vocab, previous["word"] if previous else nothing, embedder)
+    vocab_vectors, _ = _reuse_or_embed(vocab, previous["word"] if previous else _nothing, embedder)
     manifest = {
         "format_version": FORMAT_VERSION, "model": embedder.name, "dim": int(embedder.dim),
         "max_tokens": int(embedder.max_tokens), "pipeline": PIPELINE, "docs_dir": str(docs_dir.resolve()),
@@ -305,7 +311,7 @@ def _build(docs_dir: Path, index_dir: Path, embedder: TextEmbedder, status: Call
     if spec["kind"] == "faiss":
         manifest["faiss"] = vectors_mod.choose_kind(faiss_kind, len(chunks))
     removed = set(old_docs) - set(records)
-    by_doc = {doc: [c.id for c in cs] for doc, (_, _, cs) in zip(records, parts)}
+    by_doc = {doc: [c.id for c in cs] for doc, (_, _, cs) in zip(records, parts, strict=True)}
 
     def fill_store(generation: Path) -> dict[str, Any]:
         """Put the vectors into the store (only the changed documents when it holds the last build's)."""
@@ -394,6 +400,11 @@ def _previous(index_dir: Path, embedder: TextEmbedder,
 
     same = old.manifest.get("pipeline") == PIPELINE and old.manifest.get("max_tokens") == embedder.max_tokens
     return {"manifest": old.manifest, "by_doc": by_doc, "chunk": chunk, "word": word, "same_pipeline": same}
+
+
+def _nothing(text: str) -> None:
+    """Return None: no earlier build to take a vector from."""
+    return None
 
 
 def _reuse_or_embed(texts: list[str], known: Callable[[str], np.ndarray | None], embedder: TextEmbedder,

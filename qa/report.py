@@ -88,7 +88,7 @@ def chart(results: list[dict[str, Any]], path: Path) -> Path:
     types = list(results[0]["by_type"])
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), sharey=True)
     width = 0.8 / len(results)
-    for ax, metric in zip(axes, ("hit@1", "hit@5")):
+    for ax, metric in zip(axes, ("hit@1", "hit@5"), strict=True):
         for i, r in enumerate(results):
             values = [r["by_type"][t].get(metric, 0) for t in types]
             ax.bar(np.arange(len(types)) + i * width, values, width, label=r["retriever"])

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -69,9 +70,8 @@ def check_k(k: object) -> int:
     value: int | None = None
     if isinstance(k, int) and not isinstance(k, bool):
         value = k
-    elif isinstance(k, float) and math.isfinite(k) and k.is_integer():
-        value = int(k)
-    elif isinstance(k, str) and re.fullmatch(r"\s*[+-]?\d{1,9}\s*", k):
+    elif (isinstance(k, float) and math.isfinite(k) and k.is_integer()) or \
+            (isinstance(k, str) and re.fullmatch(r"\s*[+-]?\d{1,9}\s*", k)):
         value = int(k)
     if value is None:
         raise InputError(f"k: expected a whole number between 1 and {MAX_K}, got {str(k)[:40]!r}")
@@ -90,15 +90,14 @@ def dense_scores(index: Index, query: np.ndarray, depth: int, note_penalty: floa
     best_chunk = np.full(n_par, -1, dtype=np.int64)
     ids, sims = index.store.search(query, depth, docs)
     rows = index.chunk_rows
-    for chunk_id, sim in zip(ids, sims):
+    for chunk_id, sim in zip(ids, sims, strict=True):
         row = rows.get(chunk_id)
         if row is None:  # a store changed in place by a build this index has not loaded yet
             continue
-        if note_penalty and index.chunk_is_note[row]:
-            sim -= note_penalty
+        score = sim - note_penalty if note_penalty and index.chunk_is_note[row] else sim
         par = index.chunk_paragraph[row]
-        if sim > best[par]:
-            best[par] = sim
+        if score > best[par]:
+            best[par] = score
             best_chunk[par] = row
     return best, best_chunk
 
@@ -128,7 +127,7 @@ def embed_question(index: Index, embedder: TextEmbedder, question: str,
     words come from the model's word table when it has one, else get a call of their own (so they
     are not padded to the question's length)."""
     rows = [index.vocab_rows.get(w) for w in words]
-    new = [w for w, row in zip(words, rows) if row is None]
+    new = [w for w, row in zip(words, rows, strict=True) if row is None]
     query = embedder.encode([question])[0]
     word_vectors = np.empty((len(words), query.shape[0]), dtype=np.float32)
     lookup = getattr(embedder, "word_vectors", None) or embedder.encode
@@ -142,9 +141,9 @@ def check_docs(index: Index, docs: object) -> frozenset[str] | None:
     """Return the document filter as a set of indexed names (None: no filter), or raise InputError."""
     if docs is None:
         return None
-    if isinstance(docs, str) or not all(isinstance(d, str) for d in docs):  # type: ignore[union-attr]
+    if isinstance(docs, str) or not isinstance(docs, Iterable) or not all(isinstance(d, str) for d in docs):
         raise InputError("docs: expected a list of document names")
-    wanted = frozenset(docs)  # type: ignore[arg-type]
+    wanted = frozenset(d for d in docs if isinstance(d, str))
     if not wanted:
         return None
     known = index.manifest.get("documents", {})
@@ -169,16 +168,17 @@ def search(index: Index, embedder: TextEmbedder, question: str, k: int = 5,
     query, word_vectors = embed_question(index, embedder, question, question_words)
     # The filter is part of each retriever's search, before anything is cut (dense: inside the store).
     dense, best_chunk = dense_scores(index, query, settings.pool_depth, settings.note_penalty, docs)
-    bm25 = lexical_scores(index, question, word_vectors, question_words, settings) if retriever != "dense" else None
-    if bm25 is not None and docs is not None:
-        bm25 = np.where(np.isin(index.paragraph_docs, list(docs)), bm25, 0.0).astype(np.float32)
     if retriever == "dense":
         final, valid = dense, np.isfinite(dense)
-    elif retriever == "bm25":
-        final, valid = bm25, bm25 > 0
     else:
-        final = fuse(dense, bm25, settings)
-        valid = np.isfinite(dense) | (bm25 > 0)
+        bm25 = lexical_scores(index, question, word_vectors, question_words, settings)
+        if docs is not None:
+            bm25 = np.where(np.isin(index.paragraph_docs, list(docs)), bm25, 0.0).astype(np.float32)
+        if retriever == "bm25":
+            final, valid = bm25, bm25 > 0
+        else:
+            final = fuse(dense, bm25, settings)
+            valid = np.isfinite(dense) | (bm25 > 0)
     order = [int(i) for i in np.argsort(-final, kind="stable") if valid[i]][:k]
     top_dense = float(np.max(dense)) if np.isfinite(dense).any() else 0.0
     hits = tuple(

@@ -151,7 +151,7 @@ class MilvusStore:
         vectors = np.asarray(vectors, dtype=np.float32)
         for start in range(0, len(ids), INSERT_BATCH):
             rows = [{"id": i, "doc": doc, "vector": v}
-                    for i, v in zip(ids[start:start + INSERT_BATCH], vectors[start:start + INSERT_BATCH])]
+                    for i, v in zip(ids[start:start + INSERT_BATCH], vectors[start:start + INSERT_BATCH], strict=True)]
             self.client.insert(self.record["collection"], rows)
         if self.new:
             self._added.setdefault(doc, []).extend(ids)

@@ -46,6 +46,7 @@ def build(vectors: np.ndarray, kind: str) -> Any:
     n, dim = vectors.shape
     if kind == "ivf" and n < 16 * 39:
         kind = "flat"  # too few vectors to train cells; exact search is instant anyway
+    index: faiss.Index
     if kind == "hnsw":
         index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
@@ -83,9 +84,10 @@ def search(index: Any, query: np.ndarray, k: int, rows: np.ndarray | None = None
         return sims[0], found[0]
     selector = faiss.IDSelectorBatch(np.ascontiguousarray(rows, dtype=np.int64))
     if hasattr(index, "nprobe"):  # IVF: every cell, so a row far from the question's cells still counts
-        params: Any = faiss.SearchParametersIVF(sel=selector, nprobe=index.nlist)
+        # faiss's Python wrapper takes the fields as keyword arguments; its type stubs do not say so
+        params: Any = faiss.SearchParametersIVF(sel=selector, nprobe=index.nlist)  # type: ignore[call-arg]
     else:
-        params = faiss.SearchParameters(sel=selector)
+        params = faiss.SearchParameters(sel=selector)  # type: ignore[call-arg]
         if hasattr(index, "hnsw"):  # a graph walk under a narrow filter misses rows: scan its flat storage
             index = faiss.downcast_index(index.storage)
     sims, found = index.search(q, k, params=params)

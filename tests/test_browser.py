@@ -19,8 +19,8 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-
 from conftest import CORPUS, FakeEmbedder, _guarded_connect
+
 from qa.web import ui
 
 pytestmark = pytest.mark.slow

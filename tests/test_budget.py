@@ -8,8 +8,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import SMALL_TXT, FakeEmbedder
+
 from qa import budget, index
 from qa.errors import DocumentError
 from qa.parse import parse_file
@@ -76,7 +76,7 @@ def test_a_reader_that_crashes_the_process_is_a_skipped_file(doc: Path) -> None:
 def test_errors_of_the_reader_pass_through(tmp_path: Path) -> None:
     empty = tmp_path / "empty.md"
     empty.write_text("", encoding="utf-8")
-    with pytest.raises(DocumentError, match="empty.md: no text found"):
+    with pytest.raises(DocumentError, match=r"empty\.md: no text found"):
         budget.parse_within_budget(empty, seconds=60)
 
 

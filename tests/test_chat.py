@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import FakeEmbedder
 
-from conftest import SMALL_TXT, FakeEmbedder
 from qa import index
 from qa.web import chat as chat_mod
 from qa.web import ui

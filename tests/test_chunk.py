@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from pathlib import Path
 
 from qa.chunk import chunk_document, chunk_paragraph, split_sentences, windows
@@ -55,8 +56,8 @@ def test_windows_fit_overlap_and_cover_every_sentence() -> None:
     out = windows(sentences, words, 20)
     assert len(out) > 1
     assert all(words(w) <= 20 for w in out)
-    for a, b in zip(out, out[1:]):  # the last sentence of a window opens the next one
-        last = [s for s in sentences if a.endswith(s)][0]
+    for a, b in itertools.pairwise(out):  # the last sentence of a window opens the next one
+        last = next(s for s in sentences if a.endswith(s))
         assert b.startswith(last)
     assert all(any(s in w for w in out) for s in sentences)
 

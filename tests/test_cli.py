@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO, FakeEmbedder
+
 from qa import cli
 
 
@@ -37,7 +37,7 @@ def built(small_docs: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> Pa
 
 
 def one_line_error(capsys: pytest.CaptureFixture) -> str:
-    out, err = capsys.readouterr()
+    _, err = capsys.readouterr()
     lines = err.strip().splitlines()
     assert len(lines) == 1, err
     assert "Traceback" not in err
@@ -144,7 +144,7 @@ def test_search_batch_prints_one_json_line_per_question(built: Path, tmp_path: P
         encoding="utf-8")
     fake_model.clear()
     code = cli.main(["search", "--questions", str(questions), "--json", "--k", "2", "--index", str(built)])
-    out, err = capsys.readouterr()
+    out, _ = capsys.readouterr()
     assert code == 0
     lines = [json.loads(line) for line in out.splitlines()]
     assert [row["id"] for row in lines] == ["q1", 2, "blank"]
@@ -188,7 +188,7 @@ def test_search_without_an_index_is_a_one_line_error(tmp_path: Path, capsys: pyt
     (["search", "--questions", "q.jsonl"], "--json"),
 ])
 def test_search_usage_errors_are_one_line(built: Path, capsys: pytest.CaptureFixture, args: list, needle: str) -> None:
-    assert cli.main(args + ["--index", str(built)]) != 0
+    assert cli.main([*args, "--index", str(built)]) != 0
     assert needle in one_line_error(capsys)
 
 
@@ -259,7 +259,7 @@ def test_parse_of_a_corrupt_pdf_is_one_line_without_library_noise(tmp_path: Path
     path.write_bytes(content)
     # a real process: in-process, pytest's log capture would hide what pypdf logs on stderr
     out = subprocess.run([sys.executable, "-m", "qa", "parse", str(path)], capture_output=True, text=True,
-                         cwd=REPO, timeout=120)
+                         cwd=REPO, timeout=120, check=False)
     assert out.returncode == 2
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("qa: error: ") and "broken.pdf" in lines[0], out.stderr
@@ -302,7 +302,7 @@ def test_eval_with_a_malformed_question_file_is_one_line(built: Path, tmp_path: 
 def test_help_starts_without_importing_heavy_libraries(tmp_path: Path) -> None:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(REPO)}
     proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "qa", "--help"], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "build" in proc.stdout and "search" in proc.stdout
     imported = {line.rsplit("|", 1)[-1].strip().split(".")[0]

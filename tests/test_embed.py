@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 import realmodel
+
 from qa.embed import DEFAULT_MODEL, Embedder, model_name, model_path
 from qa.errors import ModelError
 

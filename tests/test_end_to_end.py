@@ -6,9 +6,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 import realmodel
 from conftest import CORPUS, QUESTIONS
+
 from qa import index
 from qa.cite import answer_to_json
 from qa.evaluate import evaluate, load_questions

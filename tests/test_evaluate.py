@@ -8,14 +8,12 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-
 from conftest import FakeEmbedder
+
 from qa import index
 from qa.errors import InputError
-from qa.evaluate import (CachedEmbedder, Question, calibrate, evaluate, load_questions, metrics_for, qrels_for,
-                         question_file)
+from qa.evaluate import CachedEmbedder, Question, calibrate, evaluate, load_questions, metrics_for, qrels_for, question_file
 from qa.report import table, write_out
-
 
 # --- metrics -------------------------------------------------------------------------------
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import FakeEmbedder
+
 from qa import cli, index
 from qa.errors import InputError
 from qa.search import DEFAULT, RETRIEVERS, search
@@ -51,7 +51,7 @@ def write_corpus(docs: Path) -> None:
                           f"{month}, with crews of {10 + n} sailors." for n, month in enumerate(
                               ["March", "April", "May", "June", "July", "August", "September", "October"])]
         else:  # one answer among passages about other things
-            paragraphs = FILLER[: 3 + i % 5] + [answer_text(i)] + FILLER[3 + i % 5:]
+            paragraphs = [*FILLER[: 3 + i % 5], answer_text(i), *FILLER[3 + i % 5:]]
         body = "\n\n".join(paragraphs)
         (docs / name(i)).write_text(f"Notes on {town}\n\nLife in {town}\n\n{body}\n", encoding="utf-8")
 
@@ -118,7 +118,7 @@ def test_a_search_limited_to_two_documents_ranks_both(idx: index.Index) -> None:
 
 
 def test_an_unknown_document_in_the_filter_is_refused_with_its_name(idx: index.Index) -> None:
-    with pytest.raises(InputError, match="no document 'nowhere.txt' in the index"):
+    with pytest.raises(InputError, match=r"no document 'nowhere\.txt' in the index"):
         search(idx, FakeEmbedder(), QUESTION, 5, docs={"nowhere.txt", name(0)})
     with pytest.raises(InputError, match="list of document names"):
         search(idx, FakeEmbedder(), QUESTION, 5, docs="town-00.txt")  # type: ignore[arg-type]

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import SMALL_TXT, FakeEmbedder
+
 from qa import index
 from qa.chunk import chunk_document
 from qa.errors import DocumentError, IndexLoadError, QAError

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-
 from conftest import FakeEmbedder
+
 from qa import lexical
 
 TEXTS = [
@@ -20,9 +20,9 @@ def test_words_are_lower_case_content_words_without_stopwords_or_numbers() -> No
 
 
 def test_vocabulary_is_most_frequent_first_and_deterministic() -> None:
-    vocab = lexical.vocabulary(TEXTS + ["harbour harbour"])
+    vocab = lexical.vocabulary([*TEXTS, "harbour harbour"])
     assert vocab[0] == "harbour"
-    assert vocab == lexical.vocabulary(TEXTS + ["harbour harbour"])
+    assert vocab == lexical.vocabulary([*TEXTS, "harbour harbour"])
     assert "the" not in vocab and "1911" not in vocab
 
 

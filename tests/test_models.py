@@ -79,7 +79,7 @@ def test_loose_piece_files_work_too(tmp_path: Path) -> None:
     spec = spec_for(whole)
     loose = tmp_path / "loose"
     loose.mkdir()
-    for name, data in zip(spec.pieces, split(whole)):
+    for name, data in zip(spec.pieces, split(whole), strict=True):
         (loose / name).write_bytes(data)
     assert (models.ensure(spec, tmp_path / "cache", (loose,)) / "modules.json").is_file()
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from qa.web import render
 from qa.records import Citation, Hit, Paragraph
+from qa.web import render
 
 
 def _hit(display: str, text: str, highlight: str, citations: tuple[Citation, ...] = (), doc: str = "d.txt",

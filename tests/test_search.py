@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import SMALL_TXT, FakeEmbedder
+
 from qa import index
 from qa.cite import answer_to_json
 from qa.errors import InputError

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import FakeEmbedder
+
 from qa import index, store
 from qa.errors import QAError
 from qa.search import RETRIEVERS, search
@@ -122,7 +122,8 @@ def test_an_index_in_any_store_answers_as_the_faiss_one(kind: str, small_docs: P
     index.build(small_docs, tmp_path / "faiss", FakeEmbedder(), log=lambda line: None)
     index.build(small_docs, tmp_path / "other", FakeEmbedder(), log=lambda line: None, store=store_spec(kind))
     reference, other = index.load(tmp_path / "faiss"), index.load(tmp_path / "other")
-    assert other.manifest["store"]["kind"] == ("faiss" if kind == "faiss" else "milvus") and other.store.count() == len(other.chunks)
+    assert other.manifest["store"]["kind"] == ("faiss" if kind == "faiss" else "milvus")
+    assert other.store.count() == len(other.chunks)
     for question in QUESTIONS:
         for retriever in RETRIEVERS:
             for docs in (None, {"notes.md"}):

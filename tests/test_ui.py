@@ -19,11 +19,11 @@ from concurrent.futures import ThreadPoolExecutor
 from html.parser import HTMLParser
 from pathlib import Path
 
-import pytest
-
 import pdfmaker
-from gradio_client.exceptions import AppError
+import pytest
 from conftest import CORPUS, REPO, SMALL_TXT, FakeEmbedder, _guarded_connect
+from gradio_client.exceptions import AppError
+
 from qa import cite
 from qa.errors import InputError
 from qa.parse import parse_file
@@ -107,7 +107,7 @@ def test_safe_filename_refuses_other_types(name):
 
 def test_import_does_not_load_gradio():
     out = subprocess.run([sys.executable, "-c", "import sys, qa.web.ui; print('gradio' in sys.modules)"],
-                         capture_output=True, text=True, cwd=REPO, timeout=60)
+                         capture_output=True, text=True, cwd=REPO, timeout=60, check=False)
     assert out.stdout.strip() == "False", out.stderr
 
 
@@ -182,7 +182,7 @@ def test_hostile_document_is_shown_as_text(served):
 
 
 def test_hostile_question_is_not_echoed_raw(served):
-    chat, _, client, _ = served
+    _, _, client, _ = served
     result = client.predict("<img src=x onerror=alert(1)> harbour", 2, api_name="/search")
     assert result["results"]  # answered, as data: the JSON is not HTML
     reply = client.predict("<img src=x onerror=alert(1)> harbour", api_name="/chat")
@@ -310,9 +310,9 @@ def test_text_documents_are_served_as_inert_plain_text(served):
     "/qa/doc/....//secret.txt", "/qa/doc/harbours.txt%00.pdf",
 ])
 def test_file_route_never_leaves_the_indexed_documents(served, path):
-    _, url, _, work = served
+    _, url, _, _ = served
     status, body, _ = _get(url, path)
-    assert status != 200 or b"SECRET" not in body and b"root:" not in body and b"generation" not in body
+    assert status != 200 or (b"SECRET" not in body and b"root:" not in body and b"generation" not in body)
     assert b"TOP-SECRET" not in body
 
 
@@ -363,7 +363,7 @@ def test_feedback_appends_a_question_qa_eval_can_read(served):
 def test_upload_adds_a_document_answerable_at_once(served, tmp_path):
     from gradio_client import handle_file
 
-    chat, _, client, work = served
+    _, _, client, work = served
     new = tmp_path / "windmills.md"
     new.write_text("# Windmills\n\nThe windmill of Ostergaard grinds rye since 1742.[^1]\n\n"
                    "[^1]: Mill register, <https://example.org/mills>.\n", encoding="utf-8")
@@ -450,7 +450,8 @@ def test_add_documents_takes_paths_and_explains_bad_files(served, tmp_path):
 def test_app_py_without_documents_or_index_says_so_in_one_line(tmp_path):
     env = {**__import__("os").environ, "GRADIO_SERVER_PORT": str(_free_port())}
     out = subprocess.run([sys.executable, str(REPO / "app.py"), "--docs", str(tmp_path / "nothing"),
-                          "--index", str(tmp_path / "index")], capture_output=True, text=True, env=env, timeout=120)
+                          "--index", str(tmp_path / "index")], capture_output=True, text=True, env=env, timeout=120,
+                         check=False)
     assert out.returncode == 2
     assert out.stderr.strip().count("\n") == 0 and "documents folder not found" in out.stderr
     assert "Traceback" not in out.stderr

@@ -37,7 +37,7 @@ def test_each_kind_finds_the_exact_neighbours_of_stored_vectors(kind: str, tmp_p
     exact = data @ queries.T
     truth = np.argsort(-exact, axis=0)[:10].T
     _, found = index.search(np.ascontiguousarray(queries / np.linalg.norm(queries, axis=1, keepdims=True)), 10)
-    recall = np.mean([len(set(f) & set(t)) / 10 for f, t in zip(found, truth)])
+    recall = np.mean([len(set(f) & set(t)) / 10 for f, t in zip(found, truth, strict=True)])
     assert recall >= (1.0 if kind == "flat" else 0.9)
     assert found[0][0] == 0  # a vector's nearest neighbour is itself
     path = tmp_path / "v.faiss"

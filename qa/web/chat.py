@@ -20,9 +20,9 @@ import shutil
 import sys
 import tempfile
 import threading
+import time
 import traceback
 import unicodedata
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,7 @@ from qa import cite
 from qa import index as index_mod
 from qa.errors import InputError, QAError
 from qa.records import Answer, Hit, Paragraph
-from qa.search import clean_question, search
+from qa.search import check_k, clean_question, search
 from qa.web import render
 
 DEFAULT_K = 5
@@ -150,7 +150,7 @@ class Chat:
     def ask(self, question: object, k: object = DEFAULT_K, docs: list[str] | None = None) -> Answer:
         """Return the answer to a question, limited to ``docs`` when given (raises InputError)."""
         idx = self.index  # one snapshot: an upload may swap self.index meanwhile
-        return search(idx, self.embedder, question, k, docs=frozenset(docs) if docs else None)  # type: ignore[arg-type]  (search validates both)
+        return search(idx, self.embedder, clean_question(question), check_k(k), docs=frozenset(docs) if docs else None)
 
     def reply(self, question: object, k: object = DEFAULT_K, docs: list[str] | None = None) -> tuple[list[str], list[Hit]]:
         """Return the chat reply as HTML blocks (one per passage) and the hits they show."""
@@ -286,8 +286,8 @@ class Chat:
                 else:
                     traceback.print_exc(file=sys.stderr)
                     why = f"internal error ({type(exc).__name__}); the server console has details"
-                names = [name for name, _ in added] + ([copying] if copying else [])
-                job.lines += [f"{name}: not added: {why}" for name in names] if names else \
+                failed = [name for name, _ in added] + ([copying] if copying else [])
+                job.lines += [f"{name}: not added: {why}" for name in failed] if failed else \
                     [f"the index was not updated ({reason}): {why}"]
                 if not staged:
                     print(f"qa: {job.lines[-1]}", file=sys.stderr, flush=True)

@@ -11,6 +11,7 @@ document holding ``<script>``, ``onerror=`` or ``![x](http://…)`` shows as tex
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable
 from html import escape
@@ -131,7 +132,7 @@ def text_html(display: str, highlight: str, citations: tuple[Citation, ...], uid
     cuts = sorted({0, len(display), start, end, *(x for a, b, _ in markers for x in (a, b))})
     by_start = {a: c for a, _, c in markers}
     out = []
-    for a, b in zip(cuts, cuts[1:]):
+    for a, b in itertools.pairwise(cuts):
         if a == start and start != end:
             out.append("<mark>")
         if a in by_start:
@@ -155,18 +156,17 @@ def find_highlight(display: str, marker_spans: list[tuple[int, int]], highlight:
     target = _SPACE.sub(" ", highlight).strip()
     if not target:
         return 0, 0
-    skip = set()
+    skip: set[int] = set()
     for a, b in marker_spans:
         skip.update(range(a, b))
-    chars, where = [], []
+    chars: list[str] = []
+    where: list[int] = []
     for i, ch in enumerate(display):
         if i in skip:
             continue
-        if ch.isspace():
-            if not chars or chars[-1] == " ":
-                continue
-            ch = " "
-        chars.append(ch)
+        if ch.isspace() and (not chars or chars[-1] == " "):
+            continue
+        chars.append(" " if ch.isspace() else ch)
         where.append(i)
     flat = "".join(chars)
     at = flat.find(target)
@@ -187,7 +187,7 @@ def notes_html(citations: tuple[Citation, ...], uid: str) -> str:
             extra = f'<div class="qa-resolved">↳ refers to: {linkify(c.resolved)}</div>'
         elif c.unresolved:
             extra = '<div class="qa-unresolved">↳ earlier reference not found in this document</div>'
-        shown = set(u.rstrip(_URL_TAIL) for u in _URL.findall(c.text + " " + (c.resolved or "")))
+        shown = {u.rstrip(_URL_TAIL) for u in _URL.findall(c.text + " " + (c.resolved or ""))}
         more = [u for u in c.urls if safe_url(u) and u not in shown]
         links = "".join(f'<div class="qa-links">{_link(u, u)}</div>' for u in more)
         items.append(f'<li id="{anchor(uid, c.marker)}"><span class="qa-marker">[{esc(c.marker)}]</span> '

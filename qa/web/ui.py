@@ -116,7 +116,7 @@ def app(chat: Chat) -> Any:
         chatbot.example_select(on_example, [chatbot, meta, k, docs_filter], [box, chatbot, meta],
                                api_visibility="private")
         chatbot.like(on_like, [meta], None, api_visibility="private")
-        chatbot.clear(lambda: [], None, [meta], api_visibility="private")
+        chatbot.clear(list, None, [meta], api_visibility="private")
         upload.upload(on_upload, [upload], [status, doc_list, docs_filter], api_name="upload", concurrency_limit=4)
 
         def chat_api(message: str) -> str:

@@ -144,9 +144,8 @@ def main():
                 ns = norm(s)
                 if not any(ns in v for v in notes.values()):
                     err(qid, f"source not in footnote lines: {s!r}")
-                elif ns not in own:
-                    if not (is_ref and any(ns in notes[k] for k in notes if k < fn)):
-                        err(qid, f"source {s!r} not in footnote {fn} nor in an earlier reference it points to")
+                elif ns not in own and not (is_ref and any(ns in notes[k] for k in notes if k < fn)):
+                    err(qid, f"source {s!r} not in footnote {fn} nor in an earlier reference it points to")
         else:
             if sources:
                 err(qid, "sources must be [] for this type")

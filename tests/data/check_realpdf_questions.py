@@ -58,7 +58,8 @@ def load_docs():
 
     docs = {}
     for name in sorted(os.listdir(os.path.join(ROOT, "truth"))):
-        truth = json.load(open(os.path.join(ROOT, "truth", name), encoding="utf-8"))
+        with open(os.path.join(ROOT, "truth", name), encoding="utf-8") as f:
+            truth = json.load(f)
         pdf = os.path.join(ROOT, "pdfs", name[:-5] + ".pdf")
         pages = [squeeze(p.extract_text() or "") for p in PdfReader(pdf).pages]
         docs[name[:-5] + ".pdf"] = {
@@ -77,7 +78,8 @@ def main():
     def err(qid, msg):
         errors.append(f"{qid}: {msg}")
 
-    items = [json.loads(line) for line in open(QFILE, encoding="utf-8") if line.strip()]
+    with open(QFILE, encoding="utf-8") as f:
+        items = [json.loads(line) for line in f if line.strip()]
     for i, c in Counter(q.get("id") for q in items).items():
         if c > 1:
             err(i, "duplicate id")
