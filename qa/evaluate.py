@@ -12,7 +12,6 @@ numbers.
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import re
@@ -20,8 +19,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from qa.errors import InputError
 from qa.records import Answer
@@ -139,30 +136,6 @@ def source_found(answer: Answer, sources: tuple[str, ...], depth: int = 5) -> bo
     return False
 
 
-class CachedEmbedder:
-    """Wraps an embedder so each question is embedded once across retrievers."""
-
-    def __init__(self, inner: Any) -> None:
-        self.inner, self.name, self.dim, self.max_tokens = inner, inner.name, inner.dim, inner.max_tokens
-        self._memo: dict[str, np.ndarray] = {}
-
-    def count_tokens(self, text: str) -> int:
-        """Return the inner embedder's token count."""
-        return self.inner.count_tokens(text)
-
-    def word_vectors(self, words: list[str]) -> np.ndarray:
-        """Return word vectors the way the inner embedder gives them (its word table when it has one)."""
-        return getattr(self.inner, "word_vectors", self.encode)(words)
-
-    def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
-        """Return vectors, computing only texts not seen before."""
-        todo = [t for t in dict.fromkeys(texts) if t not in self._memo]
-        if todo:
-            for t, v in zip(todo, self.inner.encode(todo), strict=True):
-                self._memo[t] = v
-        return np.stack([self._memo[t] for t in texts]) if texts else self.inner.encode([])
-
-
 def evaluate(index: Any, embedder: Any, questions: list[Question], retriever: str = "hybrid",
              k: int = 10, settings: Any = None) -> dict[str, Any]:
     """Return metrics overall and per type, abstention figures, the run and the failures."""
@@ -260,27 +233,30 @@ def calibrate(top_dense: dict[str, tuple[float, bool]], max_false: float = 0.03)
     }
 
 
-def run_cli(args: argparse.Namespace) -> int:
-    """Run ``qa eval`` from parsed arguments; return the exit code."""
+def run_cli(index_dir: Path, question_set: str | None = None, k: int = 10, retriever: str = "all",
+            split: str | None = None, as_json: bool = False, out: Path | None = None) -> int:
+    """Run ``qa eval``: score the index's retrievers on a question set (a file or a set's name), print a
+    table or JSON; return the exit code."""
     from qa import report
-    from qa.cli import load_searcher
+    from qa.embed import load_embedder
+    from qa.index import model_for, open_index
     from qa.search import check_k
 
-    k = check_k(args.k)
-    questions = load_questions(question_file(args.questions), args.split)
-    index, embedder = load_searcher(args.index, None)
-    cached = CachedEmbedder(embedder)
-    names = ["hybrid", "dense", "bm25"] if args.retriever == "all" else [args.retriever]
-    results = [evaluate(index, cached, questions, name, k) for name in names]
-    if args.out:
-        paths = report.write_out(results, Path(args.out))
-        if not args.json:
-            print(f"wrote {len(paths)} files to {args.out}/ (qrels, runs, metrics, eval.png)")
-    if args.json:
+    k = check_k(k)
+    questions = load_questions(question_file(question_set), split)
+    embedder = load_embedder(model_for(index_dir))
+    index = open_index(index_dir, embedder)
+    names = ["hybrid", "dense", "bm25"] if retriever == "all" else [retriever]
+    results = [evaluate(index, embedder, questions, name, k) for name in names]
+    if out:
+        paths = report.write_out(results, out)
+        if not as_json:
+            print(f"wrote {len(paths)} files to {out}/ (qrels, runs, metrics, eval.png)")
+    if as_json:
         slim = [{key: r[key] for key in r if key not in ("run", "qrels")} for r in results]
         print(json.dumps({"questions": len(questions), "results": slim}, indent=1, ensure_ascii=False))
     else:
-        print(f"{len(questions)} questions, index {args.index}/ (model {index.model})\n")
+        print(f"{len(questions)} questions, index {index_dir}/ (model {index.model})\n")
         print(report.table(results))
         print(report.failures_text(results[0]))
     return 0

@@ -34,7 +34,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
@@ -42,6 +42,7 @@ from qa import budget, lexical
 from qa import chunk as chunking
 from qa import store as store_mod
 from qa import vectors as vectors_mod
+from qa.embed import TextEmbedder, model_name
 from qa.errors import DocumentError, IndexLoadError, QAError
 from qa.parse import SUPPORTED, parse_file
 from qa.parse import VERSION as PARSE_VERSION
@@ -66,17 +67,6 @@ EMBED_BATCH = 64  # texts per call to the model: a question waits at most one ba
 PROGRESS_SECONDS = 10.0
 # Documents are re-read when it changes (and an index of another pipeline is stale).
 PIPELINE = f"parse-{PARSE_VERSION}/chunk-{chunking.VERSION}/lexical-{lexical.VERSION}"
-
-
-class TextEmbedder(Protocol):
-    """What building and searching need from a model (a fake one works in tests)."""
-
-    name: str
-    dim: int
-    max_tokens: int
-
-    def count_tokens(self, text: str) -> int: ...
-    def encode(self, texts: list[str], progress: bool = False) -> np.ndarray: ...
 
 
 @dataclass(frozen=True)
@@ -295,7 +285,8 @@ def _build(docs_dir: Path, index_dir: Path, embedder: TextEmbedder, status: Call
     vocab = lexical.vocabulary(lexical_texts)
     vocab_vectors, _ = _reuse_or_embed(vocab, previous["word"] if previous else _nothing, embedder)
     manifest = {
-        "format_version": FORMAT_VERSION, "model": embedder.name, "dim": int(embedder.dim),
+        "format_version": FORMAT_VERSION, "model": embedder.name, "model_fingerprint": embedder.fingerprint,
+        "dim": int(embedder.dimension),
         "max_tokens": int(embedder.max_tokens), "pipeline": PIPELINE, "docs_dir": str(docs_dir.resolve()),
         "documents": records, "skipped": dict(skipped),
         "counts": {"documents": len(records), "paragraphs": len(paragraphs),
@@ -316,7 +307,7 @@ def _build(docs_dir: Path, index_dir: Path, embedder: TextEmbedder, status: Call
     def fill_store(generation: Path) -> dict[str, Any]:
         """Put the vectors into the store (only the changed documents when it holds the last build's)."""
         reusable = last if previous and previous["same_pipeline"] else None
-        vector_store, holds_last = store_mod.for_build(spec, index_dir, generation, reusable, int(embedder.dim),
+        vector_store, holds_last = store_mod.for_build(spec, index_dir, generation, reusable, int(embedder.dimension),
                                                        len(chunks), faiss_kind)
         row = 0
         for doc in removed | changed if holds_last else ():
@@ -330,18 +321,20 @@ def _build(docs_dir: Path, index_dir: Path, embedder: TextEmbedder, status: Call
     status(f"writing the index ({len(chunks):,} passages)")
     _write(index_dir, manifest, paragraphs, notes, chunks, vectors, lexical_texts, vocab, vocab_vectors,
            previous["manifest"].get("generation") if previous else None, fill_store)
-    word_table = getattr(embedder, "build_word_table", None)
-    if word_table is not None:
-        # Once per model, into the cache: questions' words are then looked up, not encoded.
-        try:
-            words_embedded = word_table()
-        except OSError as exc:  # a read-only cache costs speed, never the build
-            log(f"word table not cached ({exc.strerror or exc}); questions' new words will be embedded each time")
-        else:
-            if words_embedded:
-                log(f"word table: {words_embedded} words of the model's vocabulary embedded once for faster questions")
+    _warm_word_table(embedder, log)
     return BuildReport(len(records), parsed, reused, embedded, len(chunks), len(paragraphs),
                        len(notes), time.perf_counter() - start, tuple(skipped))
+
+
+def _warm_word_table(embedder: TextEmbedder, log: Callable[[str], None]) -> None:
+    """Make the model's word table once per model, into the cache: questions' words are then looked up, not encoded."""
+    try:
+        words_embedded = embedder.build_word_table()
+    except OSError as exc:  # a read-only cache costs speed, never the build
+        log(f"word table not cached ({exc.strerror or exc}); questions' new words will be embedded each time")
+        return
+    if words_embedded:
+        log(f"word table: {words_embedded} words of the model's vocabulary embedded once for faster questions")
 
 
 def _previous(index_dir: Path, embedder: TextEmbedder,
@@ -357,8 +350,8 @@ def _previous(index_dir: Path, embedder: TextEmbedder,
         if (index_dir / MANIFEST).is_file():
             log(f"the last build could not be read ({exc}); building from scratch")
         return None
-    if old.model != embedder.name:
-        return None
+    if old.model != embedder.name or old.manifest.get("model_fingerprint", embedder.fingerprint) != embedder.fingerprint:
+        return None  # another model (or the same name with other files): nothing to reuse
     gen = index_dir / old.manifest["generation"]
     try:
         vectors = np.load(gen / "vectors.npy", mmap_mode="r", allow_pickle=False)
@@ -371,8 +364,8 @@ def _previous(index_dir: Path, embedder: TextEmbedder,
                     for name in found if counts.get(name) != found[name]]
         if vectors.ndim != 2 or vectors.shape[0] != len(hashes) or vectors.shape[0] != len(old.chunks):
             problems.append(f"vectors.npy has {vectors.shape[0] if vectors.ndim else 0} rows for {len(old.chunks)} chunks")
-        elif vectors.shape[1] != embedder.dim:
-            problems.append(f"vectors of dimension {vectors.shape[1]}, not {embedder.dim}")
+        elif vectors.shape[1] != embedder.dimension:
+            problems.append(f"vectors of dimension {vectors.shape[1]}, not {embedder.dimension}")
         if len(old.vocab) != len(old.vocab_vectors):
             problems.append(f"{len(old.vocab)} words for {len(old.vocab_vectors)} word vectors")
     except (OSError, ValueError, EOFError) as exc:
@@ -412,7 +405,7 @@ def _reuse_or_embed(texts: list[str], known: Callable[[str], np.ndarray | None],
     """Return (vectors of ``texts``, how many were embedded): ``known`` gives a text's vector from the
     last build, or None; only the rest go through the model, ``EMBED_BATCH`` at a time (a shared model
     is held for one batch, never a whole build; ``status`` hears the count after each batch)."""
-    vectors = np.zeros((len(texts), embedder.dim), dtype=np.float32)
+    vectors = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
     todo: list[int] = []
     for row, text in enumerate(texts):
         vector = known(text)
@@ -421,12 +414,11 @@ def _reuse_or_embed(texts: list[str], known: Callable[[str], np.ndarray | None],
         else:
             vectors[row] = vector
     start = time.monotonic()
-    encode = getattr(embedder, "encode_passages", None) or embedder.encode  # a shared model: the build's side
     for done in range(0, len(todo), EMBED_BATCH):
         left = f", about {_duration((time.monotonic() - start) / done * (len(todo) - done))} left" if done else ""
         status(f"embedding {done:,} of {len(todo):,} new passages ({100 * done // len(todo)}%){left}")
         rows = todo[done:done + EMBED_BATCH]
-        vectors[rows] = encode([texts[r] for r in rows])
+        vectors[rows] = embedder.encode_passages([texts[r] for r in rows])
     return vectors, len(todo)
 
 
@@ -531,6 +523,34 @@ def load(index_dir: Path, with_search: bool = True) -> Index:
         raise IndexLoadError(f"{index_dir}: index is inconsistent; rebuild with: qa build --index {index_dir}") from exc
     return Index(index_dir, manifest, paragraphs, notes, chunks, chunk_paragraph, vector_store, bm25, by_id,
                  vocab, vocab_vectors, {w: row for row, w in enumerate(vocab)})
+
+
+def model_for(index_dir: Path, model: str | None = None) -> str:
+    """Return the full name of the model to search ``index_dir`` with: the one asked for (``model``,
+    else $QA_MODEL), else the one the index was built with (raises IndexLoadError without an index)."""
+    if model or os.environ.get("QA_MODEL"):
+        return model_name(model)
+    return str(read_manifest(index_dir)["model"])
+
+
+def _stderr(line: str) -> None:
+    print(line, file=sys.stderr)
+
+
+def open_index(index_dir: Path, embedder: TextEmbedder, log: Callable[[str], None] | None = _stderr) -> Index:
+    """Return the loaded index in ``index_dir`` for searching with ``embedder``; say (``log``; None: do
+    not look) when its documents changed. The one rule for a model mismatch: an index built with another
+    model is refused (IndexLoadError saying how to rebuild); ``qa serve`` rebuilds on any refusal."""
+    index_dir = Path(index_dir)
+    idx = load(index_dir)
+    if idx.model != embedder.name:
+        raise IndexLoadError(f"{index_dir}: built with model '{idx.model}', not '{embedder.name}'; "
+                             f"rebuild with: qa build --model {embedder.name} --index {index_dir}")
+    changes = stale(idx.manifest, Path(idx.manifest.get("docs_dir", "docs_src"))) if log else []
+    if log and changes:
+        log(f"qa: warning: {index_dir} is stale ({', '.join(changes[:3])}"
+            f"{', …' if len(changes) > 3 else ''}); run: qa build --index {index_dir}")
+    return idx
 
 
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:

@@ -23,8 +23,9 @@ import numpy as np
 
 from qa import cite, lexical
 from qa.chunk import split_sentences
+from qa.embed import TextEmbedder
 from qa.errors import InputError
-from qa.index import Index, TextEmbedder
+from qa.index import Index
 from qa.records import Answer, Hit
 
 RETRIEVERS = ("hybrid", "dense", "bm25")
@@ -128,10 +129,9 @@ def embed_question(index: Index, embedder: TextEmbedder, question: str,
     are not padded to the question's length)."""
     rows = [index.vocab_rows.get(w) for w in words]
     new = [w for w, row in zip(words, rows, strict=True) if row is None]
-    query = embedder.encode([question])[0]
+    query = embedder.encode_queries([question])[0]
     word_vectors = np.empty((len(words), query.shape[0]), dtype=np.float32)
-    lookup = getattr(embedder, "word_vectors", None) or embedder.encode
-    fresh = iter(lookup(new) if new else ())
+    fresh = iter(embedder.encode_words(new) if new else ())
     for i, row in enumerate(rows):
         word_vectors[i] = index.vocab_vectors[row] if row is not None else next(fresh)
     return query, word_vectors

@@ -38,22 +38,36 @@ def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 class FakeEmbedder:
-    """Hashed bag of lower-cased words (and stems): fast, deterministic, good enough for tests."""
+    """A ``qa.embed.TextEmbedder``: hashed bag of lower-cased words (and stems); fast, deterministic,
+    good enough for tests. Questions, passages and words all go through ``encode``."""
 
     name = "fake-hash-64"
-    dim = 64
+    dimension = 64
     max_tokens = 40
+    fingerprint = "fake"
 
     def count_tokens(self, text: str) -> int:
         return len(text.split())
 
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        return self.encode(texts)
+
+    def encode_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        return self.encode(texts, progress)
+
+    def encode_words(self, words: list[str]) -> np.ndarray:
+        return self.encode(words)
+
+    def build_word_table(self) -> int:
+        return 0
+
     def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         for row, text in enumerate(texts):
             for word in re.findall(r"\w+", text.lower()):
                 for token in (word, word[:5]):
                     h = int(hashlib.md5(token.encode()).hexdigest(), 16)
-                    out[row, h % self.dim] += 1.0 if (h >> 8) % 2 else -1.0
+                    out[row, h % self.dimension] += 1.0 if (h >> 8) % 2 else -1.0
             norm = np.linalg.norm(out[row])
             out[row] = out[row] / norm if norm else out[row]
             if not norm:

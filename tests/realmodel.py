@@ -8,9 +8,9 @@ from typing import Any
 
 @functools.cache
 def _load() -> Any:
-    from qa.embed import Embedder
+    from qa.embed import load_embedder
 
-    return Embedder()
+    return load_embedder()
 
 
 def embedder() -> Any:

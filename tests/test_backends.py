@@ -55,11 +55,11 @@ def test_batches_keep_padding_small_and_cover_every_text() -> None:
 def test_onnx_export_is_local_and_matches_torch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("QA_CACHE", str(tmp_path))
     texts = ["The EEC opened a delegation in Tokyo in 1974.", "nuclear", "Apples bloom in April."] * 12
-    torch_vectors = Embedder(backend="torch").encode(texts)
+    torch_vectors = Embedder(backend="torch").encode_passages(texts)
     onnx = Embedder(backend="onnx")
     assert onnx.name == f"{DEFAULT_MODEL}+onnx"
     assert list(tmp_path.rglob("model.onnx"))  # exported into the local cache, nothing downloaded
-    vectors = onnx.encode(texts)
+    vectors = onnx.encode_passages(texts)
     assert vectors.shape == torch_vectors.shape and vectors.dtype == np.float32
     assert float(np.min(np.sum(vectors * torch_vectors, axis=1))) > 0.9999
 
@@ -70,11 +70,11 @@ def test_onnx_export_is_local_and_matches_torch(tmp_path: Path, monkeypatch: pyt
 def test_openvino_runs_the_local_export_with_torch_equal_vectors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("QA_CACHE", str(tmp_path))
     texts = ["The EEC opened a delegation in Tokyo in 1974.", "nuclear", "Apples bloom in April. " * 30] * 5
-    torch_vectors = Embedder(backend="torch").encode(texts)
+    torch_vectors = Embedder(backend="torch").encode_passages(texts)
     fast = Embedder(backend="openvino")
     assert fast.name == f"{DEFAULT_MODEL}+openvino"
     assert list(tmp_path.rglob("model.onnx"))  # the same local export as the onnx backend
-    vectors = fast.encode(texts)
+    vectors = fast.encode_passages(texts)
     assert vectors.shape == torch_vectors.shape and vectors.dtype == np.float32
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-5)
     # bfloat16 on processors that have it: a few parts in 100,000 of cosine, far below what ranks passages
@@ -85,16 +85,18 @@ def test_openvino_runs_the_local_export_with_torch_equal_vectors(tmp_path: Path,
 @pytest.mark.skipif(importlib.util.find_spec("onnxruntime") is None and not os.environ.get("CI"),
                     reason="needs the fast extra (.ci/run installs it; under CI this never skips)")
 def test_questions_go_through_the_onnx_twin_with_torch_equal_vectors(monkeypatch: pytest.MonkeyPatch) -> None:
-    torch_model = Embedder()
-    searcher = Embedder(queries=True)
-    assert searcher.name == torch_model.name == DEFAULT_MODEL  # same model, same index
-    assert searcher._query_onnx is not None
+    model = Embedder()
+    assert model.name == DEFAULT_MODEL  # one model, one index
     question = ["Which source says the EU would seek a defence pact with Japan?", "archipelago", "shortfall"]
-    assert float(np.min(np.sum(searcher.encode(question) * torch_model.encode(question), axis=1))) > 0.9999
-    batch = [f"Passage number {i} about harbours and the river." for i in range(40)]  # a build batch: torch
-    assert np.allclose(searcher.encode(batch), torch_model.encode(batch), atol=1e-6)
+    queries = model.encode_queries(question)
+    assert model._query_onnx is not None  # made at the first question
+    assert float(np.min(np.sum(queries * model.encode_passages(question), axis=1))) > 0.9999  # passages: torch
+    batch = [f"Passage number {i} about harbours and the river." for i in range(40)]  # a build-sized batch: torch
+    assert np.allclose(model.encode_queries(batch), model.encode_passages(batch), atol=1e-6)
     monkeypatch.setenv("QA_QUERY_ONNX", "0")
-    assert Embedder(queries=True)._query_onnx is None
+    off = Embedder()
+    off.encode_queries(question)
+    assert off._query_onnx is None
 
 
 @pytest.mark.slow
@@ -103,11 +105,11 @@ def test_the_word_table_is_built_once_and_gives_the_models_vectors(tmp_path: Pat
     monkeypatch.setenv("QA_QUERY_ONNX", "0")  # torch on both sides: the comparison is of the table alone
     model = Embedder()
     words = ["archipelago", "shortfall", "harbour", "zqxvbn"]  # in the tokenizer's words, or not
-    encoded = model.encode(words)
+    encoded = model.encode_passages(words)
     assert model.build_word_table() > 20000
     assert list((tmp_path / "words").glob("*.npy"))
     assert model.build_word_table() == 0  # once per model
-    looked_up = Embedder().word_vectors(words)  # a new process's embedder finds the cached table
+    looked_up = Embedder().encode_words(words)  # a new process's embedder finds the cached table
     assert looked_up.dtype == np.float32 and looked_up.shape == encoded.shape
     assert float(np.min(np.sum(looked_up * encoded, axis=1))) > 0.999  # float16 storage
 
@@ -143,14 +145,14 @@ def test_a_damaged_word_table_is_rebuilt_and_a_missing_one_is_looked_for_once(tm
     looked: list[str] = []
     real = embed.word_table_file
     monkeypatch.setattr(embed, "word_table_file", lambda *a: looked.append("x") or real(*a))
-    model.word_vectors(["harbour"])
-    model.word_vectors(["harbour"])
+    model.encode_words(["harbour"])
+    model.encode_words(["harbour"])
     assert len(looked) == 1  # no table: words are encoded, and the cache is not searched per question
     file = real(model.name, model._path)
     file.parent.mkdir(parents=True)
     file.write_bytes(b"not a table")
     assert model.build_word_table() > 20000  # damaged: made again
-    assert model.word_vectors(["harbour"]).shape == (1, model.dim) and model._words
+    assert model.encode_words(["harbour"]).shape == (1, model.dimension) and model._words
 
 
 @pytest.mark.slow
@@ -163,17 +165,19 @@ def test_questions_go_without_torch_once_the_export_is_cached(tmp_path: Path) ->
         pytest.skip("onnxruntime is not installed")
     env = {**os.environ, "QA_CACHE": str(tmp_path / "cache"), "HF_HUB_OFFLINE": "1"}
     code = ("import sys, numpy as np\n"
-            "from qa.embed import query_embedder, Embedder\n"
-            "q = query_embedder()\n"
+            "from qa.embed import load_embedder\n"
+            "q = load_embedder(questions=True)\n"
             "print(type(q).__name__, 'torch' in sys.modules)\n")
-    first = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=600, check=False)
+    first = subprocess.run([sys.executable, "-c", code + "q.encode_queries(['a first question'])\n"],
+                           capture_output=True, text=True, env=env, timeout=600, check=False)
     assert first.stdout.split() == ["Embedder", "True"], first.stderr  # no export yet: torch, which makes it
     check = code + ("texts = ['When did the EEC open its delegation in Tokyo?', '  harbour ', 'x' * 3000]\n"
-                    "a = q.encode(texts); words = q.word_vectors(['harbour', 'zzqx'])\n"
-                    "t = Embedder()\n"
-                    "print(float(min((a * t.encode(texts)).sum(1))),"
-                    " float(min((words * t.encode(['harbour', 'zzqx'])).sum(1))))\n"
-                    "print([q.count_tokens(x) for x in texts] == [t.count_tokens(x) for x in texts], q.dim, q.max_tokens)\n")
+                    "a = q.encode_queries(texts); words = q.encode_words(['harbour', 'zzqx'])\n"
+                    "t = load_embedder()\n"
+                    "print(float(min((a * t.encode_passages(texts)).sum(1))),"
+                    " float(min((words * t.encode_passages(['harbour', 'zzqx'])).sum(1))))\n"
+                    "print([q.count_tokens(x) for x in texts] == [t.count_tokens(x) for x in texts], q.dimension,"
+                    " q.max_tokens)\n")
     second = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, env=env, timeout=600,
                             check=False)
     lines = second.stdout.splitlines()

@@ -16,12 +16,15 @@ from qa import cli
 
 @pytest.fixture(autouse=True)
 def fake_model(monkeypatch: pytest.MonkeyPatch) -> list:
-    """Every ``Embedder(name)`` the CLI makes is the fake one; the calls are recorded."""
+    """Every ``Embedder(name)`` the CLI makes is the fake one (named as asked); the calls are recorded."""
     calls: list = []
 
     def factory(name: str | None = None, *args, **kwargs) -> FakeEmbedder:
         calls.append(name)
-        return FakeEmbedder()
+        fake = FakeEmbedder()
+        if name:
+            fake.name = name
+        return fake
 
     monkeypatch.setattr("qa.embed.Embedder", factory)
     for var in ("QA_MODEL", "QA_INDEX", "QA_DOCS"):

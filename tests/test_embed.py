@@ -21,23 +21,23 @@ def model() -> Embedder:
 @pytest.mark.slow
 def test_dimension_and_window(model: Embedder) -> None:
     assert model.name == DEFAULT_MODEL == "all-MiniLM-L6-v2"
-    assert model.dim == 384
+    assert model.dimension == 384
     assert model.max_tokens == 254  # 256 positions minus [CLS] and [SEP]
 
 
 @pytest.mark.slow
 def test_vectors_are_float32_and_l2_normalised(model: Embedder) -> None:
-    vectors = model.encode(["The EEC opened a delegation in Tokyo in 1974.", "Apples bloom in April.", "x"])
+    vectors = model.encode_passages(["The EEC opened a delegation in Tokyo in 1974.", "Apples bloom in April.", "x"])
     assert vectors.shape == (3, 384) and vectors.dtype == np.float32
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
-    assert model.encode([]).shape == (0, 384)
+    assert model.encode_passages([]).shape == (0, 384)
 
 
 @pytest.mark.slow
 def test_encoding_is_deterministic_and_meaningful(model: Embedder) -> None:
     texts = ["The EEC opened a delegation in Tokyo in 1974.", "When did the EEC open its Tokyo delegation?",
              "Apple trees bloom in April in the northern orchards."]
-    first, second = model.encode(texts), model.encode(texts)
+    first, second = model.encode_passages(texts), model.encode_passages(texts)
     assert np.allclose(first, second, atol=1e-6)
     assert float(first[0] @ first[1]) > float(first[0] @ first[2]) + 0.2
 

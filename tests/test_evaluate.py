@@ -12,7 +12,7 @@ from conftest import FakeEmbedder
 
 from qa import index
 from qa.errors import InputError
-from qa.evaluate import CachedEmbedder, Question, calibrate, evaluate, load_questions, metrics_for, qrels_for, question_file
+from qa.evaluate import Question, calibrate, evaluate, load_questions, metrics_for, qrels_for, question_file
 from qa.report import table, write_out
 
 # --- metrics -------------------------------------------------------------------------------
@@ -169,7 +169,7 @@ def tiny(small_docs: Path, tmp_path: Path) -> index.Index:
 
 def test_evaluate_on_the_tiny_corpus_is_deterministic(tiny: index.Index) -> None:
     first = evaluate(tiny, FakeEmbedder(), TINY_QUESTIONS, "hybrid", k=5)
-    second = evaluate(tiny, CachedEmbedder(FakeEmbedder()), TINY_QUESTIONS, "hybrid", k=5)
+    second = evaluate(tiny, FakeEmbedder(), TINY_QUESTIONS, "hybrid", k=5)
     assert first == second
     assert first["questions"] == 5
     assert first["overall"]["n"] == 4  # the unanswerable question is not in the ranking metrics

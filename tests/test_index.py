@@ -70,7 +70,7 @@ def test_build_then_load_round_trip(small_docs: Path, tmp_path: Path) -> None:
     assert loaded.chunks == expected_chunks
     assert loaded.store.count() == len(loaded.chunks) == report.chunks
     vectors = np.load(tmp_path / "idx" / loaded.manifest["generation"] / "vectors.npy")
-    assert vectors.shape == (len(expected_chunks), embedder.dim)
+    assert vectors.shape == (len(expected_chunks), embedder.dimension)
     assert np.allclose(vectors, embedder.encode([c.text for c in expected_chunks]))
     assert (report.documents, report.parsed, report.reused, report.embedded) == (2, 2, 0, len(expected_chunks))
     assert [loaded.paragraphs[row].id for row in loaded.chunk_paragraph] == [c.paragraph_id for c in loaded.chunks]

@@ -201,7 +201,7 @@ def test_new_question_words_come_from_the_embedders_word_table(idx: index.Index)
             self.encoded.append(list(texts))
             return super().encode(texts)
 
-        def word_vectors(self, words: list[str]):
+        def encode_words(self, words: list[str]):
             self.looked_up.append(list(words))
             return super().encode(words)
 

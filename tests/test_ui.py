@@ -491,7 +491,7 @@ def test_the_chats_first_build_makes_the_models_word_table_and_searches_use_it(t
             self.tables += 1
             return 3
 
-        def word_vectors(self, words: list[str]):
+        def encode_words(self, words: list[str]):
             self.looked_up.append(list(words))
             return self.encode(words)
 
@@ -500,7 +500,7 @@ def test_the_chats_first_build_makes_the_models_word_table_and_searches_use_it(t
     (docs / "harbours.txt").write_text(SMALL_TXT, encoding="utf-8")
     model = WithTable()
     chat = ui.prepare(docs, tmp_path / "index", embedder=model, feedback=tmp_path / "fb.jsonl")
-    assert model.tables == 1  # through the chat's one-call-at-a-time wrapper
+    assert model.tables == 1  # the chat's first build makes it
     chat.reply("When did the quayside of Vellmar welcome ships?")
     assert any("quayside" in words for words in model.looked_up)
 

@@ -27,8 +27,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from qa import cite
 from qa import index as index_mod
+from qa.embed import TextEmbedder
 from qa.errors import InputError, QAError
 from qa.records import Answer, Hit, Paragraph
 from qa.search import check_k, clean_question, search
@@ -45,17 +48,18 @@ _GENERIC_SECTIONS = {"summary", "abstract", "introduction", "conclusion", "concl
 
 
 class Serialised:
-    """The chat's model, shared by questions and builds. A Hugging Face fast tokenizer must not be
-    used from two threads at once ("Already borrowed"), so calls on one model run one at a time.
-    With ``questions`` (a torch-free ``QueryEncoder``: its own tokenizer and ONNX session) questions
-    never wait for a build at all; without it, questions go first: a build's next batch waits (at
-    most ``YIELD_SECONDS``) while a question is waiting."""
+    """The chat's model (a ``TextEmbedder``), shared by questions and builds. A Hugging Face fast
+    tokenizer must not be used from two threads at once ("Already borrowed"), so calls on one model
+    run one at a time. With ``questions`` (a torch-free ``QueryEncoder``: its own tokenizer and ONNX
+    session) questions never wait for a build at all; without it, questions go first: a build's next
+    batch waits (at most ``YIELD_SECONDS``) while a question is waiting."""
 
     YIELD_SECONDS = 0.5
 
-    def __init__(self, embedder: Any, questions: Any = None) -> None:
-        self.inner, self.questions = embedder, questions
-        self.name, self.dim, self.max_tokens = embedder.name, embedder.dim, embedder.max_tokens
+    def __init__(self, embedder: TextEmbedder, questions: TextEmbedder | None = None) -> None:
+        self.model, self.questions = embedder, questions
+        self.name, self.dimension, self.max_tokens = embedder.name, embedder.dimension, embedder.max_tokens
+        self.fingerprint = embedder.fingerprint
         self._lock = threading.Lock()
         self._question_lock = threading.Lock() if questions is not None else self._lock
         self._turn = threading.Condition()
@@ -70,31 +74,31 @@ class Serialised:
         return self._lock
 
     def count_tokens(self, text: str) -> int:
+        """Return the model's count of word pieces (a build's turn)."""
         with self._batch():
-            return self.inner.count_tokens(text)
+            return self.model.count_tokens(text)
 
-    def encode(self, texts: list[str], progress: bool = False) -> Any:
-        """Return the vectors of a question and its words (of a build's batch when many texts)."""
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        """Return the vectors of a question and its words (a question's turn: before any waiting batch)."""
         if len(texts) > QUESTION_TEXTS:
-            return self.encode_passages(texts, progress)
+            return self.encode_passages(texts)
         with self._question():
-            return (self.questions or self.inner).encode(texts, progress=progress)
+            return (self.questions or self.model).encode_queries(texts)
 
-    def encode_passages(self, texts: list[str], progress: bool = False) -> Any:
-        """Return the vectors of a build's batch of passages (through the build's model)."""
+    def encode_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        """Return the vectors of a build's batch of passages (through the build's model, a build's turn)."""
         with self._batch():
-            return self.inner.encode(texts, progress=progress)
+            return self.model.encode_passages(texts, progress)
 
-    def word_vectors(self, words: list[str]) -> Any:
-        """Return single words' vectors from the model's word table (encoded when it has none)."""
-        model = self.questions or self.inner
+    def encode_words(self, words: list[str]) -> np.ndarray:
+        """Return single words' vectors (a question's turn)."""
         with self._question():
-            return getattr(model, "word_vectors", model.encode)(words)
+            return (self.questions or self.model).encode_words(words)
 
     def build_word_table(self) -> int:
-        """Return how many words the model's word table embedded now (0: there, or no table)."""
+        """Return how many words the model's word table embedded now (a build's turn)."""
         with self._batch():
-            return int(getattr(self.inner, "build_word_table", lambda: 0)())
+            return self.model.build_word_table()
 
 
 class _Question:
@@ -134,11 +138,11 @@ def default_feedback_path(index_dir: Path) -> Path:
 class Chat:
     """What the web chat serves: a loaded index and embedder, the documents folder, the feedback file."""
 
-    def __init__(self, docs_dir: Path, index_dir: Path, embedder: Any, feedback: Path | None = None) -> None:
+    def __init__(self, docs_dir: Path, index_dir: Path, embedder: TextEmbedder, feedback: Path | None = None) -> None:
         self.docs_dir, self.index_dir = Path(docs_dir), Path(index_dir)
         self.embedder = embedder if isinstance(embedder, Serialised) else Serialised(embedder)
         self.feedback_path = Path(feedback) if feedback else default_feedback_path(self.index_dir)
-        self.index = index_mod.load(self.index_dir)
+        self.index = index_mod.open_index(self.index_dir, self.embedder, log=None)  # prepare() handles staleness
         self._build_lock = threading.Lock()
         self._feedback_lock = threading.Lock()
         self._ids = itertools.count(1)
@@ -275,7 +279,7 @@ class Chat:
 
                 report = index_mod.build(self.docs_dir, self.index_dir, self.embedder, log=_console, status=status)
                 job.status = f"indexing {names}: loading the new index"
-                self.index = index_mod.load(self.index_dir)
+                self.index = index_mod.open_index(self.index_dir, self.embedder, log=None)
             except Exception as exc:
                 for _, path in added:
                     path.unlink(missing_ok=True)

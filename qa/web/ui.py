@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from qa import index as index_mod
+from qa.embed import TextEmbedder
 from qa.errors import IndexLoadError, QAError
 from qa.search import clean_question
 from qa.web import render
@@ -241,9 +242,10 @@ def launch(chat: Chat, host: str = "127.0.0.1", port: int = 7860, block: bool = 
 
 
 def prepare(docs: Path, index_dir: Path, model: str | None = None, feedback: Path | None = None,
-            embedder: Any = None) -> Chat:
-    """Return a ready Chat: the index is built first when it is missing, stale or of another model."""
-    from qa.embed import Embedder, QueryEncoder, model_name, query_embedder
+            embedder: TextEmbedder | None = None) -> Chat:
+    """Return a ready Chat. The index is built first when it is missing or ``open_index`` refuses it
+    (another model, damaged); when documents changed, it answers while updated in the background."""
+    from qa.embed import load_embedder, model_name, query_encoder
 
     docs, index_dir = Path(docs), Path(index_dir)
     try:
@@ -252,35 +254,25 @@ def prepare(docs: Path, index_dir: Path, model: str | None = None, feedback: Pat
         manifest = None
     if manifest is None:
         index_mod.document_files(docs)  # no index and no documents: say so before loading a model
+    questions: TextEmbedder | None = None
     if embedder is None:
-        wanted = model_name(model) if (model or os.environ.get("QA_MODEL") or manifest is None) else manifest["model"]
-        embedder = Embedder(wanted, queries=True)
-    if manifest is None:
-        reason = "no index yet"
-    elif manifest.get("model") != embedder.name:
-        reason = f"the index was built with {manifest.get('model')}, not {embedder.name}"
-    else:
-        changes = index_mod.stale(manifest, docs)
-        reason = f"documents changed: {', '.join(changes[:3])}{', …' if len(changes) > 3 else ''}" if changes else ""
-    questions = None
-    if isinstance(embedder, Embedder):  # its ONNX export now exists: questions get their own encoder
-        fast = query_embedder(embedder.name)
-        questions = fast if isinstance(fast, QueryEncoder) else None
+        embedder = load_embedder(model_name(model) if manifest is None else index_mod.model_for(index_dir, model))
+        embedder.encode_queries(["warm-up"])  # a torch model makes its ONNX export here: then questions
+        questions = query_encoder(embedder.name)  # get their own torch-free encoder (None: they share the model)
     serial = Serialised(embedder, questions)
-    if not reason:
+    reason = "no index yet"
+    if manifest is not None:
         try:
-            return Chat(docs, index_dir, serial, feedback)
-        except IndexLoadError as exc:
-            reason = f"the index could not be loaded ({exc})"
-    elif manifest is not None and manifest.get("model") == embedder.name:
-        try:  # documents changed: serve the index as it is, bring it up to date in the background
             chat = Chat(docs, index_dir, serial, feedback)
         except IndexLoadError as exc:
-            reason = f"the index could not be loaded ({exc})"
+            reason = f"the index could not be used ({exc})"
         else:
-            print(f"qa: updating the index of {docs}/ in the background ({reason}); "
-                  "answering from the current one meanwhile", file=sys.stderr, flush=True)
-            chat.refresh(reason)
+            changes = index_mod.stale(manifest, docs)
+            if changes:  # serve the index as it is, bring it up to date in the background
+                reason = f"documents changed: {', '.join(changes[:3])}{', …' if len(changes) > 3 else ''}"
+                print(f"qa: updating the index of {docs}/ in the background ({reason}); "
+                      "answering from the current one meanwhile", file=sys.stderr, flush=True)
+                chat.refresh(reason)
             return chat
     print(f"qa: building the index of {docs}/ in {index_dir}/ ({reason})…", file=sys.stderr, flush=True)
     report = index_mod.build(docs, index_dir, serial, progress=True, log=lambda line: print(
