@@ -16,12 +16,17 @@ import json
 import math
 import re
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from qa.embed import TextEmbedder
 from qa.errors import InputError
 from qa.records import Answer
+
+if TYPE_CHECKING:
+    from qa.index import Index
+    from qa.search import Settings
 
 DEFAULT_QUESTIONS = Path("tests/data/questions.jsonl")
 # Named question sets (``qa eval --questions NAME``), relative to the repository.
@@ -136,49 +141,79 @@ def source_found(answer: Answer, sources: tuple[str, ...], depth: int = 5) -> bo
     return False
 
 
-def evaluate(index: Any, embedder: Any, questions: list[Question], retriever: str = "hybrid",
-             k: int = 10, settings: Any = None) -> dict[str, Any]:
-    """Return metrics overall and per type, abstention figures, the run and the failures."""
+@dataclass(frozen=True)
+class EvalResult:
+    """One retriever's scores on a question set: metrics overall and per type, abstention, the
+    calibrated threshold, the failures, and the run and qrels (ranx / trec_eval shapes)."""
+
+    retriever: str
+    k: int
+    questions: int
+    overall: dict[str, float]
+    non_paraphrase: dict[str, float]
+    by_type: dict[str, dict[str, float]]
+    abstention: dict[str, float]
+    calibration: dict[str, float]
+    gold_missing: list[str]
+    failures: list[dict[str, Any]]
+    run: dict[str, dict[str, float]] = field(repr=False)
+    qrels: dict[str, dict[str, int]] = field(repr=False)
+
+    def summary(self) -> dict[str, Any]:
+        """Return everything but the run and the qrels, as the ``qa eval --json`` object shows it."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("run", "qrels")}
+
+
+def evaluate(index: Index, embedder: TextEmbedder, questions: list[Question], retriever: str = "hybrid",
+             k: int = 10, settings: Settings | None = None) -> EvalResult:
+    """Return one retriever's metrics overall and per type, abstention figures, the run and the failures."""
     from qa.search import DEFAULT, search
 
-    settings = settings or DEFAULT
     qrels, missing = qrels_for(questions, index.paragraphs)
     per_type: dict[str, list[dict[str, float]]] = defaultdict(list)
     run: dict[str, dict[str, float]] = {}
     failures: list[dict[str, Any]] = []
     top_dense: dict[str, tuple[float, bool]] = {}
     abstain_flags: list[tuple[bool, bool]] = []  # (answerable, abstained)
-    depth = max(k, 10)
     for q in questions:
-        answer = search(index, embedder, q.question, depth, retriever, settings)
-        ranked = [h.paragraph.id for h in answer.hits]
+        answer = search(index, embedder, q.question, max(k, 10), retriever, settings or DEFAULT)
         run[q.id] = {h.paragraph.id: float(h.score) for h in answer.hits}
         answerable = q.type != UNANSWERABLE and bool(q.answers)
         top_dense[q.id] = (float(answer.scores.get("top_dense", 0.0)), answerable)
         abstain_flags.append((answerable, answer.abstained))
         if not answerable:
             continue
-        m = metrics_for(ranked, qrels.get(q.id, {}), k)
-        if q.sources:
-            m["source@5"] = float(source_found(answer, q.sources))
+        m = _score(q, answer, qrels.get(q.id, {}), k)
         per_type[q.type].append(m)
         if m["hit@1"] < 1 or m.get("source@5", 1) < 1:
-            first = answer.hits[0].paragraph if answer.hits else None
-            failures.append({
-                "id": q.id, "type": q.type, "question": q.question, "expected": list(q.answers),
-                "gold": sorted(qrels.get(q.id, {})), "rank": _rank(ranked, qrels.get(q.id, {})),
-                "first": first.id if first else None,
-                "first_text": (first.text[:160] + "…") if first and len(first.text) > 160 else (first.text if first else None),
-                "source_missing": m.get("source@5", 1) < 1,
-            })
+            failures.append(_failure(q, answer, qrels.get(q.id, {}), m))
+    return EvalResult(
+        retriever=retriever, k=k, questions=len(questions),
+        overall=_mean([m for ms in per_type.values() for m in ms]),
+        non_paraphrase=_mean([m for t, ms in per_type.items() if t != "paraphrase" for m in ms]),
+        by_type={t: _mean(per_type[t]) for t in _ordered(per_type)},
+        abstention=_abstention(abstain_flags), calibration=calibrate(top_dense),
+        gold_missing=missing, failures=failures, run=run, qrels=qrels,
+    )
+
+
+def _score(q: Question, answer: Answer, relevant: dict[str, int], k: int) -> dict[str, float]:
+    """Return the metrics of one answerable question (``source@5`` when it names sources)."""
+    m = metrics_for([h.paragraph.id for h in answer.hits], relevant, k)
+    if q.sources:
+        m["source@5"] = float(source_found(answer, q.sources))
+    return m
+
+
+def _failure(q: Question, answer: Answer, relevant: dict[str, int], m: dict[str, float]) -> dict[str, Any]:
+    """Return what ``qa eval`` shows of a question missed at rank 1 (or whose source was not attached)."""
+    first = answer.hits[0].paragraph if answer.hits else None
     return {
-        "retriever": retriever, "k": k, "questions": len(questions),
-        "overall": _mean([m for ms in per_type.values() for m in ms]),
-        "non_paraphrase": _mean([m for t, ms in per_type.items() if t != "paraphrase" for m in ms]),
-        "by_type": {t: _mean(per_type[t]) for t in _ordered(per_type)},
-        "abstention": _abstention(abstain_flags),
-        "calibration": calibrate(top_dense),
-        "gold_missing": missing, "failures": failures, "run": run, "qrels": qrels,
+        "id": q.id, "type": q.type, "question": q.question, "expected": list(q.answers),
+        "gold": sorted(relevant), "rank": _rank([h.paragraph.id for h in answer.hits], relevant),
+        "first": first.id if first else None,
+        "first_text": (first.text[:160] + "…") if first and len(first.text) > 160 else (first.text if first else None),
+        "source_missing": m.get("source@5", 1) < 1,
     }
 
 
@@ -253,7 +288,7 @@ def run_cli(index_dir: Path, question_set: str | None = None, k: int = 10, retri
         if not as_json:
             print(f"wrote {len(paths)} files to {out}/ (qrels, runs, metrics, eval.png)")
     if as_json:
-        slim = [{key: r[key] for key in r if key not in ("run", "qrels")} for r in results]
+        slim = [r.summary() for r in results]
         print(json.dumps({"questions": len(questions), "results": slim}, indent=1, ensure_ascii=False))
     else:
         print(f"{len(questions)} questions, index {index_dir}/ (model {index.model})\n")

@@ -171,16 +171,16 @@ def test_evaluate_on_the_tiny_corpus_is_deterministic(tiny: index.Index) -> None
     first = evaluate(tiny, FakeEmbedder(), TINY_QUESTIONS, "hybrid", k=5)
     second = evaluate(tiny, FakeEmbedder(), TINY_QUESTIONS, "hybrid", k=5)
     assert first == second
-    assert first["questions"] == 5
-    assert first["overall"]["n"] == 4  # the unanswerable question is not in the ranking metrics
-    assert first["by_type"]["fact"]["n"] == 3 and first["by_type"]["pagesplit"]["n"] == 1
-    assert first["qrels"] == {"h1": {"harbours.txt#p2": 1}, "h2": {"harbours.txt#p3": 1},
-                              "h3": {"harbours.txt#p4": 1}, "o1": {"notes.md#p1": 1}}
-    assert first["gold_missing"] == []
-    assert set(first["run"]) == {q.id for q in TINY_QUESTIONS}
-    assert first["abstention"]["unanswerable"] == 1
-    assert 0.0 <= first["overall"]["hit@5"] <= 1.0
-    assert first["by_type"]["fact"]["n_source"] == 1
+    assert first.questions == 5
+    assert first.overall["n"] == 4  # the unanswerable question is not in the ranking metrics
+    assert first.by_type["fact"]["n"] == 3 and first.by_type["pagesplit"]["n"] == 1
+    assert first.qrels == {"h1": {"harbours.txt#p2": 1}, "h2": {"harbours.txt#p3": 1},
+                           "h3": {"harbours.txt#p4": 1}, "o1": {"notes.md#p1": 1}}
+    assert first.gold_missing == []
+    assert set(first.run) == {q.id for q in TINY_QUESTIONS}
+    assert first.abstention["unanswerable"] == 1
+    assert 0.0 <= first.overall["hit@5"] <= 1.0
+    assert first.by_type["fact"]["n_source"] == 1
 
 
 def test_evaluate_scores_a_perfect_retriever_as_perfect(tiny: index.Index) -> None:
@@ -188,8 +188,8 @@ def test_evaluate_scores_a_perfect_retriever_as_perfect(tiny: index.Index) -> No
     exact = [Question(f"e{p.number}{p.doc}", p.text, "fact", (p.text,)) for p in tiny.paragraphs if len(p.text) > 40]
     for retriever in ("hybrid", "dense", "bm25"):
         result = evaluate(tiny, FakeEmbedder(), exact, retriever, k=5)
-        assert result["overall"]["hit@1"] == 1.0, result["failures"]
-        assert result["overall"]["mrr@10"] == 1.0 and result["failures"] == []
+        assert result.overall["hit@1"] == 1.0, result.failures
+        assert result.overall["mrr@10"] == 1.0 and result.failures == []
 
 
 def test_write_out_writes_qrels_runs_metrics_and_chart(tiny: index.Index, tmp_path: Path) -> None:
@@ -200,9 +200,9 @@ def test_write_out_writes_qrels_runs_metrics_and_chart(tiny: index.Index, tmp_pa
     assert {"qrels.json", "qrels.trec", "run.hybrid.json", "run.hybrid.trec", "run.bm25.json", "run.bm25.trec",
             "eval.png"} <= names
     assert all(p.is_file() and p.stat().st_size > 0 for p in paths)
-    assert json.loads((out / "qrels.json").read_text(encoding="utf-8")) == results[0]["qrels"]
+    assert json.loads((out / "qrels.json").read_text(encoding="utf-8")) == results[0].qrels
     assert "h1 0 harbours.txt#p2 1" in (out / "qrels.trec").read_text(encoding="utf-8").splitlines()
-    assert json.loads((out / "run.hybrid.json").read_text(encoding="utf-8")) == results[0]["run"]
+    assert json.loads((out / "run.hybrid.json").read_text(encoding="utf-8")) == results[0].run
     first = (out / "run.bm25.trec").read_text(encoding="utf-8").splitlines()[0].split()
     assert first[1] == "Q0" and first[3] == "1" and first[5] == "qa-bm25"
     assert (out / "eval.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
