@@ -279,7 +279,7 @@ def _run(docs_dir: Path, index_dir: Path, sizes: Sequence[int], quick: bool, bac
     result["throughput"] = throughput(texts, backends)
     log("bench: incremental rebuild …")
     result["incremental"] = incremental([p.text for p in idx.paragraphs], embedder, per_doc=1 if quick else 2)
-    seeds = np.ascontiguousarray(np.concatenate([_all_vectors(idx), idx.vocab_vectors]), dtype=np.float32)
+    seeds = np.ascontiguousarray(np.concatenate([idx.chunk_vectors(), idx.vocab_vectors]), dtype=np.float32)
     del idx, embedder, questions
     result["scale"] = []
     from threadpoolctl import threadpool_limits
@@ -296,11 +296,6 @@ def _run(docs_dir: Path, index_dir: Path, sizes: Sequence[int], quick: bool, bac
                           "HNSW_M": vectors_mod.HNSW_M, "IVF_NPROBE": vectors_mod.IVF_NPROBE}
     result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     return result
-
-
-def _all_vectors(idx: Any) -> np.ndarray:
-    gen = idx.path / idx.manifest["generation"]
-    return np.load(gen / "vectors.npy", allow_pickle=False)
 
 
 def available_backends() -> list[str]:
@@ -416,11 +411,10 @@ def plot(r: dict[str, Any], path: Path) -> None:
 
 def run_cli(docs_dir: Path, index_dir: Path, out: Path, quick: bool = False, sizes: Sequence[int] | None = None) -> int:
     """``qa bench``: run, print the table, write bench.json and bench.png into ``out``; return the exit code."""
-    from qa.errors import InputError
+    from qa.index import read_manifest
 
     sizes = sizes or ([10_000, 100_000] if quick else [10_000, 100_000, 1_000_000])
-    if not (index_dir / "manifest.json").is_file():
-        raise InputError(f"{index_dir}: no index to measure; build it first with: qa build --index {index_dir}")
+    read_manifest(index_dir)  # no index to measure: says how to build one
     result = run(docs_dir, index_dir, sizes, quick=quick)
     out.mkdir(parents=True, exist_ok=True)
     (out / "bench.json").write_text(json.dumps(result, indent=1), encoding="utf-8")

@@ -116,6 +116,10 @@ class Index:
         """Return, per chunk row, whether it is a cited footnote's text (a "note" chunk)."""
         return np.array([c.kind == "note" for c in self.chunks], dtype=bool)
 
+    def chunk_vectors(self) -> np.ndarray:
+        """Return the vectors of the chunks, one row per chunk in order (read from disk, memory-mapped)."""
+        return np.load(self.path / str(self.manifest["generation"]) / "vectors.npy", mmap_mode="r", allow_pickle=False)
+
     @property
     def model(self) -> str:
         """Return the name of the model the index was built with."""
@@ -354,7 +358,7 @@ def _previous(index_dir: Path, embedder: TextEmbedder,
         return None  # another model (or the same name with other files): nothing to reuse
     gen = index_dir / old.manifest["generation"]
     try:
-        vectors = np.load(gen / "vectors.npy", mmap_mode="r", allow_pickle=False)
+        vectors = old.chunk_vectors()
         hashes_file = gen / VECTOR_HASHES
         hashes = (hashes_file.read_text(encoding="ascii").split() if hashes_file.is_file()
                   else [text_hash(c.text) for c in old.chunks])  # indexes written before the hashes file
