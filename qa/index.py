@@ -233,67 +233,41 @@ def build_lock(index_dir: Path, log: Callable[[str], None] = lambda line: None) 
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
+@dataclass
+class _Documents:
+    """What a build read: per document its record for the manifest and its (paragraphs, notes, chunks)."""
+
+    records: dict[str, dict[str, Any]] = field(default_factory=dict)
+    parts: list[tuple[list[Paragraph], list[Footnote], list[Chunk]]] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    changed: set[str] = field(default_factory=set)  # documents whose chunks may differ from the last build's
+    parsed: int = 0
+    reused: int = 0
+
+
 def _build(docs_dir: Path, index_dir: Path, embedder: TextEmbedder, status: Callable[[str], None],
            log: Callable[[str], None], faiss_kind: str, start: float,
            parse: Callable[[Path, str], Document], spec: dict[str, str] | None = None) -> BuildReport:
-    files = document_files(docs_dir)
     previous = _previous(index_dir, embedder, log)
-    old_docs = previous["manifest"].get("documents", {}) if previous else {}
-    records: dict[str, dict[str, Any]] = {}
-    parts: list[tuple[list[Paragraph], list[Footnote], list[Chunk]]] = []
-    skipped: list[tuple[str, str]] = []
-    for link in outside_links(docs_dir):
-        doc = link.relative_to(docs_dir).as_posix()
-        skipped.append((doc, f"{doc}: skipped: a link to a file outside {docs_dir}/ (only files inside it are read)"))
-        log(skipped[-1][1])
-    parsed = reused = 0
-    changed: set[str] = set()  # documents whose chunks may differ from the last build's
-    for path in files:
-        doc = path.relative_to(docs_dir).as_posix()
-        try:
-            digest = file_hash(path)
-        except OSError as exc:
-            skipped.append((doc, f"{doc}: skipped: cannot be read ({exc.strerror})"))
-            log(skipped[-1][1])
-            continue
-        if previous and previous["same_pipeline"] and old_docs.get(doc, {}).get("sha256") == digest:
-            paragraphs, notes, chunks = previous["by_doc"][doc]
-            reused += 1
-        else:
-            status(f"reading {doc}")
-            try:
-                document = budget.parse_within_budget(path, doc, parse)
-            except QAError as exc:
-                skipped.append((doc, str(exc)))
-                log(f"skipped: {exc}")
-                continue
-            paragraphs, notes = list(document.paragraphs), list(document.footnotes)
-            status(f"cutting {doc} into passages ({len(paragraphs):,} paragraphs)")
-            chunks = chunking.chunk_document(paragraphs, notes, embedder.count_tokens, embedder.max_tokens)
-            parsed += 1
-            changed.add(doc)
-        stat = path.stat()
-        records[doc] = {"sha256": digest, "size": stat.st_size, "mtime": stat.st_mtime,
-                        "paragraphs": len(paragraphs), "footnotes": len(notes), "chunks": len(chunks)}
-        parts.append((paragraphs, notes, chunks))
-    paragraphs = [p for ps, _, _ in parts for p in ps]
-    notes = [n for _, ns, _ in parts for n in ns]
-    chunks = [c for _, _, cs in parts for c in cs]
+    read = _read_documents(docs_dir, previous, embedder, status, log, parse)
+    paragraphs = [p for ps, _, _ in read.parts for p in ps]
+    notes = [n for _, ns, _ in read.parts for n in ns]
+    chunks = [c for _, _, cs in read.parts for c in cs]
     if not paragraphs:
-        reason = f"; {len(skipped)} skipped" if skipped else ""
+        reason = f"; {len(read.skipped)} skipped" if read.skipped else ""
         raise DocumentError(f"{docs_dir}: no readable documents (.txt, .md, .pdf){reason}; add documents and run qa build again")
-    vectors, embedded = _reuse_or_embed([c.text for c in chunks], previous["chunk"] if previous else _nothing,
+    vectors, embedded = _reuse_or_embed([c.text for c in chunks], previous.chunk_vector if previous else _nothing,
                                         embedder, status)
     by_marker = {(n.doc, n.marker): n for n in notes}
     lexical_texts = [lexical.document_text(p, by_marker) for p in paragraphs]
     vocab = lexical.vocabulary(lexical_texts)
-    vocab_vectors, _ = _reuse_or_embed(vocab, previous["word"] if previous else _nothing, embedder)
+    vocab_vectors, _ = _reuse_or_embed(vocab, previous.word_vector if previous else _nothing, embedder)
     manifest = {
         "format_version": FORMAT_VERSION, "model": embedder.name, "model_fingerprint": embedder.fingerprint,
         "dim": int(embedder.dimension),
         "max_tokens": int(embedder.max_tokens), "pipeline": PIPELINE, "docs_dir": str(docs_dir.resolve()),
-        "documents": records, "skipped": dict(skipped),
-        "counts": {"documents": len(records), "paragraphs": len(paragraphs),
+        "documents": read.records, "skipped": dict(read.skipped),
+        "counts": {"documents": len(read.records), "paragraphs": len(paragraphs),
                    "footnotes": len(notes), "chunks": len(chunks)},
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
@@ -305,29 +279,74 @@ def _build(docs_dir: Path, index_dir: Path, embedder: TextEmbedder, status: Call
         spec = {"kind": "milvus", "uri": last["uri"]} if last and last.get("kind") == "milvus" else {"kind": "faiss"}
     if spec["kind"] == "faiss":
         manifest["faiss"] = vectors_mod.choose_kind(faiss_kind, len(chunks))
-    removed = set(old_docs) - set(records)
-    by_doc = {doc: [c.id for c in cs] for doc, (_, _, cs) in zip(records, parts, strict=True)}
-
-    def fill_store(generation: Path) -> dict[str, Any]:
-        """Put the vectors into the store (only the changed documents when it holds the last build's)."""
-        reusable = last if previous and previous["same_pipeline"] else None
-        vector_store, holds_last = store_mod.for_build(spec, index_dir, generation, reusable, int(embedder.dimension),
-                                                       len(chunks), faiss_kind)
-        row = 0
-        for doc in removed | changed if holds_last else ():
-            vector_store.delete(doc)
-        for doc, ids in by_doc.items():
-            if not holds_last or doc in changed:
-                vector_store.add(doc, ids, vectors[row:row + len(ids)])
-            row += len(ids)
-        return vector_store.commit()
-
+    fill = functools.partial(_fill_store, spec=spec, index_dir=index_dir, read=read, vectors=vectors,
+                             last=last if previous and previous.same_pipeline else None,
+                             old_docs=previous.manifest.get("documents", {}) if previous else {}, faiss_kind=faiss_kind)
     status(f"writing the index ({len(chunks):,} passages)")
     _write(index_dir, manifest, paragraphs, notes, chunks, vectors, lexical_texts, vocab, vocab_vectors,
-           previous["manifest"].get("generation") if previous else None, fill_store)
+           previous.manifest.get("generation") if previous else None, fill)
     _warm_word_table(embedder, log)
-    return BuildReport(len(records), parsed, reused, embedded, len(chunks), len(paragraphs),
-                       len(notes), time.perf_counter() - start, tuple(skipped))
+    return BuildReport(len(read.records), read.parsed, read.reused, embedded, len(chunks), len(paragraphs),
+                       len(notes), time.perf_counter() - start, tuple(read.skipped))
+
+
+def _read_documents(docs_dir: Path, previous: _Previous | None, embedder: TextEmbedder,
+                    status: Callable[[str], None], log: Callable[[str], None],
+                    parse: Callable[[Path, str], Document]) -> _Documents:
+    """Return the documents of ``docs_dir``: unchanged ones taken from the last build, the others parsed
+    (within the parse budget) and cut into chunks; unreadable ones and links out skipped with a reason."""
+    read = _Documents()
+    for link in outside_links(docs_dir):
+        doc = link.relative_to(docs_dir).as_posix()
+        read.skipped.append((doc, f"{doc}: skipped: a link to a file outside {docs_dir}/ (only files inside it are read)"))
+        log(read.skipped[-1][1])
+    old_docs = previous.manifest.get("documents", {}) if previous else {}
+    for path in document_files(docs_dir):
+        doc = path.relative_to(docs_dir).as_posix()
+        try:
+            digest = file_hash(path)
+        except OSError as exc:
+            read.skipped.append((doc, f"{doc}: skipped: cannot be read ({exc.strerror})"))
+            log(read.skipped[-1][1])
+            continue
+        if previous and previous.same_pipeline and old_docs.get(doc, {}).get("sha256") == digest:
+            paragraphs, notes, chunks = previous.by_doc[doc]
+            read.reused += 1
+        else:
+            status(f"reading {doc}")
+            try:
+                document = budget.parse_within_budget(path, doc, parse)
+            except QAError as exc:
+                read.skipped.append((doc, str(exc)))
+                log(f"skipped: {exc}")
+                continue
+            paragraphs, notes = list(document.paragraphs), list(document.footnotes)
+            status(f"cutting {doc} into passages ({len(paragraphs):,} paragraphs)")
+            chunks = chunking.chunk_document(paragraphs, notes, embedder.count_tokens, embedder.max_tokens)
+            read.parsed += 1
+            read.changed.add(doc)
+        stat = path.stat()
+        read.records[doc] = {"sha256": digest, "size": stat.st_size, "mtime": stat.st_mtime,
+                             "paragraphs": len(paragraphs), "footnotes": len(notes), "chunks": len(chunks)}
+        read.parts.append((paragraphs, notes, chunks))
+    return read
+
+
+def _fill_store(generation: Path, *, spec: dict[str, str], index_dir: Path, read: _Documents, vectors: np.ndarray,
+                last: dict[str, Any] | None, old_docs: dict[str, Any], faiss_kind: str) -> dict[str, Any]:
+    """Put the vectors into the store (only the changed documents when it holds the last build's ``last``);
+    return the store's record for the manifest."""
+    n_chunks = sum(len(cs) for _, _, cs in read.parts)
+    vector_store, holds_last = store_mod.for_build(spec, index_dir, generation, last, int(vectors.shape[1]),
+                                                   n_chunks, faiss_kind)
+    for doc in (set(old_docs) - set(read.records)) | read.changed if holds_last else ():
+        vector_store.delete(doc)
+    row = 0
+    for doc, (_, _, cs) in zip(read.records, read.parts, strict=True):
+        if not holds_last or doc in read.changed:
+            vector_store.add(doc, [c.id for c in cs], vectors[row:row + len(cs)])
+        row += len(cs)
+    return vector_store.commit()
 
 
 def _warm_word_table(embedder: TextEmbedder, log: Callable[[str], None]) -> None:
@@ -341,8 +360,30 @@ def _warm_word_table(embedder: TextEmbedder, log: Callable[[str], None]) -> None
         log(f"word table: {words_embedded} words of the model's vocabulary embedded once for faster questions")
 
 
+@dataclass(frozen=True)
+class _Previous:
+    """The last build, for reuse: its manifest, its documents' records, and its vectors by text."""
+
+    manifest: dict[str, Any]
+    by_doc: dict[str, tuple[list[Paragraph], list[Footnote], list[Chunk]]]
+    same_pipeline: bool  # documents read and cut as this version does: unchanged ones need no parsing
+    vectors: np.ndarray
+    rows: dict[str, int]  # text hash → row of ``vectors``
+    old: Index
+
+    def chunk_vector(self, text: str) -> np.ndarray | None:
+        """Return the last build's vector of a chunk text, or None."""
+        row = self.rows.get(text_hash(text))
+        return None if row is None else self.vectors[row]
+
+    def word_vector(self, word: str) -> np.ndarray | None:
+        """Return the last build's vector of a vocabulary word, or None."""
+        row = self.old.vocab_rows.get(word)
+        return None if row is None else self.old.vocab_vectors[row]
+
+
 def _previous(index_dir: Path, embedder: TextEmbedder,
-              log: Callable[[str], None] = lambda line: None) -> dict[str, Any] | None:
+              log: Callable[[str], None] = lambda line: None) -> _Previous | None:
     """The last build's documents and vectors, when it exists, used the same model and is whole.
 
     A vector is reused by the hash of the text it was made from (stored beside its row), never by
@@ -385,18 +426,8 @@ def _previous(index_dir: Path, embedder: TextEmbedder,
         by_doc[doc][1].extend(notes.values())
     for c in old.chunks:
         by_doc[old.paragraphs[old.by_id[c.paragraph_id]].doc][2].append(c)
-    rows = {digest: row for row, digest in enumerate(hashes)}
-
-    def chunk(text: str) -> np.ndarray | None:
-        row = rows.get(text_hash(text))
-        return None if row is None else vectors[row]
-
-    def word(text: str) -> np.ndarray | None:
-        row = old.vocab_rows.get(text)
-        return None if row is None else old.vocab_vectors[row]
-
     same = old.manifest.get("pipeline") == PIPELINE and old.manifest.get("max_tokens") == embedder.max_tokens
-    return {"manifest": old.manifest, "by_doc": by_doc, "chunk": chunk, "word": word, "same_pipeline": same}
+    return _Previous(old.manifest, by_doc, same, vectors, {digest: row for row, digest in enumerate(hashes)}, old)
 
 
 def _nothing(text: str) -> None:
