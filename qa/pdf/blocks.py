@@ -11,6 +11,7 @@ paragraph goes on after a page that ended with a full sentence, its block says `
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections import Counter
@@ -132,6 +133,9 @@ def _read_notes(area: list[Line], cited: set[int], last: int | None, pitch: floa
     ``first_gap`` is the space between the body above and the area (None: nothing above)."""
     left = min((line.x for line in area), default=0.0)
     widest = max((len(str(line.lead[0])) for line in area if line.lead), default=1)
+    numbered = [line for line in area if line.lead]
+    # Where the notes of this area start: lines whose number follows the numbered line before.
+    set_at = [b.x for a, b in itertools.pairwise(numbered) if b.lead and a.lead and b.lead[0] == a.lead[0] + 1]
 
     def opens(line: Line, expected: int | None) -> bool:
         if line.lead is None:
@@ -142,7 +146,14 @@ def _read_notes(area: list[Line], cited: set[int], last: int | None, pitch: floa
         # Numbers may be right-aligned (" 9." under "10."): a digit less, about half an em further
         # in; or indented over wrapped lines set flush left (Word, Prince): up to three ems in.
         slack = 2 + 0.6 * line.size * (widest - len(str(number))) + 3 * line.size
-        return line.x <= left + slack and (number == expected or (number in cited and number > (last or 0)))
+        if line.x > left + slack:
+            return False
+        if number == expected:
+            return True
+        # Out of sequence (a note the reader missed): a number cited on the page, set where the
+        # notes start; a wrapped line that starts "137 S. Ct." or "62)." is no note.
+        near = not set_at or any(abs(line.x - x) <= 0.6 * line.size * widest for x in set_at)
+        return number in cited and number > (last or 0) and near
 
     first = next((i for i, line in enumerate(area) if opens(line, (last or 0) + 1)), None)
     skip = 0
