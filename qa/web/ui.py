@@ -16,6 +16,7 @@ passage_id, helpful → message) and ``/upload`` (files → message, …).
 import os
 import sys
 import time
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,66 @@ PROGRESS_SECONDS = 1.0  # how often an upload's status line is refreshed while i
 def app(chat: Chat) -> Any:
     """Return the Gradio Blocks of the chat (not launched)."""
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+    import gradio as gr
+
+    with gr.Blocks(title="qa: ask your documents", analytics_enabled=False, fill_height=True) as demo:
+        widgets = _layout(chat)
+        _wire_asking(chat, widgets)
+        _wire_upload(chat, widgets)
+        _api(chat)
+    return demo
+
+
+@dataclass(frozen=True)
+class _Widgets:
+    """The chat page's components that events read or write."""
+
+    meta: Any  # per chat message: the question and passage it shows (for 👍), or None
+    k: Any
+    docs_filter: Any
+    upload: Any
+    status: Any
+    doc_list: Any
+    chatbot: Any
+    box: Any
+    send: Any
+
+
+def _layout(chat: Chat) -> _Widgets:
+    """Lay out the page (sidebar with settings and documents, the answers, the question box); return its parts."""
+    import gradio as gr
+
+    meta = gr.State([])
+    with gr.Sidebar(label="Settings and documents", open=True, width=300, elem_id="qa-sidebar"):
+        gr.HTML('<div class="qa-brand"><b>qa</b> <span>ask your documents</span></div>'
+                '<p class="qa-tagline">Answers are passages from your own documents, with the '
+                "footnotes they cite. Everything stays on this computer.</p>")
+        k = gr.Slider(1, SLIDER_MAX_K, value=DEFAULT_K, step=1, label="Passages per answer")
+        docs_filter = gr.Dropdown(choices=sorted(chat.documents()), value=[], multiselect=True,
+                                  label="Only these documents", info="Leave empty to search all of them.")
+        upload = gr.UploadButton("+ Add documents", file_types=list(UPLOAD_TYPES),
+                                 file_count="multiple", variant="secondary", elem_id="qa-upload")
+        status = gr.HTML(f'<p class="qa-hint">.txt, .md or .pdf, up to {UPLOAD_MB:g} MB each; indexed in the '
+                         'background while you ask.</p>', elem_id="qa-status")
+        doc_list = gr.HTML(documents_html(chat), elem_id="qa-docs")
+    chatbot = gr.Chatbot(
+        label="Answers", show_label=False, elem_id="qa-chat", scale=1, min_height=380, height="72vh",
+        render_markdown=False, sanitize_html=True, latex_delimiters=[], allow_tags=False,
+        group_consecutive_messages=False, feedback_options=("Like", "Dislike"), buttons=[],
+        layout="panel", autoscroll=False,
+        examples=[{"text": q} for q in chat.example_questions()],
+        placeholder="Ask a question about your documents. Each answer is the passages that answer it, "
+                    "with their footnotes.",
+    )
+    with gr.Row(equal_height=True, elem_id="qa-ask"):
+        box = gr.Textbox(placeholder="Ask a question…", show_label=False, lines=1, max_lines=6,
+                         scale=8, autofocus=True, elem_id="qa-box", submit_btn=False)
+        send = gr.Button("Ask", variant="primary", scale=1, min_width=72, elem_id="qa-send")
+    return _Widgets(meta, k, docs_filter, upload, status, doc_list, chatbot, box, send)
+
+
+def _wire_asking(chat: Chat, w: _Widgets) -> None:
+    """Connect asking (the box, the button, an example) and 👍/👎 on a passage."""
     import gradio as gr
 
     def respond(message: str, history: list, meta: list, k: float, docs: list[str] | None):
@@ -73,6 +134,19 @@ def app(chat: Chat) -> Any:
             return
         gr.Info(f"Saved as {row['id']}: this passage answers the question." if new else f"Already saved as {row['id']}.")
 
+    ask_inputs = [w.box, w.chatbot, w.meta, w.k, w.docs_filter]
+    w.box.submit(respond, ask_inputs, [w.box, w.chatbot, w.meta], api_visibility="private")
+    w.send.click(respond, ask_inputs, [w.box, w.chatbot, w.meta], api_visibility="private")
+    w.chatbot.example_select(on_example, [w.chatbot, w.meta, w.k, w.docs_filter], [w.box, w.chatbot, w.meta],
+                             api_visibility="private")
+    w.chatbot.like(on_like, [w.meta], None, api_visibility="private")
+    w.chatbot.clear(list, None, [w.meta], api_visibility="private")
+
+
+def _wire_upload(chat: Chat, w: _Widgets) -> None:
+    """Connect "Add documents": indexed in the background, the status line refreshed while it runs."""
+    import gradio as gr
+
     def on_upload(files: list[Any] | None):
         job = chat.submit(files or [])
         while not job.done.wait(PROGRESS_SECONDS):  # indexed in the background; questions go on meanwhile
@@ -83,59 +157,29 @@ def app(chat: Chat) -> Any:
         yield (f'<ul class="qa-status">{status}</ul>', documents_html(chat),
                gr.Dropdown(choices=sorted(chat.documents())))
 
-    with gr.Blocks(title="qa: ask your documents", analytics_enabled=False, fill_height=True) as demo:
-        meta = gr.State([])
-        with gr.Sidebar(label="Settings and documents", open=True, width=300, elem_id="qa-sidebar"):
-            gr.HTML('<div class="qa-brand"><b>qa</b> <span>ask your documents</span></div>'
-                    '<p class="qa-tagline">Answers are passages from your own documents, with the '
-                    "footnotes they cite. Everything stays on this computer.</p>")
-            k = gr.Slider(1, SLIDER_MAX_K, value=DEFAULT_K, step=1, label="Passages per answer")
-            docs_filter = gr.Dropdown(choices=sorted(chat.documents()), value=[], multiselect=True,
-                                      label="Only these documents", info="Leave empty to search all of them.")
-            upload = gr.UploadButton("+ Add documents", file_types=list(UPLOAD_TYPES),
-                                     file_count="multiple", variant="secondary", elem_id="qa-upload")
-            status = gr.HTML(f'<p class="qa-hint">.txt, .md or .pdf, up to {UPLOAD_MB:g} MB each; indexed in the '
-                             'background while you ask.</p>', elem_id="qa-status")
-            doc_list = gr.HTML(documents_html(chat), elem_id="qa-docs")
-        chatbot = gr.Chatbot(
-            label="Answers", show_label=False, elem_id="qa-chat", scale=1, min_height=380, height="72vh",
-            render_markdown=False, sanitize_html=True, latex_delimiters=[], allow_tags=False,
-            group_consecutive_messages=False, feedback_options=("Like", "Dislike"), buttons=[],
-            layout="panel", autoscroll=False,
-            examples=[{"text": q} for q in chat.example_questions()],
-            placeholder="Ask a question about your documents. Each answer is the passages that answer it, "
-                        "with their footnotes.",
-        )
-        with gr.Row(equal_height=True, elem_id="qa-ask"):
-            box = gr.Textbox(placeholder="Ask a question…", show_label=False, lines=1, max_lines=6,
-                             scale=8, autofocus=True, elem_id="qa-box", submit_btn=False)
-            send = gr.Button("Ask", variant="primary", scale=1, min_width=72, elem_id="qa-send")
+    w.upload.upload(on_upload, [w.upload], [w.status, w.doc_list, w.docs_filter], api_name="upload",
+                    concurrency_limit=4)
 
-        ask_inputs = [box, chatbot, meta, k, docs_filter]
-        box.submit(respond, ask_inputs, [box, chatbot, meta], api_visibility="private")
-        send.click(respond, ask_inputs, [box, chatbot, meta], api_visibility="private")
-        chatbot.example_select(on_example, [chatbot, meta, k, docs_filter], [box, chatbot, meta],
-                               api_visibility="private")
-        chatbot.like(on_like, [meta], None, api_visibility="private")
-        chatbot.clear(list, None, [meta], api_visibility="private")
-        upload.upload(on_upload, [upload], [status, doc_list, docs_filter], api_name="upload", concurrency_limit=4)
 
-        def chat_api(message: str) -> str:
-            """Answer a question: the reply as HTML (passages, highlight, footnotes)."""
-            return "\n".join(chat.reply(message)[0])
+def _api(chat: Chat) -> None:
+    """Add the API endpoints for ``gradio_client``: /chat, /search, /feedback."""
+    import gradio as gr
 
-        def search_api(question: str, k: int = DEFAULT_K) -> dict:
-            """Answer a question: the same object as `qa search --json`."""
-            return chat.search_json(question, k)
+    def chat_api(message: str) -> str:
+        """Answer a question: the reply as HTML (passages, highlight, footnotes)."""
+        return "\n".join(chat.reply(message)[0])
 
-        def feedback_api(question: str, passage_id: str, helpful: bool = True) -> str:
-            """Record that a passage answers a question (appends to the feedback question set)."""
-            return chat.feedback_json(question, passage_id, helpful)
+    def search_api(question: str, k: int = DEFAULT_K) -> dict:
+        """Answer a question: the same object as `qa search --json`."""
+        return chat.search_json(question, k)
 
-        gr.api(chat_api, api_name="chat")
-        gr.api(search_api, api_name="search")
-        gr.api(feedback_api, api_name="feedback", concurrency_limit=1)
-    return demo
+    def feedback_api(question: str, passage_id: str, helpful: bool = True) -> str:
+        """Record that a passage answers a question (appends to the feedback question set)."""
+        return chat.feedback_json(question, passage_id, helpful)
+
+    gr.api(chat_api, api_name="chat")
+    gr.api(search_api, api_name="search")
+    gr.api(feedback_api, api_name="feedback", concurrency_limit=1)
 
 
 def _clean_or_none(question: str) -> str | None:
