@@ -135,7 +135,8 @@ def _read_notes(area: list[Line], cited: set[int], last: int | None, pitch: floa
     widest = max((len(str(line.lead[0])) for line in area if line.lead), default=1)
     numbered = [line for line in area if line.lead]
     # Where the notes of this area start: lines whose number follows the numbered line before.
-    set_at = [b.x for a, b in itertools.pairwise(numbered) if b.lead and a.lead and b.lead[0] == a.lead[0] + 1]
+    set_at = {(round(b.x), len(str(b.lead[0]))) for a, b in itertools.pairwise(numbered)
+              if b.lead and a.lead and b.lead[0] == a.lead[0] + 1}
 
     def opens(line: Line, expected: int | None) -> bool:
         if line.lead is None:
@@ -152,7 +153,10 @@ def _read_notes(area: list[Line], cited: set[int], last: int | None, pitch: floa
             return True
         # Out of sequence (a note the reader missed): a number cited on the page, set where the
         # notes start; a wrapped line that starts "137 S. Ct." or "62)." is no note.
-        near = not set_at or any(abs(line.x - x) <= 0.6 * line.size * widest for x in set_at)
+        digits = len(str(number))
+        same = [x for x, n in set_at if n == digits] or [x for x, _ in set_at]
+        near = not same or any(abs(line.x - x) <= 2 + (0 if digits in {n for _, n in set_at} else 0.6 * line.size)
+                               for x in same)
         return number in cited and number > (last or 0) and near
 
     first = next((i for i, line in enumerate(area) if opens(line, (last or 0) + 1)), None)
