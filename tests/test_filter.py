@@ -184,6 +184,6 @@ def test_the_chats_document_filter_is_the_same_search(corpus: tuple[Path, Path],
     chat = Chat(corpus[0], corpus[1], FakeEmbedder(), feedback=tmp_path / "feedback.jsonl")
     for i in range(DOCS):
         check(chat.ask(QUESTION, 5, [name(i)]), i, idx)
-        blocks, hits = chat.reply(QUESTION, 5, [name(i)])
-        assert hits and {h.paragraph.doc for h in hits} == {name(i)}
+        blocks, answer = chat.reply(QUESTION, 5, [name(i)])
+        assert answer and answer.hits and {h.paragraph.doc for h in answer.hits} == {name(i)}
         assert not any("Not found" in b for b in blocks)

@@ -33,7 +33,7 @@ from qa import cite
 from qa import index as index_mod
 from qa.embed import TextEmbedder
 from qa.errors import InputError, QAError
-from qa.records import Answer, Hit, Paragraph
+from qa.records import Answer, Paragraph
 from qa.search import check_k, clean_question, search
 from qa.web import render
 
@@ -156,17 +156,18 @@ class Chat:
         idx = self.index  # one snapshot: an upload may swap self.index meanwhile
         return search(idx, self.embedder, clean_question(question), check_k(k), docs=frozenset(docs) if docs else None)
 
-    def reply(self, question: object, k: object = DEFAULT_K, docs: list[str] | None = None) -> tuple[list[str], list[Hit]]:
-        """Return the chat reply as HTML blocks (one per passage) and the hits they show."""
+    def reply(self, question: object, k: object = DEFAULT_K,
+              docs: list[str] | None = None) -> tuple[list[str], Answer | None]:
+        """Return the chat reply as HTML blocks (one per passage) and the answer they show (None: an error)."""
         try:
             answer = self.ask(question, k, docs)
         except QAError as exc:
-            return [render.error_html(str(exc))], []
+            return [render.error_html(str(exc))], None
         except Exception as exc:  # never a traceback in the chat; the console gets it
             traceback.print_exc(file=sys.stderr)
-            return [render.error_html(f"internal error ({type(exc).__name__}); the server console has details")], []
+            return [render.error_html(f"internal error ({type(exc).__name__}); the server console has details")], None
         uid = f"qa{next(self._ids)}"
-        return render.answer_blocks(answer, uid, self.file_url), list(answer.hits)
+        return render.answer_blocks(answer, uid, self.file_url), answer
 
     def search_json(self, question: object, k: object = DEFAULT_K) -> dict[str, Any]:
         """Return the ``qa search --json`` object, or the same shape with an "error" line."""

@@ -24,7 +24,6 @@ from typing import Any
 from qa import index as index_mod
 from qa.embed import TextEmbedder
 from qa.errors import IndexLoadError, QAError
-from qa.search import clean_question
 from qa.web import render
 from qa.web.chat import DEFAULT_K, UPLOAD_MB, UPLOAD_TYPES, Chat, Serialised, plural, safe_filename
 
@@ -107,11 +106,12 @@ def _wire_asking(chat: Chat, w: _Widgets) -> None:
         history.append({"role": "user", "content": render.question_html(question)})
         meta.append(None)
         yield "", history, meta
-        blocks, hits = chat.reply(question, int(k or DEFAULT_K), docs or None)
-        cleaned = _clean_or_none(question)
+        blocks, answer = chat.reply(question, int(k or DEFAULT_K), docs or None)
+        hits = answer.hits if answer else ()
         for n, block in enumerate(blocks):
             history.append({"role": "assistant", "content": block})
-            meta.append({"question": cleaned, "passage_id": hits[n].paragraph.id} if n < len(hits) else None)
+            meta.append({"question": answer.question, "passage_id": hits[n].paragraph.id}
+                        if answer and n < len(hits) else None)
         yield "", history, meta
 
     def on_example(evt: gr.SelectData, history: list, meta: list, k: float, docs: list[str] | None):
@@ -180,13 +180,6 @@ def _api(chat: Chat) -> None:
     gr.api(chat_api, api_name="chat")
     gr.api(search_api, api_name="search")
     gr.api(feedback_api, api_name="feedback", concurrency_limit=1)
-
-
-def _clean_or_none(question: str) -> str | None:
-    try:
-        return clean_question(question)
-    except QAError:
-        return None
 
 
 def documents_html(chat: Chat) -> str:
