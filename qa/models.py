@@ -73,6 +73,13 @@ def canonical(name: str) -> str:
     return "minilm" if known == MINILM else (known or name)
 
 
+def official(name: str) -> str:
+    """Return the model's own name for a known short name (``mpnet`` → ``all-mpnet-base-v2``), else ``name``:
+    the name an index records, so ``--model mpnet`` and ``--model all-mpnet-base-v2`` are one model."""
+    short = canonical(name)
+    return MINILM if short == "minilm" else (PACKAGED[short].model if short in PACKAGED else name)
+
+
 def resolve(name: str) -> str:
     """Return the folder to load model ``name`` from (assembling a packaged one on first use), or the name."""
     short = canonical(name)

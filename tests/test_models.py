@@ -169,6 +169,8 @@ def test_a_failed_download_says_how_to_add_offline(tiny: tuple[Packaged, Path], 
 def test_names_resolve_to_folders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert models.canonical("all-MiniLM-L6-v2") == models.canonical("minilm") == "minilm"
     assert models.canonical("sentence-transformers/all-mpnet-base-v2") == "mpnet"
+    assert models.official("mpnet") == "all-mpnet-base-v2" and models.official("minilm") == "all-MiniLM-L6-v2"
+    assert models.official(str(tmp_path)) == str(tmp_path)
     assert (Path(models.resolve("minilm")) / "config.json").is_file()
     assert models.resolve(str(tmp_path)) == str(tmp_path)  # any local folder is its own name
     monkeypatch.setenv("QA_CACHE", str(tmp_path / "cache"))
