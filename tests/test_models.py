@@ -208,3 +208,27 @@ def test_cli_models_add_and_list(tiny: tuple[Packaged, Path], tmp_path: Path, mo
     assert set(listed) >= {"minilm", "tiny"} and str(tmp_path / "cache" / "models" / "tiny-model") in listed["tiny"]
     assert cli.main(["models", "add"]) == 2
     assert "which model?" in capsys.readouterr().err
+
+
+def test_the_embed_stage_takes_models_by_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    from qa.embed import model_name, model_path
+
+    monkeypatch.delenv("QA_MODEL", raising=False)
+    monkeypatch.delenv("QA_BACKEND", raising=False)
+    assert model_name() == model_name("minilm") == "all-MiniLM-L6-v2"
+    assert model_name("mpnet") == model_name("sentence-transformers/all-mpnet-base-v2") == "all-mpnet-base-v2"
+    assert model_name("mpnet+onnx") == "all-mpnet-base-v2+onnx"
+    assert model_path("minilm") == models.resolve("all-MiniLM-L6-v2")
+
+
+@pytest.mark.slow
+def test_mpnet_by_name_answers_questions_like_torch() -> None:
+    if not models.is_assembled(models.MPNET):
+        pytest.skip("all-mpnet-base-v2 is not installed (qa models add mpnet)")
+    from qa.embed import Embedder, load_embedder
+
+    texts = ["What did the Court hold?", "Footnotes carry the evidence in law reviews.", "a"]
+    torch_vectors = Embedder("mpnet").encode_passages(texts)
+    questions = load_embedder("mpnet", questions=True)  # the ONNX twin when the fast extra is installed
+    assert questions.name == "all-mpnet-base-v2" and questions.dimension == 768
+    assert ((questions.encode_queries(texts) * torch_vectors).sum(axis=1) > 0.9999).all()
