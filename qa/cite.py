@@ -11,9 +11,9 @@ import dataclasses
 import re
 import unicodedata
 from difflib import SequenceMatcher
-from typing import Any
 
-from qa.records import Answer, Citation, Footnote, Hit, Marker, Paragraph
+from qa.output import answer_to_json, pages  # noqa: F401  (their old home: tests/test_cite.py imports them here)
+from qa.records import Citation, Footnote, Marker, Paragraph
 
 # "Ibid." and the legal "Id." ("See id. at 12", "Cf. id."): the note before.
 _IBID = re.compile(r"^\W*(?:(?:see(?:\s+also)?|cf\.|accord|but\s+see|e\.g\.,?)\s+)*(?:ibid(?:em)?\b\.?|id\.)",
@@ -86,40 +86,3 @@ def citations_for(paragraph: Paragraph, notes: dict[Marker, Footnote]) -> tuple[
         out.append(Citation(marker=marker, text=note.text, urls=note.urls,
                             resolved=note.resolved, unresolved=note.unresolved))
     return tuple(out)
-
-
-def answer_to_json(answer: Answer) -> dict[str, Any]:
-    """Return the ``qa search --json`` object of an answer (the CLI and /search contract)."""
-    out: dict[str, Any] = {
-        "question": answer.question,
-        "abstained": answer.abstained,
-        "retriever": answer.retriever,
-        "results": [hit_to_json(hit) for hit in answer.hits],
-    }
-    if answer.docs:  # only when the search was limited to some documents
-        out["docs"] = list(answer.docs)
-    return out
-
-
-def hit_to_json(hit: Hit) -> dict[str, Any]:
-    """Return one result of the ``qa search --json`` contract."""
-    p = hit.paragraph
-    return {
-        "rank": hit.rank, "score": hit.score, "passage_id": p.id, "doc": p.doc,
-        "section": p.section, "page": p.page, "page_end": p.page_end,
-        "text": p.display, "highlight": hit.highlight,
-        "citations": [
-            {"marker": c.marker, "text": c.text, "urls": list(c.urls),
-             "resolved": c.resolved, "unresolved": c.unresolved}
-            for c in hit.citations
-        ],
-    }
-
-
-def pages(page: int | None, page_end: int | None) -> str:
-    """Return "p. 4", "pp. 4–5" or "" for a paragraph's page range."""
-    if page is None:
-        return ""
-    if page_end is None or page_end == page:
-        return f"p. {page}"
-    return f"pp. {page}–{page_end}"

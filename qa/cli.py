@@ -183,7 +183,7 @@ def read_questions(path: str) -> list[dict[str, Any]]:
 
 def cmd_search(args: argparse.Namespace) -> int:
     """Answer one question or a batch; print text or JSON."""
-    from qa import cite
+    from qa import output
     from qa.search import check_k, clean_question, search
 
     if (args.question is None) == (args.questions is None):
@@ -198,7 +198,7 @@ def cmd_search(args: argparse.Namespace) -> int:
             try:
                 answer = search(idx, embedder, row["question"], k, args.retriever,
                                 docs=row["docs"] if row.get("docs") is not None else args.docs)
-                out = {"id": row["id"], **cite.answer_to_json(answer)}
+                out = {"id": row["id"], **output.answer_to_json(answer)}
             except QAError as exc:  # one bad line is said on its line; the batch goes on
                 out = {"id": row["id"], "question": row["question"].encode("utf-8", "replace").decode("utf-8"),
                        "error": str(exc), "abstained": True, "results": []}
@@ -208,32 +208,10 @@ def cmd_search(args: argparse.Namespace) -> int:
     idx, embedder = load_searcher(args.index, args.model)
     answer = search(idx, embedder, question, k, args.retriever, docs=args.docs)
     if args.json:
-        print(json.dumps(cite.answer_to_json(answer), ensure_ascii=False, indent=1))
+        print(json.dumps(output.answer_to_json(answer), ensure_ascii=False, indent=1))
     else:
-        print(render_text(answer))
+        print(output.answer_text(answer))
     return 0
-
-
-def render_text(answer: Any) -> str:
-    """Return a readable plain-text rendering of an answer."""
-    from qa import cite
-
-    lines = []
-    if answer.abstained:
-        lines.append("Not found in your documents. The closest passages:\n")
-    for hit in answer.hits:
-        p = hit.paragraph
-        where = " · ".join(x for x in (p.doc, p.section or "", cite.pages(p.page, p.page_end)) if x)
-        lines.append(f"{hit.rank}. {where}  (score {hit.score:.3f})")
-        lines.append(f"   {p.display}")
-        for c in hit.citations:
-            lines.append(f"   [{c.marker}] {c.text}")
-            if c.resolved:
-                lines.append(f"       → {c.resolved}")
-            elif c.unresolved:
-                lines.append("       → (earlier reference not found in this document)")
-        lines.append("")
-    return "\n".join(lines).rstrip()
 
 
 def cmd_parse(args: argparse.Namespace) -> int:
@@ -254,7 +232,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
 
 def _parse_one(file: str, as_json: bool, indent: int | None) -> int:
     """Print what the parser reads in one document."""
-    from qa import cite
+    from qa import output
     from qa.budget import parse_within_budget
     from qa.parse import parse_file
     from qa.records import to_dict
@@ -280,7 +258,7 @@ def _parse_one(file: str, as_json: bool, indent: int | None) -> int:
         if p.section != section:
             section = p.section
             print(f"\n## {section or '(no section)'}")
-        where = cite.pages(p.page, p.page_end)
+        where = output.pages(p.page, p.page_end)
         notes = f"  notes {', '.join(map(str, p.footnotes))}" if p.footnotes else ""
         print(f"\n[{p.id.rsplit('#', 1)[-1]}]{' ' + where if where else ''}{notes}\n{p.display}")
     print("\n## Footnotes")

@@ -10,8 +10,8 @@ import realmodel
 from conftest import CORPUS, QUESTIONS
 
 from qa import index
-from qa.cite import answer_to_json
 from qa.evaluate import evaluate, load_questions
+from qa.output import answer_to_json
 from qa.search import search
 
 pytestmark = pytest.mark.slow

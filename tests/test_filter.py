@@ -87,7 +87,7 @@ def test_the_corpus_is_one_an_after_the_cut_filter_would_fail_on(idx: index.Inde
 def check(answer: dict | object, i: int, idx: index.Index, retriever: str = "hybrid") -> None:
     """Every hit is of document i; an answer document's answer comes first and nothing abstains."""
     if not isinstance(answer, dict):
-        from qa.cite import answer_to_json
+        from qa.output import answer_to_json
         answer = answer_to_json(answer)
     assert "error" not in answer, answer
     results = answer["results"]

@@ -11,8 +11,8 @@ import pytest
 from conftest import SMALL_TXT, FakeEmbedder
 
 from qa import index
-from qa.cite import answer_to_json
 from qa.errors import InputError
+from qa.output import answer_to_json
 from qa.search import DEFAULT, RETRIEVERS, check_k, clean_question, search
 
 SMALL_MD = ("# Orchards\n\nApple trees bloom in April in the northern orchards.[^a]\n\n"

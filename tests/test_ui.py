@@ -24,7 +24,7 @@ import pytest
 from conftest import CORPUS, REPO, SMALL_TXT, FakeEmbedder, _guarded_connect
 from gradio_client.exceptions import AppError
 
-from qa import cite
+from qa import output
 from qa.errors import InputError
 from qa.parse import parse_file
 from qa.search import search
@@ -116,7 +116,7 @@ def test_import_does_not_load_gradio():
 def test_search_endpoint_is_the_cli_json(served):
     chat, _, client, _ = served
     got = client.predict("When was the harbour of Vellmar opened?", 3, api_name="/search")
-    want = cite.answer_to_json(search(chat.index, FakeEmbedder(), "When was the harbour of Vellmar opened?", 3))
+    want = output.answer_to_json(search(chat.index, FakeEmbedder(), "When was the harbour of Vellmar opened?", 3))
     assert got == json.loads(json.dumps(want))
     top = got["results"][0]
     assert top["passage_id"] == "harbours.txt#p2" and "1911" in top["text"]

@@ -29,8 +29,8 @@ from typing import Any
 
 import numpy as np
 
-from qa import cite
 from qa import index as index_mod
+from qa import output
 from qa.embed import TextEmbedder
 from qa.errors import InputError, QAError
 from qa.records import Answer, Paragraph
@@ -172,7 +172,7 @@ class Chat:
     def search_json(self, question: object, k: object = DEFAULT_K) -> dict[str, Any]:
         """Return the ``qa search --json`` object, or the same shape with an "error" line."""
         try:
-            return cite.answer_to_json(self.ask(question, k))
+            return output.answer_to_json(self.ask(question, k))
         except QAError as exc:
             error = str(exc)
         except Exception as exc:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from html import escape
 from urllib.parse import quote
 
-from qa.cite import pages
+from qa.output import pages
 from qa.records import Answer, Citation, Hit, Marker, Paragraph
 
 NOT_FOUND = "Not found in your documents."

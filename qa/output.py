@@ -1,0 +1,66 @@
+"""Output stage: an ``Answer`` → the ``qa search --json`` object (the contract the CLI and the chat's
+/search endpoint share; keys may be added, never removed) and the CLI's plain text. The chat's
+HTML is ``web/render.py``, which shares ``pages`` with it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from qa.records import Answer, Hit
+
+
+def answer_to_json(answer: Answer) -> dict[str, Any]:
+    """Return the ``qa search --json`` object of an answer (the CLI and /search contract)."""
+    out: dict[str, Any] = {
+        "question": answer.question,
+        "abstained": answer.abstained,
+        "retriever": answer.retriever,
+        "results": [hit_to_json(hit) for hit in answer.hits],
+    }
+    if answer.docs:  # only when the search was limited to some documents
+        out["docs"] = list(answer.docs)
+    return out
+
+
+def hit_to_json(hit: Hit) -> dict[str, Any]:
+    """Return one result of the ``qa search --json`` contract."""
+    p = hit.paragraph
+    return {
+        "rank": hit.rank, "score": hit.score, "passage_id": p.id, "doc": p.doc,
+        "section": p.section, "page": p.page, "page_end": p.page_end,
+        "text": p.display, "highlight": hit.highlight,
+        "citations": [
+            {"marker": c.marker, "text": c.text, "urls": list(c.urls),
+             "resolved": c.resolved, "unresolved": c.unresolved}
+            for c in hit.citations
+        ],
+    }
+
+
+def pages(page: int | None, page_end: int | None) -> str:
+    """Return "p. 4", "pp. 4–5" or "" for a paragraph's page range."""
+    if page is None:
+        return ""
+    if page_end is None or page_end == page:
+        return f"p. {page}"
+    return f"pp. {page}–{page_end}"
+
+
+def answer_text(answer: Answer) -> str:
+    """Return a readable plain-text rendering of an answer (``qa search`` without ``--json``)."""
+    lines = []
+    if answer.abstained:
+        lines.append("Not found in your documents. The closest passages:\n")
+    for hit in answer.hits:
+        p = hit.paragraph
+        where = " · ".join(x for x in (p.doc, p.section or "", pages(p.page, p.page_end)) if x)
+        lines.append(f"{hit.rank}. {where}  (score {hit.score:.3f})")
+        lines.append(f"   {p.display}")
+        for c in hit.citations:
+            lines.append(f"   [{c.marker}] {c.text}")
+            if c.resolved:
+                lines.append(f"       → {c.resolved}")
+            elif c.unresolved:
+                lines.append("       → (earlier reference not found in this document)")
+        lines.append("")
+    return "\n".join(lines).rstrip()
