@@ -91,7 +91,7 @@ def run(mb: float, clients: int, think: float, out_dir: Path, docs_src: Path, ma
     upload = work / "upload" / f"big{mb:g}mb.txt"
     upload.parent.mkdir()
     upload.write_text(big_text(source, mb), encoding="utf-8")
-    questions = [json.loads(line)["question"] for line in (REPO / "tests" / "data" / "questions.jsonl")
+    questions = [json.loads(line)["question"] for line in (REPO / "questions" / "questions.jsonl")
                  .read_text(encoding="utf-8").splitlines() if line.strip()]
     port = free_port()
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}

@@ -21,76 +21,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qa.embed import TextEmbedder
-from qa.errors import InputError
+from qa.questions import Question, load_questions, question_file
 from qa.records import Answer
 
 if TYPE_CHECKING:
     from qa.index import Index
     from qa.search import Settings
 
-DEFAULT_QUESTIONS = Path("tests/data/questions.jsonl")
-# Named question sets (``qa eval --questions NAME``), relative to the repository.
-QUESTION_SETS = {
-    "paper": DEFAULT_QUESTIONS,  # the shipped paper in docs_src/
-    "realpdf": Path("tests/data/questions_realpdf.jsonl"),  # 20 law reviews in ../shared/realpdf/dev/pdfs
-}
 UNANSWERABLE = "unanswerable"
 TYPE_ORDER = ("fact", "paraphrase", "numeric", "footnote", "citation", "pagesplit", "frontback", "feedback")
-
-
-@dataclass(frozen=True)
-class Question:
-    """One evaluation question with chunking-independent gold."""
-
-    id: str
-    question: str
-    type: str
-    answers: tuple[str, ...]
-    sources: tuple[str, ...] = ()
-    split: str = "dev"
-
-
-def question_file(name_or_path: str | None) -> Path:
-    """Return the file of a named question set (``paper``, ``realpdf``) or the given path; default ``paper``."""
-    if name_or_path in (None, ""):
-        name_or_path = "paper"
-    if name_or_path in QUESTION_SETS:
-        relative = QUESTION_SETS[name_or_path]
-        in_repo = Path(__file__).resolve().parent.parent / relative
-        return in_repo if in_repo.is_file() else relative
-    return Path(name_or_path)
-
-
-def load_questions(path: Path, split: str | None = None) -> list[Question]:
-    """Return the questions of a JSONL file (optionally one split), or raise InputError naming the line."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: questions file not found; pass --questions FILE.jsonl")
-    out: list[Question] = []
-    seen: set[str] = set()
-    for n, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-            q = Question(
-                id=str(row.get("id", n)), question=str(row["question"]),
-                type=str(row.get("type") or ("unanswerable" if not row.get("answers") else "fact")),
-                answers=tuple(str(a) for a in row.get("answers") or ()),
-                sources=tuple(str(s) for s in row.get("sources") or ()),
-                split=str(row.get("split") or "dev"),
-            )
-        except (ValueError, KeyError, TypeError, AttributeError):
-            raise InputError(f"{path}:{n}: each line must be a JSON object with \"question\" and \"answers\" "
-                             "(a list of answer substrings, empty for unanswerable)") from None
-        if q.id in seen:
-            raise InputError(f"{path}:{n}: duplicate id {q.id!r}; ids must be unique")
-        seen.add(q.id)
-        if split is None or q.split == split:
-            out.append(q)
-    if not out:
-        raise InputError(f"{path}: no questions" + (f" in split {split!r}" if split else ""))
-    return out
 
 
 def normalise(text: str) -> str:

@@ -17,7 +17,7 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 # The shipped paper, as the tests' own copy: tests never read or write the user's docs_src/ or index/.
 CORPUS = REPO / "tests" / "data" / "corpus" / "ambitions-and-limits-japan-eu-security.txt"
-QUESTIONS = REPO / "tests" / "data" / "questions.jsonl"
+QUESTIONS = REPO / "questions" / "questions.jsonl"
 
 _real_connect = socket.socket.connect
 _LOOPBACK = ("127.", "::1", "localhost", "0.0.0.0")

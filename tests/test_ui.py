@@ -24,7 +24,7 @@ import pytest
 from conftest import CORPUS, REPO, SMALL_TXT, FakeEmbedder, _guarded_connect
 from gradio_client.exceptions import AppError
 
-from qa import output
+from qa import output, questions
 from qa.errors import InputError
 from qa.parse import parse_file
 from qa.search import search
@@ -255,7 +255,7 @@ def test_the_feedback_file_is_bounded_and_its_path_not_shown(served, monkeypatch
     passage = client.predict(question, 1, api_name="/search")["results"][0]["passage_id"]
     msg = chat.feedback_json(question, passage)
     assert msg.startswith("saved as fb-") and str(chat.feedback_path) not in msg and "/" not in msg
-    monkeypatch.setattr(chat_mod, "MAX_FEEDBACK", len(chat_mod.read_jsonl(chat.feedback_path)))
+    monkeypatch.setattr(chat_mod, "MAX_FEEDBACK", len(questions.read_rows(chat.feedback_path)))
     before = chat.feedback_path.read_text(encoding="utf-8")
     full = chat.feedback_json("Another question about harbours?", passage)
     assert full.startswith("error: the feedback file is full") and str(chat.feedback_path) not in full

@@ -13,7 +13,6 @@ leaves nothing behind and the old index answering.
 
 import errno
 import itertools
-import json
 import os
 import re
 import shutil
@@ -30,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from qa import index as index_mod
-from qa import output
+from qa import output, questions
 from qa.embed import TextEmbedder
 from qa.errors import InputError, QAError
 from qa.records import Answer, Paragraph
@@ -39,7 +38,6 @@ from qa.web import render
 
 DEFAULT_K = 5
 UPLOAD_TYPES = (".txt", ".md", ".markdown", ".pdf")
-SNIPPET_CHARS = 120
 UPLOAD_MB = float(os.environ.get("QA_UPLOAD_MB") or 25)  # per file: larger ones go in docs_src/ + qa build
 MAX_FEEDBACK = int(os.environ.get("QA_FEEDBACK_MAX") or 10_000)  # rows: the file never grows without bound
 QUESTION_TEXTS = 32  # a question encodes at most this many texts (itself and a few words); builds more
@@ -350,19 +348,15 @@ class Chat:
             raise InputError(f"passage_id: unknown passage '{passage_id}'")
         paragraph = self.index.paragraphs[row_no]
         with self._feedback_lock:
-            rows = read_jsonl(self.feedback_path)
+            rows = questions.read_rows(self.feedback_path)
             if len(rows) >= MAX_FEEDBACK:
                 raise InputError(f"the feedback file is full ({MAX_FEEDBACK:,} questions); move it aside to start "
                                  "a new one (its place: qa serve --feedback)")
             for row in rows:
                 if row.get("question") == question and row.get("passage_id") == passage_id:
                     return row, False
-            row = {"id": f"fb-{len(rows) + 1}", "question": question, "type": "feedback",
-                   "answers": [snippet(paragraph.text)], "passage_id": passage_id,
-                   "sources": [], "footnote": None, "split": "feedback"}
-            self.feedback_path.parent.mkdir(parents=True, exist_ok=True)
-            with open(self.feedback_path, "a", encoding="utf-8") as f:
-                f.write(json.dumps(row, ensure_ascii=False) + "\n")
+            row = questions.feedback_row(len(rows) + 1, question, passage_id, paragraph.text)
+            questions.append_row(self.feedback_path, row)
         return row, True
 
     def feedback_json(self, question: object, passage_id: object, helpful: object = True) -> str:
@@ -439,26 +433,3 @@ def _check_readable(upload: Path, name: str, doc: str) -> None:
         raise InputError(str(exc).replace(str(upload), name)) from None
     except Exception as exc:  # a reader library's own error on a corrupt file
         raise InputError(f"{name}: could not read the file ({type(exc).__name__}); is it damaged?") from None
-
-
-def snippet(text: str) -> str:
-    """Return the first ~120 characters of a passage's clean text, cut at a word (an eval "answer")."""
-    if len(text) <= SNIPPET_CHARS:
-        return text
-    cut = text[:SNIPPET_CHARS]
-    return cut.rsplit(" ", 1)[0] if " " in cut else cut
-
-
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    """Return the JSON objects of a JSONL file (none when it does not exist; bad lines skipped)."""
-    if not path.is_file():
-        return []
-    rows = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            row = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(row, dict):
-            rows.append(row)
-    return rows

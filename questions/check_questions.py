@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Validate tests/data/questions.jsonl against the corpus (standard library only).
+"""Validate questions/questions.jsonl against the corpus (standard library only).
 
-Usage: python3 tests/data/check_questions.py [questions.jsonl] [corpus.txt]
+Usage: python3 questions/check_questions.py [questions.jsonl] [corpus.txt]
 """
 import json
 import os

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Validate tests/data/questions_realpdf.jsonl against the law-review texts and PDFs.
+"""Validate questions/questions_realpdf.jsonl against the law-review texts and PDFs.
 
-Usage: .venv/bin/python tests/data/check_realpdf_questions.py [questions.jsonl] [realpdf/dev]
+Usage: .venv/bin/python questions/check_realpdf_questions.py [questions.jsonl] [realpdf/dev]
 
 The documents live outside the repository (../shared/realpdf/dev: `pdfs/NAME.pdf` and
 `truth/NAME.json`, the text of the journal's web version as `body` paragraphs, their
@@ -18,7 +18,7 @@ from collections import Counter, defaultdict
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 QFILE = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "questions_realpdf.jsonl")
-ROOT = sys.argv[2] if len(sys.argv) > 2 else os.path.join(HERE, "..", "..", "..", "shared", "realpdf", "dev")
+ROOT = sys.argv[2] if len(sys.argv) > 2 else os.path.join(HERE, "..", "..", "shared", "realpdf", "dev")
 if not os.path.isdir(ROOT):
     ROOT = "/work/shared/realpdf/dev"
 
