@@ -150,8 +150,8 @@ def _runs(glyphs: list[_Glyph]) -> tuple[list[Run], list[Span]]:
             runs.append(Run(first.x0, first.y, first.size, first.bold, re.sub(r" {2,}", " ", text)))
             gap = next((g.x0 for g in current[current.index(first):] if g.space), None)
             word = None if gap is None else max((g.x1 for g in ink if g.x0 < gap), default=first.x1)
-            spans.append(Span(first.y, first.x0, word, max(g.x1 for g in ink), 0.25 * first.size,
-                              current[-1].space))
+            drawn_space = current[-1].space and current[-1].size > 0  # inferred spaces have no size
+            spans.append(Span(first.y, first.x0, word, max(g.x1 for g in ink), 0.25 * first.size, drawn_space))
         current.clear()
 
     for glyph in glyphs:
