@@ -202,19 +202,19 @@ class Chat:
             return None
         return path
 
-    def add_documents(self, files: list[Any]) -> list[str]:
+    def add_documents(self, files: list[Path]) -> list[str]:
         """Copy uploaded files into the docs folder, update the index, reload it; return one line per file
         (waits for the background job: ``submit`` does not)."""
         job = self.submit(files)
         job.done.wait()
         return job.lines
 
-    def submit(self, files: list[Any]) -> Job:
-        """Check uploads now (type, size, already there), then index them in the background; return the job."""
+    def submit(self, files: list[Path]) -> Job:
+        """Check uploaded files now (type, size, already there), then index them in the background; return the job."""
         job = Job()
         staged: list[tuple[Path, str, str]] = []  # (upload, original name, doc name)
         for f in files or []:
-            upload = Path(f if isinstance(f, (str, os.PathLike)) else getattr(f, "path", None) or f.name)
+            upload = Path(f)
             name = upload.name
             try:
                 doc = safe_filename(name)

@@ -148,7 +148,7 @@ def _wire_upload(chat: Chat, w: _Widgets) -> None:
     import gradio as gr
 
     def on_upload(files: list[Any] | None):
-        job = chat.submit(files or [])
+        job = chat.submit([_upload_path(f) for f in files or []])
         while not job.done.wait(PROGRESS_SECONDS):  # indexed in the background; questions go on meanwhile
             seconds = time.monotonic() - job.started
             yield (f'<p class="qa-status qa-busy">{render.esc(job.status)} ({seconds:.0f} s); '
@@ -159,6 +159,13 @@ def _wire_upload(chat: Chat, w: _Widgets) -> None:
 
     w.upload.upload(on_upload, [w.upload], [w.status, w.doc_list, w.docs_filter], api_name="upload",
                     concurrency_limit=4)
+
+
+def _upload_path(file: Any) -> Path:
+    """Return where Gradio put an uploaded file (a path, or an object with ``.path`` or ``.name``)."""
+    if isinstance(file, (str, os.PathLike)):
+        return Path(file)
+    return Path(getattr(file, "path", None) or file.name)
 
 
 def _api(chat: Chat) -> None:
