@@ -120,13 +120,14 @@ class _Maker:
             if line:
                 lines.append(line)
             line = ""
-            while self.width(word, size) > width:
-                cut = len(word)
-                while self.width(word[:cut], size) > width:
+            rest = word
+            while self.width(rest, size) > width:
+                cut = len(rest)
+                while self.width(rest[:cut], size) > width:
                     cut -= 1
-                lines.append(word[:cut])
-                word = word[cut:]
-            line = word
+                lines.append(rest[:cut])
+                rest = rest[cut:]
+            line = rest
         if line:
             lines.append(line)
         return lines
@@ -154,8 +155,8 @@ class _Maker:
                     words.append([(part, False)])
         lines: list[list[tuple[str, bool]]] = []
         line: list[tuple[str, bool]] = []
-        for word in words:
-            word = [p for p in word if p[0] != " "]
+        for pieces in words:
+            word = [p for p in pieces if p[0] != " "]
             trial = line + ([(" ", False)] if line else []) + word
             if line and self.pieces_width(trial) > _WIDTH:
                 lines.append(line)
@@ -203,7 +204,7 @@ class _Maker:
         for p in self.doc.paragraphs:
             if p.section is None:  # front matter: title block and credits-like lines
                 parts = p.display.split(" — ")
-                if p.number == 2 or len(parts) > 1 and len(parts[0]) > 60:
+                if p.number == 2 or (len(parts) > 1 and len(parts[0]) > 60):
                     self.heading(parts[0], _TITLE)
                     parts = parts[1:]
                 for part in parts:
@@ -236,8 +237,8 @@ def hand_pdf(path: Path, pages: list[list[Run]], bold_at: frozenset[tuple[int, i
     pdf.add_font("DejaVu", "B", str(FONT_BOLD))
     for p, runs in enumerate(pages):
         pdf.add_page()
-        for i, (x, y, size, text) in enumerate(runs):
-            style = "B" if (p, i) in bold_at else ""
+        for i, (start, y, size, text) in enumerate(runs):
+            style, x = "B" if (p, i) in bold_at else "", start
             for piece in re.split(r"(\^\^?\d+)", text):
                 if piece.startswith("^"):
                     full = piece.startswith("^^")
@@ -327,7 +328,8 @@ _FODT_HEAD = """<?xml version="1.0" encoding="UTF-8"?>
 <office:master-styles>
  <style:master-page style:name="Standard" style:page-layout-name="pm1">
   <style:header><text:p text:style-name="Header">Ambitions and Limits · Martens Centre Policy Brief</text:p></style:header>
-  <style:footer><text:p text:style-name="Footer"><text:page-number text:select-page="current">1</text:page-number></text:p></style:footer>
+  <style:footer><text:p text:style-name="Footer"><text:page-number text:select-page="current">1</text:page-number></text:p>
+  </style:footer>
  </style:master-page>
 </office:master-styles>
 <office:body><office:text>
@@ -422,10 +424,10 @@ _TEX_URL = re.compile(r"https?://[^\s<>]*[^\s<>.,;:)'’]")
 
 TEX_LAYOUTS = {  # class options and extra preamble
     # The article class as it comes: 10 pt on letter paper, justified and hyphenated, indented paragraphs.
-    "article": dict(options="", preamble=""),
+    "article": {"options": "", "preamble": ""},
     # A5, 11 pt, no indents but space between paragraphs: paragraphs over two pages, long notes.
-    "a5-parskip": dict(options="11pt", preamble="\\usepackage[a5paper,margin=15mm]{geometry}\n"
-                       "\\setlength{\\parindent}{0pt}\n\\setlength{\\parskip}{6pt plus 2pt}\n"),
+    "a5-parskip": {"options": "11pt", "preamble": "\\usepackage[a5paper,margin=15mm]{geometry}\n"
+                       "\\setlength{\\parindent}{0pt}\n\\setlength{\\parskip}{6pt plus 2pt}\n"},
 }
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from conftest import CORPUS
+
 from qa.errors import DocumentError
 from qa.parse import assemble, extract_urls, parse_file, text_blocks
 from qa.records import Block
@@ -179,14 +179,14 @@ def test_paragraph_ids_are_doc_and_number() -> None:
 def test_binary_file_is_refused_naming_it(tmp_path: Path) -> None:
     path = tmp_path / "scan.txt"
     path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4)
-    with pytest.raises(DocumentError, match="scan.txt.*binary"):
+    with pytest.raises(DocumentError, match=r"scan\.txt.*binary"):
         parse_file(path)
 
 
 def test_empty_file_is_refused_naming_it(tmp_path: Path) -> None:
     path = tmp_path / "empty.md"
     path.write_text("\n  \n", encoding="utf-8")
-    with pytest.raises(DocumentError, match="empty.md"):
+    with pytest.raises(DocumentError, match=r"empty\.md"):
         parse_file(path)
 
 
@@ -198,7 +198,7 @@ def test_unsupported_extension_is_refused_naming_it(tmp_path: Path) -> None:
 
 
 def test_missing_file_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(DocumentError, match="nowhere.txt"):
+    with pytest.raises(DocumentError, match=r"nowhere\.txt"):
         parse_file(tmp_path / "nowhere.txt")
 
 
