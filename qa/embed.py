@@ -42,6 +42,8 @@ import importlib.util
 import json
 import os
 import shutil
+import sys
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -224,7 +226,14 @@ class Embedder:
         if self._load_words() is not None:
             return 0
         words = table_words(self._model.tokenizer)
-        vectors = self._encode(words, None).astype(np.float16)
+        vectors = np.zeros((len(words), self.dimension), dtype=np.float16)
+        start = last = time.monotonic()
+        for done in range(0, len(words), 2048):  # minutes on a busy machine: say how far it is
+            vectors[done:done + 2048] = self._encode(words[done:done + 2048], None)
+            if time.monotonic() - last >= 10:
+                last = time.monotonic()
+                print(f"qa: word table: {done + 2048:,} of {len(words):,} words embedded once for faster questions "
+                      f"({last - start:.0f} s)", file=sys.stderr, flush=True)
         file.parent.mkdir(parents=True, exist_ok=True)
         tmp = file.with_name(f".tmp-{os.getpid()}-{file.name}")
         with open(tmp, "wb") as f:
