@@ -91,8 +91,9 @@ def run(mb: float, clients: int, think: float, out_dir: Path, docs_src: Path, ma
     upload = work / "upload" / f"big{mb:g}mb.txt"
     upload.parent.mkdir()
     upload.write_text(big_text(source, mb), encoding="utf-8")
-    questions = [json.loads(line)["question"] for line in (REPO / "questions" / "questions.jsonl")
-                 .read_text(encoding="utf-8").splitlines() if line.strip()]
+    from qa.questions import load_questions, question_file
+
+    questions = [q.question for q in load_questions(question_file("paper"))]
     port = free_port()
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
     log = open(work / "server.log", "w", encoding="utf-8")  # noqa: SIM115 (the server writes it until the finally below)

@@ -161,21 +161,19 @@ def read_questions(path: str) -> list[dict[str, Any]]:
     file = Path(path)
     if not file.is_file():
         raise InputError(f"{path}: questions file not found")
+    from qa import jsonl
+
     rows = []
-    with open(file, encoding="utf-8", errors="replace") as f:
-        for n, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except ValueError:
-                raise InputError(f"{path}:{n}: not valid JSON; each line must be {{\"id\": …, \"question\": …}}") from None
+    try:
+        for n, row in jsonl.rows(file):
             if not isinstance(row, dict) or not isinstance(row.get("question"), str):
                 raise InputError(f"{path}:{n}: missing \"question\" text; each line must be {{\"id\": …, \"question\": …}}")
             docs = row.get("docs")
             if docs is not None and (not isinstance(docs, list) or not all(isinstance(d, str) for d in docs)):
                 raise InputError(f"{path}:{n}: \"docs\" must be a list of document names, e.g. [\"report.pdf\"]")
             rows.append({**row, "id": row.get("id", n)})
+    except jsonl.JSONLError as exc:
+        raise InputError(f"{path}:{exc.line}: not valid JSON; each line must be {{\"id\": …, \"question\": …}}") from None
     if not rows:
         raise InputError(f"{path}: no questions in file")
     return rows

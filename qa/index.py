@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from qa import budget, lexical
+from qa import budget, jsonl, lexical
 from qa import chunk as chunking
 from qa import store as store_mod
 from qa import vectors as vectors_mod
@@ -589,8 +589,7 @@ def open_index(index_dir: Path, embedder: TextEmbedder, log: Callable[[str], Non
 
 
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    with open(path, encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
+    return [row for _, row in jsonl.rows(path, errors="strict")]  # a damaged index file is refused
 
 
 def stale(manifest: dict[str, Any], docs_dir: Path) -> list[str]:

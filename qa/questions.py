@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from qa import jsonl
 from qa.errors import InputError
 
 DEFAULT_QUESTIONS = Path("questions/questions.jsonl")
@@ -54,29 +55,38 @@ def load_questions(path: Path, split: str | None = None) -> list[Question]:
         raise InputError(f"{path}: questions file not found; pass --questions FILE.jsonl")
     out: list[Question] = []
     seen: set[str] = set()
-    for n, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-            q = Question(
-                id=str(row.get("id", n)), question=str(row["question"]),
-                type=str(row.get("type") or ("unanswerable" if not row.get("answers") else "fact")),
-                answers=tuple(str(a) for a in row.get("answers") or ()),
-                sources=tuple(str(s) for s in row.get("sources") or ()),
-                split=str(row.get("split") or "dev"),
-            )
-        except (ValueError, KeyError, TypeError, AttributeError):
-            raise InputError(f"{path}:{n}: each line must be a JSON object with \"question\" and \"answers\" "
-                             "(a list of answer substrings, empty for unanswerable)") from None
-        if q.id in seen:
-            raise InputError(f"{path}:{n}: duplicate id {q.id!r}; ids must be unique")
-        seen.add(q.id)
-        if split is None or q.split == split:
-            out.append(q)
+    try:
+        for n, row in jsonl.rows(path):
+            try:
+                q = _question(n, row)
+            except (ValueError, KeyError, TypeError, AttributeError):
+                raise InputError(_bad_line(path, n)) from None
+            if q.id in seen:
+                raise InputError(f"{path}:{n}: duplicate id {q.id!r}; ids must be unique")
+            seen.add(q.id)
+            if split is None or q.split == split:
+                out.append(q)
+    except jsonl.JSONLError as exc:
+        raise InputError(_bad_line(path, exc.line)) from None
     if not out:
         raise InputError(f"{path}: no questions" + (f" in split {split!r}" if split else ""))
     return out
+
+
+def _question(n: int, row: Any) -> Question:
+    """Return the Question of one row (line ``n``), or raise KeyError/TypeError/AttributeError."""
+    return Question(
+        id=str(row.get("id", n)), question=str(row["question"]),
+        type=str(row.get("type") or ("unanswerable" if not row.get("answers") else "fact")),
+        answers=tuple(str(a) for a in row.get("answers") or ()),
+        sources=tuple(str(s) for s in row.get("sources") or ()),
+        split=str(row.get("split") or "dev"),
+    )
+
+
+def _bad_line(path: Path, n: int) -> str:
+    return (f"{path}:{n}: each line must be a JSON object with \"question\" and \"answers\" "
+            "(a list of answer substrings, empty for unanswerable)")
 
 
 def feedback_row(n: int, question: str, passage_id: str, passage_text: str) -> dict[str, Any]:
@@ -98,15 +108,7 @@ def read_rows(path: Path) -> list[dict[str, Any]]:
     exist; lines that are not JSON objects skipped)."""
     if not path.is_file():
         return []
-    rows = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            row = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(row, dict):
-            rows.append(row)
-    return rows
+    return [row for _, row in jsonl.rows(path, skip_bad=True) if isinstance(row, dict)]
 
 
 def append_row(path: Path, row: dict[str, Any]) -> None:
