@@ -88,5 +88,5 @@ def test_fact_questions_hit_at_5_is_at_least_90_percent(loaded: index.Index) -> 
     facts = [q for q in load_questions(QUESTIONS) if q.type == "fact"]
     assert len(facts) >= 30
     result = evaluate(loaded, realmodel.embedder(), facts, "hybrid", k=10)
-    assert result["gold_missing"] == []
-    assert result["overall"]["hit@5"] >= 0.9, result["failures"]
+    assert result.gold_missing == []
+    assert result.overall["hit@5"] >= 0.9, result.failures
