@@ -3,7 +3,7 @@
 At each size, the same vectors (mixtures of the index's own embeddings plus noise, as the
 FAISS scale curve makes them; 50 chunks per synthetic document) go into FAISS and into the
 given store through the ``VectorStore`` seam, as ``qa build`` puts them there. Measured per
-store: ingest rate (add and commit, index build included), warm search latency p50/p95 for
+store: ingest rate (add and commit, index build included, on two threads), warm search latency p50/p95 for
 k=10 (one question at a time), recall@10 against exact search, the same search limited to one
 document, memory growth of this process and size on disk.
 """
@@ -34,7 +34,12 @@ def disk_mb(path: Path) -> float:
 def measure(spec: dict[str, str], where: Path, vectors: np.ndarray, queries: np.ndarray,
             truth: np.ndarray) -> dict[str, Any]:
     """Put ``vectors`` into the store ``spec`` names (under ``where``) and measure it."""
+    import faiss
+
+    from qa import vectors as vectors_mod
+
     n, dim = vectors.shape
+    faiss.omp_set_num_threads(2)  # building on both cores, as qa build does; questions on one
     rss = rss_mb()
     start = time.perf_counter()
     store, _ = store_mod.for_build(spec, where / "index", where, None, dim, n)
@@ -43,6 +48,7 @@ def measure(spec: dict[str, str], where: Path, vectors: np.ndarray, queries: np.
         store.add(f"doc{d}", ids, vectors[s:s + PER_DOC])
     record = store.commit()
     ingest = time.perf_counter() - start
+    vectors_mod.query_threads()
     row: dict[str, Any] = {"index_type": record.get("index_type"), "params": record.get("params"),
                            "search_params": record.get("search_params"),
                            "ingest_s": round(ingest, 2), "ingest_per_s": round(n / ingest)}
@@ -75,9 +81,6 @@ def run(spec: dict[str, str], sizes: list[int], seeds: np.ndarray, n_queries: in
     """Return the side-by-side measurements of FAISS and the store ``spec`` at each size."""
     import faiss
 
-    from qa import vectors as vectors_mod
-
-    vectors_mod.query_threads()  # one question at a time on one thread, as the app searches
     out: dict[str, Any] = {"store": spec, "n_queries": n_queries, "points": []}
     for n in sizes:
         rng = np.random.default_rng(n)
