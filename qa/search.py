@@ -1,7 +1,7 @@
 """Search stage: question → ranked paragraphs (``Answer``), with citations and a highlight.
 
 Three retrievers share one path:
-- ``dense``: the question's embedding against every chunk in FAISS, chunk scores
+- ``dense``: the question's embedding against every chunk in the vector store (``store.py``), chunk scores
   pooled (max) back to their paragraph;
 - ``bm25``: BM25 over paragraphs (body + section + cited footnotes);
 - ``hybrid`` (default): both, fused by a convex combination of the dense cosine
@@ -42,7 +42,7 @@ class Settings:
     expansion_weight: float = 0.6  # BM25 of embedding neighbours of the question's words
     expansion_min_sim: float = 0.5
     expansion_per_word: int = 3
-    pool_depth: int = 200  # chunks fetched from FAISS before pooling to paragraphs
+    pool_depth: int = 200  # chunks fetched from the vector store (after its document filter) before pooling
     # A cited footnote's text is the paragraph's second-hand evidence: its cosine counts this much less
     # (a question echoing a source's title should still find the passage that speaks to it).
     note_penalty: float = 0.1
