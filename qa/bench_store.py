@@ -70,15 +70,20 @@ def measure(spec: dict[str, str], where: Path, vectors: np.ndarray, queries: np.
         if not ids or any(not i.startswith(doc + "#") for i in ids):
             raise AssertionError(f"filtered search returned {ids[:3]} for {doc}")
     row["filtered"] = ms(times)
-    row["rss_growth_mb"] = round(rss_mb() - rss, 1)
-    row["disk_mb"] = disk_mb(Path(spec["uri"]) if spec["kind"] == "milvus" else where / store_mod.FAISS_FILE)
+    local = spec["kind"] == "faiss" or spec["uri"].endswith(".db")
+    # a server's memory and disk are another process's: measured by whoever runs it (docs/scale.md)
+    row["rss_growth_mb"] = round(rss_mb() - rss, 1) if local else None
+    row["disk_mb"] = (disk_mb(where / store_mod.FAISS_FILE) if spec["kind"] == "faiss"
+                      else disk_mb(Path(spec["uri"])) if local else None)
     row["count"] = store.count()
     return row
 
 
 def run(spec: dict[str, str], sizes: list[int], seeds: np.ndarray, n_queries: int = 100,
-        work: Path | None = None) -> dict[str, Any]:
-    """Return the side-by-side measurements of FAISS and the store ``spec`` at each size."""
+        work: Path | None = None, measured: Any = None) -> dict[str, Any]:
+    """Return the side-by-side measurements of FAISS and the store ``spec`` at each size;
+    ``measured(name, row)`` is called after each store's measurement, while it still holds the vectors
+    (a server's own memory and disk are measured there)."""
     import faiss
 
     out: dict[str, Any] = {"store": spec, "n_queries": n_queries, "points": []}
@@ -100,6 +105,8 @@ def run(spec: dict[str, str], sizes: list[int], seeds: np.ndarray, n_queries: in
                     s = {**s, "uri": str(Path(s["uri"]).with_name(f"{Path(s['uri']).stem}-{n}.db"))}
                     shutil.rmtree(s["uri"], ignore_errors=True)
                 point[name] = measure(s, Path(tmp), vectors, queries, truth)
+                if measured is not None:
+                    measured(name, point[name])
                 if s["kind"] == "milvus":
                     from qa import store_milvus
 
@@ -185,8 +192,12 @@ def table(result: dict[str, Any]) -> str:
                 continue
             lines.append(f"| {p['n']:,} | {name} | {row['index_type']} | {row['ingest_per_s']:,} | {row['p50_ms']} | "
                          f"{row['p95_ms']} | {row['recall@10']} | {row['filtered']['p50_ms']} | "
-                         f"{row['rss_growth_mb']} | {row['disk_mb']} |")
+                         f"{_or_dash(row['rss_growth_mb'])} | {_or_dash(row['disk_mb'])} |")
     return "\n".join(lines)
+
+
+def _or_dash(value: Any) -> str:
+    return "—" if value is None else str(value)
 
 
 def seeds_of(index_dir: Path) -> np.ndarray:

@@ -31,7 +31,10 @@ from qa.errors import IndexLoadError, QAError
 
 INSERT_BATCH = 2000
 MAX_ID, MAX_DOC = 2048, 1024  # VARCHAR lengths of a chunk id and a document name
-HNSW_M, HNSW_EF_CONSTRUCTION, HNSW_EF = 16, 200, 64
+# A search sees everything this process wrote (a build, an upload in the chat) and other processes'
+# writes within Milvus' staleness bound; "Strong" made each search wait for the next time tick
+# (p50 396 ms on a Milvus 2.3.5 server at 100k vectors, qa bench --store).
+SEARCH_CONSISTENCY = "Session"
 _clients: dict[str, Any] = {}
 
 
@@ -98,7 +101,7 @@ def for_build(uri: str, index_dir: Path, previous: dict[str, Any] | None, dim: i
     index_type, params, search_params = index_params(n)
     record = {"kind": "milvus", "uri": uri, "alias": alias, "collection": f"{alias}_{time.strftime('%Y%m%d%H%M%S')}",
               "dim": int(dim), "metric": "IP", "partition_key": "doc", "index_type": index_type,
-              "params": params, "search_params": search_params}
+              "params": params, "search_params": search_params, "consistency": SEARCH_CONSISTENCY}
     current = _alias_target(client, alias)
     for name in client.list_collections():  # leftovers of killed full builds of this index
         if name.startswith(alias + "_") and name != current:
@@ -196,7 +199,8 @@ class MilvusStore:
         found = self.client.search(
             self.record["alias"], data=[np.asarray(vector, dtype=np.float32)], anns_field="vector", limit=k,
             filter="" if docs is None else f"doc in {json.dumps(sorted(docs))}", output_fields=["id"],
-            search_params={"metric_type": "IP", "params": self.record.get("search_params", {})})
+            search_params={"metric_type": "IP", "params": self.record.get("search_params", {})},
+            consistency_level=SEARCH_CONSISTENCY)
         hits = found[0] if found else []
         return [str(h["id"]) for h in hits], np.array([h["distance"] for h in hits], dtype=np.float32)
 
