@@ -31,10 +31,15 @@ from qa.errors import IndexLoadError, QAError
 
 INSERT_BATCH = 2000
 MAX_ID, MAX_DOC = 2048, 1024  # VARCHAR lengths of a chunk id and a document name
-# A search sees everything this process wrote (a build, an upload in the chat) and other processes'
-# writes within Milvus' staleness bound; "Strong" made each search wait for the next time tick
-# (p50 396 ms on a Milvus 2.3.5 server at 100k vectors, qa bench --store).
-SEARCH_CONSISTENCY = "Session"
+# Searches read at "Bounded" consistency: writes are seen within Milvus' staleness bound (5 s by
+# default). "Strong" makes each search wait for the server's next time tick (p50 396 ms on a Milvus
+# 2.3.5 server at 100k vectors, against 26 ms, qa bench --store), so it is used only for the
+# searches of a process in the seconds after it changed the collection (a build, an upload in the
+# chat): it sees its own writes. ("Session" would not: pymilvus tracks writes by collection name,
+# and searches go through the alias.)
+SEARCH_CONSISTENCY = "Bounded"
+FRESH_SECONDS = 10.0
+_written: dict[str, float] = {}  # alias → when this process last changed its collection
 _clients: dict[str, Any] = {}
 
 
@@ -174,6 +179,7 @@ class MilvusStore:
         the collection it pointed at); return the manifest record."""
         name, alias = self.record["collection"], self.record["alias"]
         self.client.flush(name)
+        _written[alias] = time.monotonic()
         if self.new:
             params = self.client.prepare_index_params()
             params.add_index(field_name="vector", index_type=self.record["index_type"], metric_type="IP",
@@ -188,6 +194,7 @@ class MilvusStore:
             if old and old != name:
                 self.client.drop_collection(old)
             self.new, self._added = False, {}
+        _written[alias] = time.monotonic()
         return dict(self.record)
 
     def search(self, vector: np.ndarray, k: int,
@@ -200,13 +207,17 @@ class MilvusStore:
             self.record["alias"], data=[np.asarray(vector, dtype=np.float32)], anns_field="vector", limit=k,
             filter="" if docs is None else f"doc in {json.dumps(sorted(docs))}", output_fields=["id"],
             search_params={"metric_type": "IP", "params": self.record.get("search_params", {})},
-            consistency_level=SEARCH_CONSISTENCY)
+            consistency_level=self._consistency())
         hits = found[0] if found else []
         return [str(h["id"]) for h in hits], np.array([h["distance"] for h in hits], dtype=np.float32)
 
+    def _consistency(self) -> str:
+        fresh = time.monotonic() - _written.get(self.record["alias"], -FRESH_SECONDS) < FRESH_SECONDS
+        return "Strong" if fresh else SEARCH_CONSISTENCY
+
     def count(self) -> int:
         """Return how many vectors the collection holds."""
-        rows = self.client.query(self.record["alias"], filter="", output_fields=["count(*)"])
+        rows = self.client.query(self.record["alias"], filter="", output_fields=["count(*)"], consistency_level="Strong")
         return int(rows[0]["count(*)"]) if rows else 0
 
     def describe(self) -> dict[str, Any]:
