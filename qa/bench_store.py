@@ -47,6 +47,8 @@ def measure(spec: dict[str, str], where: Path, vectors: np.ndarray, queries: np.
         ids = [f"doc{d}#{i}" for i in range(s, min(n, s + PER_DOC))]
         store.add(f"doc{d}", ids, vectors[s:s + PER_DOC])
     record = store.commit()
+    if store.count() != n:  # read Strong: the build is whole and searchable before the clock stops
+        raise AssertionError(f"{spec['kind']}: {store.count()} vectors stored of {n}")
     ingest = time.perf_counter() - start
     vectors_mod.query_threads()
     if spec["kind"] == "milvus":  # searched as a reader process does, not as the writer right after its build
