@@ -203,10 +203,15 @@ class MilvusStore:
         filter on the partition key, applied by Milvus inside the search)."""
         if docs is not None and not docs:
             return [], np.zeros(0, dtype=np.float32)
+        params = dict(self.record.get("search_params", {}))
+        if docs is not None and "nlist" in self.record.get("params", {}):
+            # IVF under a filter: a document's few rows may lie in none of the probed cells (a Milvus
+            # 2.3.5 server at 1M returned nothing for one); the partition key keeps every cell cheap
+            params["nprobe"] = self.record["params"]["nlist"]
         found = self.client.search(
             self.record["alias"], data=[np.asarray(vector, dtype=np.float32)], anns_field="vector", limit=k,
             filter="" if docs is None else f"doc in {json.dumps(sorted(docs))}", output_fields=["id"],
-            search_params={"metric_type": "IP", "params": self.record.get("search_params", {})},
+            search_params={"metric_type": "IP", "params": params},
             consistency_level=self._consistency())
         hits = found[0] if found else []
         return [str(h["id"]) for h in hits], np.array([h["distance"] for h in hits], dtype=np.float32)
