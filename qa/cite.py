@@ -12,7 +12,6 @@ import re
 import unicodedata
 from difflib import SequenceMatcher
 
-from qa.output import answer_to_json, pages  # noqa: F401  (their old home: tests/test_cite.py imports them here)
 from qa.records import Citation, Footnote, Marker, Paragraph
 
 # "Ibid." and the legal "Id." ("See id. at 12", "Cf. id."): the note before.

@@ -104,7 +104,8 @@ def for_build(uri: str, index_dir: Path, previous: dict[str, Any] | None, dim: i
     alias = previous["alias"] if previous and previous.get("kind") == "milvus" and previous.get("uri") == uri \
         else default_alias(index_dir)
     index_type, params, search_params = index_params(n)
-    record = {"kind": "milvus", "uri": uri, "alias": alias, "collection": f"{alias}_{time.strftime('%Y%m%d%H%M%S')}_{time.time_ns() % 10**9}",
+    collection = f"{alias}_{time.strftime('%Y%m%d%H%M%S')}_{time.time_ns() % 10**9}"
+    record = {"kind": "milvus", "uri": uri, "alias": alias, "collection": collection,
               "dim": int(dim), "metric": "IP", "partition_key": "doc", "index_type": index_type,
               "params": params, "search_params": search_params, "consistency": SEARCH_CONSISTENCY}
     current = _alias_target(client, alias)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from conftest import CORPUS
-from qa.cite import answer_to_json, citations_for, pages, resolve_footnotes
+
+from qa.cite import citations_for, resolve_footnotes
+from qa.output import answer_to_json, pages
 from qa.parse import parse_file
 from qa.records import Answer, Citation, Footnote, Hit, Paragraph
 
