@@ -151,7 +151,7 @@ def test_a_damaged_word_table_is_rebuilt_and_a_missing_one_is_looked_for_once(tm
     file = real(model.name, model._path)
     file.parent.mkdir(parents=True)
     file.write_bytes(b"not a table")
-    assert model.build_word_table() == WORD_TABLE_WORDS  # the tokenizer's most frequent whole words  # damaged: made again
+    assert model.build_word_table() == WORD_TABLE_WORDS  # damaged: made again
     assert model.encode_words(["harbour"]).shape == (1, model.dimension) and model._words
 
 
