@@ -140,7 +140,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     report = index.build(Path(args.docs), Path(args.index), embedder, progress=True, faiss_kind=args.faiss,
                          store=args.store,
                          log=lambda line: print(f"qa: {line}", file=sys.stderr, flush=True))
-    print(f"indexed {report.documents} documents ({report.parsed} parsed, {report.reused} unchanged): "
+    print(f"indexed {plural(report.documents, 'document')} ({report.parsed} parsed, {report.reused} unchanged): "
           f"{plural(report.paragraphs, 'passage')}, {plural(report.footnotes, 'footnote')}, "
           f"{plural(report.chunks, 'chunk')} ({report.embedded:,} embedded) in {report.seconds:.1f}s → {args.index}/"
           + (f"; {len(report.skipped)} skipped" if report.skipped else ""))

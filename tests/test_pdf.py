@@ -461,7 +461,7 @@ def test_build_skips_a_bad_pdf_and_indexes_the_rest(tmp_path: Path, monkeypatch:
     code = cli.main(["build", "--docs", str(docs), "--index", str(tmp_path / "index")])
     out, err = capsys.readouterr()
     assert code == 0
-    assert "indexed 1 documents" in out and "1 skipped" in out
+    assert "indexed 1 document (" in out and "1 skipped" in out
     assert "broken.pdf" in err and "corrupt" in err
     manifest = json.loads((tmp_path / "index" / "manifest.json").read_text())
     assert list(manifest["documents"]) == ["harbour.txt"] and "broken.pdf" in manifest["skipped"]
