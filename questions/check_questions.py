@@ -61,6 +61,21 @@ def load_corpus(path):
     return main, notes
 
 
+def split_table(items, types, err):
+    """Check every type is in both splits (err(kind, message) on a miss); print the type x split table."""
+    counts = Counter(q.get("type") for q in items)
+    by = defaultdict(Counter)
+    for q in items:
+        by[q.get("type")][q.get("split")] += 1
+    for t in types:
+        if counts[t] and (by[t]["dev"] == 0 or by[t]["test"] == 0):
+            err("split", f"type {t} not present in both splits")
+    print(f"{'type':<14}{'dev':>6}{'test':>6}{'total':>7}")
+    for t in sorted(types):
+        print(f"{t:<14}{by[t]['dev']:>6}{by[t]['test']:>6}{counts[t]:>7}")
+    print(f"{'TOTAL':<14}{sum(b['dev'] for b in by.values()):>6}{sum(b['test'] for b in by.values()):>6}{len(items):>7}")
+
+
 def main():
     paras, notes = load_corpus(CORPUS)
     errors, warnings = [], []
@@ -179,19 +194,7 @@ def main():
             err("counts", f"type {t}: {counts[t]} < minimum {m}")
     if len(items) < MIN_TOTAL:
         err("counts", f"total {len(items)} < {MIN_TOTAL}")
-    by = defaultdict(Counter)
-    for q in items:
-        by[q.get("type")][q.get("split")] += 1
-    for t in TYPES:
-        if counts[t] and (by[t]["dev"] == 0 or by[t]["test"] == 0):
-            err("split", f"type {t} not present in both splits")
-
-    print(f"{'type':<14}{'dev':>6}{'test':>6}{'total':>7}")
-    for t in sorted(TYPES):
-        print(f"{t:<14}{by[t]['dev']:>6}{by[t]['test']:>6}{counts[t]:>7}")
-    tot_dev = sum(by[t]["dev"] for t in by)
-    tot_test = sum(by[t]["test"] for t in by)
-    print(f"{'TOTAL':<14}{tot_dev:>6}{tot_test:>6}{len(items):>7}")
+    split_table(items, TYPES, err)
     for w in warnings:
         print("WARN", w)
     if errors:

@@ -14,7 +14,9 @@ import logging
 import os
 import re
 import sys
-from collections import Counter, defaultdict
+from collections import Counter
+
+from check_questions import split_table  # its folder is on sys.path when run as a script
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 QFILE = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "questions_realpdf.jsonl")
@@ -160,17 +162,7 @@ def main():
     for name in docs:
         if per_doc[name] < MIN_PER_DOC:
             err("counts", f"{name}: {per_doc[name]} questions < {MIN_PER_DOC}")
-    by = defaultdict(Counter)
-    for q in items:
-        by[q.get("type")][q.get("split")] += 1
-    for t in TYPES:
-        if counts[t] and (by[t]["dev"] == 0 or by[t]["test"] == 0):
-            err("split", f"type {t} not present in both splits")
-
-    print(f"{'type':<14}{'dev':>6}{'test':>6}{'total':>7}")
-    for t in sorted(TYPES):
-        print(f"{t:<14}{by[t]['dev']:>6}{by[t]['test']:>6}{counts[t]:>7}")
-    print(f"{'TOTAL':<14}{sum(b['dev'] for b in by.values()):>6}{sum(b['test'] for b in by.values()):>6}{len(items):>7}")
+    split_table(items, TYPES, err)
     for e in errors:
         print("ERROR", e)
     if errors:
