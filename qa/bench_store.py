@@ -82,6 +82,7 @@ def measure(spec: dict[str, str], where: Path, vectors: np.ndarray, queries: np.
     row["disk_mb"] = (disk_mb(where / store_mod.FAISS_FILE) if spec["kind"] == "faiss"
                       else disk_mb(Path(spec["uri"])) if local else None)
     row["count"] = store.count()
+    row["record"] = record
     return row
 
 
@@ -116,11 +117,7 @@ def run(spec: dict[str, str], sizes: list[int], seeds: np.ndarray, n_queries: in
                 if s["kind"] == "milvus":
                     from qa import store_milvus
 
-                    client = store_milvus.connect(s["uri"])
-                    alias = store_milvus.default_alias(Path(tmp) / "index")
-                    target = client.describe_alias(alias)["collection_name"]
-                    client.drop_alias(alias)
-                    client.drop_collection(target)
+                    store_milvus.drop(point[name]["record"])
             print(f"  {n:>9,} {name:<7} {json.dumps(point[name])}", flush=True)
         out["points"].append(point)
         del vectors

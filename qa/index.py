@@ -63,6 +63,7 @@ MANIFEST = "manifest.json"
 MARKER = ".qa-generation"  # in every folder a build writes: clean-up never touches any other folder
 VECTOR_HASHES = "vectors.sha256"  # one text hash per row of vectors.npy: what that row is the vector of
 LOCK = ".build.lock"
+PENDING = "store-pending.json"  # the documents a build is changing in a Milvus collection, until its manifest is written
 EMBED_BATCH = 64  # texts per call to the model: a question waits at most one batch (see qa.web.chat.Serialised)
 PROGRESS_SECONDS = 10.0
 # Documents are re-read when it changes (and an index of another pipeline is stale).
@@ -283,8 +284,12 @@ def _build(docs_dir: Path, index_dir: Path, embedder: TextEmbedder, status: Call
                              last=last if previous and previous.same_pipeline else None,
                              old_docs=previous.manifest.get("documents", {}) if previous else {}, faiss_kind=faiss_kind)
     status(f"writing the index ({len(chunks):,} passages)")
-    _write(index_dir, manifest, paragraphs, notes, chunks, vectors, lexical_texts, vocab, vocab_vectors,
-           previous.manifest.get("generation") if previous else None, fill)
+    written = _write(index_dir, manifest, paragraphs, notes, chunks, vectors, lexical_texts, vocab, vocab_vectors,
+                     previous.manifest.get("generation") if previous else None, fill)
+    (index_dir / PENDING).unlink(missing_ok=True)
+    note = store_mod.retire(last, written.get("store", {"kind": "faiss"}))
+    if note:
+        log(note)
     _warm_word_table(embedder, log)
     return BuildReport(len(read.records), read.parsed, read.reused, embedded, len(chunks), len(paragraphs),
                        len(notes), time.perf_counter() - start, tuple(read.skipped))
@@ -339,14 +344,28 @@ def _fill_store(generation: Path, *, spec: dict[str, str], index_dir: Path, read
     n_chunks = sum(len(cs) for _, _, cs in read.parts)
     vector_store, holds_last = store_mod.for_build(spec, index_dir, generation, last, int(vectors.shape[1]),
                                                    n_chunks, faiss_kind)
-    for doc in (set(old_docs) - set(read.records)) | read.changed if holds_last else ():
+    touched: set[str] = set()
+    if holds_last:  # changed in place: written down first, so a build killed before its manifest is undone by the next
+        touched = (set(old_docs) - set(read.records)) | read.changed | _pending(index_dir)
+        tmp = index_dir / f".{PENDING}.tmp"
+        tmp.write_text(json.dumps(sorted(touched), ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, index_dir / PENDING)
+    for doc in sorted(touched):
         vector_store.delete(doc)
     row = 0
     for doc, (_, _, cs) in zip(read.records, read.parts, strict=True):
-        if not holds_last or doc in read.changed:
+        if not holds_last or doc in touched:
             vector_store.add(doc, [c.id for c in cs], vectors[row:row + len(cs)])
         row += len(cs)
     return vector_store.commit()
+
+
+def _pending(index_dir: Path) -> set[str]:
+    """Return the documents a killed build was changing in the store (none when the last build finished)."""
+    try:
+        return {str(doc) for doc in json.loads((index_dir / PENDING).read_text(encoding="utf-8"))}
+    except (OSError, ValueError, TypeError):
+        return set()
 
 
 def _warm_word_table(embedder: TextEmbedder, log: Callable[[str], None]) -> None:
@@ -465,9 +484,10 @@ def _write(index_dir: Path, manifest: dict[str, Any], paragraphs: list[Paragraph
            notes: list[Footnote], chunks: list[Chunk], vectors: np.ndarray,
            lexical_texts: list[str], vocab: list[str], vocab_vectors: np.ndarray,
            previous_gen: str | None = None,
-           fill_store: Callable[[Path], dict[str, Any]] | None = None) -> None:
+           fill_store: Callable[[Path], dict[str, Any]] | None = None) -> dict[str, Any]:
     """Write a new generation folder, then atomically point the manifest at it; remove what
-    earlier builds wrote (marked folders, and the generation the last manifest named) and nothing else."""
+    earlier builds wrote (marked folders, and the generation the last manifest named) and nothing else;
+    return the manifest written."""
     index_dir.mkdir(parents=True, exist_ok=True)
     gen_name = f"gen-{time.strftime('%Y%m%d%H%M%S')}-{os.getpid()}-{time.perf_counter_ns() % 10**6}"
     tmp = index_dir / f".tmp-{gen_name}"
@@ -497,6 +517,7 @@ def _write(index_dir: Path, manifest: dict[str, Any], paragraphs: list[Paragraph
         if old.name != gen_name and old.is_dir() and not old.is_symlink() and ours \
                 and (old.name.startswith("gen-") or old.name.startswith(".tmp-gen-")):
             shutil.rmtree(old, ignore_errors=True)
+    return manifest
 
 
 def _write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:

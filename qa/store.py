@@ -91,6 +91,34 @@ def open_store(record: dict[str, Any], generation: Path, ids: Sequence[str], doc
     raise QAError(f"index store '{record['kind']}' is unknown to this version of qa; rebuild with: qa build")
 
 
+def retire(last: dict[str, Any] | None, current: dict[str, Any]) -> str | None:
+    """Drop the Milvus collection of the last build's record when this build's vectors went elsewhere
+    (FAISS, another Milvus, or a new collection not reached through an alias); return a one-line
+    note of what was dropped or left, or None when nothing was. Called once the new manifest is
+    written, so a failed build never loses the index it replaces."""
+    if not last or last.get("kind") != "milvus" or not last.get("collection"):
+        return None
+    if current.get("kind") == "milvus" and current.get("uri") == last.get("uri") \
+            and (current.get("collection") == last["collection"] or current.get("aliased", True)):
+        return None  # the same collection, or a new one the alias moved to (the old one dropped at commit)
+    from qa import store_milvus
+
+    where = f"{last['collection']} at {last['uri']}"
+    try:
+        dropped = store_milvus.drop(last)
+    except Exception as exc:  # an unreachable server: the build stands, the user hears what is left
+        return (f"left the old Milvus collection {where} (could not drop it: {store_milvus.short(exc)}); "
+                f"drop it there when it is reachable")
+    return f"dropped the old Milvus collection {where}: this index's vectors are now in {_place(current)}" \
+        if dropped != "nothing (already gone)" else None
+
+
+def _place(record: dict[str, Any]) -> str:
+    if record.get("kind") == "milvus":
+        return f"the Milvus collection {record.get('collection')} at {record.get('uri')}"
+    return "FAISS in the index folder"
+
+
 class FaissStore:
     """Vectors in one FAISS file per index generation: a build adds every document, ``commit``
     writes the file (an index is never changed in place: the next build writes a new generation)."""

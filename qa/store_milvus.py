@@ -10,11 +10,18 @@ partition key, so a search limited to documents reads only their partitions) and
 An incremental build deletes and re-adds the changed documents in place; a full build fills a
 new collection and then points the alias at it, so a reader never sees a half-built index, as
 the FAISS generation swap does. The index type and its parameters go into the manifest.
+
+The C++ milvus-lite (2.x) has no aliases and refuses every filter on a collection with a
+partition key, so there the document is a plain field and the manifest names the collection
+itself (milvus-lite serves one process, and the manifest is replaced atomically: readers still
+never see a half-built index); the collection a full build replaced is dropped once the new
+manifest is written (``drop``, called by ``store.retire``).
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import json
 import logging
 import os
@@ -51,6 +58,19 @@ def index_params(n: int) -> tuple[str, dict[str, int], dict[str, int]]:
     return "IVF_FLAT", {"nlist": vectors_mod.ivf_lists(n)}, {"nprobe": vectors_mod.IVF_NPROBE}
 
 
+def features(uri: str) -> tuple[bool, bool]:
+    """Return (aliases, partition key) for ``uri``: a server and the pure-Python milvus-lite (3.x)
+    have both; the C++ milvus-lite (2.x) neither (its alias calls are unimplemented, and any filter
+    on a collection with a partition key fails: "Invalid expr", milvus-lite 2.5.1)."""
+    if not uri.endswith(".db"):
+        return True, True
+    try:
+        lite_2 = importlib.metadata.version("milvus-lite").startswith("2.")
+    except importlib.metadata.PackageNotFoundError:
+        lite_2 = False
+    return not lite_2, not lite_2
+
+
 def connect(uri: str) -> Any:
     """Return a ``MilvusClient`` for ``uri`` (one per process and uri), or raise QAError in one line."""
     if uri in _clients:
@@ -66,18 +86,27 @@ def connect(uri: str) -> Any:
     local = uri.endswith(".db")
     if local:
         Path(uri).parent.mkdir(parents=True, exist_ok=True)
-    try:
-        client = MilvusClient(uri=uri, token=os.environ.get("QA_MILVUS_TOKEN", ""),
-                              db_name=os.environ.get("QA_MILVUS_DB", ""), timeout=30)
-    except Exception as exc:  # pymilvus raises its own and grpc's errors
-        what = ("cannot open the milvus-lite file; is another process (a chat, a build) using it? milvus-lite "
-                "serves one process at a time, a Milvus server many" if local else "cannot reach the Milvus server")
-        raise QAError(f"{uri}: {what} ({_short(exc)})") from None
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            client = MilvusClient(uri=uri, token=os.environ.get("QA_MILVUS_TOKEN", ""),
+                                  db_name=os.environ.get("QA_MILVUS_DB", ""), timeout=30)
+            break
+        except Exception as exc:  # pymilvus raises its own and grpc's errors
+            # the C++ milvus-lite's server process is started half a second before the first call,
+            # which fails on a busy machine when its socket is not there yet (milvus-lite 2.5.1)
+            if local and "Fail connecting" in short(exc) and time.monotonic() < deadline:
+                time.sleep(0.5)
+                continue
+            what = ("cannot open the milvus-lite file; is another process (a chat, a build) using it? milvus-lite "
+                    "serves one process at a time, a Milvus server many" if local else "cannot reach the Milvus server")
+            raise QAError(f"{uri}: {what} ({short(exc)})") from None
     _clients[uri] = client
     return client
 
 
-def _short(exc: BaseException) -> str:
+def short(exc: BaseException) -> str:
+    """Return an exception's message on one line, at most 200 characters."""
     text = getattr(exc, "message", None) or str(exc) or type(exc).__name__
     return re.sub(r"\s+", " ", text)[:200]
 
@@ -97,18 +126,20 @@ def for_build(uri: str, index_dir: Path, previous: dict[str, Any] | None, dim: i
     """Return (the store a build writes into, whether it holds the last build's vectors). The last
     build's collection is reused when ``previous`` (its manifest record) names it at the same
     place and it still exists; otherwise a new collection is made (the alias moves at commit)."""
-    client = connect(uri)
-    if previous and previous.get("kind") == "milvus" and previous.get("uri") == uri \
-            and previous.get("dim") == dim and client.has_collection(previous.get("collection", "")):
-        return MilvusStore(client, dict(previous)), True
-    alias = previous["alias"] if previous and previous.get("kind") == "milvus" and previous.get("uri") == uri \
-        else default_alias(index_dir)
+    client, last = connect(uri), previous or {}
+    same_place = last.get("kind") == "milvus" and last.get("uri") == uri
+    if same_place and last.get("dim") == dim and client.has_collection(last.get("collection", "")):
+        return MilvusStore(client, dict(last)), True
+    alias = last["alias"] if same_place else default_alias(index_dir)
+    aliased, partitioned = features(uri)
     index_type, params, search_params = index_params(n)
     collection = f"{alias}_{time.strftime('%Y%m%d%H%M%S')}_{time.time_ns() % 10**9}"
-    record = {"kind": "milvus", "uri": uri, "alias": alias, "collection": collection,
-              "dim": int(dim), "metric": "IP", "partition_key": "doc", "index_type": index_type,
-              "params": params, "search_params": search_params, "consistency": SEARCH_CONSISTENCY}
-    current = _alias_target(client, alias)
+    record = {"kind": "milvus", "uri": uri, "alias": alias, "aliased": aliased, "collection": collection,
+              "dim": int(dim), "metric": "IP", "partition_key": "doc" if partitioned else None,
+              "index_type": index_type, "params": params, "search_params": search_params,
+              "consistency": SEARCH_CONSISTENCY}
+    # the collection readers search now: the alias' target, or the one the last manifest names
+    current = _alias_target(client, alias) if aliased else last.get("collection") if same_place else None
     for name in client.list_collections():  # leftovers of killed full builds of this index
         if name.startswith(alias + "_") and name != current:
             client.drop_collection(name)
@@ -121,9 +152,26 @@ def _create(client: Any, record: dict[str, Any]) -> None:
 
     schema = client.create_schema(auto_id=False, enable_dynamic_field=False)
     schema.add_field("id", DataType.VARCHAR, max_length=MAX_ID, is_primary=True)
-    schema.add_field("doc", DataType.VARCHAR, max_length=MAX_DOC, is_partition_key=True)
+    schema.add_field("doc", DataType.VARCHAR, max_length=MAX_DOC, is_partition_key=bool(record["partition_key"]))
     schema.add_field("vector", DataType.FLOAT_VECTOR, dim=record["dim"])
     client.create_collection(record["collection"], schema=schema, consistency_level="Strong")
+
+
+def searched(record: dict[str, Any]) -> str:
+    """Return the name searches use: the alias, or the collection itself where there are no aliases."""
+    return str(record["alias"] if record.get("aliased", True) else record["collection"])
+
+
+def drop(record: dict[str, Any]) -> str:
+    """Drop the collection a manifest record names, and its alias when the alias points at it;
+    return what was dropped, in words."""
+    client = connect(record["uri"])
+    if record.get("aliased", True) and _alias_target(client, record["alias"]) == record["collection"]:
+        client.drop_alias(record["alias"])
+    if not client.has_collection(record["collection"]):
+        return "nothing (already gone)"
+    client.drop_collection(record["collection"])
+    return f"the Milvus collection {record['collection']}"
 
 
 def _alias_target(client: Any, alias: str) -> str | None:
@@ -137,37 +185,45 @@ class MilvusStore:
 
     def __init__(self, client: Any, record: dict[str, Any], new: bool = False) -> None:
         self.client, self.record, self.new = client, record, new
+        self.name = searched(record)
         self._added: dict[str, list[str]] = {}  # a new collection's rows by document, until it is loaded
+        self._rows: list[dict[str, Any]] = []  # added rows not inserted yet (documents are small, inserts are not)
 
     @classmethod
     def open(cls, record: dict[str, Any]) -> MilvusStore:
         """Return the store a manifest record names, or raise IndexLoadError saying what to do."""
-        client = connect(record["uri"])
+        client, name = connect(record["uri"]), searched(record)
         try:
-            found = client.has_collection(record["alias"])
+            found = client.has_collection(name)
         except Exception as exc:
-            raise IndexLoadError(f"{record['uri']}: Milvus did not answer ({_short(exc)})") from None
+            raise IndexLoadError(f"{record['uri']}: Milvus did not answer ({short(exc)})") from None
         if not found:
-            raise IndexLoadError(f"{record['uri']}: the index's collection '{record['alias']}' is missing; "
+            raise IndexLoadError(f"{record['uri']}: the index's collection '{name}' is missing; "
                                  f"rebuild with: qa build --store milvus:…")
-        client.load_collection(record["alias"])
+        client.load_collection(name)
         return cls(client, record)
 
     def add(self, doc: str, ids: Sequence[str], vectors: np.ndarray) -> None:
-        """Insert one document's chunk vectors (in batches under Milvus' message size)."""
+        """Insert one document's chunk vectors (several documents per insert of ``INSERT_BATCH`` rows,
+        under Milvus' message size: an insert per 50-chunk document took milvus-lite 2.5.1 twice as long)."""
         if len(doc) > MAX_DOC:
             raise QAError(f"{doc[:60]}…: document name longer than {MAX_DOC} characters; shorten it")
         vectors = np.asarray(vectors, dtype=np.float32)
-        for start in range(0, len(ids), INSERT_BATCH):
-            rows = [{"id": i, "doc": doc, "vector": v}
-                    for i, v in zip(ids[start:start + INSERT_BATCH], vectors[start:start + INSERT_BATCH], strict=True)]
-            self.client.insert(self.record["collection"], rows)
+        self._rows.extend({"id": i, "doc": doc, "vector": v} for i, v in zip(ids, vectors, strict=True))
+        if len(self._rows) >= INSERT_BATCH:
+            self._insert()
         if self.new:
             self._added.setdefault(doc, []).extend(ids)
+
+    def _insert(self) -> None:
+        for start in range(0, len(self._rows), INSERT_BATCH):
+            self.client.insert(self.record["collection"], self._rows[start:start + INSERT_BATCH])
+        self._rows = []
 
     def delete(self, doc: str) -> None:
         """Delete one document's rows (by id in a collection not loaded yet: a server deletes by
         expression only in a loaded one)."""
+        self._insert()  # in the order asked: a document deleted after it was added goes
         if self.new:
             ids = self._added.pop(doc, [])
             if ids:
@@ -179,6 +235,7 @@ class MilvusStore:
         """Flush; for a new collection build its index, load it and point the alias at it (dropping
         the collection it pointed at); return the manifest record."""
         name, alias = self.record["collection"], self.record["alias"]
+        self._insert()
         self.client.flush(name)
         _written[alias] = time.monotonic()
         if self.new:
@@ -187,12 +244,11 @@ class MilvusStore:
                              params=self.record["params"])
             self.client.create_index(name, params)
             self.client.load_collection(name)
-            old = _alias_target(self.client, alias)
+            old = _alias_target(self.client, alias) if self.record.get("aliased", True) else name
             if old is None:
                 self.client.create_alias(name, alias)
-            else:
+            elif old != name:
                 self.client.alter_alias(name, alias)
-            if old and old != name:
                 self.client.drop_collection(old)
             self.new, self._added = False, {}
         _written[alias] = time.monotonic()
@@ -210,7 +266,7 @@ class MilvusStore:
             # 2.3.5 server at 1M returned nothing for one); the partition key keeps every cell cheap
             params["nprobe"] = self.record["params"]["nlist"]
         found = self.client.search(
-            self.record["alias"], data=[np.asarray(vector, dtype=np.float32)], anns_field="vector", limit=k,
+            self.name, data=[np.asarray(vector, dtype=np.float32)], anns_field="vector", limit=k,
             filter="" if docs is None else f"doc in {json.dumps(sorted(docs))}", output_fields=["id"],
             search_params={"metric_type": "IP", "params": params},
             consistency_level=self._consistency())
@@ -223,7 +279,7 @@ class MilvusStore:
 
     def count(self) -> int:
         """Return how many vectors the collection holds."""
-        rows = self.client.query(self.record["alias"], filter="", output_fields=["count(*)"], consistency_level="Strong")
+        rows = self.client.query(self.name, filter="", output_fields=["count(*)"], consistency_level="Strong")
         return int(rows[0]["count(*)"]) if rows else 0
 
     def describe(self) -> dict[str, Any]:

@@ -143,7 +143,9 @@ def test_milvus_rebuilds_change_only_what_changed_and_a_full_build_switches_the_
     idx_dir = tmp_path / "idx"
     index.build(small_docs, idx_dir, FakeEmbedder(), log=lambda line: None, store=spec)
     first = index.read_manifest(idx_dir)["store"]
-    assert first["partition_key"] == "doc" and first["index_type"] == "FLAT" and first["metric"] == "IP"
+    aliased, partitioned = store_milvus.features(first["uri"])
+    assert first["aliased"] == aliased and first["partition_key"] == ("doc" if partitioned else None)
+    assert first["index_type"] == "FLAT" and first["metric"] == "IP"
     # a changed document: deleted and re-added in the same collection; no flag needed the second time
     (small_docs / "notes.md").write_text("# Orchards\n\nPlums ripen in August in the southern orchards.\n",
                                          encoding="utf-8")
@@ -161,8 +163,77 @@ def test_milvus_rebuilds_change_only_what_changed_and_a_full_build_switches_the_
     third = index.load(idx_dir).manifest["store"]
     client = store_milvus.connect(third["uri"])
     assert third["collection"] != first["collection"] and third["alias"] == first["alias"]
-    assert client.describe_alias(third["alias"])["collection_name"] == third["collection"]
+    if aliased:
+        assert client.describe_alias(third["alias"])["collection_name"] == third["collection"]
+    assert not client.has_collection(first["collection"]) and client.has_collection(third["collection"])
+
+
+@pytest.mark.parametrize("kind", STORES[1:])
+def test_a_milvus_build_killed_before_its_manifest_is_undone_by_the_next(
+        kind: str, small_docs: Path, tmp_path: Path, store_spec, monkeypatch: pytest.MonkeyPatch) -> None:
+    idx_dir = tmp_path / "idx"
+    index.build(small_docs, idx_dir, FakeEmbedder(), log=lambda line: None, store=store_spec(kind))
+    notes = (small_docs / "notes.md").read_text(encoding="utf-8")
+    # killed after it changed the collection (extra.md added, notes.md replaced), before its manifest
+    (small_docs / "extra.md").write_text("# Comets\n\nHalley's comet returns every 76 years.\n", encoding="utf-8")
+    (small_docs / "notes.md").write_text("# Orchards\n\nPlums ripen in August.\n", encoding="utf-8")
+
+    def killed(path: Path) -> None:
+        raise RuntimeError("killed")
+
+    monkeypatch.setattr(index, "_fsync_dir", killed)
+    with pytest.raises(RuntimeError, match="killed"):
+        index.build(small_docs, idx_dir, FakeEmbedder(), log=lambda line: None)
+    monkeypatch.undo()
+    # then extra.md removed and notes.md put back as the last finished build knew it
+    (small_docs / "extra.md").unlink()
+    (small_docs / "notes.md").write_text(notes, encoding="utf-8")
+    index.build(small_docs, idx_dir, FakeEmbedder(), log=lambda line: None)
+    loaded = index.load(idx_dir)
+    assert loaded.store.count() == len(loaded.chunks)
+    assert loaded.store.search(loaded.chunk_vectors()[0], 10, docs={"extra.md"})[0] == []
+    for row, (chunk, vector) in enumerate(zip(loaded.chunks, loaded.chunk_vectors(), strict=True)):  # every row, as built
+        doc = loaded.paragraphs[loaded.chunk_paragraph[row]].doc
+        ids, sims = loaded.store.search(vector, 50, docs={doc})
+        assert dict(zip(ids, sims, strict=True))[chunk.id] == pytest.approx(1.0, abs=1e-5)
+    assert not (idx_dir / index.PENDING).exists()
+
+
+@pytest.mark.parametrize("kind", STORES[1:])
+def test_moving_an_index_back_to_faiss_drops_its_milvus_collection_and_says_so(
+        kind: str, small_docs: Path, tmp_path: Path, store_spec) -> None:
+    from qa import store_milvus
+
+    idx_dir, lines = tmp_path / "idx", []
+    index.build(small_docs, idx_dir, FakeEmbedder(), log=lambda line: None, store=store_spec(kind))
+    first = index.read_manifest(idx_dir)["store"]
+    index.build(small_docs, idx_dir, FakeEmbedder(), log=lines.append, store="faiss")
+    moved = index.load(idx_dir)
+    assert moved.manifest["store"]["kind"] == "faiss" and moved.store.count() == len(moved.chunks)
+    client = store_milvus.connect(first["uri"])
     assert not client.has_collection(first["collection"])
+    if first["aliased"]:
+        assert first["alias"] not in client.list_aliases()["aliases"]
+    assert [line for line in lines if "Milvus" in line] == [
+        f"dropped the old Milvus collection {first['collection']} at {first['uri']}: "
+        "this index's vectors are now in FAISS in the index folder"]
+
+
+def test_an_old_milvus_collection_that_cannot_be_dropped_is_named_in_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    from qa import store_milvus
+
+    def unreachable(record: dict) -> str:
+        raise QAError("http://db.example:19530: cannot reach the Milvus server")
+
+    monkeypatch.setattr(store_milvus, "drop", unreachable)
+    last = {"kind": "milvus", "uri": "http://db.example:19530", "alias": "qa_x", "collection": "qa_x_1"}
+    note = store.retire(last, {"kind": "faiss"})
+    assert note is not None and "\n" not in note
+    assert note.startswith("left the old Milvus collection qa_x_1 at http://db.example:19530 (could not drop it: ")
+    # the same collection, or a new one the alias moved to: nothing to say
+    assert store.retire(last, {**last, "aliased": True}) is None
+    assert store.retire(last, {**last, "collection": "qa_x_2", "aliased": True}) is None
+    assert store.retire({"kind": "faiss"}, last) is None
 
 
 def test_a_faiss_filter_scores_a_few_rows_directly_and_many_through_the_index(tmp_path: Path,
