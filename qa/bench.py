@@ -11,6 +11,7 @@ embeddings rather than uniform noise, which no approximate index handles well).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import itertools
 import json
 import os
@@ -271,6 +272,7 @@ def _run(docs_dir: Path, index_dir: Path, sizes: Sequence[int], quick: bool, bac
     questions = load_embedder(embedder.name, questions=True)  # what qa search uses
     idx = index_mod.open_index(index_dir, questions)
     result["warm_query"] = warm_queries(idx, questions, reps=30 if quick else 100)
+    result["retrieval_settings"] = {"source": idx.settings_source, **dataclasses.asdict(idx.settings)}  # what was timed
     log("bench: memory over many questions …")
     result["memory"] = memory_over_questions(docs_dir, index_dir, questions, n=200 if quick else 500)
     texts = [c.text for c in idx.chunks][: 96 if quick else None]

@@ -76,6 +76,10 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("--split", default=None, help="only questions of this split (e.g. dev, test)")
     e.add_argument("--json", action="store_true", help="print JSON instead of a table")
     e.add_argument("--out", default=None, help="write qrels/run files and a chart into this folder")
+    e.add_argument("--tune", action="store_true",
+                   help="choose the index's retrieval settings on the dev split (fusion weight, BM25 saturation, "
+                        "query expansion, note penalty, abstention threshold), store them in the index folder "
+                        "(settings.json; search then uses them) and show dev and test figures before and after")
     e.add_argument("--index", default=_env_path("QA_INDEX", DEFAULT_INDEX))
 
     v = sub.add_parser("serve", help="start the web chat (same as python app.py)")
@@ -270,6 +274,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
     """Score retrieval on a question set; print a table or JSON."""
     from qa import evaluate
 
+    if args.tune:
+        if args.split or args.out:
+            raise InputError("--tune tunes on the dev split and reports dev and test: drop --split and --out")
+        from qa import tune
+
+        return tune.run_cli(Path(args.index), args.questions, args.k, args.retriever, args.json)
     return evaluate.run_cli(Path(args.index), args.questions, args.k,
                             args.retriever, args.split, args.json, Path(args.out) if args.out else None)
 

@@ -106,7 +106,7 @@ class EvalResult:
 def evaluate(index: Index, embedder: TextEmbedder, questions: list[Question], retriever: str = "hybrid",
              k: int = 10, settings: Settings | None = None) -> EvalResult:
     """Return one retriever's metrics overall and per type, abstention figures, the run and the failures."""
-    from qa.search import DEFAULT, search
+    from qa.search import search
 
     qrels, missing = qrels_for(questions, index.paragraphs)
     per_type: dict[str, list[dict[str, float]]] = defaultdict(list)
@@ -115,7 +115,7 @@ def evaluate(index: Index, embedder: TextEmbedder, questions: list[Question], re
     top_dense: dict[str, tuple[float, bool]] = {}
     abstain_flags: list[tuple[bool, bool]] = []  # (answerable, abstained)
     for q in questions:
-        answer = search(index, embedder, q.question, max(k, 10), retriever, settings or DEFAULT)
+        answer = search(index, embedder, q.question, max(k, 10), retriever, settings)  # None: the index's
         run[q.id] = {h.paragraph.id: float(h.score) for h in answer.hits}
         answerable = q.type != UNANSWERABLE and bool(q.answers)
         top_dense[q.id] = (float(answer.scores.get("top_dense", 0.0)), answerable)
@@ -200,8 +200,10 @@ def calibrate(top_dense: dict[str, tuple[float, bool]], max_false: float = 0.03)
         return {}
     allowed = math.floor(max_false * len(ans))
     threshold = ans[allowed] if allowed < len(ans) else ans[-1]  # abstain when score < threshold
+    # Rounded down, so the answerable question at the threshold is still answered with the stored value.
+    threshold = math.floor(float(threshold) * 1e4) / 1e4
     return {
-        "threshold": round(float(threshold), 4),
+        "threshold": threshold,
         "unanswerable_recall": round(sum(s < threshold for s in unans) / len(unans), 4),
         "answerable_abstained": round(sum(s < threshold for s in ans) / len(ans), 4),
     }
@@ -226,11 +228,18 @@ def run_cli(index_dir: Path, question_set: str | None = None, k: int = 10, retri
         paths = report.write_out(results, out)
         if not as_json:
             print(f"wrote {len(paths)} files to {out}/ (qrels, runs, metrics, eval.png)")
+    from dataclasses import asdict
+
+    from qa.settings import describe
+
     if as_json:
         slim = [r.summary() for r in results]
-        print(json.dumps({"questions": len(questions), "results": slim}, indent=1, ensure_ascii=False))
+        print(json.dumps({"questions": len(questions), "results": slim,
+                          "settings": {"source": index.settings_source, **asdict(index.settings)}},
+                         indent=1, ensure_ascii=False))
     else:
-        print(f"{len(questions)} questions, index {index_dir}/ (model {index.model})\n")
+        print(f"{len(questions)} questions, index {index_dir}/ (model {index.model})")
+        print(f"settings: {index.settings_source}\n  {describe(index.settings)}\n")
         print(report.table(results))
         print(report.failures_text(results[0]))
     return 0

@@ -40,6 +40,7 @@ import numpy as np
 
 from qa import budget, jsonl, lexical
 from qa import chunk as chunking
+from qa import settings as settings_mod
 from qa import store as store_mod
 from qa import vectors as vectors_mod
 from qa.embed import TextEmbedder, model_name
@@ -101,6 +102,10 @@ class Index:
     vocab: list[str] = field(default_factory=list)
     vocab_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
     vocab_rows: dict[str, int] = field(default_factory=dict)  # word → row of vocab_vectors
+    # What search uses: settings.json when tuned for this model, else the model's defaults (qa/settings.py).
+    settings: settings_mod.Settings = settings_mod.DEFAULT
+    settings_source: str = "defaults"
+    settings_notice: str | None = None  # why settings.json was not used, when it exists
 
     @functools.cached_property
     def paragraph_docs(self) -> np.ndarray:
@@ -517,6 +522,7 @@ def _write(index_dir: Path, manifest: dict[str, Any], paragraphs: list[Paragraph
         tmp_manifest = index_dir / f".{MANIFEST}.tmp"
         tmp_manifest.write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")
         os.replace(tmp_manifest, index_dir / MANIFEST)
+        settings_mod.forget_other_model(index_dir, manifest)  # settings tuned for another model do not carry over
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
@@ -585,8 +591,10 @@ def load(index_dir: Path, with_search: bool = True) -> Index:
         chunk_paragraph = np.array([by_id[c.paragraph_id] for c in chunks], dtype=np.int64)
     except KeyError as exc:
         raise IndexLoadError(f"{index_dir}: index is inconsistent; rebuild with: qa build --index {index_dir}") from exc
+    tuned = settings_mod.read(index_dir, manifest)
     return Index(index_dir, manifest, paragraphs, notes, chunks, chunk_paragraph, vector_store, bm25, by_id,
-                 vocab, vocab_vectors, {w: row for row, w in enumerate(vocab)})
+                 vocab, vocab_vectors, {w: row for row, w in enumerate(vocab)},
+                 tuned.settings, tuned.source, tuned.notice)
 
 
 def model_for(index_dir: Path, model: str | None = None) -> str:
@@ -611,6 +619,8 @@ def open_index(index_dir: Path, embedder: TextEmbedder, log: Callable[[str], Non
         raise IndexLoadError(f"{index_dir}: built with model '{idx.model}', not '{embedder.name}'; "
                              f"rebuild with: qa build --model {embedder.name} --index {index_dir}")
     changes = stale(idx.manifest, Path(idx.manifest.get("docs_dir", "docs_src"))) if log else []
+    if idx.settings_notice:  # said even when staleness is not looked at (the chat): search quality depends on it
+        (log or _stderr)(f"qa: warning: {idx.settings_notice}")
     if log and changes:
         log(f"qa: warning: {index_dir} is stale ({', '.join(changes[:3])}"
             f"{', …' if len(changes) > 3 else ''}); run: qa build --index {index_dir}")

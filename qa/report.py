@@ -43,6 +43,30 @@ def table(results: list[EvalResult]) -> str:
     return "\n".join(lines)
 
 
+TUNING_COLUMNS = (("all", "hit@1"), ("all", "hit@5"), ("all", "mrr@10"), ("non_paraphrase", "hit@1"),
+                  ("non_paraphrase", "mrr@10"), ("paraphrase", "hit@1"), ("paraphrase", "hit@5"), ("all", "source@5"))
+
+
+def tuning_table(rows: list[tuple[str, str, EvalResult]]) -> str:
+    """Return a text table of (split, "before"/"after", result) rows: the issue's headline metrics and abstention."""
+    heads = [f"{'para ' if group == 'paraphrase' else 'non-para ' if group == 'non_paraphrase' else ''}{m}"
+             for group, m in TUNING_COLUMNS] + ["abstain unans", "abstain ans"]
+    head = f"{'split':<6}{'settings':<9}{'retriever':<10}{'n':>4}" + "".join(f"{h:>{max(len(h) + 2, 8)}}" for h in heads)
+    lines = [head, "-" * len(head)]
+    for split, label, r in rows:
+        cells = []
+        for (group, metric), h in zip(TUNING_COLUMNS, heads, strict=False):
+            row = r.overall if group == "all" else r.non_paraphrase if group == "non_paraphrase" else \
+                r.by_type.get(group, {})
+            value = row.get(metric)
+            cells.append(f"{'' if value is None else format(value, '.3f'):>{max(len(h) + 2, 8)}}")
+        a = r.abstention
+        cells.append(f"{a['recall']:>15.0%}" if a["unanswerable"] else f"{'':>15}")
+        cells.append(f"{a['answerable_abstained']:>13.1%}")
+        lines.append(f"{split:<6}{label:<9}{r.retriever:<10}{r.overall.get('n', 0):>4}" + "".join(cells))
+    return "\n".join(lines)
+
+
 def failures_text(result: EvalResult, limit: int = 40) -> str:
     """Return the failures of one retriever as readable lines."""
     lines = [f"\nFailures ({result.retriever}): {len(result.failures)}"]

@@ -17,7 +17,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -27,29 +27,13 @@ from qa.embed import TextEmbedder
 from qa.errors import InputError
 from qa.index import Index
 from qa.records import Answer, Hit
+from qa.settings import DEFAULT, Settings
+
+__all__ = ["DEFAULT", "RETRIEVERS", "Evidence", "Settings", "gather", "rank", "search"]
 
 RETRIEVERS = ("hybrid", "dense", "bm25")
 MAX_QUESTION_CHARS = 2000
 MAX_K = 100
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Retrieval knobs; the defaults are the measured best on the project's question set."""
-
-    dense_weight: float = 0.5  # hybrid = w·cosine + (1−w)·bm25/(bm25 + saturation)
-    bm25_saturation: float = 5.0
-    expansion_weight: float = 0.6  # BM25 of embedding neighbours of the question's words
-    expansion_min_sim: float = 0.5
-    expansion_per_word: int = 3
-    pool_depth: int = 200  # chunks fetched from the vector store (after its document filter) before pooling
-    # A cited footnote's text is the paragraph's second-hand evidence: its cosine counts this much less
-    # (a question echoing a source's title should still find the passage that speaks to it).
-    note_penalty: float = 0.1
-    abstain_below: float = 0.35  # best dense cosine under this → "not in your documents" (qa eval calibrates)
-
-
-DEFAULT = Settings()
 
 
 def clean_question(question: object) -> str:
@@ -86,10 +70,16 @@ def dense_scores(index: Index, query: np.ndarray, depth: int, note_penalty: floa
     """Return (paragraph score array with -inf where unseen, best chunk row per paragraph) from the
     store's ``depth`` nearest chunks, of ``docs`` only when given (the store filters inside its
     search); a note chunk's cosine counts ``note_penalty`` less."""
+    ids, sims = index.store.search(query, depth, docs)
+    return pool(index, ids, sims, note_penalty)
+
+
+def pool(index: Index, ids: list[str], sims: Iterable[float], note_penalty: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """Return (paragraph score array with -inf where unseen, best chunk row per paragraph): the store's
+    chunk hits (``ids``, ``sims``) max-pooled to their paragraphs, a note chunk's cosine ``note_penalty`` less."""
     n_par = len(index.paragraphs)
     best = np.full(n_par, -np.inf, dtype=np.float32)
     best_chunk = np.full(n_par, -1, dtype=np.int64)
-    ids, sims = index.store.search(query, depth, docs)
     rows = index.chunk_rows
     for chunk_id, sim in zip(ids, sims, strict=True):
         row = rows.get(chunk_id)
@@ -109,17 +99,6 @@ def fuse(dense: np.ndarray, bm25: np.ndarray, settings: Settings = DEFAULT) -> n
     b = np.maximum(bm25, 0.0)
     w = settings.dense_weight
     return (w * d + (1 - w) * b / (b + settings.bm25_saturation)).astype(np.float32)
-
-
-def lexical_scores(index: Index, question: str, word_vectors: np.ndarray, question_words: list[str],
-                   settings: Settings = DEFAULT) -> np.ndarray:
-    """Return BM25 scores of every paragraph, plus the weighted query-expansion scores."""
-    scores = lexical.scores(index.bm25, question)
-    if settings.expansion_weight and len(question_words):
-        scores = scores + settings.expansion_weight * lexical.expansion_scores(
-            index.bm25, index.vocab, index.vocab_vectors, question_words, word_vectors,
-            settings.expansion_min_sim, settings.expansion_per_word)
-    return scores
 
 
 def embed_question(index: Index, embedder: TextEmbedder, question: str,
@@ -154,41 +133,100 @@ def check_docs(index: Index, docs: object) -> frozenset[str] | None:
     return wanted
 
 
+@dataclass(frozen=True)
+class Evidence:
+    """What one question's search reads from the index before any setting weighs it: the question's
+    vector and words, the store's nearest chunks, the BM25 scores (``qa eval --tune`` re-scores one
+    Evidence under many settings, so a question is embedded once)."""
+
+    question: str
+    retriever: str
+    docs: frozenset[str] | None
+    words: list[str]
+    query: np.ndarray
+    word_vectors: np.ndarray
+    chunk_ids: list[str]
+    chunk_sims: np.ndarray
+    bm25: np.ndarray  # plain BM25 of every paragraph (zero outside ``docs``)
+    expansions: dict[tuple[float, int], np.ndarray] = field(default_factory=dict)  # by (min_sim, per_word)
+
+
+def gather(index: Index, embedder: TextEmbedder, question: str, retriever: str = "hybrid",
+           docs: frozenset[str] | None = None, depth: int = DEFAULT.pool_depth) -> Evidence:
+    """Return the Evidence of a (clean) question: embedded once, the store searched once (``depth`` chunks,
+    the document filter inside the store), BM25 scored once."""
+    words = lexical.words(question) if retriever != "dense" and len(index.vocab) else []
+    query, word_vectors = embed_question(index, embedder, question, words)
+    ids, sims = index.store.search(query, depth, docs)
+    n = len(index.paragraphs)
+    bm25 = lexical.scores(index.bm25, question) if retriever != "dense" else np.zeros(n, dtype=np.float32)
+    if docs is not None:
+        bm25 = _only(index, bm25, docs)
+    return Evidence(question, retriever, docs, words, query, word_vectors, list(ids), np.asarray(sims), bm25)
+
+
+def _only(index: Index, scores: np.ndarray, docs: frozenset[str]) -> np.ndarray:
+    return np.where(np.isin(index.paragraph_docs, list(docs)), scores, 0.0).astype(np.float32)
+
+
+def expansion(index: Index, evidence: Evidence, min_sim: float, per_word: int) -> np.ndarray:
+    """Return the query-expansion BM25 scores of the evidence's words (computed once per (min_sim, per_word))."""
+    key = (min_sim, per_word)
+    if key not in evidence.expansions:
+        scores = lexical.expansion_scores(index.bm25, index.vocab, index.vocab_vectors, evidence.words,
+                                          evidence.word_vectors, min_sim, per_word)
+        evidence.expansions[key] = _only(index, scores, evidence.docs) if evidence.docs is not None else scores
+    return evidence.expansions[key]
+
+
+def rank(index: Index, evidence: Evidence, settings: Settings) -> tuple[list[int], np.ndarray, np.ndarray, np.ndarray]:
+    """Return (paragraph rows best first, their final scores by row, dense scores by row, best chunk row per
+    paragraph) of the evidence under ``settings``."""
+    dense, best_chunk = pool(index, evidence.chunk_ids, evidence.chunk_sims, settings.note_penalty)
+    if evidence.retriever == "dense":
+        final, valid = dense, np.isfinite(dense)
+    else:
+        bm25 = evidence.bm25
+        if settings.expansion_weight and evidence.words:
+            bm25 = bm25 + settings.expansion_weight * expansion(
+                index, evidence, settings.expansion_min_sim, settings.expansion_per_word)
+        if evidence.retriever == "bm25":
+            final, valid = bm25, bm25 > 0
+        else:
+            final = fuse(dense, bm25, settings)
+            valid = np.isfinite(dense) | (bm25 > 0)
+    order = [int(i) for i in np.argsort(-final, kind="stable") if valid[i]]
+    return order, final, dense, best_chunk
+
+
+def top_dense(dense: np.ndarray) -> float:
+    """Return the best dense score of a question (0 when the store found nothing): what abstention reads."""
+    return float(np.max(dense)) if np.isfinite(dense).any() else 0.0
+
+
 def search(index: Index, embedder: TextEmbedder, question: str, k: int = 5,
-           retriever: str = "hybrid", settings: Settings = DEFAULT,
+           retriever: str = "hybrid", settings: Settings | None = None,
            docs: frozenset[str] | set[str] | list[str] | None = None) -> Answer:
     """Return the top-``k`` paragraphs for ``question`` (only from ``docs`` when given),
-    with citations, highlight and abstention."""
+    with citations, highlight and abstention; ``settings`` default to the index's (``Index.settings``)."""
     question = clean_question(question)
     k = check_k(k)
     if retriever not in RETRIEVERS:
         raise InputError(f"retriever: unknown '{retriever}'; use one of {', '.join(RETRIEVERS)}")
     docs = check_docs(index, docs)
-    question_words = lexical.words(question) if retriever != "dense" and len(index.vocab) else []
-    query, word_vectors = embed_question(index, embedder, question, question_words)
+    settings = settings or index.settings
     # The filter is part of each retriever's search, before anything is cut (dense: inside the store).
-    dense, best_chunk = dense_scores(index, query, settings.pool_depth, settings.note_penalty, docs)
-    if retriever == "dense":
-        final, valid = dense, np.isfinite(dense)
-    else:
-        bm25 = lexical_scores(index, question, word_vectors, question_words, settings)
-        if docs is not None:
-            bm25 = np.where(np.isin(index.paragraph_docs, list(docs)), bm25, 0.0).astype(np.float32)
-        if retriever == "bm25":
-            final, valid = bm25, bm25 > 0
-        else:
-            final = fuse(dense, bm25, settings)
-            valid = np.isfinite(dense) | (bm25 > 0)
-    order = [int(i) for i in np.argsort(-final, kind="stable") if valid[i]][:k]
-    top_dense = float(np.max(dense)) if np.isfinite(dense).any() else 0.0
+    evidence = gather(index, embedder, question, retriever, docs, settings.pool_depth)
+    order, final, dense, best_chunk = rank(index, evidence, settings)
+    best = top_dense(dense)
     hits = tuple(
-        Hit(rank=rank, score=round(float(final[row]), 6), paragraph=index.paragraphs[row],
+        Hit(rank=position, score=round(float(final[row]), 6), paragraph=index.paragraphs[row],
             citations=cite.citations_for(index.paragraphs[row], index.notes.get(index.paragraphs[row].doc, {})),
             highlight=highlight(index, row, int(best_chunk[row]), question))
-        for rank, row in enumerate(order, start=1)
+        for position, row in enumerate(order[:k], start=1)
     )
-    return Answer(question=question, hits=hits, abstained=top_dense < settings.abstain_below,
-                  retriever=retriever, scores={"top_dense": round(top_dense, 4)},
+    return Answer(question=question, hits=hits, abstained=best < settings.abstain_below,
+                  retriever=retriever, scores={"top_dense": round(best, 4)},
                   docs=tuple(sorted(docs)) if docs else ())
 
 

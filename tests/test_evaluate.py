@@ -145,6 +145,14 @@ def test_calibrate_never_exceeds_the_cap(cap: float) -> None:
     assert abstained == pytest.approx(result["answerable_abstained"], abs=1e-4)
 
 
+def test_the_calibrated_threshold_is_rounded_down_so_its_rate_holds() -> None:
+    # 0.37006 rounded to 4 places would be 0.3701 and abstain on the question at the threshold too.
+    top = {f"a{i}": (s, True) for i, s in enumerate([0.30001, 0.37006, 0.5, 0.6])} | {"u": (0.2, False)}
+    result = calibrate(top, max_false=0.25)
+    assert result["threshold"] == 0.37 and result["answerable_abstained"] == 0.25
+    assert sum(s < result["threshold"] for s, a in top.values() if a) == 1
+
+
 def test_calibrate_needs_both_kinds_of_question() -> None:
     assert calibrate({"a": (0.5, True)}) == {}
     assert calibrate({"u": (0.5, False)}) == {}
