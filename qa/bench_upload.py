@@ -15,6 +15,7 @@ when indexing ends. A benchmark, not a test: its figures depend on the machine.
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import random
@@ -34,16 +35,19 @@ NEEDLE_QUESTION = "What colour was the zeppelin hangar of Quokkaville painted?"
 
 
 def big_text(source: str, mb: float, seed: int = 1) -> str:
-    """Return about ``mb`` MB of text made of the source's paragraphs, each varied, with the needle inside."""
-    paras = [p for p in source.split("\n\n") if len(p) > 200 and p.lstrip()[:1] not in "¹²³⁴⁵⁶⁷⁸⁹"]
+    """Return about ``mb`` MB of text made of the source's paragraphs, every sentence varied (so no
+    passage or window repeats another and a build cannot skip any as already embedded), with the
+    needle inside."""
+    from qa.chunk import split_sentences
+
+    paras = [split_sentences(" ".join(p.split())) for p in source.split("\n\n")
+             if len(p) > 200 and p.lstrip()[:1] not in "¹²³⁴⁵⁶⁷⁸⁹"]
     rng = random.Random(seed)
     out: list[str] = []
     size, n = 0, 0
     while size < mb * 2**20:
         n += 1
-        words = rng.choice(paras).split()
-        i = rng.randrange(len(words))
-        words[i] += f" (case {n})"
+        words = " ".join(f"{s} (case {n}.{j})" for j, s in enumerate(rng.choice(paras), start=1)).split()
         if n % 40 == 1:
             out.append(f"Section {n // 40 + 1}")
         out.append(" ".join(words))
@@ -69,6 +73,40 @@ def peak_rss_mb(pid: int) -> float:
     except OSError:
         pass
     return 0.0
+
+
+def cpu_seconds(pid: int) -> float:
+    """Return a process's CPU time so far (user + system, its threads included) in seconds, 0 when gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def ask(port: int, question: str, k: int) -> dict[str, Any]:
+    """Return the chat's /search answer to one question, asked as a browser's script would: two plain
+    HTTP requests (post the question, read the event stream), none of gradio_client's machinery, so
+    30 clients cost the machine little next to the server they measure."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+    try:
+        conn.request("POST", "/gradio_api/call/search", json.dumps({"data": [question, k]}),
+                     {"Content-Type": "application/json"})
+        event = json.loads(conn.getresponse().read())["event_id"]
+        conn.request("GET", f"/gradio_api/call/search/{event}")
+        stream = conn.getresponse().read().decode("utf-8")
+    finally:
+        conn.close()
+    kind = ""
+    for line in stream.splitlines():
+        if line.startswith("event:"):
+            kind = line.split(":", 1)[1].strip()
+        elif line.startswith("data:") and kind in ("complete", "error"):
+            data = json.loads(line.split(":", 1)[1])
+            if kind == "error":
+                return {"error": f"server error: {data}"}
+            return data[0] if isinstance(data, list) and data and isinstance(data[0], dict) else {"error": "no answer"}
+    return {"error": "the event stream ended without an answer"}
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -111,7 +149,6 @@ def run(mb: float, clients: int, think: float, out_dir: Path, docs_src: Path, ma
                 if server.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"the chat did not start; see {work / 'server.log'}") from None
                 time.sleep(0.5)
-        pool = [Client(url, verbose=False) for _ in range(clients)]
         done = threading.Event()
         latencies: list[float] = []
         errors: list[str] = []
@@ -124,8 +161,7 @@ def run(mb: float, clients: int, think: float, out_dir: Path, docs_src: Path, ma
                 question = rng.choice(questions)
                 start = time.perf_counter()
                 try:
-                    answer = pool[n].predict(question, 5, api_name="/search")
-                    problem = answer.get("error") if isinstance(answer, dict) else "no answer"
+                    problem = ask(port, question, 5).get("error")
                 except Exception as exc:  # counted, never hidden
                     problem = f"{type(exc).__name__}: {exc}"
                 elapsed = time.perf_counter() - start
@@ -139,6 +175,7 @@ def run(mb: float, clients: int, think: float, out_dir: Path, docs_src: Path, ma
         for t in threads:
             t.start()
         start = time.perf_counter()
+        cpu_start = (cpu_seconds(server.pid), time.process_time())
         finished: list[Any] = []
 
         def send() -> None:
@@ -151,15 +188,17 @@ def run(mb: float, clients: int, think: float, out_dir: Path, docs_src: Path, ma
         for t in threads:  # until the upload is indexed, or the clients' time is up
             t.join()
         asked_s = time.perf_counter() - start
+        cpu_asking = (cpu_seconds(server.pid) - cpu_start[0], time.process_time() - cpu_start[1])
         sender.join(max(0.0, max_index_minutes * 60 - asked_s))
         status, indexing_s = (finished[0], finished[1]) if len(finished) == 2 else ("not finished", None)
-        top = Client(url, verbose=False).predict(NEEDLE_QUESTION, 3, api_name="/search")["results"]
+        top = ask(port, NEEDLE_QUESTION, 3).get("results") or []
         found = bool(top) and top[0]["doc"] == upload.name and "turquoise" in top[0]["text"]
         figures = {
             "upload_mb": round(upload.stat().st_size / 2**20, 1), "clients": clients, "think_s": think,
             "questions": len(latencies), "errors": len(errors), "error_examples": errors[:3],
             "p50_s": round(percentile(latencies, 50), 3), "p95_s": round(percentile(latencies, 95), 3),
             "max_s": round(max(latencies, default=0.0), 3), "asked_for_s": round(asked_s, 1),
+            "server_cpu_s_while_asked": round(cpu_asking[0], 1), "clients_cpu_s_while_asked": round(cpu_asking[1], 1),
             "indexing_s": None if indexing_s is None else round(indexing_s, 1),
             "load_average": os.getloadavg(),
             "upload_status": status, "needle_found": found, "server_peak_rss_mb": round(peak_rss_mb(server.pid)),

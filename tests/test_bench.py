@@ -88,3 +88,30 @@ def test_memory_over_questions_reports_rss_marks(small_docs: Path, tmp_path: Pat
     m = bench.memory_over_questions(small_docs, tmp_path / "idx", fake_embedder, n=25)
     assert m["questions"] == 25 and len(m["marks_mb"]) == 5 and all(x > 0 for x in m["marks_mb"])
     assert m["after_warmup_mb"] > 0
+
+
+def test_upload_bench_text_repeats_no_passage_and_holds_the_needle(tmp_path: Path) -> None:
+    from qa import bench_upload
+    from qa.chunk import chunk_document
+    from qa.parse import parse_file
+
+    source = (Path(__file__).parent / "data" / "corpus").glob("*.txt")
+    text = bench_upload.big_text("\n\n".join(p.read_text(encoding="utf-8") for p in sorted(source)), 0.2)
+    assert 0.19 * 2**20 < len(text.encode("utf-8")) < 0.25 * 2**20
+    assert text.count(bench_upload.NEEDLE) == 1
+    path = tmp_path / "big.txt"
+    path.write_text(text, encoding="utf-8")
+    doc = parse_file(path)
+    chunks = chunk_document(doc.paragraphs, doc.footnotes, lambda t: len(t.split()), 60)
+    texts = [c.text for c in chunks]
+    assert len(texts) > 500
+    assert len(set(texts)) == len(texts)  # a build that embeds each distinct text once must embed them all
+
+
+def test_upload_bench_cpu_seconds_reads_this_process() -> None:
+    import os
+
+    from qa import bench_upload
+
+    assert bench_upload.cpu_seconds(os.getpid()) > 0
+    assert bench_upload.cpu_seconds(2**22 + 1) == 0.0
