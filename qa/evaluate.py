@@ -193,15 +193,25 @@ def _abstention(flags: list[tuple[bool, bool]]) -> dict[str, float]:
 
 def calibrate(top_dense: dict[str, tuple[float, bool]], max_false: float = 0.03) -> dict[str, float]:
     """Return the abstention threshold that abstains most on unanswerable questions
-    while abstaining on at most ``max_false`` of answerable ones."""
+    while abstaining on at most ``max_false`` of answerable ones (abstain when score < threshold)."""
     ans = sorted(s for s, a in top_dense.values() if a)
     unans = sorted(s for s, a in top_dense.values() if not a)
     if not ans or not unans:
         return {}
     allowed = math.floor(max_false * len(ans))
-    threshold = ans[allowed] if allowed < len(ans) else ans[-1]  # abstain when score < threshold
-    # Rounded down, so the answerable question at the threshold is still answered with the stored value.
-    threshold = math.floor(float(threshold) * 1e4) / 1e4
+    highest = ans[allowed] if allowed < len(ans) else ans[-1]  # the cap: the (allowed+1)-th answerable score
+    # Of the thresholds that catch as many unanswerable questions as the cap does, take the one midway
+    # between the last unanswerable caught and the next answerable score: the same share caught, no more
+    # answerable ones lost, and a margin on both sides for questions not seen here.
+    caught = [s for s in unans if s < highest]
+    if caught:
+        above = min(s for s in ans if s > caught[-1])
+        threshold = (caught[-1] + above) / 2
+    else:
+        threshold = ans[0]  # nothing to catch: lose no answerable question
+    # Rounded down to 4 places (still above what it must catch), so the stored value keeps these rates.
+    rounded = math.floor(round(float(threshold) * 1e4, 6)) / 1e4
+    threshold = rounded if not caught or rounded > caught[-1] else float(threshold)
     return {
         "threshold": threshold,
         "unanswerable_recall": round(sum(s < threshold for s in unans) / len(unans), 4),

@@ -9,8 +9,10 @@ a question's worth on the objective (a coarse guard against fitting the dev ques
 repeat until nothing moves.
 
 Objective (hybrid retriever, answerable dev questions): the mean of ``hit@5`` and ``mrr@10``.
-Then the abstention threshold is calibrated on the dev questions only: the highest threshold on the
-best dense cosine that abstains on at most 3% of the answerable ones (``evaluate.calibrate``).
+Then the abstention threshold on the best dense cosine is calibrated on the dev questions only: it
+abstains on as many unanswerable ones as any threshold that abstains on at most 3% of the answerable
+ones, placed midway between the last unanswerable score it catches and the next answerable score
+(``evaluate.calibrate``).
 Test questions are never read here: ``run_cli`` scores them before and after, for the report only.
 """
 

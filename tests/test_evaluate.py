@@ -128,11 +128,23 @@ def test_calibrate_picks_the_highest_threshold_within_the_false_abstain_cap() ->
     unanswerable = [0.20, 0.45, 0.55]
     top = {f"a{i}": (s, True) for i, s in enumerate(answerable)} | {f"u{i}": (s, False) for i, s in enumerate(unanswerable)}
     result = calibrate(top, max_false=0.1)
-    assert result == {"threshold": 0.5, "unanswerable_recall": pytest.approx(2 / 3, abs=1e-4),
+    # The cap (0.5) catches 0.20 and 0.45; the threshold is midway between 0.45 and the next answerable, 0.5.
+    assert result == {"threshold": 0.475, "unanswerable_recall": pytest.approx(2 / 3, abs=1e-4),
                       "answerable_abstained": 0.1}
     strict = calibrate(top, max_false=0.0)
-    assert strict["threshold"] == 0.4 and strict["answerable_abstained"] == 0.0
+    assert strict["threshold"] == 0.3 and strict["answerable_abstained"] == 0.0  # midway between 0.20 and 0.40
     assert strict["unanswerable_recall"] == pytest.approx(1 / 3, abs=1e-4)
+
+
+def test_calibrate_loses_no_answerable_question_that_catches_nothing_more() -> None:
+    # Abstaining below 0.8 (the cap at 20%) would lose 0.7 too and catch no more than abstaining below 0.65.
+    top = {f"a{i}": (s, True) for i, s in enumerate([0.7, 0.8, 0.85, 0.9, 0.95])} | \
+        {"u1": (0.3, False), "u2": (0.6, False), "u3": (0.9, False)}
+    result = calibrate(top, max_false=0.2)
+    assert result["threshold"] == 0.65 and result["answerable_abstained"] == 0.0
+    assert result["unanswerable_recall"] == pytest.approx(2 / 3, abs=1e-4)
+    nothing = calibrate({"a": (0.5, True), "b": (0.6, True), "u": (0.9, False)}, max_false=0.5)
+    assert nothing["threshold"] == 0.5 and nothing["unanswerable_recall"] == 0.0 and nothing["answerable_abstained"] == 0.0
 
 
 @pytest.mark.parametrize("cap", [0.0, 0.03, 0.1, 0.25, 0.5])
@@ -147,7 +159,7 @@ def test_calibrate_never_exceeds_the_cap(cap: float) -> None:
 
 def test_the_calibrated_threshold_is_rounded_down_so_its_rate_holds() -> None:
     # 0.37006 rounded to 4 places would be 0.3701 and abstain on the question at the threshold too.
-    top = {f"a{i}": (s, True) for i, s in enumerate([0.30001, 0.37006, 0.5, 0.6])} | {"u": (0.2, False)}
+    top = {f"a{i}": (s, True) for i, s in enumerate([0.30001, 0.37006, 0.5, 0.6])} | {"u": (0.36994, False)}
     result = calibrate(top, max_false=0.25)
     assert result["threshold"] == 0.37 and result["answerable_abstained"] == 0.25
     assert sum(s < result["threshold"] for s, a in top.values() if a) == 1
