@@ -16,6 +16,7 @@ A vector is known by its chunk id (document + paragraph + chunk number), never b
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -64,6 +65,9 @@ def parse_spec(spec: str) -> dict[str, str]:
         path = spec[len("milvus:"):]
         if not path.endswith(".db"):
             raise QAError(f"--store {spec}: a milvus-lite store is a file ending in .db, e.g. milvus:index.db")
+        if not re.fullmatch(r"[A-Za-z0-9._-]{1,36}", Path(path).name):  # what milvus-lite 2.5.1 accepts
+            raise QAError(f"--store {spec}: milvus-lite takes a file name of at most 36 letters, digits, '.', '-' "
+                          "or '_', e.g. milvus:index/vectors.db")
         return {"kind": "milvus", "uri": str(Path(path).resolve())}
     raise QAError(f"--store: unknown store '{spec}'; use faiss, milvus:PATH.db or milvus://HOST:19530")
 

@@ -27,6 +27,7 @@ import logging
 import os
 import re
 import time
+import warnings
 from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
@@ -89,8 +90,10 @@ def connect(uri: str) -> Any:
     deadline = time.monotonic() + 30
     while True:
         try:
-            client = MilvusClient(uri=uri, token=os.environ.get("QA_MILVUS_TOKEN", ""),
-                                  db_name=os.environ.get("QA_MILVUS_DB", ""), timeout=30)
+            with warnings.catch_warnings():  # milvus-lite 2.5.1 warns on import that pkg_resources is deprecated
+                warnings.filterwarnings("ignore", message="pkg_resources is deprecated")
+                client = MilvusClient(uri=uri, token=os.environ.get("QA_MILVUS_TOKEN", ""),
+                                      db_name=os.environ.get("QA_MILVUS_DB", ""), timeout=30)
             break
         except Exception as exc:  # pymilvus raises its own and grpc's errors
             # the C++ milvus-lite's server process is started half a second before the first call,

@@ -67,7 +67,8 @@ def test_store_specs_are_parsed_or_refused_in_one_line(tmp_path: Path) -> None:
     assert store.parse_spec(f"milvus:{tmp_path}/v.db") == {"kind": "milvus", "uri": str(tmp_path / "v.db")}
     assert store.parse_spec("milvus://db.example:19530") == {"kind": "milvus", "uri": "http://db.example:19530"}
     assert store.parse_spec("milvus+https://db.example:443") == {"kind": "milvus", "uri": "https://db.example:443"}
-    for bad, needle in [("milvus:vectors", "ending in .db"), ("chroma", "unknown store 'chroma'")]:
+    for bad, needle in [("milvus:vectors", "ending in .db"), ("chroma", "unknown store 'chroma'"),
+                        (f"milvus:{tmp_path}/my vectors.db", "at most 36 letters"), ("milvus:" + "v" * 40 + ".db", "at most 36")]:
         with pytest.raises(QAError, match=needle):
             store.parse_spec(bad)
 
