@@ -84,13 +84,15 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def ask(port: int, question: str, k: int) -> dict[str, Any]:
+def ask(port: int, question: str, k: int, session: str) -> dict[str, Any]:
     """Return the chat's /search answer to one question, asked as a browser's script would: two plain
     HTTP requests (post the question, read the event stream), none of gradio_client's machinery, so
-    30 clients cost the machine little next to the server they measure."""
+    30 clients cost the machine little next to the server they measure. Each client keeps one
+    ``session`` as a browser tab does: Gradio keeps the last 2,000 sessions' event queues, so a new
+    session per question would push the upload's own session out within a minute."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
     try:
-        conn.request("POST", "/gradio_api/call/search", json.dumps({"data": [question, k]}),
+        conn.request("POST", "/gradio_api/call/search", json.dumps({"data": [question, k], "session_hash": session}),
                      {"Content-Type": "application/json"})
         event = json.loads(conn.getresponse().read())["event_id"]
         conn.request("GET", f"/gradio_api/call/search/{event}")
@@ -161,7 +163,7 @@ def run(mb: float, clients: int, think: float, out_dir: Path, docs_src: Path, ma
                 question = rng.choice(questions)
                 start = time.perf_counter()
                 try:
-                    problem = ask(port, question, 5).get("error")
+                    problem = ask(port, question, 5, f"qa-bench-{n}").get("error")
                 except Exception as exc:  # counted, never hidden
                     problem = f"{type(exc).__name__}: {exc}"
                 elapsed = time.perf_counter() - start
@@ -191,7 +193,7 @@ def run(mb: float, clients: int, think: float, out_dir: Path, docs_src: Path, ma
         cpu_asking = (cpu_seconds(server.pid) - cpu_start[0], time.process_time() - cpu_start[1])
         sender.join(max(0.0, max_index_minutes * 60 - asked_s))
         status, indexing_s = (finished[0], finished[1]) if len(finished) == 2 else ("not finished", None)
-        top = ask(port, NEEDLE_QUESTION, 3).get("results") or []
+        top = ask(port, NEEDLE_QUESTION, 3, "qa-bench-needle").get("results") or []
         found = bool(top) and top[0]["doc"] == upload.name and "turquoise" in top[0]["text"]
         figures = {
             "upload_mb": round(upload.stat().st_size / 2**20, 1), "clients": clients, "think_s": think,
