@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -87,6 +88,32 @@ def test_test_questions_do_not_change_the_chosen_settings(built: Path) -> None:
     misleading += [Question(f"y{i}", p.text, "unanswerable", (), split="test") for i, p in enumerate(idx.paragraphs)]
     assert tune.tune(idx, FakeEmbedder(), DEV + TEST + misleading).settings == alone.settings
     assert tune.tune(idx, FakeEmbedder(), misleading + DEV).settings == alone.settings
+
+
+HAVE_MILVUS = importlib.util.find_spec("pymilvus") is not None and importlib.util.find_spec("milvus_lite") is not None
+
+
+@pytest.mark.parametrize("kind", ["faiss", pytest.param("milvus", marks=[pytest.mark.slow, pytest.mark.skipif(
+    not HAVE_MILVUS, reason="pymilvus/milvus-lite not installed: pip install 'qa[milvus]'")])])
+def test_tuning_reads_the_vectors_through_the_store_interface(kind: str, small_docs: Path, tmp_path: Path) -> None:
+    spec = "faiss" if kind == "faiss" else f"milvus:{tmp_path / 'vectors.db'}"
+    index.build(small_docs, tmp_path / "idx", FakeEmbedder(), log=lambda line: None, store=spec)
+    idx = index.load(tmp_path / "idx")
+    searched: list[int] = []
+    real = idx.store.search
+
+    def counting(vector, k, docs=None):  # type: ignore[no-untyped-def]
+        searched.append(k)
+        return real(vector, k, docs)
+
+    idx.store.search = counting
+    result = tune.tune(idx, FakeEmbedder(), DEV + TEST)
+    assert len(searched) == len(DEV)  # each dev question searched once, then re-scored; test questions never
+    measured = evaluate(idx, FakeEmbedder(), DEV, "hybrid", 10, result.settings)
+    assert result.objective == pytest.approx((measured.overall["hit@5"] + measured.overall["mrr@10"]) / 2, abs=1e-9)
+    if kind != "faiss":
+        index.build(small_docs, tmp_path / "ref", FakeEmbedder(), log=lambda line: None)
+        assert tune.tune(index.load(tmp_path / "ref"), FakeEmbedder(), DEV + TEST).settings == result.settings
 
 
 def test_tuning_needs_answerable_dev_questions(built: Path) -> None:
