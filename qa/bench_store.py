@@ -125,7 +125,11 @@ def run(spec: dict[str, str], sizes: list[int], seeds: np.ndarray, n_queries: in
             with tempfile.TemporaryDirectory(dir=work) as tmp:
                 if s["kind"] == "milvus" and s["uri"].endswith(".db"):  # a fresh milvus-lite file per size
                     s = {**s, "uri": str(Path(s["uri"]).with_name(f"{Path(s['uri']).stem}-{n}.db"))}
-                    shutil.rmtree(s["uri"], ignore_errors=True)
+                    old = Path(s["uri"])  # a folder (milvus-lite 3.x) or a file (2.x)
+                    if old.is_dir():
+                        shutil.rmtree(old, ignore_errors=True)
+                    else:
+                        old.unlink(missing_ok=True)
                 point[name] = measure(s, Path(tmp), vectors, queries, truth)
                 if measured is not None:
                     measured(name, point[name])
