@@ -18,7 +18,7 @@ from qa import cite
 from qa.errors import DocumentError
 from qa.records import Block, Document, Footnote, Marker, Paragraph, marker_from_str
 
-VERSION = 2  # bump when parsing changes: a rebuild then re-parses every document
+VERSION = 3  # bump when parsing changes: a rebuild then re-parses every document
 SUPPORTED = (".txt", ".md", ".markdown", ".pdf")
 MAX_BYTES = 200 * 1024 * 1024
 
@@ -292,14 +292,17 @@ def number_series(blocks: list[Block]) -> list[Block]:
 
 
 def _title(blocks: list[Block]) -> str | None:
-    """The longest front-matter line before the first heading, else the first heading."""
+    """The longest front-matter line before the first heading (not an author line: "Jane Roe*"),
+    else the first heading."""
     front: list[str] = []
     for block in blocks:
         if block.kind == "heading":
-            return max(front, key=len) if front else block.text
-        if block.kind == "matter":
+            break
+        if block.kind == "matter" and not re.search(r"[*†‡]$", block.text):
             front.append(block.text)
-    return max(front, key=len) if front else None
+    else:
+        return max(front, key=len) if front else None
+    return max(front, key=len) if front else block.text
 
 
 def _collect_notes(doc: str, blocks: list[Block]) -> list[Footnote]:

@@ -23,7 +23,7 @@ from fpdf import FPDF
 
 from qa import cli
 from qa.errors import DocumentError
-from qa.parse import parse_file
+from qa.parse import assemble, parse_file
 from qa.pdf import read_blocks
 from qa.records import Document
 
@@ -212,6 +212,17 @@ def test_markers_hyphens_and_unicode_superscripts(tmp_path: Path) -> None:
 
 
 
+def test_an_author_line_is_front_matter_with_the_title_not_a_section(tmp_path: Path) -> None:
+    body = "The river authority opened the harbour in 1911 and gave it wide powers over the trade in grain."
+    lines = [(20, 30, 14, "Harbour Trade in the Valley"), (20, 40, 12, "Jane Roe* & John Doe**"),
+             (20, 50, 11, body), (20, 60, 14, "Introduction"), (20, 70, 11, body)]
+    document = assemble("hand.pdf", read_blocks(_hand_pdf(tmp_path / "hand.pdf", lines, bold_at={0, 1, 3})))
+    assert document.title == "Harbour Trade in the Valley"
+    first, second, third = document.paragraphs
+    assert first.text == "Harbour Trade in the Valley — Jane Roe* & John Doe**" and first.section is None
+    assert second.section is None and third.section == "Introduction"
+
+
 def test_url_cut_after_its_scheme_is_rejoined(tmp_path: Path) -> None:
     """LaTeX's \\url may break a URL right after "https:"; the two halves join without a space."""
     lines = [(20, 30 + 5 * i, 11, text) for i, text in enumerate(FILLER)] + [
@@ -379,6 +390,24 @@ def test_text_after_a_list_of_endnotes_over_the_page_is_not_a_note() -> None:
 FILLER = ["Harbours along the river were built in the nineteenth century by the towns themselves,",
           "and most of them were rebuilt after the floods with money from the regional council,",
           "while the smaller landings upstream were left to the fishermen and their cooperatives."]
+
+
+def test_a_paragraph_cut_by_the_authors_note_at_the_page_foot_is_read_whole(tmp_path: Path) -> None:
+    lines = [(20, 30 + 6 * i, 11, text) for i, text in enumerate(FILLER * 3)]
+    page1 = [*lines, (20, 90, 11, "The first dock opened in 1911 and the second one"),
+             (20, 270, 8, "* Professor of Law, Vellmar University. Thanks to the harbour archive."),
+             (20, 274, 8, "** Student, Vellmar Law School.")]
+    page2 = [(20, 30, 11, "in 1953,^1 when the trade in grain had doubled."), *lines[3:],
+             (20, 280, 8, "1 Annual report of the harbour authority, 1953.")]
+    document = assemble("hand.pdf", read_blocks(pdfmaker.hand_pdf(tmp_path / "hand.pdf", [page1, page2])))
+    texts = [p.text for p in document.paragraphs]
+    cut = next(p for p in document.paragraphs if "The first dock" in p.text)
+    assert "the second one in 1953, when the trade" in cut.text and cut.footnotes == (1,)
+    assert (cut.page, cut.page_end) == (1, 2)
+    stars = [t for t in texts if t.startswith("*")]
+    assert stars == ["* Professor of Law, Vellmar University. Thanks to the harbour archive.",
+                     "** Student, Vellmar Law School."]
+    assert texts.index(stars[0]) == texts.index(cut.text) + 1  # after the paragraph, not inside it
 
 
 def test_footnote_continued_on_next_page_is_one_note(tmp_path: Path) -> None:

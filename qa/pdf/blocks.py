@@ -24,6 +24,9 @@ _FOLIO = re.compile(r"^(?:page\s+)?(?:\d{1,5}|[ivxlc]+)(?:\s*(?:/|of)\s*\d+)?$|^
 _RULE = re.compile(r"^[\s\-‐‑‒–—―_─━=*·.]{5,}$")
 _URL_TAIL = re.compile(r"(<?)((?:https?:/{0,2}|www\.)\S*)$")  # a URL may be cut right after "https:"
 _NOTES_TITLE = re.compile(r"^\s*(?:end\s?notes|foot\s?notes|notes(?: and references)?|anmerkungen|notas)\s*$", re.IGNORECASE)
+# An author line: names ending in the symbols of the authors' notes ("Jack Goldsmith* & Eugene Volokh**").
+_BYLINE = re.compile(r"[^\W\d_]\.?[*†‡]+$")
+_STARRED = re.compile(r"^(?:\*{1,3}|†{1,2}|‡{1,2})\.?\s*[^\W\d_]")  # "* Professor of Law", "** J.D. 2024", "†Associate"
 _Tail = tuple[Line, float, "float | None"]  # a page's last body line, the page's left and right edges
 _COMPOUND_PREFIXES = {"non", "self", "ex", "anti", "well", "long", "short", "like", "next", "cross", "cyber", "semi"}
 
@@ -43,17 +46,23 @@ def page_blocks(pages: list[list[Line]], body_size: float, numbers: list[int] | 
     last_note: int | None = None
     listed = False  # inside a list of notes under a "Notes" title that goes on over the page
     tail: _Tail | None = None  # the last body line so far, with its page's left and right edges
+    held: list[Block] = []  # the authors' notes of the page before, to come after its paragraph goes on
     for index, lines in enumerate(pages):
         number = numbers[index] if numbers else index + 1
         if index:
             blocks.append(Block("pagebreak", "", number))
         body, notes, listed = _split_notes(lines, body_size, layout.pitch, last_note, listed)
         body = _glued_markers(body, [marker for marker, _ in notes])
+        body, starred = _author_notes(body, body_size)
         start = len(blocks)
         found, tail, continued = _paragraphs(body, number, layout, lefts[index], vocab, tail)
         blocks += found
         if continued is not None and len(blocks) > start:  # what the layout shows about the page break
             blocks[start] = replace(blocks[start], continues=continued)
+        if held:
+            at = start + 1 if len(blocks) > start and blocks[start].kind == "body" else start
+            blocks[at:at] = held
+        held = [Block("body", _join(group, vocab), number) for group in starred]
         for marker, note_lines in notes:
             earlier = next((i for i in range(len(blocks) - 1, -1, -1) if blocks[i].kind == "note"), None)
             if earlier is not None and blocks[earlier].marker == marker:  # a note continued from the last page
@@ -62,7 +71,26 @@ def page_blocks(pages: list[list[Line]], body_size: float, numbers: list[int] | 
             else:
                 blocks.append(Block("note", _join(note_lines, vocab), number, marker))
             last_note = marker
-    return _settle(_rehyphenate(blocks, vocab))
+    return _settle(_rehyphenate(blocks + held, vocab))
+
+
+def _author_notes(body: list[Line], body_size: float) -> tuple[list[Line], list[list[str]]]:
+    """Split off the notes on the authors at the foot of a page ("* Professor of Law, …", "** …"):
+    smaller lines opening with a symbol, which numbered notes do not follow. Returns (the body
+    without them, their lines per note). They stay text, but come after the paragraph that the
+    page break cut, so that it is read whole."""
+    start = len(body)
+    while start > 0 and body[start - 1].size < 0.95 * body_size:
+        start -= 1
+    first = next((i for i in range(start, len(body)) if _STARRED.match(body[i].text)), None)
+    if first is None:
+        return body, []
+    groups: list[list[str]] = []
+    for line in body[first:]:
+        if _STARRED.match(line.text) or not groups:
+            groups.append([])
+        groups[-1].append(line.text)
+    return body[:first], groups
 
 
 def _drop_furniture(pages: list[list[Line]], printed: int) -> list[list[Line]]:
@@ -307,5 +335,7 @@ def _settle(blocks: list[Block]) -> list[Block]:
         if after is not None and after.kind == "note" and (following is None or _NOTES_TITLE.match(block.text)):
             continue  # "Notes" over endnotes: the notes are read as notes, the title is no passage
         real = following is not None and following.kind == "body" and len(following.text) > 80
+        # an author line reads like a heading but is front matter: the names go into the text, not a section
+        real = real and not _BYLINE.search(block.text)
         out.append(Block("heading" if real else "matter", block.text, block.page))
     return out
