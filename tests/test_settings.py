@@ -118,3 +118,18 @@ def test_a_rebuild_keeps_settings_of_the_same_model_and_drops_another_models(sma
 def test_describe_lists_every_setting() -> None:
     line = settings_mod.describe(DEFAULT)
     assert line.startswith("dense_weight 0.5, ") and "abstain_below" in line and "note_penalty" in line
+
+
+def test_the_chat_searches_with_the_stored_settings_before_and_after_an_upload(
+        small_docs: Path, built: Path, tmp_path: Path) -> None:
+    from qa.web.chat import Chat
+
+    store(built, replace(DEFAULT, abstain_below=2.0))  # always abstains: visible in every answer
+    chat = Chat(small_docs, built, FakeEmbedder(), feedback=tmp_path / "fb.jsonl")
+    assert chat.ask(QUESTION).abstained
+    upload = tmp_path / "upload" / "ports.txt"
+    upload.parent.mkdir()
+    upload.write_text("The port of Ostrava opened in 2020 for river barges.\n", encoding="utf-8")
+    chat.add_documents([upload])
+    assert "ports.txt" in chat.index.manifest["documents"]  # a new index was loaded, same model
+    assert chat.index.settings.abstain_below == 2.0 and chat.ask(QUESTION).abstained
