@@ -118,7 +118,9 @@ def evaluate(index: Index, embedder: TextEmbedder, questions: list[Question], re
         answer = search(index, embedder, q.question, max(k, 10), retriever, settings)  # None: the index's
         run[q.id] = {h.paragraph.id: float(h.score) for h in answer.hits}
         answerable = q.type != UNANSWERABLE and bool(q.answers)
-        top_dense[q.id] = (float(answer.scores.get("top_dense", 0.0)), answerable)
+        # An answer abstained on for lacking the amount asked for counts as the lowest score (always abstained).
+        score = -1.0 if answer.scores.get("quantity_missing") else float(answer.scores.get("top_dense", 0.0))
+        top_dense[q.id] = (score, answerable)
         abstain_flags.append((answerable, answer.abstained))
         if not answerable:
             continue

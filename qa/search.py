@@ -8,7 +8,9 @@ Three retrievers share one path:
   and the saturated BM25 score (BM25 plus embedding-based query expansion).
   Reciprocal rank fusion was measured too and lost (README, "Retrieval").
 One result per paragraph. Retrieval abstains when the best dense similarity is
-below a threshold calibrated on unanswerable questions (``qa eval`` reports it).
+below a threshold calibrated on unanswerable questions (``qa eval`` reports it), or, with
+``quantity_check``, when a question asking for an amount gets a best passage stating none.
+The settings are the index's (``Index.settings``: settings.json, else the model's defaults).
 """
 
 from __future__ import annotations
@@ -204,6 +206,44 @@ def top_dense(dense: np.ndarray) -> float:
     return float(np.max(dense)) if np.isfinite(dense).any() else 0.0
 
 
+# Answer-type check: a question asking for an amount is answered by a passage that states one.
+_ASKS_QUANTITY = re.compile(r"\b(how (many|much)|what (share|percentage|proportion|fraction|number|amount)|"
+                            r"total (value|budget|amount|number|cost)|in (euros|dollars|yen|pounds))\b", re.I)
+_UNIT = r"\s*(%|(per ?cent|percent|billion|million|trillion|thousand|bn|m)\b)"
+_NUMBER = re.compile(r"(?<![\w.\-])(\d[\d,.]*)(" + _UNIT + r")?", re.I)  # not G7, Sakhalin-2
+_NUMBER_WORDS = re.compile(r"\b(two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
+                           r"hundreds?|thousands?|millions?|billions?|dozens?|half|third|quarter)\b", re.I)
+
+
+def asks_quantity(question: str) -> bool:
+    """Return True when the question asks for an amount (how many, how much, what share, a total, a currency)."""
+    return bool(_ASKS_QUANTITY.search(question))
+
+
+def states_quantity(text: str, units_only: bool = False) -> bool:
+    """Return True when the text states an amount: a number other than a bare year, or a number word
+    (``units_only``: only numbers with a unit, such as 9% or 3 billion: a note's dates and pages are no answer)."""
+    for m in _NUMBER.finditer(text):
+        if m.group(2):
+            return True
+        if not units_only and not re.fullmatch(r"(1[89]|20)\d\d", m.group(1).rstrip(",.")):
+            return True
+    return not units_only and bool(_NUMBER_WORDS.search(text))
+
+
+def lacks_quantity(index: Index, question: str, row: int) -> bool:
+    """Return True when ``question`` asks for an amount and paragraph ``row`` (with its cited notes' amounts)
+    states none: the documents are then taken not to answer it."""
+    if not asks_quantity(question):
+        return False
+    paragraph = index.paragraphs[row]
+    if states_quantity(paragraph.text):
+        return False
+    notes = index.notes.get(paragraph.doc, {})
+    return not any(states_quantity(n.resolved or n.text, units_only=True)
+                   for n in (notes.get(m) for m in paragraph.footnotes) if n is not None)
+
+
 def search(index: Index, embedder: TextEmbedder, question: str, k: int = 5,
            retriever: str = "hybrid", settings: Settings | None = None,
            docs: frozenset[str] | set[str] | list[str] | None = None) -> Answer:
@@ -225,8 +265,9 @@ def search(index: Index, embedder: TextEmbedder, question: str, k: int = 5,
             highlight=highlight(index, row, int(best_chunk[row]), question))
         for position, row in enumerate(order[:k], start=1)
     )
-    return Answer(question=question, hits=hits, abstained=best < settings.abstain_below,
-                  retriever=retriever, scores={"top_dense": round(best, 4)},
+    missing = bool(settings.quantity_check and order and lacks_quantity(index, question, order[0]))
+    return Answer(question=question, hits=hits, abstained=best < settings.abstain_below or missing,
+                  retriever=retriever, scores={"top_dense": round(best, 4), "quantity_missing": missing},
                   docs=tuple(sorted(docs)) if docs else ())
 
 

@@ -101,14 +101,37 @@ def tune(index: Any, embedder: TextEmbedder, questions: list[Question], grid: di
                 current, best, moved = _with(current, name, value), score, True
         if not moved:
             break
-    top = {}
+    signals = {}
     for q in dev:
-        _, _, dense, _ = search_mod.rank(index, evidence[q.id], current)
-        top[q.id] = (search_mod.top_dense(dense), answerable(q))
-    calibration = calibrate(top, MAX_FALSE_ABSTAIN) if unanswerable else {}
-    if calibration:
-        current = replace(current, abstain_below=calibration["threshold"])
+        order, _, dense, _ = search_mod.rank(index, evidence[q.id], current)
+        missing = bool(order) and search_mod.lacks_quantity(index, evidence[q.id].question, order[0])
+        signals[q.id] = (search_mod.top_dense(dense), answerable(q), missing)
+    calibration: dict[str, float] = {}
+    if unanswerable:
+        current, calibration = _abstention(current, signals)
     return Tuning(current, first, best, calibration, moves, len(scored), len(unanswerable))
+
+
+def _abstention(settings: Settings, signals: dict[str, tuple[float, bool, bool]]) -> tuple[Settings, dict[str, float]]:
+    """Return the settings with the abstention threshold calibrated on ``signals`` ({qid: (best dense cosine,
+    answerable, lacks the amount asked for)}) and the quantity check on when it abstains on more unanswerable
+    questions within the cap, off otherwise; and the calibration figures."""
+    n_ans = sum(a for _, a, _ in signals.values())
+    n_unans = len(signals) - n_ans
+    best: tuple[float, Settings, dict[str, float]] | None = None
+    for check in (False, True):
+        scores = {qid: (-1.0 if check and missing else top, a) for qid, (top, a, missing) in signals.items()}
+        threshold = calibrate(scores, MAX_FALSE_ABSTAIN)["threshold"]
+        abstained = {qid: (check and missing) or top < threshold for qid, (top, a, missing) in signals.items()}
+        lost = sum(abstained[qid] for qid, (_, a, _) in signals.items() if a) / n_ans
+        caught = sum(abstained[qid] for qid, (_, a, _) in signals.items() if not a) / n_unans
+        if lost <= MAX_FALSE_ABSTAIN and (best is None or caught > best[0]):
+            figures = {"threshold": threshold, "quantity_check": float(check),
+                       "unanswerable_recall": round(caught, 4), "answerable_abstained": round(lost, 4)}
+            best = (caught, replace(settings, abstain_below=max(threshold, -1.0), quantity_check=check), figures)
+    if best is None:  # unreachable: without the check, calibrate keeps within the cap
+        return settings, {}
+    return best[1], best[2]
 
 
 def _with(settings: Settings, name: str, value: float) -> Settings:
@@ -171,7 +194,8 @@ def run_cli(index_dir: Path, question_set: str | None = None, k: int = 10, retri
         print(f"  {move}")
     if result.calibration:
         c = result.calibration
-        print(f"abstention threshold {c['threshold']:.3f} on dev: abstains on {c['unanswerable_recall']:.0%} of "
+        check = ", with the quantity check" if c.get("quantity_check") else ", without the quantity check"
+        print(f"abstention threshold {c['threshold']:.4f}{check}, on dev: abstains on {c['unanswerable_recall']:.0%} of "
               f"unanswerable, {c['answerable_abstained']:.1%} of answerable (at most {MAX_FALSE_ABSTAIN:.0%})")
     print()
     print(report.tuning_table(rows))

@@ -239,3 +239,42 @@ def test_a_note_chunk_counts_less_than_the_paragraphs_own_text(idx: index.Index)
               for c in idx.chunks if c.paragraph_id == idx.paragraphs[par].id and c.kind != "note")
     assert lowered[par] == pytest.approx(max(plain[par] - 0.1, own), abs=1e-5)
     assert DEFAULT.note_penalty == 0.1
+
+
+@pytest.mark.parametrize("question, asks", [
+    ("How many people work at the harbour?", True), ("How much did the docks cost?", True),
+    ("What share of the trade goes north?", True), ("What was the total value of the grain trade?", True),
+    ("What was the budget in euros?", True), ("When was the harbour opened?", False),
+    ("Who paid for the docks?", False), ("How did the harbour change?", False),
+])
+def test_asks_quantity(question: str, asks: bool) -> None:
+    from qa.search import asks_quantity
+
+    assert asks_quantity(question) is asks
+
+
+@pytest.mark.parametrize("text, plain, units", [
+    ("The harbour employs 400 people.", True, False), ("Trade fell by 9% in a year.", True, True),
+    ("It cost 3 billion euros.", True, True), ("Two thirds of the boats are old.", True, False),
+    ("The harbour opened in 1911 and was rebuilt in 1953.", False, False),  # years are no amount
+    ("The G7 and the Sakhalin-2 project.", False, False), ("Ibid., p. 12, 2019.", True, False),
+    ("No number here.", False, False),
+])
+def test_states_quantity(text: str, plain: bool, units: bool) -> None:
+    from qa.search import states_quantity
+
+    assert states_quantity(text) is plain
+    assert states_quantity(text, units_only=True) is units
+
+
+def test_the_quantity_check_abstains_when_the_best_passage_states_no_amount(idx: index.Index) -> None:
+    on = dataclasses.replace(DEFAULT, abstain_below=-1.0, quantity_check=True)
+    # The opening paragraph states only years: it does not say how many ships the harbour has.
+    answer = run(idx, "How many ships does the harbour of Vellmar have?", settings=on)
+    assert "opened in 1911" in answer.hits[0].paragraph.text
+    assert answer.abstained and answer.scores["quantity_missing"] and len(answer.hits) == 5
+    assert not run(idx, "How many ships does the harbour of Vellmar have?",
+                   settings=dataclasses.replace(on, quantity_check=False)).abstained
+    # The paragraph stating "400 people" answers an amount; a question asking no amount is never checked.
+    assert not run(idx, "How many people does the harbour employ today?", settings=on).abstained
+    assert not run(idx, "When was the harbour of Vellmar opened?", settings=on).abstained

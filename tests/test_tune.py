@@ -171,3 +171,21 @@ def test_qa_eval_tune_json_and_usage(built: Path, tmp_path: Path, fake_model: No
     assert cli.main(["eval", "--tune", "--split", "test", "--index", str(built)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--tune tunes on the dev split" in err[0]
+
+
+def test_the_quantity_check_is_kept_only_when_it_catches_more_within_the_cap(built: Path) -> None:
+    idx = index.load(built)
+    # Asks an amount the harbour's opening paragraph (years only) does not state, worded like that paragraph.
+    ships = Question("u3", "How many ships does the harbour of Vellmar have, opened by the river authority?",
+                     "unanswerable", ())
+    on = tune.tune(idx, FakeEmbedder(), [*DEV, ships])
+    off = tune.tune(idx, FakeEmbedder(), DEV)
+    assert on.settings.quantity_check is True and on.calibration["quantity_check"] == 1.0
+    assert on.calibration["unanswerable_recall"] > off.calibration["unanswerable_recall"] or \
+        off.settings.quantity_check
+    assert search(idx, FakeEmbedder(), ships.question, settings=on.settings).abstained
+    # An answerable amount question whose passage states no number: the check would lose it, over the cap (0 of 7).
+    goods = Question("h5", "How many kinds of goods does the harbour of Vellmar handle?", "fact",
+                     ("It handles grain and timber",))
+    assert search(idx, FakeEmbedder(), goods.question, settings=on.settings).scores["quantity_missing"]
+    assert tune.tune(idx, FakeEmbedder(), [*DEV, ships, goods]).settings.quantity_check is False
