@@ -191,20 +191,25 @@ def run(mb: float, clients: int, think: float, out_dir: Path, docs_src: Path, ma
             t.join()
         asked_s = time.perf_counter() - start
         cpu_asking = (cpu_seconds(server.pid) - cpu_start[0], time.process_time() - cpu_start[1])
-        sender.join(max(0.0, max_index_minutes * 60 - asked_s))
-        status, indexing_s = (finished[0], finished[1]) if len(finished) == 2 else ("not finished", None)
-        top = ask(port, NEEDLE_QUESTION, 3, "qa-bench-needle").get("results") or []
-        found = bool(top) and top[0]["doc"] == upload.name and "turquoise" in top[0]["text"]
-        figures = {
+        figures: dict[str, Any] = {
             "upload_mb": round(upload.stat().st_size / 2**20, 1), "clients": clients, "think_s": think,
             "questions": len(latencies), "errors": len(errors), "error_examples": errors[:3],
             "p50_s": round(percentile(latencies, 50), 3), "p95_s": round(percentile(latencies, 95), 3),
             "max_s": round(max(latencies, default=0.0), 3), "asked_for_s": round(asked_s, 1),
             "server_cpu_s_while_asked": round(cpu_asking[0], 1), "clients_cpu_s_while_asked": round(cpu_asking[1], 1),
+            "load_average_while_asked": os.getloadavg(),
+        }
+        # The questions' figures now, in case the wait for the indexing below is cut short.
+        print(json.dumps(figures, ensure_ascii=False), flush=True)
+        sender.join(max(0.0, max_index_minutes * 60 - asked_s))
+        status, indexing_s = (finished[0], finished[1]) if len(finished) == 2 else ("not finished", None)
+        top = ask(port, NEEDLE_QUESTION, 3, "qa-bench-needle").get("results") or []
+        found = bool(top) and top[0]["doc"] == upload.name and "turquoise" in top[0]["text"]
+        figures.update({
             "indexing_s": None if indexing_s is None else round(indexing_s, 1),
             "load_average": os.getloadavg(),
             "upload_status": status, "needle_found": found, "server_peak_rss_mb": round(peak_rss_mb(server.pid)),
-        }
+        })
     finally:
         server.terminate()
         try:
