@@ -215,6 +215,11 @@ _NUMBER_WORDS = re.compile(r"\b(two|three|four|five|six|seven|eight|nine|ten|ele
                            r"hundreds?|thousands?|millions?|billions?|dozens?|half|third|quarter)\b", re.I)
 
 
+# An amount asked in a currency ("in yen", "how much money") is answered by a passage naming a currency.
+_ASKS_MONEY = re.compile(r"\b(in|of) (us |u\.s\. )?(euros?|yen|dollars?|pounds?)\b|\bhow much money\b", re.I)
+_MONEY = re.compile(r"[€$£¥]|\b(euros?|eur|yen|jpy|dollars?|usd|pounds?|gbp)\b", re.I)
+
+
 def asks_quantity(question: str) -> bool:
     """Return True when the question asks for an amount (how many, how much, what share, a total, a currency)."""
     return bool(_ASKS_QUANTITY.search(question))
@@ -233,15 +238,16 @@ def states_quantity(text: str, units_only: bool = False) -> bool:
 
 def lacks_quantity(index: Index, question: str, row: int) -> bool:
     """Return True when ``question`` asks for an amount and paragraph ``row`` (with its cited notes' amounts)
-    states none: the documents are then taken not to answer it."""
+    states none, or none in a currency when the question asks for one ("in euros"): the documents are then
+    taken not to answer it."""
     if not asks_quantity(question):
         return False
     paragraph = index.paragraphs[row]
-    if states_quantity(paragraph.text):
-        return False
     notes = index.notes.get(paragraph.doc, {})
-    return not any(states_quantity(n.resolved or n.text, units_only=True)
-                   for n in (notes.get(m) for m in paragraph.footnotes) if n is not None)
+    cited = [n.resolved or n.text for n in (notes.get(m) for m in paragraph.footnotes) if n is not None]
+    if _ASKS_MONEY.search(question) and not any(_MONEY.search(text) for text in [paragraph.text, *cited]):
+        return True
+    return not states_quantity(paragraph.text) and not any(states_quantity(text, units_only=True) for text in cited)
 
 
 def search(index: Index, embedder: TextEmbedder, question: str, k: int = 5,

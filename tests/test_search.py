@@ -278,3 +278,13 @@ def test_the_quantity_check_abstains_when_the_best_passage_states_no_amount(idx:
     # The paragraph stating "400 people" answers an amount; a question asking no amount is never checked.
     assert not run(idx, "How many people does the harbour employ today?", settings=on).abstained
     assert not run(idx, "When was the harbour of Vellmar opened?", settings=on).abstained
+
+
+def test_an_amount_asked_in_a_currency_needs_a_passage_naming_one(idx: index.Index) -> None:
+    from qa.search import lacks_quantity
+
+    row = next(i for i, p in enumerate(idx.paragraphs) if "employs 400 people" in p.text)
+    assert not lacks_quantity(idx, "How many people does the harbour employ?", row)
+    assert lacks_quantity(idx, "How much did the harbour earn in euros?", row)  # 400 people is no sum of money
+    assert lacks_quantity(idx, "How much money did the harbour earn?", row)
+    assert not lacks_quantity(idx, "Who paid for the docks?", row)  # asks no amount: never checked
