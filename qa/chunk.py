@@ -23,7 +23,7 @@ _ABBREVIATIONS = re.compile(
     r"(?:\b(?:[A-Z]|Mr|Mrs|Ms|Dr|Prof|St|vs|etc|e\.g|i\.e|cf|vol|no|pp?|op|cit|al|Jr|Sr|U\.S|Fig|Art)\.)$",
     re.IGNORECASE,
 )
-VERSION = 4  # bump when chunking changes: a rebuild then re-chunks every document
+VERSION = 5  # bump when chunking changes: a rebuild then re-chunks every document
 SMALL_WINDOWS = (1, 2)  # sentences per small window (measured: both help, see README)
 
 
@@ -83,7 +83,11 @@ def chunk_paragraph(
         note = notes.get(marker)
         if note is not None:
             text = note.text if not note.resolved else f"{note.text} {note.resolved}"
-            chunks.append(Chunk(f"{paragraph.id}#n{marker}", paragraph.id, "note", text))
+            # A long note (a law review's string of sources with their parentheticals) is cut into
+            # windows as a long paragraph is, so that its end is not truncated away by the model.
+            parts = [text] if count_tokens(text) <= max_tokens else windows(split_sentences(text), count_tokens, max_tokens)
+            chunks += [Chunk(f"{paragraph.id}#n{marker}" + (f".{n}" if n else ""), paragraph.id, "note", part)
+                       for n, part in enumerate(parts)]
     return chunks
 
 

@@ -112,6 +112,15 @@ def test_cited_footnotes_become_note_chunks_of_the_paragraph() -> None:
     assert all(c.paragraph_id == p.id for c in note_chunks)
 
 
+def test_a_long_note_is_cut_into_windows_that_fit() -> None:
+    sentences = [f"See Case number {n} decided in the year {1900 + n} on appeal." for n in range(6)]
+    notes = {3: Footnote(doc="d.txt", marker=3, text=" ".join(sentences))}
+    chunks = [c for c in chunk_paragraph(para("The harbour opened.", footnotes=(3,)), notes, words, 25) if c.kind == "note"]
+    assert [c.id for c in chunks] == ["d.txt#p1#n3", "d.txt#p1#n3.1", "d.txt#p1#n3.2", "d.txt#p1#n3.3", "d.txt#p1#n3.4"]
+    assert all(words(c.text) <= 25 for c in chunks)
+    assert chunks[-1].text.endswith(sentences[-1])  # the end of the note is embedded too
+
+
 def test_chunks_of_a_document_point_to_existing_paragraphs_with_deterministic_unique_ids(small_docs: Path) -> None:
     document = parse_file(small_docs / "harbours.txt")
     first = chunk_document(document.paragraphs, document.footnotes, words, 12)
