@@ -248,3 +248,24 @@ def test_realpdf_scorer_floor(tmp_path: Path) -> None:
     assert figures["footnote_recall"] >= 0.97 and figures["precision"] >= 0.97, figures
     assert figures["exact"] >= 0.95 and figures["attached"] >= 0.95, figures
     assert figures["body_leak"] <= 0.01 and figures["body_recall"] >= 0.95, figures
+
+
+def test_authors_notes_wait_for_the_paragraph_the_page_breaks_cut(tmp_path: Path) -> None:
+    """Law reviews: the first page's foot holds notes on the authors ("* Professor of Law"); the
+    paragraph the page break cuts is read whole, and the authors' notes come after it — also when
+    the next page is one paragraph that goes on over another break (Columbia, "Law of Protest")."""
+    full = BODY * 8  # a page of body lines, more than fit above the foot
+    page1 = [(20, 30, 16, "The Law of Protest"), (20, 40, 11, "Jane Roe* & John Doe**"),
+             *lines(BODY[:4], y=55), (20, 75, 11, "the agency's resources, with no end in sight.")]
+    page1 += [(20, 262, 8, "* Professor of Law, Vellmar University. I thank the editors for their care."),
+              (20, 266, 8, "** J.D. Candidate 2025, Vellmar Law School.")]
+    cut = "and the public lost its voice in the expansion of suffrage to the"
+    page2 = [*lines(full[:44], y=30)[:-1], (20, 30 + 5 * 43, 11, cut)]
+    page3 = [(20, 30, 11, "enactment of the New Deal, which the agencies then carried out alone."),
+             *lines(BODY[:3], y=45)]
+    doc = parse_file(pdfmaker.hand_pdf(tmp_path / "protest.pdf", [page1, page2, page3]))
+    texts = [p.text for p in doc.paragraphs]
+    assert any("expansion of suffrage to the enactment of the New Deal" in t for t in texts), texts
+    authors = [t for t in texts if "Professor of Law" in t]
+    assert len(authors) == 1 and "New Deal" not in authors[0] and "Notice and comment" not in authors[0]
+    assert all(p.section != "Jane Roe* & John Doe**" for p in doc.paragraphs)

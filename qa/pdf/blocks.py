@@ -59,10 +59,13 @@ def page_blocks(pages: list[list[Line]], body_size: float, numbers: list[int] | 
         blocks += found
         if continued is not None and len(blocks) > start:  # what the layout shows about the page break
             blocks[start] = replace(blocks[start], continues=continued)
-        if held:
+        if held and len(blocks) == start + 1 and blocks[start].kind == "body":
+            pass  # the page is one paragraph, which may go on over the next break: they wait for its end
+        elif held:
             at = start + 1 if len(blocks) > start and blocks[start].kind == "body" else start
             blocks[at:at] = held
-        held = [Block("body", _join(group, vocab), number) for group in starred]
+            held = []
+        held += [Block("body", _join(group, vocab), number) for group in starred]
         for marker, note_lines in notes:
             earlier = next((i for i in range(len(blocks) - 1, -1, -1) if blocks[i].kind == "note"), None)
             if earlier is not None and blocks[earlier].marker == marker:  # a note continued from the last page
