@@ -16,7 +16,7 @@ import re
 import sys
 from collections import Counter
 
-from check_questions import split_table  # its folder is on sys.path when run as a script
+from check_questions import STOP, split_table  # its folder is on sys.path when run as a script
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 QFILE = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "questions_realpdf.jsonl")
@@ -29,13 +29,6 @@ MINIMUMS = {"fact": 15, "paraphrase": 10, "footnote": 8, "citation": 8, "frontba
 MIN_ANSWERABLE = 60
 MIN_PER_DOC = 2
 KEYS = {"id", "question", "type", "answers", "sources", "footnote", "split", "doc"}
-STOP = set("""a an the of to in on at by for from with and or but not no nor is are was were be been
-being do does did done has have had having what which who whom whose when where why how whether
-this that these those it its it's their them they he she his her its as into than then there here
-about according after before over under between through during without within also any some all
-each both either such so if up down out off very can could would should will may might must
-much many more most one two own same other another again further only just even still per via
-s t despite""".split())
 FOLD = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "\u00a0": " ", "ﬁ": "fi", "ﬂ": "fl"})
 
 
