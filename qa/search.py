@@ -67,15 +67,6 @@ def check_k(k: object) -> int:
     return value
 
 
-def dense_scores(index: Index, query: np.ndarray, depth: int, note_penalty: float = 0.0,
-                 docs: frozenset[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Return (paragraph score array with -inf where unseen, best chunk row per paragraph) from the
-    store's ``depth`` nearest chunks, of ``docs`` only when given (the store filters inside its
-    search); a note chunk's cosine counts ``note_penalty`` less."""
-    ids, sims = index.store.search(query, depth, docs)
-    return pool(index, ids, sims, note_penalty)
-
-
 def pool(index: Index, ids: list[str], sims: Iterable[float], note_penalty: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """Return (paragraph score array with -inf where unseen, best chunk row per paragraph): the store's
     chunk hits (``ids``, ``sims``) max-pooled to their paragraphs, a note chunk's cosine ``note_penalty`` less."""

@@ -227,14 +227,15 @@ def test_a_titled_chunk_highlights_the_paragraphs_first_sentence(idx: index.Inde
 
 
 def test_a_note_chunk_counts_less_than_the_paragraphs_own_text(idx: index.Index) -> None:
-    from qa.search import dense_scores
+    from qa.search import pool
 
     note_row = next(i for i, c in enumerate(idx.chunks) if c.kind == "note")
     par = int(idx.chunk_paragraph[note_row])
     query = FakeEmbedder().encode([idx.chunks[note_row].text])[0]  # the footnote's own words
-    plain, best = dense_scores(idx, query, 200)
+    ids, sims = idx.store.search(query, 200, None)
+    plain, best = pool(idx, ids, sims, 0.0)
     assert best[par] == note_row and plain[par] > 0.99
-    lowered, _ = dense_scores(idx, query, 200, note_penalty=0.1)
+    lowered, _ = pool(idx, ids, sims, 0.1)
     own = max(float(np.dot(query, FakeEmbedder().encode([c.text])[0]))
               for c in idx.chunks if c.paragraph_id == idx.paragraphs[par].id and c.kind != "note")
     assert lowered[par] == pytest.approx(max(plain[par] - 0.1, own), abs=1e-5)
