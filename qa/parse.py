@@ -18,7 +18,7 @@ from qa import cite
 from qa.errors import DocumentError
 from qa.records import Block, Document, Footnote, Marker, Paragraph, marker_from_str
 
-VERSION = 4  # bump when parsing changes: a rebuild then re-parses every document
+VERSION = 5  # bump when parsing changes: a rebuild then re-parses every document
 SUPPORTED = (".txt", ".md", ".markdown", ".pdf")
 MAX_BYTES = 200 * 1024 * 1024
 
@@ -298,7 +298,8 @@ def _title(blocks: list[Block]) -> str | None:
     for block in blocks:
         if block.kind == "heading":
             break
-        if block.kind == "matter" and not re.search(r"[*†‡]$", block.text):
+        # not an author line ("Jane Roe*") nor a DOI or web address line
+        if block.kind == "matter" and not re.search(r"[*†‡]$|https?://|www\.|^doi\b", block.text, re.IGNORECASE):
             front.append(block.text)
     else:
         return max(front, key=len) if front else None
@@ -332,10 +333,14 @@ def _continues(prev: str, text: str, broken: bool, told: bool | None = None) -> 
     stopped mid-sentence."""
     if told is not None:
         return told
-    tail = MARK.sub("", prev).rstrip()
-    if _TERMINAL.search(tail):
+    if ends_sentence(prev):
         return False
     return broken or text[:1].islower()
+
+
+def ends_sentence(text: str) -> bool:
+    """Return True when the text, its note markers aside, ends as a sentence does (. ? ! : ; a closing quote)."""
+    return bool(_TERMINAL.search(MARK.sub("", text).rstrip()))
 
 
 def clean_text(text: str) -> str:

@@ -269,3 +269,28 @@ def test_authors_notes_wait_for_the_paragraph_the_page_breaks_cut(tmp_path: Path
     authors = [t for t in texts if "Professor of Law" in t]
     assert len(authors) == 1 and "New Deal" not in authors[0] and "Notice and comment" not in authors[0]
     assert all(p.section != "Jane Roe* & John Doe**" for p in doc.paragraphs)
+
+
+def test_authors_notes_go_after_the_first_block_that_ends_a_sentence() -> None:
+    """Michigan: the next page's paragraph may come as two blocks ("… When appro-" / "priate, …"):
+    the authors' notes go after the one that ends the sentence, not between them."""
+    from qa.pdf.blocks import _after_cut_paragraph
+    from qa.records import Block
+
+    page = [Block("pagebreak", "", 4), Block("body", "federal policy has enormous implications. When appro-", 4),
+            Block("body", "priate, the doctrine should permit scrutiny.⟦3⟧", 4), Block("body", "A new paragraph.", 4)]
+    assert _after_cut_paragraph(page, 1) == 3
+    assert _after_cut_paragraph([*page[:3], Block("heading", "INTRODUCTION", 4)], 1) == 3
+    assert _after_cut_paragraph([*page[:2], Block("heading", "INTRODUCTION", 4)], 1) == 2  # before the heading
+    assert _after_cut_paragraph(page[:2], 1) is None  # the page is one cut paragraph: they wait
+    assert _after_cut_paragraph(page[:1], 1) == 1
+
+
+def test_a_doi_line_is_no_title() -> None:
+    from qa.parse import assemble
+    from qa.records import Block
+
+    blocks = [Block("matter", "Loving’s Borders", 1), Block("matter", "Jennifer M. Chacón*", 1),
+              Block("matter", "DOI: https://doi.org/10.15779/Z38HT2GD69", 1),
+              Block("body", "The Supreme Court decided Loving v. Virginia in 1967, and the borders stayed.", 1)]
+    assert assemble("loving.pdf", blocks).title == "Loving’s Borders"

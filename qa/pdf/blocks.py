@@ -17,6 +17,7 @@ import re
 from collections import Counter
 from dataclasses import replace
 
+from qa.parse import ends_sentence
 from qa.pdf.layout import Layout, Line, heading_like, left_edges, measure_layout, right_edge, starts_paragraph
 from qa.records import Block
 
@@ -59,10 +60,8 @@ def page_blocks(pages: list[list[Line]], body_size: float, numbers: list[int] | 
         blocks += found
         if continued is not None and len(blocks) > start:  # what the layout shows about the page break
             blocks[start] = replace(blocks[start], continues=continued)
-        if held and len(blocks) == start + 1 and blocks[start].kind == "body":
-            pass  # the page is one paragraph, which may go on over the next break: they wait for its end
-        elif held:
-            at = start + 1 if len(blocks) > start and blocks[start].kind == "body" else start
+        at = _after_cut_paragraph(blocks, start) if held else None
+        if at is not None:
             blocks[at:at] = held
             held = []
         held += [Block("body", _join(group, vocab), number) for group in starred]
@@ -75,6 +74,18 @@ def page_blocks(pages: list[list[Line]], body_size: float, numbers: list[int] | 
                 blocks.append(Block("note", _join(note_lines, vocab), number, marker))
             last_note = marker
     return _settle(_rehyphenate(blocks + held, vocab))
+
+
+def _after_cut_paragraph(blocks: list[Block], start: int) -> int | None:
+    """Return where the authors' notes held from the page before go in a page's blocks (from ``start``):
+    before the page's first block unless that is body text, else after the first body block that ends a
+    sentence (the paragraph the page break cut is then whole); None when none on the page does: they wait."""
+    for i in range(start, len(blocks)):
+        if blocks[i].kind != "body":
+            return i
+        if ends_sentence(blocks[i].text):
+            return i + 1
+    return None if len(blocks) > start else start
 
 
 def _author_notes(body: list[Line], body_size: float) -> tuple[list[Line], list[list[str]]]:
