@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
+import subprocess
 from difflib import SequenceMatcher
 from pathlib import Path
 
@@ -442,6 +444,56 @@ def test_footnote_continued_on_next_page_is_one_note(tmp_path: Path) -> None:
     assert [p.footnotes for p in document.paragraphs] == [(1,), ()]
     assert document.paragraphs[0].text.startswith("Harbours along") and document.paragraphs[0].page == 1
     assert not any("London" in p.text or "Smith" in p.text for p in document.paragraphs)
+
+
+def test_a_note_tex_carries_over_the_page_goes_on_with_its_first_half(tmp_path: Path) -> None:
+    """TeX splits a long note over the page and sets the note area only a little apart from the body
+    (19.8 pt under 13.5 pt lines, less than one and a half lines): the flush lines over the next
+    page's first note are the rest of the open note, not small body text."""
+    def body(y: float, cite: int) -> list[pdfmaker.Run]:
+        texts = [*FILLER, *FILLER[:2], FILLER[2][:-1] + f" at last.^{cite}"]
+        return [(20, y + 4.76 * i, 11, text) for i, text in enumerate(texts)]
+
+    page1 = [*body(30, 1), (24, 30 + 4.76 * 5 + 7, 9, "^1See Smith, The long history of harbours, a study in several"),
+             (20, 30 + 4.76 * 5 + 7 + 3.9, 9, "volumes, volume one, chapters on the river towns and their")]
+    page2 = [*body(30, 2), (20, 30 + 4.76 * 5 + 7, 9, "cooperatives, and volume two, on the floods, London, 1990."),
+             (24, 30 + 4.76 * 5 + 7 + 3.9, 9, "^2Id. at 641.")]
+    document = parse_file(pdfmaker.hand_pdf(tmp_path / "tex.pdf", [page1, page2]))
+    notes = {n.marker: n.text for n in document.footnotes}
+    assert notes[1].endswith("chapters on the river towns and their cooperatives, and volume two, on the floods, "
+                             "London, 1990."), notes
+    assert notes[2] == "Id. at 641."
+    assert not any("London" in p.text for p in document.paragraphs)
+    assert [p.footnotes for p in document.paragraphs] == [(1,), (2,)]
+
+
+@pytest.mark.slow
+def test_pdflatex_note_split_over_pages_is_one_note(tmp_path: Path) -> None:
+    """A note too long for its page, which TeX splits and carries over, and a note of two paragraphs."""
+    require(pdfmaker.pdflatex(), "pdflatex", "texlive-latex-base and lmodern")
+    words = "court agency statute rule procedure public comment review doctrine history congress record".split()
+    rng = random.Random(7)
+    sentences = [" ".join(rng.choice(words) for _ in range(12)).capitalize() + "." for _ in range(60)]
+    long_note = " ".join(f"See Case {i} v. State, {100 + i} U.S. {200 + 3 * i} ({1950 + i}) ({sentences[i][:-1].lower()})."
+                         for i in range(30))
+    two = (sentences[40], sentences[41])
+    paragraphs = [" ".join(sentences[i:i + 8]) for i in range(0, 48, 8)]
+    tex = paragraphs[:]
+    tex[2] += f"\\footnote{{{long_note}}}"
+    tex[3] += f"\\footnote{{{two[0]}\n\n{two[1]}}}"
+    (tmp_path / "split.tex").write_text("\\documentclass{article}\n\\usepackage[T1]{fontenc}\n\\usepackage{lmodern}\n"
+                                        "\\begin{document}\n" + "\n\n".join(tex) + "\n\\end{document}\n")
+    subprocess.run([pdfmaker.pdflatex(), "-interaction=nonstopmode", "-halt-on-error", "split.tex"],
+                   cwd=tmp_path, check=True, capture_output=True, timeout=120)
+    pdf = tmp_path / "split.pdf"
+    pages = [page.extract_text() for page in pypdf.PdfReader(pdf).pages]
+    start = next(i for i, page in enumerate(pages) if "See Case 0 v." in page)
+    assert "See Case 29 v." not in pages[start]  # TeX did carry the note over
+    document = parse_file(pdf)
+    notes = {n.marker: n.text for n in document.footnotes}
+    assert notes == {1: long_note, 2: " ".join(two)}
+    assert [p.text for p in document.paragraphs] == paragraphs
+    assert [p.footnotes for p in document.paragraphs] == [(), (), (1,), (2,), (), ()]
 
 
 def _image_only(path: Path) -> Path:

@@ -294,3 +294,27 @@ def test_a_doi_line_is_no_title() -> None:
               Block("matter", "DOI: https://doi.org/10.15779/Z38HT2GD69", 1),
               Block("body", "The Supreme Court decided Loving v. Virginia in 1967, and the borders stayed.", 1)]
     assert assemble("loving.pdf", blocks).title == "Loving’s Borders"
+
+
+def test_a_quotation_set_small_over_a_note_carried_over_stays_body(tmp_path: Path) -> None:
+    """Michigan, 'Tort Law': a page ends with a block quotation set smaller than the body, and under
+    the notes' gap the rest of the note the page before left open. The quotation is body text, the
+    rest goes on with its note (it was read as body with the quotation)."""
+    page1 = [*lines(BODY), (20, 60, 11, "The debtor could be imprisoned.^1")]
+    page1 += [(20, 240, 8, "1 See, e.g., Dworkin, supra note 24, at 148 (a principle of security would mandate"),
+              (20, 243.6, 8, "constraints on liberty necessary to provide people with enough physical security and")]
+    page2 = [*lines(BODY), (20, 60, 11, "It was a threat to the physical security of the imprisoned debtor:"),
+             (28, 66, 9.5, "In the harsh words of an English judge of the sixteenth century, a debtor in"),
+             (28, 70, 9.5, "prison ought to live of his own, and neither the plaintiff nor the sheriff is"),
+             (28, 74, 9.5, "bound to give him meat or drink. If the debtor cannot feed himself,"),
+             (20, 240, 8, "enough control over their own property to carry out plans and projects)."),
+             (20, 243.6, 8, "2 Id. at 150.")]
+    page2[:6] = lines(BODY[::-1])  # not the first page's lines again, which would be a running header
+    doc = parse_file(pdfmaker.hand_pdf(tmp_path / "quote.pdf", [page1, page2]))
+    notes = {n.marker: n.text for n in doc.footnotes}
+    assert notes[1].endswith("enough physical security and enough control over their own property to carry out "
+                             "plans and projects).")
+    texts = [p.text for p in doc.paragraphs]
+    assert any("an English judge of the sixteenth century" in t and "If the debtor cannot feed himself," in t
+               for t in texts)
+    assert not any("plans and projects" in t for t in texts)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
+import statistics
 from collections import Counter
 from dataclasses import replace
 
@@ -162,17 +163,18 @@ def _split_notes(lines: list[Line], body_size: float, pitch: float, last: int | 
     area = lines[start:]
     cited = {int(n) for line in lines[:start] for n in re.findall(r"⟦(\d+)⟧", line.text)}
     gap = lines[start - 1].y - area[0].y if area and start else None
-    found = _read_notes(area, cited, last, pitch, gap)
+    found = _read_notes(area, cited, last, pitch, gap, min((line.x for line in lines[:start]), default=None))
     if found is None:
         return lines, [], False
     return lines[:start + found[0]], found[1], False
 
 
-def _read_notes(area: list[Line], cited: set[int], last: int | None, pitch: float, first_gap: float | None
-                ) -> tuple[int, list[tuple[int, list[str]]]] | None:
+def _read_notes(area: list[Line], cited: set[int], last: int | None, pitch: float, first_gap: float | None,
+                body_left: float | None = None) -> tuple[int, list[tuple[int, list[str]]]] | None:
     """Return (how many first lines of the area are small body text, the notes as [(marker, lines)],
     the first with marker ``last`` when it goes on from the page before); None: no notes here.
-    ``first_gap`` is the space between the body above and the area (None: nothing above)."""
+    ``first_gap`` is the space between the body above and the area (None: nothing above), ``body_left``
+    where the body's lines start."""
     left = min((line.x for line in area), default=0.0)
     widest = max((len(str(line.lead[0])) for line in area if line.lead), default=1)
     numbered = [line for line in area if line.lead]
@@ -201,14 +203,38 @@ def _read_notes(area: list[Line], cited: set[int], last: int | None, pitch: floa
                                for x in same)
         return number in cited and number > (last or 0) and near
 
+    steps = [a.y - b.y for a, b in itertools.pairwise(area)]
+    step = statistics.median(steps) if steps else pitch
+
+    def goes_on(before: list[Line], after: Line | None, gap: float | None) -> bool:
+        """Whether the lines above the first new note go on with the note the last page left open: set
+        well apart from the body, or (TeX sets its notes only a little apart) set apart, flush with the
+        body's edge (a quotation set small is indented) and as close above the next note as notes are."""
+        if last is None or not before or gap is None:
+            return False
+        if gap > 1.5 * pitch:
+            return True
+        flush = body_left is not None and min(line.x for line in before) <= body_left + 1
+        close = after is None or before[-1].y - after.y < 1.3 * step
+        return gap > 1.2 * pitch and flush and close
+
     first = next((i for i, line in enumerate(area) if opens(line, (last or 0) + 1)), None)
-    skip = 0
+    # A quotation set small may stand between the body and the notes: where the widest gap above the
+    # first new note is wider than the notes' own spacing and than the gap over the area, the lines
+    # over it are body text, and the note area starts under it.
+    end = len(area) if first is None else first
+    cut = max(range(1, end), key=lambda i: area[i - 1].y - area[i].y, default=0)
+    skip = cut if cut and first_gap is not None and area[cut - 1].y - area[cut].y > max(1.5 * step, first_gap) else 0
+    gap = area[skip - 1].y - area[skip].y if skip else first_gap
+    area = area[skip:]
     if first is None:
-        if not (area and last is not None and (first_gap or 0.0) > 1.5 * pitch):
+        if not goes_on(area, None, gap):
             return None
         first = len(area)
-    elif first and (last is None or first_gap is None or first_gap < 1.5 * pitch):
-        skip, area, first = first, area[first:], 0  # small body text above the notes
+    else:
+        first -= skip
+        if first and not goes_on(area[:first], area[first], gap):
+            skip, area, first = skip + first, area[first:], 0  # small body text above the notes
     # the area's first lines go on with the last note of the page before (first > 0 only then)
     notes: list[tuple[int, list[str]]] = [(last or 0, [line.text for line in area[:first]])] if first else []
     for line in area[first:]:
