@@ -18,7 +18,7 @@ from qa import cite
 from qa.errors import DocumentError
 from qa.records import Block, Document, Footnote, Marker, Paragraph, marker_from_str
 
-VERSION = 6  # bump when parsing changes: a rebuild then re-parses every document
+VERSION = 7  # bump when parsing changes: a rebuild then re-parses every document
 SUPPORTED = (".txt", ".md", ".markdown", ".pdf")
 MAX_BYTES = 200 * 1024 * 1024
 
@@ -299,7 +299,7 @@ def _title(blocks: list[Block]) -> str | None:
         if block.kind == "heading":
             break
         # not an author line ("Jane Roe*") nor a DOI or web address line
-        if block.kind == "matter" and not re.search(r"[*†‡]$|https?://|www\.|^doi\b", block.text, re.IGNORECASE):
+        if block.kind == "matter" and not re.search(r"[*∗†‡§¶‖]$|https?://|www\.|^doi\b", block.text, re.IGNORECASE):
             front.append(block.text)
     else:
         return max(front, key=len) if front else None

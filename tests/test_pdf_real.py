@@ -318,3 +318,19 @@ def test_a_quotation_set_small_over_a_note_carried_over_stays_body(tmp_path: Pat
     assert any("an English judge of the sixteenth century" in t and "If the debtor cannot feed himself," in t
                for t in texts)
     assert not any("plans and projects" in t for t in texts)
+
+
+def test_tex_thanks_marks_are_authors_notes_too(tmp_path: Path) -> None:
+    """TeX's \\thanks marks the authors' notes ∗ (U+2217, not *), †, ‡, §: they are the authors' notes
+    all the same, and wait for the paragraph the page break cut."""
+    page1 = [(20, 30, 16, "The Structure of Agency Review"), (20, 40, 11, "Jane Roe∗ John Doe†"),
+             *lines(BODY[:4], y=55), (20, 75, 11, "the agency's resources, with no end in sight and with")]
+    page1 += [(20, 262, 8, "∗Professor of Law, Vellmar University. I thank the editors for their care."),
+              (20, 266, 8, "†J.D. Candidate 2025, Vellmar Law School."), (20, 270, 8, "§Of counsel, Roe & Doe LLP.")]
+    page2 = [(20, 30, 11, "no help from the courts, which the agencies then carried out alone."), *lines(BODY[4:], y=35)]
+    doc = parse_file(pdfmaker.hand_pdf(tmp_path / "thanks.pdf", [page1, page2]))
+    texts = [p.text for p in doc.paragraphs]
+    cut = next(i for i, t in enumerate(texts) if "no end in sight and with no help from the courts" in t)
+    assert texts[cut + 1:cut + 4] == ["∗Professor of Law, Vellmar University. I thank the editors for their care.",
+                                      "†J.D. Candidate 2025, Vellmar Law School.", "§Of counsel, Roe & Doe LLP."]
+    assert doc.title == "The Structure of Agency Review"

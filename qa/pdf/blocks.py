@@ -27,8 +27,10 @@ _RULE = re.compile(r"^[\s\-‐‑‒–—―_─━=*·.]{5,}$")
 _URL_TAIL = re.compile(r"(<?)((?:https?:/{0,2}|www\.)\S*)$")  # a URL may be cut right after "https:"
 _NOTES_TITLE = re.compile(r"^\s*(?:end\s?notes|foot\s?notes|notes(?: and references)?|anmerkungen|notas)\s*$", re.IGNORECASE)
 # An author line: names ending in the symbols of the authors' notes ("Jack Goldsmith* & Eugene Volokh**").
-_BYLINE = re.compile(r"[^\W\d_]\.?[*†‡]+$")
-_STARRED = re.compile(r"^(?:\*{1,3}|†{1,2}|‡{1,2})\.?\s*[^\W\d_]")  # "* Professor of Law", "** J.D. 2024", "†Associate"
+# TeX's \thanks marks them ∗ (U+2217), †, ‡, §, ¶, ‖, then doubled.
+_BYLINE = re.compile(r"[^\W\d_]\.?[*∗†‡§¶‖]+$")
+# "* Professor of Law", "** J.D. 2024", "†Associate", "∗Professor"
+_STARRED = re.compile(r"^(?:[*∗]{1,3}|†{1,2}|‡{1,2}|§{1,2}|¶{1,2}|‖{1,2})\.?\s*[^\W\d_]")
 _Tail = tuple[Line, float, "float | None"]  # a page's last body line, the page's left and right edges
 _COMPOUND_PREFIXES = {"non", "self", "ex", "anti", "well", "long", "short", "like", "next", "cross", "cyber", "semi"}
 
