@@ -446,23 +446,28 @@ def test_footnote_continued_on_next_page_is_one_note(tmp_path: Path) -> None:
     assert not any("London" in p.text or "Smith" in p.text for p in document.paragraphs)
 
 
-def test_a_note_tex_carries_over_the_page_goes_on_with_its_first_half(tmp_path: Path) -> None:
-    """TeX splits a long note over the page and sets the note area only a little apart from the body
-    (19.8 pt under 13.5 pt lines, less than one and a half lines): the flush lines over the next
-    page's first note are the rest of the open note, not small body text."""
+@pytest.mark.parametrize("number_x, wrap_x, gap", [(24, 20, 7.0), (20, 25, 6.3)], ids=["tex", "libreoffice"])
+def test_a_note_carried_over_the_page_goes_on_with_its_first_half(tmp_path: Path, number_x: float, wrap_x: float,
+                                                                     gap: float) -> None:
+    """TeX and LibreOffice set the note area only a little apart from the body (TeX: 19.8 pt under
+    13.5 pt lines; LibreOffice: 17.1 pt under 12.8 pt lines, less than one and a half lines). The lines
+    over the next page's first note, set where the notes' wrapped lines start (TeX: flush with the body;
+    LibreOffice: hanging under the number), are the rest of the open note, not small body text."""
     def body(y: float, cite: int) -> list[pdfmaker.Run]:
         texts = [*FILLER, *FILLER[:2], FILLER[2][:-1] + f" at last.^{cite}"]
         return [(20, y + 4.76 * i, 11, text) for i, text in enumerate(texts)]
 
-    page1 = [*body(30, 1), (24, 30 + 4.76 * 5 + 7, 9, "^1See Smith, The long history of harbours, a study in several"),
-             (20, 30 + 4.76 * 5 + 7 + 3.9, 9, "volumes, volume one, chapters on the river towns and their")]
-    page2 = [*body(30, 2), (20, 30 + 4.76 * 5 + 7, 9, "cooperatives, and volume two, on the floods, London, 1990."),
-             (24, 30 + 4.76 * 5 + 7 + 3.9, 9, "^2Id. at 641.")]
-    document = parse_file(pdfmaker.hand_pdf(tmp_path / "tex.pdf", [page1, page2]))
+    foot = 30 + 4.76 * 5 + gap
+    page1 = [*body(30, 1), (number_x, foot, 9, "1 See Smith, The long history of harbours, a study in several"),
+             (wrap_x, foot + 3.9, 9, "volumes, volume one, chapters on the river towns and their")]
+    page2 = [*body(30, 2), (wrap_x, foot, 9, "cooperatives, and volume two, on the floods, London, 1990."),
+             (number_x, foot + 3.9, 9, "2 Id. at 641; see also Jones, The harbour towns and their"),
+             (wrap_x, foot + 7.8, 9, "councils (1985).")]
+    document = parse_file(pdfmaker.hand_pdf(tmp_path / "carried.pdf", [page1, page2]))
     notes = {n.marker: n.text for n in document.footnotes}
     assert notes[1].endswith("chapters on the river towns and their cooperatives, and volume two, on the floods, "
                              "London, 1990."), notes
-    assert notes[2] == "Id. at 641."
+    assert notes[2] == "Id. at 641; see also Jones, The harbour towns and their councils (1985)."
     assert not any("London" in p.text for p in document.paragraphs)
     assert [p.footnotes for p in document.paragraphs] == [(1,), (2,)]
 

@@ -210,15 +210,18 @@ def _read_notes(area: list[Line], cited: set[int], last: int | None, pitch: floa
 
     def goes_on(before: list[Line], after: Line | None, gap: float | None) -> bool:
         """Whether the lines above the first new note go on with the note the last page left open: set
-        well apart from the body, or (TeX sets its notes only a little apart) set apart, flush with the
-        body's edge (a quotation set small is indented) and as close above the next note as notes are."""
+        well apart from the body, or (TeX and LibreOffice set their notes only a little apart) set apart,
+        flush with the body's edge or with the notes' wrapped lines (a quotation set small is indented
+        from both) and as close above the next note as notes are."""
         if last is None or not before or gap is None:
             return False
         if gap > 1.5 * pitch:
             return True
-        flush = body_left is not None and min(line.x for line in before) <= body_left + 1
+        x = min(line.x for line in before)
+        wrapped = [line.x for line in area[len(before):] if line.lead is None]
+        flush = (body_left is not None and x <= body_left + 1) or any(abs(x - w) <= 1 for w in wrapped)
         close = after is None or before[-1].y - after.y < 1.3 * step
-        return gap > 1.2 * pitch and flush and close
+        return gap > 1.1 * pitch and flush and close
 
     first = next((i for i, line in enumerate(area) if opens(line, (last or 0) + 1)), None)
     # A quotation set small may stand between the body and the notes: where the widest gap above the
