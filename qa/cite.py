@@ -12,7 +12,7 @@ import re
 import unicodedata
 from difflib import SequenceMatcher
 
-from qa.records import Citation, Footnote, Marker, Paragraph
+from qa.records import Citation, Footnote, Marker, Paragraph, marker_from_str
 
 # "Ibid." and the legal "Id." ("See id. at 12", "Cf. id."): the note before.
 _IBID = re.compile(r"^\W*(?:(?:see(?:\s+also)?|cf\.|accord|but\s+see|e\.g\.,?)\s+)*(?:ibid(?:em)?\b\.?|id\.)",
@@ -27,19 +27,19 @@ def resolve_footnotes(notes: list[Footnote]) -> list[Footnote]:
     """Return the notes with ``resolved`` filled for back-references: ibid./id. (the note before),
     "supra note N" (note N) and op. cit. (the latest full reference by that author)."""
     out: list[Footnote] = []
+    by_number: dict[str, Footnote] = {}  # the latest note of each number, in any series ("2:6" is 6)
     for note in notes:
         supra = _SUPRA.search(note.text.split(";", 1)[0])
         if _IBID.match(note.text):
             target = out[-1] if out else None
             out.append(_point(note, target))
         elif supra:
-            number = int(supra.group(1))
-            same = [n for n in out if str(n.marker).rsplit(":", 1)[-1] == str(number)]  # in any series
-            out.append(_point(note, same[-1] if same else None))
+            out.append(_point(note, by_number.get(str(marker_from_str(supra.group(1))))))
         elif _OP_CIT.search(note.text):
             out.append(_point(note, _find_author(note.text, out)))
         else:
             out.append(note)
+        by_number[str(out[-1].marker).rsplit(":", 1)[-1]] = out[-1]
     return out
 
 

@@ -28,7 +28,7 @@ _SUP_RUN = re.compile(f"[{_SUPERSCRIPTS}]+")
 _NOTE_LINE = re.compile(rf"^\s*([{_SUPERSCRIPTS}]+)\s*(.*)$")
 _MD_NOTE_DEF = re.compile(r"^\[\^([^\]\s]+)\]:\s?(.*)$")
 _MD_NOTE_REF = re.compile(r"\[\^([^\]\s]+)\]")
-_MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_MD_HEADING = re.compile(r"^(#{1,6})\s+(.*)$")  # closing #s stripped by _heading_text (a regex took minutes on spaces)
 MARK = re.compile(r"⟦([^⟧]+)⟧")
 _TERMINAL = re.compile(r"""[.!?:;"”»)\]'’…]$""")
 _URL_ANGLE = re.compile(r"<(https?://[^>\s]+)>")
@@ -125,8 +125,13 @@ def _split_blocks(text: str) -> list[list[str]]:
 def _classify(lines: list[str], page: int | None, markdown: bool) -> list[Block]:
     out: list[Block] = []
     body: list[str] = []
+    more: list[str] = []  # continuation lines of the note last added, joined once (a copy per line took minutes)
 
     def flush() -> None:
+        if more:
+            last = out.pop()
+            out.append(Block("note", " ".join([last.text, *more]), page, last.marker))
+            more.clear()
         if body:
             out.append(_body_block(body, page))
             body.clear()
@@ -138,7 +143,7 @@ def _classify(lines: list[str], page: int | None, markdown: bool) -> list[Block]
         md_head = _MD_HEADING.match(stripped) if markdown else None
         if md_head:
             flush()
-            out.append(Block("heading", _clean_inline(md_head.group(2)), page))
+            out.append(Block("heading", _clean_inline(_heading_text(md_head.group(2))), page))
         elif md_note or (note and note.group(2) and not body):
             flush()
             if md_note:
@@ -148,13 +153,16 @@ def _classify(lines: list[str], page: int | None, markdown: bool) -> list[Block]
                 marker, rest = note.group(1).translate(_SUP_TO_DIGIT), note.group(2)
             out.append(Block("note", rest.strip(), page, marker_from_str(marker)))
         elif out and out[-1].kind == "note" and not body:
-            # A continuation line of the footnote above (indented in Markdown, wrapped in text).
-            last = out.pop()
-            out.append(Block("note", f"{last.text} {stripped}", page, last.marker))
+            more.append(stripped)  # a continuation line of the footnote above (indented in Markdown, wrapped in text)
         else:
             body.append(stripped)
     flush()
     return out
+
+
+def _heading_text(text: str) -> str:
+    """Return a Markdown heading's text without its closing #s ("# Title ##" → "Title")."""
+    return text.rstrip().rstrip("#").rstrip()
 
 
 def _body_block(lines: list[str], page: int | None) -> Block:
@@ -165,10 +173,19 @@ def _body_block(lines: list[str], page: int | None) -> Block:
 
 
 def _join_lines(lines: list[str]) -> str:
-    text = lines[0]
+    # Pieces joined once at the end: adding each line to the text so far copies it every time
+    # (a 2 MB file of 200,000 lines and no blank one took 158 s).
+    pieces = [lines[0]]
+    tail = lines[0][-2:]  # the last two characters of the text so far
     for line in lines[1:]:
-        hyphenated = text.endswith("-") and line[:1].islower() and not text.endswith(" -")
-        text = text[:-1] + line if hyphenated else f"{text} {line}"  # undo end-of-line hyphenation
+        if tail.endswith("-") and line[:1].islower() and not tail.endswith(" -"):  # undo end-of-line hyphenation
+            pieces[-1] = pieces[-1][:-1]
+            tail = (tail[:-1] + line)[-2:]
+            pieces.append(line)
+        else:
+            pieces.append(f" {line}")
+            tail = pieces[-1][-2:]
+    text = "".join(pieces)
     text = _MD_NOTE_REF.sub(lambda m: f"⟦{m.group(1)}⟧", text)
     text = _SUP_RUN.sub(lambda m: f"⟦{m.group(0).translate(_SUP_TO_DIGIT)}⟧", text)
     return text
@@ -190,11 +207,16 @@ def _settle_headings(raw: list[Block]) -> list[Block]:
     """A heading-like line is a heading when body text follows it, else front/back matter;
     a short line whose next body block starts in lowercase is a paragraph cut by a page break."""
     out: list[Block] = []
-    for i, block in enumerate(raw):
+    after: list[Block | None] = [None] * len(raw)  # the next block that is not a note or page break
+    following: Block | None = None  # found in one pass from the end (a copy of the rest per line took minutes)
+    for i in range(len(raw) - 1, -1, -1):
+        after[i] = following
+        if raw[i].kind not in ("note", "pagebreak"):
+            following = raw[i]
+    for block, following in zip(raw, after, strict=True):
         if block.kind != "heading?":
             out.append(block)
             continue
-        following = next((b for b in raw[i + 1:] if b.kind not in ("note", "pagebreak")), None)
         if following is not None and following.kind == "body" and following.text[:1].islower():
             kind = "body"
         elif following is not None and following.kind == "body" and len(following.text) > 80:
@@ -214,7 +236,9 @@ def assemble(doc: str, blocks: list[Block]) -> Document:
     blocks = number_series(blocks)
     notes = _collect_notes(doc, blocks)
     known = {str(n.marker) for n in notes}
-    pieces: list[tuple[str, str | None, int | None, int | None]] = []  # text, section, page, page_end
+    # Each paragraph is gathered as a list of block texts, joined once at the end: adding each block
+    # to the text so far copied it every time (a paragraph over 1,000,000 form feeds never ended).
+    pieces: list[_Piece] = []
     section: str | None = None
     title = _title(blocks)
     broken = False  # a page break or footnote area since the last body block
@@ -224,24 +248,23 @@ def assemble(doc: str, blocks: list[Block]) -> Document:
             continue
         if block.kind == "heading":
             section = block.text
-            pieces.append(("", None, None, None))  # a heading ends any open paragraph
+            pieces.append(_Piece([""], None, None, None, False))  # a heading ends any open paragraph
             broken = False
             continue
         text = _keep_known_markers(block.text, known)
-        if block.kind == "matter" and pieces and pieces[-1][0] and pieces[-1][1] == "\0matter":
-            prev = pieces[-1]
-            pieces[-1] = (f"{prev[0]} — {text}", prev[1], prev[2], block.page or prev[3])
+        last = pieces[-1] if pieces and pieces[-1].texts[0] else None
+        if block.kind == "matter" and last and last.section == "\0matter":
+            last.add(f"— {text}", block.page or last.page_end)
         elif block.kind == "matter":
-            pieces.append((text, "\0matter", block.page, block.page))
-        elif (pieces and pieces[-1][0] and pieces[-1][1] != "\0matter"
-              and _continues(pieces[-1][0], text, broken, block.continues)):
-            prev = pieces[-1]
-            pieces[-1] = (f"{prev[0]} {text}", prev[1], prev[2], block.page if block.page is not None else prev[3])
+            pieces.append(_Piece([text], "\0matter", block.page, block.page, ends_sentence(text)))
+        elif last and last.section != "\0matter" and _continues(last.ends, text, broken, block.continues):
+            last.add(text, block.page if block.page is not None else last.page_end)
         else:
-            pieces.append((text, section, block.page, block.page))
+            pieces.append(_Piece([text], section, block.page, block.page, ends_sentence(text)))
         broken = False
     paragraphs: list[Paragraph] = []
-    for text, sec, page, page_end in pieces:
+    for piece in pieces:
+        text, sec, page, page_end = " ".join(piece.texts), piece.section, piece.page, piece.page_end
         if not text:
             continue
         number = len(paragraphs) + 1
@@ -254,6 +277,23 @@ def assemble(doc: str, blocks: list[Block]) -> Document:
     return Document(doc=doc, title=title, paragraphs=tuple(paragraphs), footnotes=tuple(notes))
 
 
+@dataclasses.dataclass
+class _Piece:
+    """A paragraph being gathered from blocks: its texts, section, pages, and whether it ends a sentence."""
+    texts: list[str]
+    section: str | None
+    page: int | None
+    page_end: int | None
+    ends: bool
+
+    def add(self, text: str, page_end: int | None) -> None:
+        """Add a block's text; a text of markers alone leaves the end as it was."""
+        self.texts.append(text)
+        self.page_end = page_end
+        if MARK.sub("", text).strip():
+            self.ends = ends_sentence(text)
+
+
 def number_series(blocks: list[Block]) -> list[Block]:
     """Return the blocks with notes keyed by series where numbering starts again (per chapter, per
     page): the k-th run of numbers, k >= 2, is keyed "k:n" in the notes and in the text citing them.
@@ -262,7 +302,8 @@ def number_series(blocks: list[Block]) -> list[Block]:
     def starts(numbers: list[int]) -> list[int]:
         return [i for i in range(1, len(numbers)) if numbers[i] < numbers[i - 1]]
 
-    cited = [int(m) for b in blocks if b.kind != "note" for m in MARK.findall(b.text) if m.isdigit()]
+    cited = [n for b in blocks if b.kind != "note" for m in MARK.findall(b.text)
+             if isinstance(n := marker_from_str(m), int)]
     noted = [b.marker for b in blocks if b.kind == "note" and isinstance(b.marker, int)]
     if not starts(noted) or len(starts(cited)) != len(starts(noted)):
         return blocks
@@ -280,9 +321,9 @@ def number_series(blocks: list[Block]) -> list[Block]:
 
         def keyed(m: re.Match[str]) -> str:
             nonlocal text_series, last_cited
-            if not m.group(1).isdigit():
+            number = marker_from_str(m.group(1))
+            if not isinstance(number, int):
                 return m.group(0)
-            number = int(m.group(1))
             if number < last_cited:
                 text_series += 1
             last_cited = number
@@ -307,15 +348,18 @@ def _title(blocks: list[Block]) -> str | None:
 
 
 def _collect_notes(doc: str, blocks: list[Block]) -> list[Footnote]:
-    notes: dict[str, Footnote] = {}
+    parts: dict[str, tuple[Marker, list[str]]] = {}  # joined once: a note defined 100,000 times took 117 s
     for block in blocks:
         if block.kind == "note" and block.marker is not None:
             text = re.sub(r"\s+", " ", block.text).strip()
-            key = str(block.marker)
-            if key in notes:  # a definition split across pages: keep both halves
-                text = f"{notes[key].text} {text}"
-            notes[key] = Footnote(doc=doc, marker=block.marker, text=text, urls=extract_urls(text))
-    return cite.resolve_footnotes(list(notes.values()))
+            texts = parts.get(str(block.marker), (block.marker, []))[1]  # a definition split across pages:
+            texts.append(text)  # keep both halves
+            parts[str(block.marker)] = (block.marker, texts)
+    notes = []
+    for marker, texts in parts.values():
+        text = " ".join(texts)
+        notes.append(Footnote(doc=doc, marker=marker, text=text, urls=extract_urls(text)))
+    return cite.resolve_footnotes(notes)
 
 
 def _keep_known_markers(text: str, known: set[str]) -> str:
@@ -328,12 +372,12 @@ def _keep_known_markers(text: str, known: set[str]) -> str:
     return MARK.sub(put_back, text)
 
 
-def _continues(prev: str, text: str, broken: bool, told: bool | None = None) -> bool:
+def _continues(prev_ends: bool, text: str, broken: bool, told: bool | None = None) -> bool:
     """A body block continues the previous paragraph when its reader says so, else when that one
-    stopped mid-sentence."""
+    stopped mid-sentence (``prev_ends``: it ended one)."""
     if told is not None:
         return told
-    if ends_sentence(prev):
+    if prev_ends:
         return False
     return broken or text[:1].islower()
 

@@ -116,9 +116,10 @@ class Answer:
 
 
 def marker_from_str(raw: str) -> Marker:
-    """Return the marker as an int when it is all digits, else the stripped string."""
+    """Return the marker as an int when it is a note number (all decimal digits, at most 9), else the
+    stripped string: int() refuses "²" (a digit, not a decimal) and numbers of over 4,300 digits."""
     raw = raw.strip()
-    return int(raw) if raw.isdigit() else raw
+    return int(raw) if raw.isdecimal() and len(raw) <= 9 else raw
 
 
 def to_dict(obj: Any) -> dict[str, Any]:

@@ -566,3 +566,14 @@ def test_cli_parse_pdf_json_and_readable(fpdf_file: Path, capsys: pytest.Capture
     assert cli.main(["parse", str(fpdf_file)]) == 0
     text = capsys.readouterr().out
     assert "28 footnotes" in text and re.search(r"pp?\. \d+[–-]\d+", text)
+
+
+def test_numbers_too_long_for_a_note_marker_are_text(tmp_path: Path) -> None:
+    # int() refuses over 4,300 digits: a run of 5,000 superscripts, or a literal "⟦777…⟧" opening a
+    # line, was "could not be read (ValueError …)", or "internal error" with the budget off
+    lines = [(20, 30, 11, "The harbour of Vellmar opened in 1911 and grew.⁴" + "²" * 5000 + " More text."),
+             (20, 40, 11, "⟦" + "7" * 5000 + "⟧ a line that opens with a literal marker of many digits."),
+             (20, 280, 8, "⁴ A note.")]
+    document = parse_file(_hand_pdf(tmp_path / "digits.pdf", lines))
+    assert [(n.marker, n.text) for n in document.footnotes] == [(4, "A note.")]
+    assert document.paragraphs[0].text.startswith("The harbour of Vellmar opened in 1911 and grew.")

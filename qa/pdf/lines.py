@@ -28,7 +28,7 @@ _CEDILLA_AFTER = re.compile(r"([cCsStT]) ?¸")
 _MARKER_RUN = re.compile(r"^\d{1,3}(?:\s*,\s*\d{1,3})*$")
 # A line's leading note number: raised, superscript, set apart, or printed flush against the note's
 # first word ("4Marie Söderberg", "7https://…") but not an ordinal or a decade ("2d Cir.", "1990s").
-_LEAD = re.compile(rf"^(?:⟦(\d+)⟧|([{_SUPERSCRIPTS}]+)|(\d{{1,3}})(?=[\s.)])"
+_LEAD = re.compile(rf"^(?:⟦(\d{{1,9}})⟧|([{_SUPERSCRIPTS}]{{1,9}})|(\d{{1,3}})(?=[\s.)])"
                    r"|(\d{1,3})(?=[«“\"‘(\[<]|(?!(?:st|nd|rd|th|d|s)\b)[^\W\d_]))\s*[.)]?\s*")
 
 
