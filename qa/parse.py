@@ -18,7 +18,7 @@ from qa import cite
 from qa.errors import DocumentError
 from qa.records import Block, Document, Footnote, Marker, Paragraph, marker_from_str
 
-VERSION = 8  # bump when parsing changes: a rebuild then re-parses every document
+VERSION = 9  # bump when parsing changes: a rebuild then re-parses every document
 SUPPORTED = (".txt", ".md", ".markdown", ".pdf")
 MAX_BYTES = 200 * 1024 * 1024
 
@@ -300,7 +300,7 @@ def number_series(blocks: list[Block]) -> list[Block]:
     Runs are counted in the text's markers and in the notes alike; where the counts differ, the
     numbers are left as they are (never guessed)."""
     def starts(numbers: list[int]) -> list[int]:
-        return [i for i in range(1, len(numbers)) if numbers[i] < numbers[i - 1]]
+        return [i for i in range(1, len(numbers)) if numbers[i] <= numbers[i - 1]]  # 1 after 1: a new series
 
     cited = [n for b in blocks if b.kind != "note" for m in MARK.findall(b.text)
              if isinstance(n := marker_from_str(m), int)]
@@ -312,7 +312,7 @@ def number_series(blocks: list[Block]) -> list[Block]:
     last_cited = last_noted = 0
     for block in blocks:
         if block.kind == "note" and isinstance(block.marker, int):
-            if block.marker < last_noted:
+            if block.marker <= last_noted:
                 note_series += 1
             last_noted = block.marker
             key: Marker = block.marker if note_series == 1 else f"{note_series}:{block.marker}"
@@ -324,7 +324,7 @@ def number_series(blocks: list[Block]) -> list[Block]:
             number = marker_from_str(m.group(1))
             if not isinstance(number, int):
                 return m.group(0)
-            if number < last_cited:
+            if number <= last_cited:
                 text_series += 1
             last_cited = number
             return m.group(0) if text_series == 1 else f"⟦{text_series}:{number}⟧"

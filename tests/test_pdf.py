@@ -577,3 +577,23 @@ def test_numbers_too_long_for_a_note_marker_are_text(tmp_path: Path) -> None:
     document = parse_file(_hand_pdf(tmp_path / "digits.pdf", lines))
     assert [(n.marker, n.text) for n in document.footnotes] == [(4, "A note.")]
     assert document.paragraphs[0].text.startswith("The harbour of Vellmar opened in 1911 and grew.")
+
+
+def test_note_numbers_that_start_again_on_each_page(tmp_path: Path) -> None:
+    """Numbering per page (or per chapter) with plain numbers in the note area ("1 See …", as Word and
+    LibreOffice set them): each page's note 1 is a note of its own, keyed by series, cited from its page."""
+    def page(k: int, notes: int) -> list[pdfmaker.Run]:
+        cites = "".join(f" and the {w} one^{n + 1}" for n, w in enumerate(["first", "second"][:notes]))
+        runs = [(20, 30 + 6 * i, 11, text) for i, text in enumerate(FILLER[k % 3:] + FILLER[:k % 3])]
+        runs.append((20, 48, 11, ["Hull", "Bristol and Leith", "Dover"][k - 1] + f" had its harbour built{cites}."))
+        places = ["Hull", "Bristol", "Dover", "Leith"]
+        runs += [(20, 262 + 4 * n, 8, f"{n + 1} {places[k + n - 1]} harbour report, {1950 + 10 * k + n}.")
+                 for n in range(notes)]
+        return runs
+
+    document = parse_file(pdfmaker.hand_pdf(tmp_path / "perpage.pdf", [page(1, 1), page(2, 1), page(3, 2)]))
+    notes = {n.marker: n.text for n in document.footnotes}
+    assert notes == {1: "Hull harbour report, 1960.", "2:1": "Bristol harbour report, 1970.",
+                     "3:1": "Dover harbour report, 1980.", "3:2": "Leith harbour report, 1981."}
+    cited = [p.footnotes for p in document.paragraphs if p.footnotes]
+    assert cited == [(1,), ("2:1",), ("3:1", "3:2")]

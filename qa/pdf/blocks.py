@@ -55,7 +55,7 @@ def page_blocks(pages: list[list[Line]], body_size: float, numbers: list[int] | 
         number = numbers[index] if numbers else index + 1
         if index:
             blocks.append(Block("pagebreak", "", number))
-        body, notes, listed = _split_notes(lines, body_size, layout.pitch, last_note, listed)
+        body, notes, listed, carried = _split_notes(lines, body_size, layout.pitch, last_note, listed)
         body = _glued_markers(body, [marker for marker, _ in notes])
         body, starred = _author_notes(body, body_size)
         start = len(blocks)
@@ -68,9 +68,9 @@ def page_blocks(pages: list[list[Line]], body_size: float, numbers: list[int] | 
             blocks[at:at] = held
             held = []
         held += [Block("body", _join(group, vocab), number) for group in starred]
-        for marker, note_lines in notes:
+        for k, (marker, note_lines) in enumerate(notes):
             earlier = next((i for i in range(len(blocks) - 1, -1, -1) if blocks[i].kind == "note"), None)
-            if earlier is not None and blocks[earlier].marker == marker:  # a note continued from the last page
+            if k == 0 and carried and earlier is not None and blocks[earlier].marker == marker:  # a note continued
                 blocks[earlier] = Block("note", _join([blocks[earlier].text, *note_lines], vocab),
                                         blocks[earlier].page, marker)
             else:
@@ -137,10 +137,11 @@ def _is_folio(line: Line, page: list[Line]) -> bool:
 
 
 def _split_notes(lines: list[Line], body_size: float, pitch: float, last: int | None, listed: bool = False
-                 ) -> tuple[list[Line], list[tuple[int, list[str]]], bool]:
+                 ) -> tuple[list[Line], list[tuple[int, list[str]]], bool, bool]:
     """Split a page into body lines and its notes: (body, [(marker, lines)], whether a list of notes
-    under a "Notes" title goes on to the next page). Notes are the smaller lines at the foot of the
-    page that start with a marker, or, at any size, the numbered lines under a "Notes" title."""
+    under a "Notes" title goes on to the next page, whether the first note goes on from the page
+    before). Notes are the smaller lines at the foot of the page that start with a marker, or, at any
+    size, the numbered lines under a "Notes" title."""
     big = lambda line: line.bold or line.size >= 1.15 * body_size  # noqa: E731
     begin = 0 if listed else next((i + 1 for i, line in enumerate(lines[:-1]) if big(line)
                                    and _NOTES_TITLE.match(line.text) and lines[i + 1].lead), None)
@@ -156,9 +157,11 @@ def _split_notes(lines: list[Line], body_size: float, pitch: float, last: int | 
                 end > begin and lines[end - 1].y - lines[end].y > 2.5 * max(lines[end].size, lines[end - 1].size)):
             end += 1
         # Over the page, the lines before the first number go on with the last note.
-        found = _read_notes(lines[begin:end], set(), last, pitch, first_gap=math.inf if listed else None)
+        # A new list (a chapter's notes) may number from 1 again.
+        found = _read_notes(lines[begin:end], set(), last if listed else None, pitch,
+                            first_gap=math.inf if listed else None)
         if found is not None and found[0] == 0:
-            return lines[:begin] + lines[end:], found[1], end == len(lines)
+            return lines[:begin] + lines[end:], found[1], end == len(lines), found[2]
     start = len(lines)
     while start > 0 and lines[start - 1].size < 0.95 * body_size:
         start -= 1
@@ -167,14 +170,14 @@ def _split_notes(lines: list[Line], body_size: float, pitch: float, last: int | 
     gap = lines[start - 1].y - area[0].y if area and start else None
     found = _read_notes(area, cited, last, pitch, gap, min((line.x for line in lines[:start]), default=None))
     if found is None:
-        return lines, [], False
-    return lines[:start + found[0]], found[1], False
+        return lines, [], False, False
+    return lines[:start + found[0]], found[1], False, found[2]
 
 
 def _read_notes(area: list[Line], cited: set[int], last: int | None, pitch: float, first_gap: float | None,
-                body_left: float | None = None) -> tuple[int, list[tuple[int, list[str]]]] | None:
+                body_left: float | None = None) -> tuple[int, list[tuple[int, list[str]]], bool] | None:
     """Return (how many first lines of the area are small body text, the notes as [(marker, lines)],
-    the first with marker ``last`` when it goes on from the page before); None: no notes here.
+    whether the first, with marker ``last``, goes on from the page before); None: no notes here.
     ``first_gap`` is the space between the body above and the area (None: nothing above), ``body_left``
     where the body's lines start."""
     left = min((line.x for line in area), default=0.0)
@@ -203,7 +206,8 @@ def _read_notes(area: list[Line], cited: set[int], last: int | None, pitch: floa
         same = [x for x, n in set_at if n == digits] or [x for x, _ in set_at]
         near = not same or any(abs(line.x - x) <= 2 + (0 if digits in {n for _, n in set_at} else 0.6 * line.size)
                                for x in same)
-        return number in cited and number > (last or 0) and near
+        # Numbering that starts again (per page, per chapter): a note 1 that the page cites.
+        return number in cited and (number > (last or 0) or number == 1) and near
 
     steps = [a.y - b.y for a, b in itertools.pairwise(area)]
     step = statistics.median(steps) if steps else pitch
@@ -248,7 +252,7 @@ def _read_notes(area: list[Line], cited: set[int], last: int | None, pitch: floa
             notes.append((line.lead[0], [line.lead[1]]))
         else:
             notes[-1][1].append(line.text)
-    return skip, notes
+    return skip, notes, first > 0
 
 
 def _glued_markers(body: list[Line], markers: list[int]) -> list[Line]:
