@@ -24,7 +24,7 @@ _ABBREVIATIONS = re.compile(
     re.IGNORECASE,
 )
 _ABBREVIATION_SPAN = 8  # characters of a sentence's end the longest abbreviation ("Prof.", "U.S.") needs
-VERSION = 5  # bump when chunking changes: a rebuild then re-chunks every document
+VERSION = 6  # bump when chunking changes: a rebuild then re-chunks every document
 SMALL_WINDOWS = (1, 2)  # sentences per small window (measured: both help, see README)
 
 
@@ -84,7 +84,7 @@ def chunk_paragraph(
     chunks = [Chunk(f"{paragraph.id}#w{n}", paragraph.id, "window", text) for n, text in enumerate(bodies)]
     if paragraph.section and sentences:
         chunks.append(Chunk(f"{paragraph.id}#t", paragraph.id, "titled", f"{paragraph.section}: {sentences[0]}"))
-    for marker in paragraph.footnotes:
+    for marker in dict.fromkeys(paragraph.footnotes):  # a note cited twice is one chunk (ids stay unique)
         note = notes.get(marker)
         if note is not None:
             text = note.text if not note.resolved else f"{note.text} {note.resolved}"

@@ -61,7 +61,7 @@ SIGN_WORDS = {"©": "copyright", "®": "registered trademark", "™": "trademark
 def document_text(paragraph: Paragraph, notes: dict[tuple[str, Any], Footnote]) -> str:
     """Return the text BM25 indexes for a paragraph: section, body, cited footnotes (``notes`` by
     (doc, marker)), and the words of the signs it uses (© → copyright)."""
-    cited = [notes.get((paragraph.doc, m)) for m in paragraph.footnotes]
+    cited = [notes.get((paragraph.doc, m)) for m in dict.fromkeys(paragraph.footnotes)]  # each note once
     parts = [paragraph.section or "", paragraph.text]
     parts += [(n.resolved or n.text) for n in cited if n is not None]
     parts += [word for sign, word in SIGN_WORDS.items() if sign in paragraph.text]

@@ -78,3 +78,12 @@ def test_signs_are_indexed_with_the_words_they_stand_for() -> None:
     assert texts[0].endswith("copyright") and "copyright" not in texts[1] and texts[2].endswith("percent")
     scores = lexical.scores(lexical.build(texts), "Who holds the copyright of the report?")
     assert int(np.argmax(scores)) == 0 and scores[1] == 0
+
+
+def test_a_note_cited_again_and_again_is_indexed_once() -> None:
+    from qa.records import Footnote, Paragraph
+
+    note = Footnote(doc="d", marker=1, text="Smith, The long history of harbours.", urls=())
+    paragraph = Paragraph(id="d#p1", doc="d", number=1, section=None, page=None, page_end=None,
+                          text="Harbours grew.", display="Harbours grew.", footnotes=(1,) * 20_000)
+    assert lexical.document_text(paragraph, {("d", 1): note}) == "Harbours grew. Smith, The long history of harbours."
