@@ -340,6 +340,28 @@ def test_raised_numbers_stay_on_a_line_across_the_columns() -> None:
     assert len(regions) == 2 and regions[1][0] == "R0"
 
 
+def test_two_columns_over_notes_set_across_the_page() -> None:
+    """LaTeX's multicol: two columns 10 pt apart (one em) over notes set across the whole page, which
+    outweigh the text, and a page number under them. The columns are read in turn and the notes
+    after the last one (they were read as lines across the page, "L0R0")."""
+    from qa.pdf.chars import Run, Span
+
+    runs, spans = [], []
+    for k in range(20):
+        y = 700 - 12 * k
+        runs += [Run(72, y, 10, False, f"L{k}"), Run(310, y, 10, False, f"R{k}")]
+        spans += [Span(y, 72, None, 300, 2.5, False), Span(y, 310, None, 538, 2.5, False)]
+    for k in range(30):
+        y = 440 - 9.5 * k
+        runs.append(Run(72, y, 8, False, f"{k + 1} See note {k + 1}." if k % 3 == 0 else f"N{k}"))
+        spans.append(Span(y, 72, None, 538 if k % 3 != 2 else 300, 2, False))
+    runs.append(Run(300, 60, 10, False, "3"))
+    spans.append(Span(60, 300, None, 305, 2.5, False))
+    left, right = _read(runs, spans)
+    assert left == [f"L{k}" for k in range(20)]
+    assert right[:20] == [f"R{k}" for k in range(20)] and right[20] == "1 See note 1." and right[-1] == "3"
+
+
 def test_a_glossary_or_table_is_not_taken_for_two_columns() -> None:
     """Terms at the left and definitions at a tab stop leave a gap like a gutter, but ragged cells."""
     from qa.pdf.chars import Run, Span
@@ -473,8 +495,10 @@ def test_a_note_carried_over_the_page_goes_on_with_its_first_half(tmp_path: Path
 
 
 @pytest.mark.slow
-def test_pdflatex_note_split_over_pages_is_one_note(tmp_path: Path) -> None:
-    """A note too long for its page, which TeX splits and carries over, and a note of two paragraphs."""
+@pytest.mark.parametrize("columns", [1, 2])
+def test_pdflatex_note_split_over_pages_is_one_note(tmp_path: Path, columns: int) -> None:
+    """A note too long for its page, which TeX splits and carries over, and a note of two paragraphs;
+    in one column, and in two (multicol: columns 10 pt apart, the notes across the page under both)."""
     require(pdfmaker.pdflatex(), "pdflatex", "texlive-latex-base and lmodern")
     words = "court agency statute rule procedure public comment review doctrine history congress record".split()
     rng = random.Random(7)
@@ -486,8 +510,11 @@ def test_pdflatex_note_split_over_pages_is_one_note(tmp_path: Path) -> None:
     tex = paragraphs[:]
     tex[2] += f"\\footnote{{{long_note}}}"
     tex[3] += f"\\footnote{{{two[0]}\n\n{two[1]}}}"
+    body = "\n\n".join(tex)
+    if columns == 2:
+        body = f"\\begin{{multicols}}{{2}}\n{body}\n\\end{{multicols}}"
     (tmp_path / "split.tex").write_text("\\documentclass{article}\n\\usepackage[T1]{fontenc}\n\\usepackage{lmodern}\n"
-                                        "\\begin{document}\n" + "\n\n".join(tex) + "\n\\end{document}\n")
+                                        "\\usepackage{multicol}\n\\begin{document}\n" + body + "\n\\end{document}\n")
     subprocess.run([pdfmaker.pdflatex(), "-interaction=nonstopmode", "-halt-on-error", "split.tex"],
                    cwd=tmp_path, check=True, capture_output=True, timeout=120)
     pdf = tmp_path / "split.pdf"

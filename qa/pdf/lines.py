@@ -1,6 +1,7 @@
 """PDF lines: a page's glyph runs → its lines in reading order, for ``qa.pdf.blocks``.
 
-Two-column pages are cut at their gutter and read column by column. Runs are grouped into
+Two-column pages are cut at their gutter and read column by column (notes set across the page
+under both columns are read after the last). Runs are grouped into
 lines; a digit run that is smaller or raised relative to its line is a footnote marker
 (written ``⟦n⟧``), and a line that starts with a note number carries it as its ``lead``.
 """
@@ -43,10 +44,15 @@ def regions(runs: list[Run], spans: list[Span]) -> list[Region]:
     overflowed its column (a long URL): it is read in the column where it starts."""
     key = _line_key(runs)
     gutter = _gutter(runs, spans, key)
+    foot: set[int] = set()
+    if gutter is None:  # two columns over notes set across the page: the columns without the notes
+        foot = _foot(runs, key)
+        if foot:
+            gutter = _gutter([r for r in runs if key(r.y) not in foot], [sp for sp in spans if key(sp.y) not in foot], key)
     if gutter is None:
         return [(runs, spans, 0)]
     measured = {key(sp.y) for sp in spans}  # lines with real glyph widths; the others are guessed
-    crossing = {key(sp.y) for sp in spans if sp.x0 < gutter < sp.x1}
+    crossing = foot | {key(sp.y) for sp in spans if sp.x0 < gutter < sp.x1}
     crossing |= {key(r.y) for r in runs if r.text.strip() and key(r.y) not in measured
                  and r.x < gutter < r.x + _guess_width(r)}
     order = sorted({key(r.y) for r in runs if r.text.strip()}, reverse=True)
@@ -79,6 +85,28 @@ def regions(runs: list[Run], spans: list[Span]) -> list[Region]:
     return [region for region in regions if any(r.text.strip() for r in region[0])]
 
 
+def _foot(runs: list[Run], key: Callable[[float], int]) -> set[int]:
+    """Return the keys of the lines at a page's foot set smaller than its main text (the notes), with
+    the page number under or over them."""
+    chars: Counter[float] = Counter()
+    sizes: dict[int, float] = {}
+    texts: dict[int, str] = {}
+    for run in runs:
+        if run.text.strip():
+            chars[run.size] += len(run.text.strip())
+            sizes[key(run.y)] = max(sizes.get(key(run.y), 0.0), run.size)
+            texts[key(run.y)] = texts.get(key(run.y), "") + run.text.strip()
+    if not chars:
+        return set()
+    main = max(size for size, n in chars.items() if n >= 0.1 * chars.total())  # notes may outweigh the text
+    foot: set[int] = set()
+    for k in sorted(sizes):  # bottom up
+        if sizes[k] >= 0.95 * main and not re.fullmatch(r"[-–—\s]*\d{1,5}[-–—\s]*", texts[k]):
+            break
+        foot.add(k)
+    return foot if any(sizes[k] < 0.95 * main for k in foot) else set()
+
+
 def _joined(a: Region, b: Region) -> Region:
     return a[0] + b[0], a[1] + b[1], a[2]
 
@@ -100,9 +128,10 @@ def _line_key(runs: list[Run]) -> Callable[[float], int]:
 def _gutter(runs: list[Run], spans: list[Span], key: Callable[[float], int]) -> float | None:
     """Return the x of the gap between two columns of text, or None for a page in one column.
 
-    A gutter is a band at least an em wide, in the middle three-fifths of the text, that at most a
-    fifth of the lines cross, with at least 6 lines and a fifth of them wholly on each side of it. In
-    one column few lines lie wholly right of the middle, and word spaces are narrower than an em.
+    A gutter is a band at least three quarters of an em wide (TeX's is one em), in the middle
+    three-fifths of the text, that at most a fifth of the lines cross, with at least 6 lines and a fifth
+    of them wholly on each side of it. In one column few lines lie wholly right of the middle, and word
+    spaces are narrower than that.
     Both sides must read as prose, at least 15 em wide with half their lines reaching their column's
     right edge; a table, a glossary or a table of contents has a gap too, but ragged cells."""
     boxes = [(key(sp.y), sp.x0, sp.x1) for sp in spans]
@@ -139,7 +168,7 @@ def _gutter(runs: list[Run], spans: list[Span], key: Callable[[float], int]) -> 
         run = [*run, x] if run and x - run[-1] <= step * 1.01 else [x]
         if len(run) > len(best):
             best = run
-    if not best or best[-1] - best[0] < em:
+    if not best or best[-1] - best[0] < 0.75 * em:
         return None
     gutter = (best[0] + best[-1]) / 2
     for side in (lambda x0, x1: x1 <= gutter, lambda x0, x1: x0 >= gutter):
