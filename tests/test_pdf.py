@@ -624,3 +624,19 @@ def test_note_numbers_that_start_again_on_each_page(tmp_path: Path) -> None:
                      "3:1": "Dover harbour report, 1980.", "3:2": "Leith harbour report, 1981."}
     cited = [p.footnotes for p in document.paragraphs if p.footnotes]
     assert cited == [(1,), ("2:1",), ("3:1", "3:2")]
+
+
+def test_endnotes_after_each_chapter_numbered_from_one(tmp_path: Path) -> None:
+    """A book's notes under a "Notes" title at the end of each chapter, each list from 1 again (the
+    second list was read as the rest of the first one's last note)."""
+    page1 = [(20, 20, 14, "Chapter One"), *[(20, 30 + 6 * i, 11, text) for i, text in enumerate(FILLER)],
+             (20, 48, 11, "The quays were built in 1911^1 and rebuilt in 1953.^2"),
+             (20, 60, 14, "Notes"), (20, 68, 9, "1 Hull harbour report, 1912."), (20, 73, 9, "2 Flood inquiry, 1954.")]
+    page2 = [(20, 20, 14, "Chapter Two"), *[(20, 30 + 6 * i, 11, text) for i, text in enumerate(FILLER[::-1])],
+             (20, 48, 11, "The fish market moved to the northern bank in 1960.^1"),
+             (20, 60, 14, "Notes"), (20, 68, 9, "1 Market board minutes, 1961.")]
+    document = parse_file(pdfmaker.hand_pdf(tmp_path / "chapters.pdf", [page1, page2],
+                                            frozenset({(0, 0), (0, 5), (1, 0), (1, 5)})))
+    assert {n.marker: n.text for n in document.footnotes} == {
+        1: "Hull harbour report, 1912.", 2: "Flood inquiry, 1954.", "2:1": "Market board minutes, 1961."}
+    assert [p.footnotes for p in document.paragraphs if p.footnotes] == [(1, 2), ("2:1",)]
