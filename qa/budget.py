@@ -52,9 +52,9 @@ def parse_within_budget(path: Path, doc: str | None = None, parse: Parser = pars
     default_seconds, default_memory = limits()
     seconds = default_seconds if seconds is None else seconds
     memory_mb = default_memory if memory_mb is None else memory_mb
-    if seconds <= 0 and memory_mb <= 0:
-        return parse(path, doc)
-    if threading.active_count() == 1:
+    if seconds <= 0 and memory_mb <= 0:  # no budget: read here, but a reader's error is still one file's
+        kind, value = _read(parse, path, doc, 0)
+    elif threading.active_count() == 1:
         kind, value = _forked(path, doc, parse, seconds, memory_mb)
     else:
         kind, value = _started(path, doc, parse, seconds, memory_mb)
@@ -63,6 +63,8 @@ def parse_within_budget(path: Path, doc: str | None = None, parse: Parser = pars
     if kind == "timeout":
         raise DocumentError(f"{path}: skipped: reading it took more than {seconds:g} s (a damaged or hostile "
                             "file?); raise QA_PARSE_SECONDS if it is a sound, very long document")
+    if kind == "memory" and memory_mb <= 0:
+        raise DocumentError(f"{path}: skipped: the memory ran out while reading it")
     if kind == "memory":
         raise DocumentError(f"{path}: skipped: reading it needed more than {memory_mb} MB of memory; "
                             "raise QA_PARSE_MEMORY_MB if it is a sound, very large document")
@@ -131,7 +133,8 @@ def _child(send: Connection, parse: Parser, path: Path, doc: str, memory_mb: int
 
 
 def _read(parse: Parser, path: Path, doc: str, memory_mb: int) -> tuple[str, Any]:
-    """In the child: set the memory limit, parse; return ("ok", Document) or (kind, message)."""
+    """In the child (or here, without a budget): set the memory limit, parse; return ("ok", Document)
+    or (kind, message)."""
     try:
         if memory_mb > 0:
             page = os.sysconf("SC_PAGE_SIZE")

@@ -34,6 +34,13 @@ def dies(path: Path, doc: str) -> Document:
     os._exit(3)
 
 
+def breaks_on_traps(path: Path, doc: str) -> Document:
+    """The real reader, except that a reader library raises its own error on files named 'trap'."""
+    if "trap" in path.name:
+        raise ValueError("Exceeds the limit (4300 digits) for integer string conversion")
+    return parse_file(path, doc)
+
+
 def loops_on_traps(path: Path, doc: str) -> Document:
     """The real reader, except on files whose name says 'trap'."""
     if "trap" in path.name:
@@ -112,3 +119,16 @@ def test_qa_parse_says_why_a_file_was_skipped(doc: Path, monkeypatch: pytest.Mon
     assert cli.main(["parse", str(doc)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("qa: error: ") and "took more than 1 s" in err and err.count("\n") == 1
+
+
+def test_without_a_budget_a_readers_own_error_still_costs_one_file(
+        small_docs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # QA_PARSE_SECONDS=0 QA_PARSE_MEMORY_MB=0 read in this process, and any error but a QAError
+    # (a PdfiumError of a damaged page, a ValueError) stopped the whole build
+    (small_docs / "trap.txt").write_text("Looks harmless.\n", encoding="utf-8")
+    monkeypatch.setenv("QA_PARSE_SECONDS", "0")
+    monkeypatch.setenv("QA_PARSE_MEMORY_MB", "0")
+    with pytest.raises(DocumentError, match=r"trap\.txt: could not be read \(ValueError: Exceeds"):
+        budget.parse_within_budget(small_docs / "trap.txt", parse=breaks_on_traps)
+    report = index.build(small_docs, tmp_path / "idx", FakeEmbedder(), log=lambda line: None, parse=breaks_on_traps)
+    assert report.documents == 2 and [doc for doc, _ in report.skipped] == ["trap.txt"]
