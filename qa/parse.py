@@ -42,8 +42,9 @@ def parse_file(path: Path, doc: str | None = None) -> Document:
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED:
         raise DocumentError(f"{path}: unsupported file type '{suffix}'; use .txt, .md or .pdf")
-    if not path.is_file():
-        raise DocumentError(f"{path}: file not found")
+    if not path.is_file():  # never opened: a pipe named .pdf would wait forever for a writer
+        found = "is a folder, a pipe or a device, not a document file" if path.exists() else "file not found"
+        raise DocumentError(f"{path}: {found}")
     if path.stat().st_size > MAX_BYTES:
         raise DocumentError(f"{path}: file is larger than {MAX_BYTES // 2**20} MB; split it")
     if suffix == ".pdf":

@@ -202,6 +202,16 @@ def test_missing_file_is_refused(tmp_path: Path) -> None:
         parse_file(tmp_path / "nowhere.txt")
 
 
+def test_a_folder_or_a_pipe_named_like_a_document_is_refused_for_what_it_is(tmp_path: Path) -> None:
+    import os
+
+    (tmp_path / "folder.pdf").mkdir()
+    os.mkfifo(tmp_path / "pipe.txt")
+    for name in ("folder.pdf", "pipe.txt"):  # both were "file not found"
+        with pytest.raises(DocumentError, match=rf"{name}: is a folder, a pipe or a device, not a document file"):
+            parse_file(tmp_path / name)
+
+
 def test_latin1_file_decodes(tmp_path: Path) -> None:
     path = tmp_path / "latin.txt"
     path.write_bytes("Le café de la gare a ouvert en été.".encode("latin-1"))
