@@ -640,3 +640,22 @@ def test_endnotes_after_each_chapter_numbered_from_one(tmp_path: Path) -> None:
     assert {n.marker: n.text for n in document.footnotes} == {
         1: "Hull harbour report, 1912.", 2: "Flood inquiry, 1954.", "2:1": "Market board minutes, 1961."}
     assert [p.footnotes for p in document.paragraphs if p.footnotes] == [(1, 2), ("2:1",)]
+
+
+def test_notes_set_as_large_as_the_body_under_a_gap(tmp_path: Path) -> None:
+    """Notes in the body's size under a rule (drawn, so no text) and a gap: the numbered line that
+    opens the page's next cited note, and those under it, are notes (they were body text)."""
+    def page(k: int, first: int) -> list[pdfmaker.Run]:
+        body = [(20, 30 + 5 * i, 11, text) for i, text in enumerate(FILLER[k:] + FILLER[:k])]
+        body.append((20, 45, 11, f"The first quay was built in {1900 + k}^{first} and the second in {1950 + k}.^{first + 1}"))
+        volume, other = ["one", "two"][k], ["Hull", "Leith"][k]
+        notes = [(20, 60, 11, f"{first} See the harbour board's minutes for {1900 + k},"), (25, 65, 11, f"volume {volume}."),
+                 (20, 70, 11, f"{first + 1} The {other} records agree.")]
+        return body + notes
+
+    document = parse_file(pdfmaker.hand_pdf(tmp_path / "same.pdf", [page(0, 1), page(1, 3)]))
+    assert {n.marker: n.text for n in document.footnotes} == {
+        1: "See the harbour board's minutes for 1900, volume one.", 2: "The Hull records agree.",
+        3: "See the harbour board's minutes for 1901, volume two.", 4: "The Leith records agree."}
+    assert [p.footnotes for p in document.paragraphs if p.footnotes] == [(1, 2), (3, 4)]
+    assert not any("minutes" in p.text for p in document.paragraphs)

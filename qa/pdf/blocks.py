@@ -46,6 +46,18 @@ def page_blocks(pages: list[list[Line]], body_size: float, numbers: list[int] | 
     kinds = [(n % 2, c) for n, c in zip(numbers, columns or [0] * len(numbers), strict=False)] if numbers else None
     lefts = left_edges(plain, body_size, kinds)
     layout = measure_layout(plain, lefts, body_size)
+    # Notes set as large as the body are no body lines: where there are some, measure again without them.
+    last: int | None = None
+    listed = False
+    bodies: list[set[int]] = []
+    for lines in pages:
+        body, notes, listed, _ = _split_notes(lines, body_size, layout.pitch, last, listed)
+        bodies.append({id(line) for line in body})
+        last = notes[-1][0] if notes else last
+    if any(id(line) not in body for page, body in zip(plain, bodies, strict=True) for line in page):
+        plain = [[line for line in page if id(line) in body] for page, body in zip(plain, bodies, strict=True)]
+        lefts = left_edges(plain, body_size, kinds)
+        layout = measure_layout(plain, lefts, body_size)
     blocks: list[Block] = []
     last_note: int | None = None
     listed = False  # inside a list of notes under a "Notes" title that goes on over the page
@@ -170,8 +182,25 @@ def _split_notes(lines: list[Line], body_size: float, pitch: float, last: int | 
     gap = lines[start - 1].y - area[0].y if area and start else None
     found = _read_notes(area, cited, last, pitch, gap, min((line.x for line in lines[:start]), default=None))
     if found is None:
+        same = _same_size_notes(lines, pitch, last)
+        if same is not None:
+            start, found = same, _read_notes(lines[same:], set(), last, pitch, None)
+    if found is None:
         return lines, [], False, False
     return lines[:start + found[0]], found[1], False, found[2]
+
+
+def _same_size_notes(lines: list[Line], pitch: float, last: int | None) -> int | None:
+    """Return where notes set as large as the body start on a page (a rule over them, which is no
+    text here): the line, set well apart from the lines above, that opens the next note, which the
+    lines above cite; None when there is none."""
+    expected = (last or 0) + 1
+    for i in range(1, len(lines)):
+        line = lines[i]
+        if (line.lead is not None and line.lead[0] == expected and lines[i - 1].y - line.y > 1.5 * pitch
+                and any(f"⟦{expected}⟧" in above.text for above in lines[:i])):
+            return i
+    return None
 
 
 def _read_notes(area: list[Line], cited: set[int], last: int | None, pitch: float, first_gap: float | None,
