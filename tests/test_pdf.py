@@ -644,18 +644,19 @@ def test_endnotes_after_each_chapter_numbered_from_one(tmp_path: Path) -> None:
 
 def test_notes_set_as_large_as_the_body_under_a_gap(tmp_path: Path) -> None:
     """Notes in the body's size under a rule (drawn, so no text) and a gap: the numbered line that
-    opens the page's next cited note, and those under it, are notes (they were body text)."""
-    def page(k: int, first: int) -> list[pdfmaker.Run]:
+    opens the page's next cited note, and those under it, are notes (they were body text); over the
+    page, the rest of a note carried over goes on with it (every note after it was lost)."""
+    def page(k: int, first: int, carried: str = "") -> list[pdfmaker.Run]:
         body = [(20, 30 + 5 * i, 11, text) for i, text in enumerate(FILLER[k:] + FILLER[:k])]
         body.append((20, 45, 11, f"The first quay was built in {1900 + k}^{first} and the second in {1950 + k}.^{first + 1}"))
         volume, other = ["one", "two"][k], ["Hull", "Leith"][k]
         notes = [(20, 60, 11, f"{first} See the harbour board's minutes for {1900 + k},"), (25, 65, 11, f"volume {volume}."),
-                 (20, 70, 11, f"{first + 1} The {other} records agree.")]
-        return body + notes
+                 (20, 70, 11, f"{first + 1} The {other} records")]
+        return body + ([(25, 55, 11, carried)] if carried else []) + notes
 
-    document = parse_file(pdfmaker.hand_pdf(tmp_path / "same.pdf", [page(0, 1), page(1, 3)]))
+    document = parse_file(pdfmaker.hand_pdf(tmp_path / "same.pdf", [page(0, 1), page(1, 3, "agree with them.")]))
     assert {n.marker: n.text for n in document.footnotes} == {
-        1: "See the harbour board's minutes for 1900, volume one.", 2: "The Hull records agree.",
-        3: "See the harbour board's minutes for 1901, volume two.", 4: "The Leith records agree."}
+        1: "See the harbour board's minutes for 1900, volume one.", 2: "The Hull records agree with them.",
+        3: "See the harbour board's minutes for 1901, volume two.", 4: "The Leith records"}
     assert [p.footnotes for p in document.paragraphs if p.footnotes] == [(1, 2), (3, 4)]
-    assert not any("minutes" in p.text for p in document.paragraphs)
+    assert not any("minutes" in p.text or "agree" in p.text for p in document.paragraphs)

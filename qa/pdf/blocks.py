@@ -184,7 +184,7 @@ def _split_notes(lines: list[Line], body_size: float, pitch: float, last: int | 
     if found is None:
         same = _same_size_notes(lines, pitch, last)
         if same is not None:
-            start, found = same, _read_notes(lines[same:], set(), last, pitch, None)
+            start, found = same, _read_notes(lines[same:], set(), last, pitch, lines[same - 1].y - lines[same].y)
     if found is None:
         return lines, [], False, False
     return lines[:start + found[0]], found[1], False, found[2]
@@ -192,15 +192,22 @@ def _split_notes(lines: list[Line], body_size: float, pitch: float, last: int | 
 
 def _same_size_notes(lines: list[Line], pitch: float, last: int | None) -> int | None:
     """Return where notes set as large as the body start on a page (a rule over them, which is no
-    text here): the line, set well apart from the lines above, that opens the next note, which the
-    lines above cite; None when there is none."""
+    text here): at the line that opens the next note, cited above, when set well apart from the lines
+    above; or over it, at the rest of the last page's note, when the gap over that is the page's
+    widest; None when there is none."""
     expected = (last or 0) + 1
-    for i in range(1, len(lines)):
-        line = lines[i]
-        if (line.lead is not None and line.lead[0] == expected and lines[i - 1].y - line.y > 1.5 * pitch
-                and any(f"⟦{expected}⟧" in above.text for above in lines[:i])):
-            return i
-    return None
+    cited = [i for i, line in enumerate(lines) if f"⟦{expected}⟧" in line.text]
+    opener = next((i for i, line in enumerate(lines) if line.lead is not None and line.lead[0] == expected
+                   and cited and cited[0] < i), None)
+    if opener is None:
+        return None
+    gaps = [lines[i - 1].y - lines[i].y for i in range(1, len(lines))]  # gaps[i - 1]: over line i
+    start = next((i for i in range(opener, cited[0], -1) if gaps[i - 1] > 1.5 * pitch), None)
+    if start is None or start <= cited[0]:
+        return None
+    if start < opener and (last is None or any(gap >= gaps[start - 1] - 1 for k, gap in enumerate(gaps) if k != start - 1)):
+        return None
+    return start
 
 
 def _read_notes(area: list[Line], cited: set[int], last: int | None, pitch: float, first_gap: float | None,
