@@ -660,3 +660,32 @@ def test_notes_set_as_large_as_the_body_under_a_gap(tmp_path: Path) -> None:
         3: "See the harbour board's minutes for 1901, volume two.", 4: "The Leith records"}
     assert [p.footnotes for p in document.paragraphs if p.footnotes] == [(1, 2), (3, 4)]
     assert not any("minutes" in p.text or "agree" in p.text for p in document.paragraphs)
+
+
+def test_a_glyph_drawn_far_off_the_page_costs_no_more_than_the_page(tmp_path: Path) -> None:
+    # a byte-flipped law review drew glyphs at x = 5e8 pt (its TJ kerns had turned to -2519182): the
+    # column finder stepped across that a point at a time (half a billion steps, past the 300 s
+    # budget: the file was skipped); now at most 4,000 steps
+    body = b"".join(b"BT /F1 11 Tf 72 %d Td (Line %d of the harbour report, set in one column of plain prose.) Tj ET\n"
+                    % (700 - 14 * i, i, ) for i in range(14))
+    body += b"BT /F1 11 Tf 72 400 Td [" + b"(x) -20000000 " * 2400 + b"] TJ ET"
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 5 0 R >> >> "
+               b"/Contents 4 0 R >>", b"<< /Length %d >>\nstream\n%s\nendstream" % (len(body), body),
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    path = tmp_path / "far.pdf"
+    path.write_bytes(_raw_pdf(objects))
+    document = parse_file(path)
+    assert "Line 13 of the harbour report" in " ".join(p.text for p in document.paragraphs)
+
+
+def _raw_pdf(objects: list[bytes]) -> bytes:
+    """A PDF of these objects (numbered from 1, the first the catalog) with a correct cross-reference table."""
+    data, offsets = b"%PDF-1.7\n", []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(data))
+        data += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(data)
+    data += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    data += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    return data + b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)

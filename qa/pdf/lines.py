@@ -26,6 +26,7 @@ _ACCENTS = {"¨": "\u0308", "´": "\u0301", "ˆ": "\u0302", "˜": "\u0303", "ˇ"
             "˚": "\u030a", "¯": "\u0304", "˙": "\u0307"}
 _ACCENT_BEFORE = re.compile(f"([{''.join(_ACCENTS)}]) ?([A-Za-z])")
 _CEDILLA_AFTER = re.compile(r"([cCsStT]) ?¸")
+_GUTTER_STEPS = 4000
 _MARKER_RUN = re.compile(r"^\d{1,3}(?:\s*,\s*\d{1,3})*$")
 # A line's leading note number: raised, superscript, set apart, or printed flush against the note's
 # first word ("4Marie Söderberg", "7https://…") but not an ordinal or a decade ("2d Cir.", "1990s").
@@ -142,14 +143,16 @@ def _gutter(runs: list[Run], spans: list[Span], key: Callable[[float], int]) -> 
     left, right = min(b[1] for b in boxes), max(b[2] for b in boxes)
     sizes = [r.size for r in runs if r.text.strip()]
     em = statistics.median(sizes) if sizes else 10.0
-    if right - left < 20 * em:
+    if not right - left >= 20 * em:  # (also when a damaged file's coordinates are inf or NaN)
         return None
     by_line: dict[int, list[tuple[float, float]]] = {}
     for base, x0, x1 in boxes:
         by_line.setdefault(base, []).append((x0, x1))
     n_lines = len(by_line)
     good: list[float] = []
-    step = max(0.5, em / 10)
+    # at most _GUTTER_STEPS positions: a damaged file drew glyphs at x = 5e8, and stepping across that
+    # half a point at a time never ended (a printed page is a few hundred steps wide)
+    step = max(0.5, em / 10, 0.6 * (right - left) / _GUTTER_STEPS)
     x = left + 0.2 * (right - left)
     while x <= left + 0.8 * (right - left):
         cross = before = after = 0
