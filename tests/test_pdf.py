@@ -689,3 +689,17 @@ def _raw_pdf(objects: list[bytes]) -> bytes:
     data += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
     data += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
     return data + b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+
+
+def test_a_page_of_nothing_but_the_rest_of_a_note(tmp_path: Path) -> None:
+    """The text ends, and its last note, cut mid-sentence, takes a page of its own (TeX at a document's
+    end; law reviews whose notes outrun the text): that page goes on with the note (it was body text)."""
+    page1 = [*[(20, 30 + 5 * i, 11, text) for i, text in enumerate(FILLER)], (20, 45, 11, "The quays were rebuilt.^1"),
+             (20, 262, 8, "1 See Smith, The long history of harbours, a study in several volumes, volume one,"),
+             (20, 266, 8, "chapters on the river towns and their")]
+    page2 = [(20, 30, 8, "cooperatives, and volume two, on the floods, London, 1990."), (20, 34, 8, "See also Jones (1985).")]
+    document = parse_file(pdfmaker.hand_pdf(tmp_path / "last.pdf", [page1, page2]))
+    assert [n.text for n in document.footnotes] == [
+        "See Smith, The long history of harbours, a study in several volumes, volume one, chapters on the river "
+        "towns and their cooperatives, and volume two, on the floods, London, 1990. See also Jones (1985)."]
+    assert not any("London" in p.text for p in document.paragraphs)

@@ -67,7 +67,9 @@ def page_blocks(pages: list[list[Line]], body_size: float, numbers: list[int] | 
         number = numbers[index] if numbers else index + 1
         if index:
             blocks.append(Block("pagebreak", "", number))
-        body, notes, listed, carried = _split_notes(lines, body_size, layout.pitch, last_note, listed)
+        note = next((b for b in reversed(blocks) if b.kind == "note"), None)
+        open_note = note is not None and not ends_sentence(note.text)  # cut by the page break
+        body, notes, listed, carried = _split_notes(lines, body_size, layout.pitch, last_note, listed, open_note)
         body = _glued_markers(body, [marker for marker, _ in notes])
         body, starred = _author_notes(body, body_size)
         start = len(blocks)
@@ -148,8 +150,8 @@ def _is_folio(line: Line, page: list[Line]) -> bool:
     return all(abs(other.y - line.y) > 1.3 * line.size for other in page if other is not line)
 
 
-def _split_notes(lines: list[Line], body_size: float, pitch: float, last: int | None, listed: bool = False
-                 ) -> tuple[list[Line], list[tuple[int, list[str]]], bool, bool]:
+def _split_notes(lines: list[Line], body_size: float, pitch: float, last: int | None, listed: bool = False,
+                 open_note: bool = False) -> tuple[list[Line], list[tuple[int, list[str]]], bool, bool]:
     """Split a page into body lines and its notes: (body, [(marker, lines)], whether a list of notes
     under a "Notes" title goes on to the next page, whether the first note goes on from the page
     before). Notes are the smaller lines at the foot of the page that start with a marker, or, at any
@@ -180,7 +182,7 @@ def _split_notes(lines: list[Line], body_size: float, pitch: float, last: int | 
     area = lines[start:]
     cited = {int(n) for line in lines[:start] for n in re.findall(r"⟦(\d{1,9})⟧", line.text)}
     gap = lines[start - 1].y - area[0].y if area and start else None
-    found = _read_notes(area, cited, last, pitch, gap, min((line.x for line in lines[:start]), default=None))
+    found = _read_notes(area, cited, last, pitch, gap, min((line.x for line in lines[:start]), default=None), open_note)
     if found is None:
         same = _same_size_notes(lines, pitch, last)
         if same is not None:
@@ -211,11 +213,12 @@ def _same_size_notes(lines: list[Line], pitch: float, last: int | None) -> int |
 
 
 def _read_notes(area: list[Line], cited: set[int], last: int | None, pitch: float, first_gap: float | None,
-                body_left: float | None = None) -> tuple[int, list[tuple[int, list[str]]], bool] | None:
+                body_left: float | None = None, open_note: bool = False
+                ) -> tuple[int, list[tuple[int, list[str]]], bool] | None:
     """Return (how many first lines of the area are small body text, the notes as [(marker, lines)],
     whether the first, with marker ``last``, goes on from the page before); None: no notes here.
     ``first_gap`` is the space between the body above and the area (None: nothing above), ``body_left``
-    where the body's lines start."""
+    where the body's lines start, ``open_note`` whether the last page's last note stopped mid-sentence."""
     left = min((line.x for line in area), default=0.0)
     widest = max((len(str(line.lead[0])) for line in area if line.lead), default=1)
     numbered = [line for line in area if line.lead]
@@ -253,7 +256,9 @@ def _read_notes(area: list[Line], cited: set[int], last: int | None, pitch: floa
         well apart from the body, or (TeX and LibreOffice set their notes only a little apart) set apart,
         flush with the body's edge or with the notes' wrapped lines (a quotation set small is indented
         from both) and as close above the next note as notes are."""
-        if last is None or not before or gap is None:
+        if gap is None:  # nothing above: a page of notes, which goes on with the last only mid-sentence
+            return last is not None and bool(before) and open_note
+        if last is None or not before:
             return False
         if gap > 1.5 * pitch:
             return True
