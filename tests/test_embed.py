@@ -86,3 +86,21 @@ def test_the_word_table_keeps_the_most_frequent_whole_words() -> None:
     tokenizer = SimpleNamespace(get_vocab=lambda: vocab)
     assert table_words(tokenizer, limit=2) == ["and", "the"]  # by id (frequency), then sorted
     assert table_words(tokenizer) == ["and", "the", "treaty", "zebra"]
+
+
+def test_the_head_of_a_text_is_what_the_model_reads_cut_at_a_space() -> None:
+    from qa.embed import head
+
+    assert head("short text", 256) == "short text"
+    cut = head("word " * 10**6, 256)
+    assert len(cut) <= 64 * 258 and cut.endswith("word") and cut == ("word " * 10**6)[:len(cut)]
+
+
+@pytest.mark.slow
+def test_a_passage_of_megabytes_is_read_no_further_than_the_model_reads() -> None:
+    # the tokenizer read all of a 50 MB one-line file's passage (to count its word pieces, then to keep
+    # 256 of them): qa build went past 4.6 GB (/usr/bin/time); now it reads the head, same vector
+    model = realmodel.embedder()
+    text = "The harbour of Vellmar opened in 1911 and handled grain and timber. " * 30_000  # 2 MB
+    assert model.max_tokens < model.count_tokens(text) < 64 * (model.max_tokens + 2)  # was 450,000
+    assert float(model.encode_passages([text])[0] @ model.encode_passages([text[:20_000]])[0]) > 0.9999
