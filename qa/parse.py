@@ -18,7 +18,7 @@ from qa import cite
 from qa.errors import DocumentError
 from qa.records import Block, Document, Footnote, Marker, Paragraph, marker_from_str
 
-VERSION = 13  # bump when parsing changes: a rebuild then re-parses every document
+VERSION = 14  # bump when parsing changes: a rebuild then re-parses every document
 SUPPORTED = (".txt", ".md", ".markdown", ".pdf")
 MAX_BYTES = 200 * 1024 * 1024
 

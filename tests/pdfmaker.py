@@ -228,7 +228,7 @@ Run = tuple[float, float, float, str]  # x mm, baseline mm, size pt, text
 def hand_pdf(path: Path, pages: list[list[Run]], bold_at: frozenset[tuple[int, int]] = frozenset(),
              spaceless: bool = False) -> Path:
     """Return a PDF of runs placed by hand, page by page; ``bold_at`` holds (page, run) pairs.
-    In a run's text, "^N" is note marker N set smaller and raised right after the text before it,
+    In a run's text, "^N" is note marker N (digits or roman: "^iv") set smaller and raised right after the text before it,
     "^^N" one raised at full size (Arbortext). ``spaceless``: every word is drawn on its own at its
     place and no space character is drawn (as Prince does), so word spaces can only be told from
     the glyphs' positions."""
@@ -239,7 +239,7 @@ def hand_pdf(path: Path, pages: list[list[Run]], bold_at: frozenset[tuple[int, i
         pdf.add_page()
         for i, (start, y, size, text) in enumerate(runs):
             style, x = "B" if (p, i) in bold_at else "", start
-            for piece in re.split(r"(\^\^?\d+)", text):
+            for piece in re.split(r"(\^\^?(?:\d+|[ivxlc]+))", text):
                 if piece.startswith("^"):
                     full = piece.startswith("^^")
                     pdf.set_font("DejaVu", style, size if full else 0.62 * size)
@@ -310,7 +310,7 @@ _FODT_HEAD = """<?xml version="1.0" encoding="UTF-8"?>
    text:start-value="0" text:footnotes-position="page" text:start-numbering-at="document"
    {note_citation}/>
  <text:notes-configuration text:note-class="endnote" text:default-style-name="Footnote"
-   style:num-format="1" text:start-value="0" {note_citation}/>
+   style:num-format="{endnote_format}" text:start-value="0" {note_citation}/>
  <style:style style:name="NoteNumber" style:family="text">
   <style:text-properties style:text-position="super 58%"/>
  </style:style>
@@ -365,7 +365,7 @@ def _inline(text: str) -> str:
 LAYOUT = {  # the default: justified serif text, first-line indents, no space between paragraphs
     "font": "DejaVu Serif", "body_pt": 11, "note_pt": 9, "align": "justify", "indent": "0.6cm", "space": "0cm",
     "line_height": "100%", "note_hang": "0.5cm", "note_super": False, "hyphenate": "false",
-    "page_width": "21cm", "page_height": "29.7cm", "note_class": "footnote",
+    "page_width": "21cm", "page_height": "29.7cm", "note_class": "footnote", "endnote_format": "1",
     "columns": 1, "column_gap": "0cm", "margin": "2.5cm",
 }
 

@@ -26,7 +26,7 @@ from fpdf import FPDF
 from qa import cli
 from qa.errors import DocumentError
 from qa.parse import assemble, parse_file
-from qa.pdf import read_blocks
+from qa.pdf import read_blocks, roman
 from qa.records import Document
 
 BACK_REFERENCES = {10: 5, 14: 2, 16: 15, 17: 15, 19: 9, 20: 11, 21: 6}  # ibid./op. cit. → full reference (issue 4)
@@ -130,6 +130,9 @@ LIBREOFFICE_LAYOUTS = {
                               "hyphenate": "true", "note_super": True},
     # Endnotes: every note on the last pages, after the body, none at the foot of a page.
     "endnotes": {"note_class": "endnote"},
+    # The same numbered i, ii, iii … (LibreOffice's and Word's default for endnotes): raised roman
+    # numbers in the text, plain labels in the list, some set against the note ("viiiShared").
+    "endnotes-roman": {"note_class": "endnote", "endnote_format": "i"},
     # Two columns, 10/8 pt: each column read in turn, footnotes at the foot of each column.
     "two-columns": {"columns": 2, "column_gap": "0.8cm", "margin": "1.8cm", "body_pt": 10, "note_pt": 8},
 }
@@ -712,3 +715,46 @@ def test_a_page_of_many_lines_is_joined_in_one_pass() -> None:
 
     line = "harbour words in a line https://example.org/a-"
     assert _join([line] * 20_000, set()) == line * 20_000  # a URL cut at a hyphen goes on without a space
+
+
+ROMAN = ["i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii", "xiii", "xiv"]
+
+
+def test_endnotes_numbered_in_roman_under_a_notes_title(tmp_path: Path) -> None:
+    """Word's default endnotes: raised i, ii, iii … in the text, the list under "Notes" labelled the
+    same, raised. The notes are read as numbers 1-14; "i" and "vi" as words and a raised "c" in a
+    formula stay text (the raised numbers were left in the text and the notes were paragraphs)."""
+    cites = [f"Harbour {k + 1} was rebuilt after the flood^{r} by the town." for k, r in enumerate(ROMAN)]
+    page1 = [(20, 20, 14, "The Harbours"), *[(20, 30 + 6 * i, 11, text) for i, text in enumerate(FILLER)],
+             *[(20, 54 + 6 * i, 11, text) for i, text in enumerate(cites[:7])],
+             (20, 102, 11, "Costs grew as n^c for a constant c, see part i and part vi of the plan.")]
+    page2 = [*[(20, 20 + 6 * i, 11, text) for i, text in enumerate(cites[7:])],
+             (20, 70, 14, "Notes"),
+             *[(20, 80 + 5 * k, 9, f"^{r} Harbour board minutes, meeting {k + 1}.") for k, r in enumerate(ROMAN)]]
+    document = parse_file(pdfmaker.hand_pdf(tmp_path / "roman.pdf", [page1, page2],
+                                            frozenset({(0, 0), (1, 7)})))
+    assert {n.marker: n.text for n in document.footnotes} == {
+        k + 1: f"Harbour board minutes, meeting {k + 1}." for k in range(len(ROMAN))}
+    cited = {p.footnotes: p.text for p in document.paragraphs if p.footnotes}
+    assert sorted(m for markers in cited for m in markers) == list(range(1, 15))
+    for markers, text in cited.items():  # each note on the sentence citing it, no numeral left
+        assert all(f"Harbour {m} was rebuilt after the flood by the town." in text for m in markers)
+    text = " ".join(p.text for p in document.paragraphs)
+    assert "grew as nc for a constant c, see part i and part vi of the plan." in text
+    assert "meeting" not in text and "Notes" not in text
+
+
+def test_a_list_numbered_i_ii_iii_in_the_text_is_no_notes(tmp_path: Path) -> None:
+    """Body lines that open with i, ii, iii, with no raised roman number citing them, stay body text."""
+    page = [(20, 20, 14, "The Harbours"), *[(20, 30 + 6 * i, 11, text) for i, text in enumerate(FILLER)],
+            (20, 54, 11, "The council set three aims:"), (20, 60, 11, "i Rebuild the quays before the winter."),
+            (20, 66, 11, "ii Dredge the channel every spring."), (20, 72, 11, "iii Keep the fish market open.")]
+    document = parse_file(pdfmaker.hand_pdf(tmp_path / "list.pdf", [page], frozenset({(0, 0)})))
+    assert document.footnotes == ()
+    assert "ii Dredge the channel every spring." in " ".join(p.text for p in document.paragraphs)
+
+
+def test_roman_numerals_are_read_strictly() -> None:
+    assert [roman.value(r) for r in ROMAN] == list(range(1, 15))
+    assert (roman.value("xl"), roman.value("xcix"), roman.value("cccl")) == (40, 99, 350)
+    assert [roman.value(w) for w in ("iiii", "il", "vx", "civil", "ic", "")] == [None] * 6

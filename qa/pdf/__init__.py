@@ -2,7 +2,8 @@
 
 The stages, one module each:
 ``chars`` (PDFium's glyphs → text runs with their ink), ``lines`` (runs → lines in reading
-order, columns cut, note markers written ``⟦n⟧``), ``layout`` (the measures that say where a
+order, columns cut, note markers written ``⟦n⟧``), ``roman`` (i, ii, iii … endnote numbers → numbers,
+where a list so labelled is cited by raised numbers), ``layout`` (the measures that say where a
 paragraph ends), ``blocks`` (lines → headings, paragraphs and notes; furniture dropped).
 Encrypted, corrupt and image-only files raise ``DocumentError``.
 """

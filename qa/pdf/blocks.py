@@ -20,6 +20,7 @@ from dataclasses import replace
 
 from qa.parse import ends_sentence
 from qa.pdf.layout import Layout, Line, heading_like, left_edges, measure_layout, right_edge, starts_paragraph
+from qa.pdf.roman import roman_notes
 from qa.records import Block
 
 _FOLIO = re.compile(r"^(?:page\s+)?(?:\d{1,5}|[ivxlc]+)(?:\s*(?:/|of)\s*\d+)?$|^[-–—]\s*\d+\s*[-–—]$", re.IGNORECASE)
@@ -41,7 +42,7 @@ def page_blocks(pages: list[list[Line]], body_size: float, numbers: list[int] | 
     """Return the blocks of a document's pages of lines: headings, body runs, notes and page breaks.
     ``numbers`` gives each page's printed page and ``columns`` its column (a column of a two-column
     page is a page here)."""
-    pages = _drop_furniture(pages, len(set(numbers)) if numbers else len(pages))
+    pages = roman_notes(_drop_furniture(pages, len(set(numbers)) if numbers else len(pages)))
     vocab = {w.lower() for page in pages for line in page for w in re.findall(r"\w+(?:-\w+)*", line.text)}
     plain = [[line for line in page if abs(line.size - body_size) < 0.3 and not line.bold] for page in pages]
     kinds = [(n % 2, c) for n, c in zip(numbers, columns or [0] * len(numbers), strict=False)] if numbers else None

@@ -28,6 +28,7 @@ _ACCENT_BEFORE = re.compile(f"([{''.join(_ACCENTS)}]) ?([A-Za-z])")
 _CEDILLA_AFTER = re.compile(r"([cCsStT]) ?¸")
 _GUTTER_STEPS = 4000
 _MARKER_RUN = re.compile(r"^\d{1,3}(?:\s*,\s*\d{1,3})*$")
+_ROMAN_RUN = re.compile(r"[ivxlc]{1,9}\s*")  # a raised roman note number (Word's endnotes); ``roman`` decides
 # A line's leading note number: raised, superscript, set apart, or printed flush against the note's
 # first word ("4Marie Söderberg", "7https://…") but not an ordinal or a decade ("2d Cir.", "1990s").
 _LEAD = re.compile(rf"^(?:⟦(\d{{1,9}})⟧|([{_SUPERSCRIPTS}]{{1,9}})|(\d{{1,3}})(?=[\s.)])"
@@ -242,8 +243,10 @@ def _line(runs: list[Run]) -> Line:
         raised, smaller = run.y - base, run.size < 0.85 * size
         sup = _MARKER_RUN.match(run.text.strip()) and (
             (smaller and raised > -0.05 * size) or raised > 0.25 * size)
-        if sup and text.endswith("⟧") and not run.text[0].isspace() and "," not in run.text:
+        if sup and re.search(r"\d⟧$", text) and not run.text[0].isspace() and "," not in run.text:
             text = text[:-1] + run.text.strip() + "⟧"  # one number drawn as several runs: "1", "9"
+        elif _ROMAN_RUN.fullmatch(run.text) and ((smaller and raised > -0.05 * size) or raised > 0.25 * size):
+            text += f"⟦{run.text.rstrip()}⟧" + run.text[len(run.text.rstrip()):]  # as printed, once ⟦⟧ go
         elif sup:
             text += "".join(f"⟦{n}⟧" for n in re.findall(r"\d+", run.text)) + (" " if run.text[-1:].isspace() else "")
         else:
