@@ -672,14 +672,18 @@ def test_a_glyph_drawn_far_off_the_page_costs_no_more_than_the_page(tmp_path: Pa
     body = b"".join(b"BT /F1 11 Tf 72 %d Td (Line %d of the harbour report, set in one column of plain prose.) Tj ET\n"
                     % (700 - 14 * i, i, ) for i in range(14))
     body += b"BT /F1 11 Tf 72 400 Td [" + b"(x) -20000000 " * 2400 + b"] TJ ET"
+    document = parse_file(_one_page_pdf(tmp_path / "far.pdf", body))
+    assert "Line 13 of the harbour report" in " ".join(p.text for p in document.paragraphs)
+
+
+def _one_page_pdf(path: Path, content: bytes) -> Path:
+    """Write a one-page US-letter PDF drawing ``content`` (Helvetica as /F1) to ``path``; return the path."""
     objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
                b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 5 0 R >> >> "
-               b"/Contents 4 0 R >>", b"<< /Length %d >>\nstream\n%s\nendstream" % (len(body), body),
+               b"/Contents 4 0 R >>", b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content),
                b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
-    path = tmp_path / "far.pdf"
     path.write_bytes(_raw_pdf(objects))
-    document = parse_file(path)
-    assert "Line 13 of the harbour report" in " ".join(p.text for p in document.paragraphs)
+    return path
 
 
 def _raw_pdf(objects: list[bytes]) -> bytes:
@@ -764,10 +768,5 @@ def test_a_page_of_twenty_thousand_lines_is_read_in_one_pass(tmp_path: Path) -> 
     # every run was compared with every line so far, and every span with every line: 5,000 lines
     # took 13 s, 20,000 did not finish in 120 s (a hostile page: the budget skipped the file); now 1.5 s
     body = b"BT /F1 6 Tf 10 780 Td " + b"(ab) Tj 0 -7 Td " * 20_000 + b"ET"
-    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 5 0 R >> >> "
-               b"/Contents 4 0 R >>", b"<< /Length %d >>\nstream\n%s\nendstream" % (len(body), body),
-               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
-    path = tmp_path / "rows.pdf"
-    path.write_bytes(_raw_pdf(objects))
-    assert " ".join(p.text for p in parse_file(path).paragraphs).split().count("ab") == 20_000
+    document = parse_file(_one_page_pdf(tmp_path / "rows.pdf", body))
+    assert " ".join(p.text for p in document.paragraphs).split().count("ab") == 20_000
