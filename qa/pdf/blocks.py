@@ -182,7 +182,7 @@ def _split_notes(lines: list[Line], body_size: float, pitch: float, last: int | 
     while start > 0 and lines[start - 1].size < 0.95 * body_size:
         start -= 1
     area = lines[start:]
-    cited = {int(n) for line in lines[:start] for n in re.findall(r"⟦(\d{1,9})⟧", line.text)}
+    cited = _cited(lines[:start])
     gap = lines[start - 1].y - area[0].y if area and start else None
     found = _read_notes(area, cited, last, pitch, gap, min((line.x for line in lines[:start]), default=None), open_note)
     if found is None:
@@ -298,11 +298,16 @@ def _read_notes(area: list[Line], cited: set[int], last: int | None, pitch: floa
     return skip, notes, first > 0
 
 
+def _cited(lines: list[Line]) -> set[int]:
+    """Return the note numbers the lines cite with raised markers (``⟦12⟧``)."""
+    return {int(n) for line in lines for n in re.findall(r"⟦(\d{1,9})⟧", line.text)}
+
+
 def _glued_markers(body: list[Line], markers: list[int]) -> list[Line]:
     """Mark the numbers of the page's notes that its body cites with plain digits set against the
     word or punctuation before them ("Windsor1", "case law.23"): each note not cited otherwise,
     at its first such place on the page."""
-    cited = {int(n) for line in body for n in re.findall(r"⟦(\d{1,9})⟧", line.text)}
+    cited = _cited(body)
     out = list(body)
     for marker in markers:
         if marker in cited:

@@ -276,11 +276,11 @@ def _line(runs: list[Run]) -> Line:
     text = ""
     for run in runs:
         raised, smaller = run.y - base, run.size < 0.85 * size
-        sup = _MARKER_RUN.match(run.text.strip()) and (
-            (smaller and raised > -0.05 * size) or raised > 0.25 * size)
+        lifted = (smaller and raised > -0.05 * size) or raised > 0.25 * size  # set as a note number is
+        sup = lifted and _MARKER_RUN.match(run.text.strip())
         if sup and re.search(r"\d⟧$", text) and not run.text[0].isspace() and "," not in run.text:
             text = text[:-1] + run.text.strip() + "⟧"  # one number drawn as several runs: "1", "9"
-        elif _ROMAN_RUN.fullmatch(run.text) and ((smaller and raised > -0.05 * size) or raised > 0.25 * size):
+        elif lifted and _ROMAN_RUN.fullmatch(run.text):
             text += f"⟦{run.text.rstrip()}⟧" + run.text[len(run.text.rstrip()):]  # as printed, once ⟦⟧ go
         elif sup:
             text += "".join(f"⟦{n}⟧" for n in re.findall(r"\d+", run.text)) + (" " if run.text[-1:].isspace() else "")
