@@ -686,6 +686,32 @@ def _one_page_pdf(path: Path, content: bytes) -> Path:
     return path
 
 
+def test_characters_beyond_the_bmp_are_joined_and_lone_halves_dropped(tmp_path: Path,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """Word sets a formula's letters in math italic (𝐴, U+1D434), which PDFium gives as two UTF-16 halves;
+    a damaged ToUnicode map can give one half alone. `qa parse --json` ended in UnicodeEncodeError."""
+    cmap = (b"/CIDInit /ProcSet findresource begin 12 dict begin begincmap /CMapName /T def /CMapType 2 def\n"
+            b"1 begincodespacerange <00> <FF> endcodespacerange\n"
+            b"3 beginbfchar <41> <D835DC34> <42> <D835> <43> <DC34> endbfchar\n"
+            b"endcmap CMapName currentdict /CIDInit /ProcSet findresource pop end end")
+    content = (b"BT /F1 11 Tf 72 700 Td (The variable ) Tj /F2 11 Tf (A) Tj /F1 11 Tf ( is set, a lone half ) Tj "
+               b"/F2 11 Tf (B) Tj /F1 11 Tf ( and another ) Tj /F2 11 Tf (C) Tj /F1 11 Tf ( are not.) Tj ET")
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 5 0 R /F2 6 0 R >> >> "
+               b"/Contents 4 0 R >>", b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content),
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Oblique /ToUnicode 7 0 R >>",
+               b"<< /Length %d >>\nstream\n%s\nendstream" % (len(cmap), cmap)]
+    path = tmp_path / "math.pdf"
+    path.write_bytes(_raw_pdf(objects))
+    document = parse_file(path)
+    assert [p.text for p in document.paragraphs] == ["The variable \U0001d434 is set, a lone half and another are not."]
+    assert cli.main(["parse", str(path), "--json"]) == 0
+    out = capsys.readouterr().out
+    out.encode("utf-8")  # raised UnicodeEncodeError (surrogates not allowed)
+    assert json.loads(out)["paragraphs"][0]["text"].startswith("The variable 𝐴 is set")
+
+
 def _raw_pdf(objects: list[bytes]) -> bytes:
     """A PDF of these objects (numbered from 1, the first the catalog) with a correct cross-reference table."""
     data, offsets = b"%PDF-1.7\n", []

@@ -1,7 +1,8 @@
 """PDF glyphs: every glyph of a page, placed, from PDFium (pypdfium2), for ``qa.pdf.lines``.
 
 PDFium maps each glyph to Unicode through the font's ToUnicode map and encoding, with its
-box, baseline origin and the size it is drawn at. Here the glyphs become text runs: a run is
+box, baseline origin and the size it is drawn at (a character beyond the BMP as two UTF-16
+halves, joined here; a lone half is dropped, so all text out is valid Unicode). Here the glyphs become text runs: a run is
 the glyphs of one baseline, size and weight that follow each other on the line; word spaces
 are taken from the gaps between glyphs (some producers draw no space characters at all),
 a hyphen PDFium marks as a line-end hyphen stays a hyphen, and rotated glyphs (watermarks,
@@ -111,11 +112,20 @@ def _glyphs(textpage: object) -> Iterator[_Glyph]:
     name = ctypes.create_string_buffer(128)
     flags = ctypes.c_int()
     fonts: dict[bytes, bool] = {}
-    for i in range(raw.FPDFText_CountChars(tp)):
+    count = raw.FPDFText_CountChars(tp)
+    paired = False  # this index is the low half of a pair read at the one before
+    for i in range(count):
+        if paired:
+            paired = False
+            continue
         code = raw.FPDFText_GetUnicode(tp, i)
         if code in (10, 13) or code == 0xFFFE:
             continue
         char = "-" if code == 2 else chr(code)  # 2: PDFium's mark for a hyphen at a line's end
+        if 0xD800 <= code <= 0xDFFF:
+            char, paired = code_point(code, raw.FPDFText_GetUnicode(tp, i + 1) if i + 1 < count else 0)
+            if not char:
+                continue
         generated = raw.FPDFText_IsGenerated(tp, i) == 1
         raw.FPDFText_GetCharOrigin(tp, i, ox, oy)
         if generated:
@@ -134,6 +144,16 @@ def _glyphs(textpage: object) -> Iterator[_Glyph]:
         space = char.isspace()
         x0, x1 = (ox.value, ox.value) if space and box.right <= box.left else (box.left, box.right)
         yield _Glyph(" " if space else char, x0, x1, oy.value, round(size, 1), bold, space)
+
+
+def code_point(code: int, following: int) -> tuple[str, bool]:
+    """Return the character a UTF-16 surrogate ``code`` stands for with the code unit ``following`` it,
+    and whether that unit was used: PDFium gives a character beyond the BMP (math italic 𝐴, U+1D434, in
+    Word's equations) as a pair of halves; a half without its other is no character ("": dropped), and
+    would make the text impossible to encode."""
+    if 0xD800 <= code <= 0xDBFF and 0xDC00 <= following <= 0xDFFF:
+        return chr(0x10000 + ((code - 0xD800) << 10) + (following - 0xDC00)), True
+    return "", False
 
 
 def _runs(glyphs: list[_Glyph]) -> tuple[list[Run], list[Span]]:
