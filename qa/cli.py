@@ -166,6 +166,7 @@ def read_questions(path: str) -> list[dict[str, Any]]:
     if not file.is_file():
         raise InputError(f"{path}: questions file not found")
     from qa import jsonl
+    from qa.search import MAX_RAW_QUESTION_CHARS
 
     rows = []
     try:
@@ -175,7 +176,9 @@ def read_questions(path: str) -> list[dict[str, Any]]:
             docs = row.get("docs")
             if docs is not None and (not isinstance(docs, list) or not all(isinstance(d, str) for d in docs)):
                 raise InputError(f"{path}:{n}: \"docs\" must be a list of document names, e.g. [\"report.pdf\"]")
-            rows.append({**row, "id": row.get("id", n)})
+            # a question past what search reads is kept only as far as it is read (refused there): a batch of
+            # megabyte questions does not hold them all
+            rows.append({**row, "id": row.get("id", n), "question": row["question"][:MAX_RAW_QUESTION_CHARS + 1]})
     except jsonl.JSONLError as exc:
         raise InputError(f"{path}:{exc.line}: not valid JSON; each line must be {{\"id\": …, \"question\": …}}") from None
     if not rows:
@@ -186,7 +189,7 @@ def read_questions(path: str) -> list[dict[str, Any]]:
 def cmd_search(args: argparse.Namespace) -> int:
     """Answer one question or a batch; print text or JSON."""
     from qa import output
-    from qa.search import check_k, clean_question, search
+    from qa.search import check_k, clean_question, search, shown_question
 
     if (args.question is None) == (args.questions is None):
         raise InputError("give either a QUESTION or --questions FILE.jsonl")
@@ -202,7 +205,7 @@ def cmd_search(args: argparse.Namespace) -> int:
                                 docs=row["docs"] if row.get("docs") is not None else args.docs)
                 out = {"id": row["id"], **output.answer_to_json(answer)}
             except QAError as exc:  # one bad line is said on its line; the batch goes on
-                out = {"id": row["id"], "question": row["question"].encode("utf-8", "replace").decode("utf-8"),
+                out = {"id": row["id"], "question": shown_question(row["question"]),
                        "error": str(exc), "abstained": True, "results": []}
             print(json.dumps(out, ensure_ascii=False), flush=True)
         return 0

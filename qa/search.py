@@ -35,6 +35,9 @@ __all__ = ["DEFAULT", "RETRIEVERS", "Evidence", "Settings", "gather", "rank", "s
 
 RETRIEVERS = ("hybrid", "dense", "bm25")
 MAX_QUESTION_CHARS = 2000
+# Read no further than this before refusing: runs of blanks collapse, so a question may be longer raw
+# than cleaned, but never by more than this (a 40 MB question is refused without looking at each character).
+MAX_RAW_QUESTION_CHARS = 10 * MAX_QUESTION_CHARS
 MAX_K = 100
 
 
@@ -42,6 +45,9 @@ def clean_question(question: object) -> str:
     """Return the question with control characters and lone surrogates removed, or raise InputError."""
     if not isinstance(question, str):
         raise InputError("question: expected text")
+    if len(question) > MAX_RAW_QUESTION_CHARS:
+        raise InputError(f"question: too long (over {MAX_RAW_QUESTION_CHARS:,} characters); "
+                         f"keep it under {MAX_QUESTION_CHARS}")
     # A lone surrogate (broken UTF-16 from an API client, undecodable bytes in argv) cannot be encoded.
     text = "".join(ch if unicodedata.category(ch) not in ("Cc", "Cs") else " " for ch in question)
     text = re.sub(r"\s+", " ", text).strip()
@@ -50,6 +56,15 @@ def clean_question(question: object) -> str:
     if len(text) > MAX_QUESTION_CHARS:
         raise InputError(f"question: too long ({len(text)} characters); keep it under {MAX_QUESTION_CHARS}")
     return text
+
+
+def shown_question(question: object) -> str:
+    """Return a question as an error reply may echo it: text only, at most MAX_QUESTION_CHARS characters
+    (cut with "…"), lone surrogates replaced; never the whole of an unbounded input."""
+    if not isinstance(question, str):
+        return ""
+    cut = question[:MAX_QUESTION_CHARS] + ("…" if len(question) > MAX_QUESTION_CHARS else "")
+    return cut.encode("utf-8", "replace").decode("utf-8")
 
 
 def check_k(k: object) -> int:

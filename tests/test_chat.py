@@ -200,3 +200,9 @@ def test_with_its_own_question_encoder_a_question_never_waits_for_a_build_batch(
         for _ in range(1000):
             model.steps.release()
     assert job.done.wait(60) and "stations.txt" in chat.documents()
+
+
+def test_a_huge_question_to_search_is_refused_without_echoing_it(chat: Chat) -> None:
+    reply = chat.search_json("harbour " * 125_000)  # 1 MB
+    assert "too long" in reply["error"] and not reply["results"]
+    assert len(reply["question"]) <= 2_001  # its head, not its megabyte

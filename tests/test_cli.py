@@ -312,3 +312,15 @@ def test_help_starts_without_importing_heavy_libraries(tmp_path: Path) -> None:
                 for line in proc.stderr.splitlines() if line.startswith("import time:")}
     assert "qa" in imported  # the import log is really there
     assert not imported & {"torch", "sentence_transformers", "transformers", "gradio", "faiss", "bm25s", "numpy"}
+
+
+def test_a_huge_question_in_a_batch_is_not_echoed_whole(built: Path, tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture) -> None:
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(json.dumps({"id": 1, "question": "harbour " * 125_000}) + "\n"  # 1 MB
+                         '{"id": 2, "question": "When was the harbour opened?"}\n', encoding="utf-8")
+    assert cli.main(["search", "--questions", str(questions), "--json", "--index", str(built)]) == 0
+    out = capsys.readouterr().out
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert "too long" in lines[0]["error"] and lines[1]["results"]
+    assert len(out.splitlines()[0]) < 5_000  # the question's head, not its megabyte

@@ -289,3 +289,16 @@ def test_an_amount_asked_in_a_currency_needs_a_passage_naming_one(idx: index.Ind
     assert lacks_quantity(idx, "How much did the harbour earn in euros?", row)  # 400 people is no sum of money
     assert lacks_quantity(idx, "How much money did the harbour earn?", row)
     assert not lacks_quantity(idx, "Who paid for the docks?", row)  # asks no amount: never checked
+
+
+class _Uncountable(str):
+    """A question whose characters may not be looked at one by one (iterating raises)."""
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        raise AssertionError("walked the characters of a question that is too long")
+
+
+def test_a_huge_question_is_refused_before_its_characters_are_looked_at() -> None:
+    with pytest.raises(InputError, match="too long") as raised:
+        clean_question(_Uncountable("harbour " * 5_000_000))  # 40 MB
+    assert len(str(raised.value)) < 200  # the message never repeats the question

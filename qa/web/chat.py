@@ -33,7 +33,7 @@ from qa import output, questions
 from qa.embed import TextEmbedder
 from qa.errors import InputError, QAError
 from qa.records import Answer, Paragraph
-from qa.search import check_k, clean_question, search
+from qa.search import check_k, clean_question, search, shown_question
 from qa.web import render
 
 DEFAULT_K = 5
@@ -176,8 +176,7 @@ class Chat:
         except Exception as exc:
             traceback.print_exc(file=sys.stderr)
             error = f"internal error ({type(exc).__name__}); the server console has details"
-        shown = question.encode("utf-8", "replace").decode("utf-8") if isinstance(question, str) else ""
-        return {"question": shown, "error": error, "results": [], "abstained": True}
+        return {"question": shown_question(question), "error": error, "results": [], "abstained": True}
 
     # --- documents ------------------------------------------------------------
 
