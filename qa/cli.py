@@ -64,7 +64,9 @@ def parser() -> argparse.ArgumentParser:
                         "With --questions, a line's own \"docs\" list wins")
 
     pa = sub.add_parser("parse", help="show what the parser reads in one document")
-    pa.add_argument("file", nargs="+", help="one or more .txt, .md or .pdf files")
+    from qa.parse import KINDS  # light: the readers themselves are imported when a file needs them
+
+    pa.add_argument("file", nargs="+", help=f"one or more {KINDS} files")
     pa.add_argument("--json", action="store_true", help="print JSON instead of text")
 
     e = sub.add_parser("eval", help="score retrieval on a question set")

@@ -45,7 +45,7 @@ from qa import store as store_mod
 from qa import vectors as vectors_mod
 from qa.embed import TextEmbedder, model_name
 from qa.errors import DocumentError, IndexLoadError, QAError
-from qa.parse import SUPPORTED, parse_file
+from qa.parse import KINDS, SUPPORTED, parse_file
 from qa.parse import VERSION as PARSE_VERSION
 from qa.records import (
     Chunk,
@@ -148,7 +148,7 @@ def outside_links(docs_dir: Path) -> list[Path]:
 def _docs_root(docs_dir: Path) -> Path:
     docs_dir = Path(docs_dir)
     if not docs_dir.is_dir():
-        raise DocumentError(f"{docs_dir}: documents folder not found; create it and put .txt, .md or .pdf files in it")
+        raise DocumentError(f"{docs_dir}: documents folder not found; create it and put {KINDS} files in it")
     return docs_dir.resolve()
 
 
@@ -261,7 +261,7 @@ def _build(docs_dir: Path, index_dir: Path, embedder: TextEmbedder, status: Call
     chunks = [c for _, _, cs in read.parts for c in cs]
     if not paragraphs:
         reason = f"; {len(read.skipped)} skipped" if read.skipped else ""
-        raise DocumentError(f"{docs_dir}: no readable documents (.txt, .md, .pdf){reason}; add documents and run qa build again")
+        raise DocumentError(f"{docs_dir}: no readable documents ({KINDS}){reason}; add documents and run qa build again")
     vectors, embedded = _reuse_or_embed([c.text for c in chunks], previous.chunk_vector if previous else _nothing,
                                         embedder, status)
     by_marker = {(n.doc, n.marker): n for n in notes}

@@ -4,12 +4,13 @@ Readers turn a file into ``Block``s (headings, body text, footnotes, page breaks
 ``assemble`` turns blocks into paragraphs: it rejoins paragraphs cut by a page
 break or a footnote area, tracks sections, attaches each paragraph's footnote
 markers and resolves "Ibid." / "op. cit." notes. Plain text (.txt) and Markdown
-(.md) are read here; PDFs by ``qa.pdf``. The next stage is ``chunk``.
+(.md) are read here; PDFs by ``qa.pdf``, Word by ``qa.docx`` (``READERS``). The next stage is ``chunk``.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import re
 import unicodedata
 from pathlib import Path
@@ -19,7 +20,10 @@ from qa.errors import DocumentError
 from qa.records import Block, Document, Footnote, Marker, Paragraph, marker_from_str
 
 VERSION = 14  # bump when parsing changes: a rebuild then re-parses every document
-SUPPORTED = (".txt", ".md", ".markdown", ".pdf")
+# Each format but text and Markdown has a reader module with ``read_blocks(path) -> list[Block]``.
+READERS = {".pdf": "qa.pdf", ".docx": "qa.docx"}
+SUPPORTED = (".txt", ".md", ".markdown", *READERS)
+KINDS = ".txt, .md, " + ", ".join(READERS)  # what the messages offer
 MAX_BYTES = 200 * 1024 * 1024
 
 _SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹"
@@ -36,21 +40,19 @@ _URL_BARE = re.compile(r"https?://[^\s<>\"”»\[\]]+")  # "[" and "]" bracket a
 
 
 def parse_file(path: Path, doc: str | None = None) -> Document:
-    """Return the parsed Document of one .txt/.md/.pdf file (``doc`` names it in the index)."""
+    """Return the parsed Document of one file of a SUPPORTED type (``doc`` names it in the index)."""
     path = Path(path)
     doc = doc or path.name
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED:
-        raise DocumentError(f"{path}: unsupported file type '{suffix}'; use .txt, .md or .pdf")
+        raise DocumentError(f"{path}: unsupported file type '{suffix}'; use {KINDS}")
     if not path.is_file():  # never opened: a pipe named .pdf would wait forever for a writer
         found = "is a folder, a pipe or a device, not a document file" if path.exists() else "file not found"
         raise DocumentError(f"{path}: {found}")
     if path.stat().st_size > MAX_BYTES:
         raise DocumentError(f"{path}: file is larger than {MAX_BYTES // 2**20} MB; split it")
-    if suffix == ".pdf":
-        from qa import pdf  # imported lazily: PDFium is only needed for PDFs
-
-        blocks = pdf.read_blocks(path)
+    if suffix in READERS:  # imported lazily: PDFium is only needed for PDFs, lxml for the others
+        blocks = importlib.import_module(READERS[suffix]).read_blocks(path)
     else:
         blocks = text_blocks(read_text(path), markdown=suffix != ".txt")
     document = assemble(doc, blocks)

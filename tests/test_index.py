@@ -288,7 +288,7 @@ def test_subfolders_are_indexed_and_hidden_files_skipped(small_docs: Path, tmp_p
     (small_docs / "sub").mkdir()
     (small_docs / "sub" / "bridges.txt").write_text("The old bridge was built in 1820.\n", encoding="utf-8")
     (small_docs / ".hidden.txt").write_text("Secret text.\n", encoding="utf-8")
-    (small_docs / "readme.docx").write_text("Not a supported type.\n", encoding="utf-8")
+    (small_docs / "readme.rtf").write_text("Not a supported type.\n", encoding="utf-8")
     build(small_docs, tmp_path / "idx")
     docs = set(index.read_manifest(tmp_path / "idx")["documents"])
     assert docs == {"harbours.txt", "notes.md", "sub/bridges.txt"}

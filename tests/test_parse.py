@@ -191,9 +191,9 @@ def test_empty_file_is_refused_naming_it(tmp_path: Path) -> None:
 
 
 def test_unsupported_extension_is_refused_naming_it(tmp_path: Path) -> None:
-    path = tmp_path / "report.docx"
+    path = tmp_path / "report.rtf"
     path.write_text("Some text.", encoding="utf-8")
-    with pytest.raises(DocumentError, match=r"report\.docx.*unsupported"):
+    with pytest.raises(DocumentError, match=r"report\.rtf.*unsupported"):
         parse_file(path)
 
 

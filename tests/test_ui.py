@@ -26,7 +26,7 @@ from gradio_client.exceptions import AppError
 
 from qa import output, questions
 from qa.errors import InputError
-from qa.parse import parse_file
+from qa.parse import KINDS, parse_file
 from qa.search import search
 from qa.web import ui
 
@@ -99,7 +99,7 @@ def test_safe_filename(name, expected):
     assert ui.safe_filename(name) == expected
 
 
-@pytest.mark.parametrize("name", ["run.exe", "noext", "archive.tar.gz", "page.html"])
+@pytest.mark.parametrize("name", ["run.exe", "noext", "archive.tar.gz", "page.rtf"])
 def test_safe_filename_refuses_other_types(name):
     with pytest.raises(InputError, match="unsupported file type"):
         ui.safe_filename(name)
@@ -444,7 +444,7 @@ def test_add_documents_takes_paths_and_explains_bad_files(served, tmp_path):
     lines = chat.add_documents([bad])
     assert lines == ["notes copy.md: looks like a binary file, not text; remove it or convert it to .txt"]
     assert not (work / "docs" / "notes-copy.md").exists()
-    assert chat.add_documents([]) == ["no file received; choose .txt, .md or .pdf files"]
+    assert chat.add_documents([]) == [f"no file received; choose {KINDS} files"]
 
 
 def test_app_py_without_documents_or_index_says_so_in_one_line(tmp_path):

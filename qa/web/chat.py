@@ -32,12 +32,13 @@ from qa import index as index_mod
 from qa import output, questions
 from qa.embed import TextEmbedder
 from qa.errors import InputError, QAError
+from qa.parse import KINDS, SUPPORTED
 from qa.records import Answer, Paragraph
 from qa.search import check_k, clean_question, search, shown_question
 from qa.web import render
 
 DEFAULT_K = 5
-UPLOAD_TYPES = (".txt", ".md", ".markdown", ".pdf")
+UPLOAD_TYPES = SUPPORTED  # every type qa build reads
 UPLOAD_MB = float(os.environ.get("QA_UPLOAD_MB") or 25)  # per file: larger ones go in docs_src/ + qa build
 MAX_FEEDBACK = int(os.environ.get("QA_FEEDBACK_MAX") or 10_000)  # rows: the file never grows without bound
 QUESTION_TEXTS = 32  # a question encodes at most this many texts (itself and a few words); builds more
@@ -231,7 +232,7 @@ class Chat:
                 continue
             staged.append((upload, name, doc))
         if not staged:
-            job.lines = job.lines or ["no file received; choose .txt, .md or .pdf files"]
+            job.lines = job.lines or [f"no file received; choose {KINDS} files"]
             job.status = "done"
             job.done.set()
             return job
@@ -417,7 +418,7 @@ def safe_filename(name: str) -> str:
     stem, dot, ext = base.rpartition(".")
     suffix = dot + ext if dot else ""
     if suffix.lower() not in UPLOAD_TYPES:
-        raise InputError(f"{base or 'file'}: unsupported file type '{suffix}'; upload .txt, .md or .pdf")
+        raise InputError(f"{base or 'file'}: unsupported file type '{suffix}'; upload {KINDS}")
     stem = re.sub(r"[^\w.-]+", "-", stem).strip(".-_")[:80] or "document"
     return stem + suffix.lower()
 

@@ -24,6 +24,7 @@ from typing import Any
 from qa import index as index_mod
 from qa.embed import TextEmbedder
 from qa.errors import IndexLoadError, QAError
+from qa.parse import KINDS
 from qa.web import render
 from qa.web.chat import DEFAULT_K, UPLOAD_MB, UPLOAD_TYPES, Chat, Serialised, plural, safe_filename
 
@@ -77,7 +78,7 @@ def _layout(chat: Chat) -> _Widgets:
                                   label="Only these documents", info="Leave empty to search all of them.")
         upload = gr.UploadButton("+ Add documents", file_types=list(UPLOAD_TYPES),
                                  file_count="multiple", variant="secondary", elem_id="qa-upload")
-        status = gr.HTML(f'<p class="qa-hint">.txt, .md or .pdf, up to {UPLOAD_MB:g} MB each; indexed in the '
+        status = gr.HTML(f'<p class="qa-hint">{KINDS}, up to {UPLOAD_MB:g} MB each; indexed in the '
                          'background while you ask.</p>', elem_id="qa-status")
         doc_list = gr.HTML(documents_html(chat), elem_id="qa-docs")
     chatbot = gr.Chatbot(
@@ -221,6 +222,9 @@ def document_route(chat: Chat) -> Any:
             return FileResponse(path, media_type="application/pdf", headers=headers,
                                 filename=path.name, content_disposition_type="inline")
         headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
+        if path.suffix.lower() in (".docx", ".odt", ".epub"):  # zip files: downloaded, opened by the reader's app
+            return FileResponse(path, media_type="application/octet-stream", headers=headers,
+                                filename=path.name, content_disposition_type="attachment")
         return FileResponse(path, media_type="text/plain; charset=utf-8", headers=headers,
                             filename=path.name, content_disposition_type="inline")
 
