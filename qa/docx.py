@@ -157,7 +157,7 @@ def _symbol(code: str) -> str:
 
 def read_blocks(path: Path) -> list[Block]:
     """Return the blocks of a Word document: headings and paragraphs in order, then its notes."""
-    pkg = Package(Path(path), "Word (.docx)")
+    pkg = Package(Path(path), "Word document (.docx)")
     root = pkg.xml("word/document.xml")
     body = root.find(f"{W}body")
     if body is None:

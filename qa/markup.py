@@ -37,7 +37,7 @@ class Package:
             self.zip = zipfile.ZipFile(path)
             infos = self.zip.infolist()
         except (zipfile.BadZipFile, OSError, ValueError) as exc:
-            raise DocumentError(f"{path}: not a readable {kind} file (the zip container is damaged: {exc})") from None
+            raise DocumentError(f"{path}: not a valid {kind} (its zip container is damaged: {exc})") from None
         if len(infos) > MAX_PARTS:
             raise DocumentError(f"{path}: refused: the {kind} holds {len(infos)} parts (over {MAX_PARTS}); "
                                 "a damaged or hostile file?")
@@ -55,7 +55,7 @@ class Package:
         """Return the unpacked bytes of part ``name``, refusing a bomb (too large, packed too tightly)."""
         info = self.infos.get(name)
         if info is None:
-            raise DocumentError(f"{self.path}: not a {self.kind} file: it has no {name}{self._nested()}")
+            raise DocumentError(f"{self.path}: not a valid {self.kind}: it has no {name}{self._nested()}")
         if info.file_size > MAX_PART_BYTES or info.file_size > MAX_RATIO * max(info.compress_size, 1) + 2**20:
             raise DocumentError(f"{self.path}: refused: {name} unpacks to {info.file_size:,} bytes from "
                                 f"{info.compress_size:,} (a zip bomb?)")
@@ -115,6 +115,22 @@ def note_keys(labels: list[str]) -> list[Marker]:
             last = number
         keys.append((number if series == 1 else f"{series}:{number}") if number is not None else label)
     return keys
+
+
+def series(key: Marker) -> int:
+    """Return the series of a numbered note's key (1 for N, S for "S:N"), 0 for a mark that is no number."""
+    if isinstance(key, int):
+        return 1
+    head, colon, _ = key.partition(":")
+    return int(head) if colon and head.isdecimal() else 0
+
+
+def shifted(key: Marker, runs: int) -> Marker:
+    """Return a numbered key moved ``runs`` series on (endnotes after footnotes): 3 → "2:3" for one run."""
+    if not runs or not series(key):
+        return key
+    number = key if isinstance(key, int) else key.partition(":")[2]
+    return f"{series(key) + runs}:{number}"
 
 
 def as_number(label: str) -> int | None:

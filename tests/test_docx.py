@@ -146,5 +146,5 @@ def test_entities_and_damaged_xml_are_refused(tmp_path: Path) -> None:
     with pytest.raises(DocumentError, match="damaged"):
         parse_file(path)
     (tmp_path / "not.docx").write_bytes(b"plain text, no zip")
-    with pytest.raises(DocumentError, match="not a readable Word"):
+    with pytest.raises(DocumentError, match="not a valid Word document"):
         parse_file(tmp_path / "not.docx")
