@@ -82,7 +82,12 @@ def parser() -> argparse.ArgumentParser:
                    help="choose the index's retrieval settings on the dev split (fusion weight, BM25 saturation, "
                         "query expansion, note penalty, abstention threshold), store them in the index folder "
                         "(settings.json; search then uses them) and show dev and test figures before and after")
-    e.add_argument("--index", default=_env_path("QA_INDEX", DEFAULT_INDEX))
+    e.add_argument("--index", default=None,
+                   help="score this index as it is (default: the question set's own documents, built once into "
+                        "the cache and reused; a set given as a file: --docs, else the index of $QA_INDEX or index/)")
+    e.add_argument("--docs", default=None,
+                   help="the documents folder of a question set given as a file (the files its rows name under "
+                        "\"doc\", else all of it), built into the cache and reused")
 
     v = sub.add_parser("serve", help="start the web chat (same as python app.py)")
     v.add_argument("--host", default=os.environ.get("QA_HOST", "127.0.0.1"), help="(default: 127.0.0.1)")
@@ -280,13 +285,17 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from qa import evaluate
 
     if args.tune:
-        if args.split or args.out:
-            raise InputError("--tune tunes on the dev split and reports dev and test: drop --split and --out")
+        if args.split or args.out or args.docs:
+            raise InputError("--tune tunes the index it is given (--index) on the dev split and reports dev and test: "
+                             "drop --split, --out and --docs")
         from qa import tune
 
-        return tune.run_cli(Path(args.index), args.questions, args.k, args.retriever, args.json)
-    return evaluate.run_cli(Path(args.index), args.questions, args.k,
-                            args.retriever, args.split, args.json, Path(args.out) if args.out else None)
+        return tune.run_cli(Path(args.index or _env_path("QA_INDEX", DEFAULT_INDEX)), args.questions, args.k,
+                            args.retriever, args.json)
+    return evaluate.run_cli(Path(args.index) if args.index else None, args.questions, args.k,
+                            args.retriever, args.split, args.json, Path(args.out) if args.out else None,
+                            docs=Path(args.docs) if args.docs else None,
+                            default_index=Path(_env_path("QA_INDEX", DEFAULT_INDEX)))
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

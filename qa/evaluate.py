@@ -221,19 +221,24 @@ def calibrate(top_dense: dict[str, tuple[float, bool]], max_false: float = 0.03)
     }
 
 
-def run_cli(index_dir: Path, question_set: str | None = None, k: int = 10, retriever: str = "all",
-            split: str | None = None, as_json: bool = False, out: Path | None = None) -> int:
-    """Run ``qa eval``: score the index's retrievers on a question set (a file or a set's name), print a
-    table or JSON; return the exit code."""
-    from qa import report
+def run_cli(index_dir: Path | None, question_set: str | None = None, k: int = 10, retriever: str = "all",
+            split: str | None = None, as_json: bool = False, out: Path | None = None,
+            docs: Path | None = None, default_index: Path = Path("index")) -> int:
+    """Run ``qa eval``: score retrievers on a question set (a file or a set's name) over the set's own documents
+    (``qa.evalset``; ``index_dir`` to score a given index instead), print a table or JSON; return the exit code."""
+    from qa import evalset, report
     from qa.embed import load_embedder
     from qa.index import model_for, open_index
     from qa.search import check_k
 
     k = check_k(k)
-    questions = load_questions(question_file(question_set), split)
-    embedder = load_embedder(model_for(index_dir))
-    index = open_index(index_dir, embedder)
+    path = question_file(question_set)
+    questions = load_questions(path, split)
+    target = evalset.choose(question_set, path, index_dir, docs, default_index)
+    if target.warning:
+        evalset.say(f"warning: {target.warning}")
+    embedder = load_embedder(model_for(target.index_dir))
+    index = open_index(target.index_dir, embedder)
     names = ["hybrid", "dense", "bm25"] if retriever == "all" else [retriever]
     results = [evaluate(index, embedder, questions, name, k) for name in names]
     if out:
@@ -244,13 +249,20 @@ def run_cli(index_dir: Path, question_set: str | None = None, k: int = 10, retri
 
     from qa.settings import describe
 
+    documents = sorted(index.manifest.get("documents", {}))
     if as_json:
         slim = [r.summary() for r in results]
         print(json.dumps({"questions": len(questions), "results": slim,
-                          "settings": {"source": index.settings_source, **asdict(index.settings)}},
+                          "settings": {"source": index.settings_source, **asdict(index.settings)},
+                          "index": str(target.index_dir), "own_documents": target.own, "documents": documents,
+                          "warning": target.warning},
                          indent=1, ensure_ascii=False))
     else:
-        print(f"{len(questions)} questions, index {index_dir}/ (model {index.model})")
+        print(f"{len(questions)} questions, index {target.index_dir}/ (model {index.model})")
+        whose = "the question set's own" if target.own else "as given"
+        print(f"documents ({whose}): {len(documents)}: {', '.join(documents[:4])}{', …' if len(documents) > 4 else ''}")
+        if target.warning:
+            print(f"WARNING: {target.warning}")
         print(f"settings: {index.settings_source}\n  {describe(index.settings)}\n")
         print(report.table(results))
         print(report.failures_text(results[0]))

@@ -300,6 +300,76 @@ def test_eval_with_a_malformed_question_file_is_one_line(built: Path, tmp_path: 
     assert f"{questions}:2:" in one_line_error(capsys)
 
 
+def _harbour_questions(path: Path, doc: str | None) -> Path:
+    rows = [{"id": "h1", "question": "When was the harbour of Vellmar opened?", "type": "fact", "answers": ["opened in 1911"]},
+            {"id": "u1", "question": "What is the capital of Peru?", "type": "unanswerable", "answers": []}]
+    path.write_text("".join(json.dumps({**row, **({"doc": doc} if doc else {})}) + "\n" for row in rows), encoding="utf-8")
+    return path
+
+
+def test_eval_scores_a_named_set_on_its_own_documents_not_on_uploads(small_docs: Path, tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch,
+                                                                     capsys: pytest.CaptureFixture) -> None:
+    """An upload in the documents folder (here notes.md beside the set's harbours.txt) never enters the
+    figures of a named set, and the report says which documents and index it scored."""
+    from qa import evalset, questions
+
+    monkeypatch.setenv("QA_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setitem(questions.QUESTION_SETS, "harbours", _harbour_questions(tmp_path / "h.jsonl", None))
+    monkeypatch.setitem(evalset.SET_DOCUMENTS, "harbours", (small_docs, ("harbours.txt",)))
+    assert cli.main(["eval", "--questions", "harbours", "--json"]) == 0
+    captured = capsys.readouterr()
+    report = json.loads(captured.out)
+    assert report["documents"] == ["harbours.txt"] and report["own_documents"] is True
+    assert Path(report["index"]).is_relative_to(tmp_path / "cache") and report["warning"] is None
+    assert "building the question set's own index" in captured.err
+    assert cli.main(["eval", "--questions", "harbours", "--retriever", "hybrid"]) == 0  # reused: not built again
+    captured = capsys.readouterr()
+    assert "building" not in captured.err
+    assert "documents (the question set's own): 1: harbours.txt" in captured.out
+
+
+def test_eval_with_docs_builds_the_files_the_rows_name(small_docs: Path, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch,
+                                                       capsys: pytest.CaptureFixture) -> None:
+    monkeypatch.setenv("QA_CACHE", str(tmp_path / "cache"))
+    questions = _harbour_questions(tmp_path / "q.jsonl", "harbours.txt")
+    assert cli.main(["eval", "--questions", str(questions), "--docs", str(small_docs), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["documents"] == ["harbours.txt"]
+
+
+def test_eval_says_loudly_when_the_index_holds_other_documents(built: Path, small_docs: Path, tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture) -> None:
+    questions = _harbour_questions(tmp_path / "q.jsonl", "harbours.txt")
+    assert cli.main(["eval", "--questions", str(questions), "--docs", str(small_docs), "--index", str(built)]) == 0
+    captured = capsys.readouterr()
+    assert "WARNING: the index holds other documents than the question set's: 1 not in the question set's (notes.md)" \
+        in captured.out
+    assert "qa: warning: the index holds other documents" in captured.err
+
+
+def test_eval_of_a_file_naming_no_documents_says_which_index_it_scored(built: Path, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch,
+                                                                      capsys: pytest.CaptureFixture) -> None:
+    monkeypatch.setenv("QA_INDEX", str(built))
+    questions = _harbour_questions(tmp_path / "q.jsonl", None)
+    assert cli.main(["eval", "--questions", str(questions), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["index"] == str(built) and report["own_documents"] is False
+    assert report["warning"].startswith(f"the question set names no documents, so {built}/ is scored as it is (2 documents")
+
+
+def test_eval_of_a_set_whose_documents_are_missing_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                               capsys: pytest.CaptureFixture) -> None:
+    from qa import evalset, questions
+
+    monkeypatch.setenv("QA_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setitem(questions.QUESTION_SETS, "harbours", _harbour_questions(tmp_path / "h.jsonl", None))
+    monkeypatch.setitem(evalset.SET_DOCUMENTS, "harbours", (tmp_path, ("gone.txt",)))
+    assert cli.main(["eval", "--questions", "harbours"]) == 2
+    assert "gone.txt: a document of the question set is missing" in one_line_error(capsys)
+
+
 # --- startup -------------------------------------------------------------------------------
 
 def test_help_starts_without_importing_heavy_libraries(tmp_path: Path) -> None:
