@@ -248,8 +248,8 @@ class Embedder:
             vectors[done:done + 2048] = self._encode(words[done:done + 2048], None)
             if time.monotonic() - last >= 10:
                 last = time.monotonic()
-                print(f"qa: word table: {done + 2048:,} of {len(words):,} words embedded once for faster questions "
-                      f"({last - start:.0f} s)", file=sys.stderr, flush=True)
+                print(f"qa: word table: {min(done + 2048, len(words)):,} of {len(words):,} words embedded once "
+                      f"for faster questions ({last - start:.0f} s)", file=sys.stderr, flush=True)
         file.parent.mkdir(parents=True, exist_ok=True)
         tmp = file.with_name(f".tmp-{os.getpid()}-{file.name}")
         with open(tmp, "wb") as f:

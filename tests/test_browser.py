@@ -203,6 +203,31 @@ def test_hostile_upload_shows_as_text_and_nothing_leaves(browser, served, tmp_pa
     page.close()
 
 
+def test_a_reload_lists_documents_added_since_and_a_blank_question_posts_nothing(browser, served, tmp_path):
+    chat, url, _ = served
+    added = tmp_path / "lighthouses.md"
+    added.write_text("# Lighthouses\n\nThe lighthouse of Skagen was lit in 1858.\n", encoding="utf-8")
+    page = browser.new_page(viewport={"width": 1280, "height": 860})
+    page.goto(url + "/")
+    page.wait_for_selector("#qa-box textarea", timeout=WAIT)
+    job = chat.submit([added])  # added after this page was served (as from another tab)
+    assert job.done.wait(WAIT / 1000)
+    page.reload()
+    page.locator("#qa-docs", has_text="lighthouses.md").wait_for(timeout=WAIT)
+    page.locator("#qa-filter input").click()
+    page.get_by_role("option", name="lighthouses.md").wait_for(timeout=WAIT)
+    page.keyboard.press("Escape")
+
+    bubbles = page.locator("#qa-chat .message-row").count()
+    page.fill("#qa-box textarea", "   ")
+    page.keyboard.press("Enter")
+    page.locator("#qa-send").click()
+    page.wait_for_timeout(1500)
+    assert page.locator("#qa-chat .message-row").count() == bubbles
+    assert page.locator("#qa-chat .qa-question").count() == 0
+    page.close()
+
+
 def test_phone_width_dark_mode(browser, served):
     _, url, _ = served
     page = browser.new_page(viewport={"width": 390, "height": 844}, color_scheme="dark", is_mobile=True)

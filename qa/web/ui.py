@@ -46,6 +46,9 @@ def app(chat: Chat) -> Any:
         _wire_asking(chat, widgets)
         _wire_upload(chat, widgets)
         _api(chat)
+        # The library as it is now on every page load (a reload or a new tab after an upload), not as it was
+        # when the server started.
+        demo.load(lambda: _library(chat), None, [widgets.doc_list, widgets.docs_filter], api_visibility="private")
     return demo
 
 
@@ -75,7 +78,8 @@ def _layout(chat: Chat) -> _Widgets:
                 "footnotes they cite. Everything stays on this computer.</p>")
         k = gr.Slider(1, SLIDER_MAX_K, value=DEFAULT_K, step=1, label="Passages per answer")
         docs_filter = gr.Dropdown(choices=sorted(chat.documents()), value=[], multiselect=True,
-                                  label="Only these documents", info="Leave empty to search all of them.")
+                                  label="Only these documents", info="Leave empty to search all of them.",
+                                  elem_id="qa-filter")
         upload = gr.UploadButton("+ Add documents", file_types=list(UPLOAD_TYPES),
                                  file_count="multiple", variant="secondary", elem_id="qa-upload")
         status = gr.HTML(f'<p class="qa-hint">{KINDS}, up to {UPLOAD_MB:g} MB each; indexed in the '
@@ -102,8 +106,11 @@ def _wire_asking(chat: Chat, w: _Widgets) -> None:
     import gradio as gr
 
     def respond(message: str, history: list, meta: list, k: float, docs: list[str] | None):
-        history, meta = list(history or []), list(meta or [])
         question = message if isinstance(message, str) else ""
+        if not question.strip():  # a blank question posts nothing (no empty bubble, no error to rate)
+            yield gr.skip(), gr.skip(), gr.skip()
+            return
+        history, meta = list(history or []), list(meta or [])
         history.append({"role": "user", "content": render.question_html(question)})
         meta.append(None)
         yield "", history, meta
@@ -155,11 +162,17 @@ def _wire_upload(chat: Chat, w: _Widgets) -> None:
             yield (f'<p class="qa-status qa-busy">{render.esc(job.status)} ({seconds:.0f} s); '
                    "you can keep asking meanwhile</p>", gr.skip(), gr.skip())
         status = "".join(f"<li>{render.esc(line)}</li>" for line in job.lines)
-        yield (f'<ul class="qa-status">{status}</ul>', documents_html(chat),
-               gr.Dropdown(choices=sorted(chat.documents())))
+        yield (f'<ul class="qa-status">{status}</ul>', *_library(chat))
 
     w.upload.upload(on_upload, [w.upload], [w.status, w.doc_list, w.docs_filter], api_name="upload",
                     concurrency_limit=4)
+
+
+def _library(chat: Chat) -> tuple[str, Any]:
+    """Return the document list and the filter's choices as the index has them now."""
+    import gradio as gr
+
+    return documents_html(chat), gr.Dropdown(choices=sorted(chat.documents()))
 
 
 def _upload_path(file: Any) -> Path:
