@@ -28,6 +28,7 @@ import functools
 import hashlib
 import json
 import os
+import re
 import shutil
 import sys
 import time
@@ -38,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from qa import budget, jsonl, lexical
+from qa import budget, indexfiles, lexical
 from qa import chunk as chunking
 from qa import settings as settings_mod
 from qa import store as store_mod
@@ -124,7 +125,7 @@ class Index:
 
     def chunk_vectors(self) -> np.ndarray:
         """Return the vectors of the chunks, one row per chunk in order (read from disk, memory-mapped)."""
-        return np.load(self.path / str(self.manifest["generation"]) / "vectors.npy", mmap_mode="r", allow_pickle=False)
+        return indexfiles.read_npy(self.path / str(self.manifest["generation"]) / "vectors.npy", "f", 2, mmap=True)
 
     @property
     def model(self) -> str:
@@ -368,8 +369,8 @@ def _fill_store(generation: Path, *, spec: dict[str, str], index_dir: Path, read
 def _pending(index_dir: Path) -> set[str]:
     """Return the documents a killed build was changing in the store (none when the last build finished)."""
     try:
-        return {str(doc) for doc in json.loads((index_dir / PENDING).read_text(encoding="utf-8"))}
-    except (OSError, ValueError, TypeError):
+        return set(indexfiles.read_json(index_dir / PENDING, [str]))
+    except (OSError, ValueError):
         return set()
 
 
@@ -435,6 +436,8 @@ def _previous(index_dir: Path, embedder: TextEmbedder,
             problems.append(f"vectors.npy has {vectors.shape[0] if vectors.ndim else 0} rows for {len(old.chunks)} chunks")
         elif vectors.shape[1] != embedder.dimension:
             problems.append(f"vectors of dimension {vectors.shape[1]}, not {embedder.dimension}")
+        elif not np.isfinite(vectors).all():  # reused rows are copied into the next build: never carry damage over
+            problems.append("vectors.npy holds values that are not finite numbers")
         if len(old.vocab) != len(old.vocab_vectors):
             problems.append(f"{len(old.vocab)} words for {len(old.vocab_vectors)} word vectors")
     except (OSError, ValueError, EOFError) as exc:
@@ -555,34 +558,54 @@ def read_manifest(index_dir: Path) -> dict[str, Any]:
     if not path.is_file():
         raise IndexLoadError(f"{index_dir}: no index found; build it with: qa build --index {index_dir}")
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
+        manifest = indexfiles.read_json(path, {"format_version": (int, float, str, bool, None)})
     except (OSError, ValueError) as exc:
-        raise IndexLoadError(f"{path}: unreadable manifest ({exc}); rebuild with: qa build --index {index_dir}") from exc
-    if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
+        raise IndexLoadError(f"{path}: unreadable manifest ({_why(exc)}); rebuild with: qa build --index {index_dir}") from None
+    if manifest.get("format_version") != FORMAT_VERSION:
         raise IndexLoadError(f"{path}: index format is not version {FORMAT_VERSION}; rebuild with: qa build --index {index_dir}")
-    return manifest
+    try:
+        indexfiles.check(manifest, indexfiles.MANIFEST, str(path))
+        if not re.fullmatch(r"gen-[A-Za-z0-9_-]{1,200}", manifest["generation"]):
+            raise indexfiles.Damaged(f"{path}: 'generation': not a generation folder's name")
+    except indexfiles.Damaged as exc:
+        raise IndexLoadError(f"damaged index: {exc}; rebuild with: qa build --index {index_dir}") from None
+    return dict(manifest)
+
+
+def _why(exc: Exception) -> str:
+    """Return what is wrong with an index file, in a few words (the file named once, by the caller)."""
+    if isinstance(exc, indexfiles.Damaged):
+        return str(exc).rsplit(": ", 1)[-1]
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return type(exc).__name__
 
 
 def load(index_dir: Path, with_search: bool = True) -> Index:
     """Return the loaded index in ``index_dir`` (its vector store and BM25 only when ``with_search``)."""
     index_dir = Path(index_dir)
     manifest = read_manifest(index_dir)
-    gen = index_dir / str(manifest.get("generation", ""))
+    gen = index_dir / manifest["generation"]
     try:
-        paragraphs = [paragraph_from_dict(d) for d in _read_jsonl(gen / "paragraphs.jsonl")]
-        footnotes = [footnote_from_dict(d) for d in _read_jsonl(gen / "footnotes.jsonl")]
-        chunks = [chunk_from_dict(d) for d in _read_jsonl(gen / "chunks.jsonl")]
+        paragraphs = [paragraph_from_dict(d) for d in indexfiles.read_jsonl(gen / "paragraphs.jsonl", indexfiles.PARAGRAPH)]
+        footnotes = [footnote_from_dict(d) for d in indexfiles.read_jsonl(gen / "footnotes.jsonl", indexfiles.FOOTNOTE)]
+        chunks = [chunk_from_dict(d) for d in indexfiles.read_jsonl(gen / "chunks.jsonl", indexfiles.CHUNK)]
+        if len({p.id for p in paragraphs}) != len(paragraphs) or len({c.id for c in chunks}) != len(chunks):
+            raise indexfiles.Damaged(f"{gen}: the same id on two rows")
         vector_store = bm25 = None
         if with_search:
             by_id_doc = {p.id: p.doc for p in paragraphs}
             vector_store = store_mod.open_store(manifest.get("store", {"kind": "faiss"}), gen,
                                                 [c.id for c in chunks], [by_id_doc.get(c.paragraph_id, "") for c in chunks])
-            bm25 = lexical.load(gen / "bm25")
+            if isinstance(vector_store, store_mod.FaissStore) and vector_store.dim != manifest["dim"]:
+                raise indexfiles.Damaged(f"{gen / store_mod.FAISS_FILE}: vectors of dimension {vector_store.dim}, "
+                                         f"not {manifest['dim']}")
+            bm25 = lexical.load(gen / "bm25", len(paragraphs))
             vectors_mod.query_threads()
-        vocab, vocab_vectors = lexical.load_vocab(gen)
+        vocab, vocab_vectors = lexical.load_vocab(gen, manifest["dim"])
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
-        raise IndexLoadError(f"{index_dir}: index files are missing or damaged ({type(exc).__name__}); "
-                             f"rebuild with: qa build --index {index_dir}") from exc
+        why = f"damaged: {exc}" if isinstance(exc, indexfiles.Damaged) else f"missing or damaged ({type(exc).__name__})"
+        raise IndexLoadError(f"{index_dir}: index files are {why}; rebuild with: qa build --index {index_dir}") from exc
     by_id = {p.id: row for row, p in enumerate(paragraphs)}
     notes: dict[str, dict[Marker, Footnote]] = {doc: {} for doc in manifest.get("documents", {})}
     for n in footnotes:
@@ -625,10 +648,6 @@ def open_index(index_dir: Path, embedder: TextEmbedder, log: Callable[[str], Non
         log(f"qa: warning: {index_dir} is stale ({', '.join(changes[:3])}"
             f"{', …' if len(changes) > 3 else ''}); run: qa build --index {index_dir}")
     return idx
-
-
-def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    return [row for _, row in jsonl.rows(path, errors="strict")]  # a damaged index file is refused
 
 
 def stale(manifest: dict[str, Any], docs_dir: Path) -> list[str]:

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from qa import indexfiles
 from qa.records import Footnote, Paragraph
 
 _local = threading.local()
@@ -82,13 +83,40 @@ def save(retriever: Any, folder: Path) -> None:
     retriever.save(str(folder), allow_pickle=False, show_progress=False)
 
 
-def load(folder: Path) -> Any:
-    """Return the bm25s index saved in ``folder``."""
+PARAMS = {"k1": float, "b": float, "delta": float, "method": str, "idf_method": str, "dtype": str, "int_dtype": str,
+          "num_docs?": int}
+# The choices bm25s reads at search time (a dtype, a method), as ``build`` makes them: anything else is damage.
+WRITTEN = {"method": "lucene", "idf_method": "lucene", "dtype": "float32", "int_dtype": "int32", "backend": "numpy",
+           "csc_backend": "numpy"}
+
+
+def load(folder: Path, n_docs: int) -> Any:
+    """Return the bm25s index saved in ``folder`` for ``n_docs`` paragraphs, its files checked first
+    (raises indexfiles.Damaged naming the file, OSError when missing)."""
     import bm25s
 
-    if not Path(folder).is_dir():
-        raise OSError(f"{folder} missing")
-    return bm25s.BM25.load(str(folder), allow_pickle=False, show_progress=False, verbosity=0)
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder} missing")
+    params = indexfiles.read_json(folder / "params.index.json", PARAMS)
+    wrong = next((key for key, value in WRITTEN.items() if key in params and params[key] != value), None)
+    if wrong:
+        raise indexfiles.Damaged(f"{folder / 'params.index.json'}: {wrong!r}: not {WRITTEN[wrong]!r}, as qa writes it")
+    vocab = indexfiles.read_json(folder / "vocab.index.json", indexfiles.Map(int))
+    data = indexfiles.read_npy(folder / "data.csc.index.npy", "f", 1, finite=True)
+    indices = indexfiles.read_npy(folder / "indices.csc.index.npy", "i", 1)
+    indptr = indexfiles.read_npy(folder / "indptr.csc.index.npy", "i", 1)
+    if len(indices) != len(data) or not len(indptr) or indptr[0] != 0 or indptr[-1] != len(data) \
+            or (np.diff(indptr) < 0).any() or (len(indices) and not 0 <= indices.min() <= indices.max() < n_docs) \
+            or any(not 0 <= row < len(indptr) for row in vocab.values()):  # bm25s' last word, "", has no row
+        raise indexfiles.Damaged(f"{folder}: its arrays do not fit each other or the {n_docs} paragraphs")
+    try:
+        retriever = bm25s.BM25.load(str(folder), allow_pickle=False, show_progress=False, verbosity=0)
+    except Exception as exc:  # checked above: anything bm25s still refuses is damage
+        raise indexfiles.Damaged(f"{folder}: not readable by bm25s ({type(exc).__name__})") from None
+    if int(retriever.scores.get("num_docs", -1)) != n_docs:
+        raise indexfiles.Damaged(f"{folder}: built for {retriever.scores.get('num_docs')} paragraphs, not {n_docs}")
+    return retriever
 
 
 def scores(retriever: Any, question: str) -> np.ndarray:
@@ -132,13 +160,17 @@ def save_vocab(vocab: list[str], vectors: np.ndarray, folder: Path) -> None:
     np.save(folder / "vocab.npy", vectors.astype(np.float16), allow_pickle=False)
 
 
-def load_vocab(folder: Path) -> tuple[list[str], np.ndarray]:
-    """Return the expansion vocabulary and its float32 vectors (empty when absent)."""
+def load_vocab(folder: Path, dim: int) -> tuple[list[str], np.ndarray]:
+    """Return the expansion vocabulary and its float32 vectors of dimension ``dim`` (empty when absent;
+    raises indexfiles.Damaged when the files do not fit each other)."""
     path = folder / "vocab.json"
     if not path.is_file():
         return [], np.zeros((0, 0), dtype=np.float32)
-    vocab = json.loads(path.read_text(encoding="utf-8"))
-    return vocab, np.load(folder / "vocab.npy", allow_pickle=False).astype(np.float32)
+    vocab = indexfiles.read_json(path, [str])
+    vectors = indexfiles.read_npy(folder / "vocab.npy", "f", 2, finite=True).astype(np.float32)
+    if vectors.shape != (len(vocab), dim) and not (len(vocab) == 0 and len(vectors) == 0):
+        raise indexfiles.Damaged(f"{folder / 'vocab.npy'}: {vectors.shape} vectors for {len(vocab)} words of dimension {dim}")
+    return vocab, vectors
 
 
 def expansion_scores(retriever: Any, vocab: list[str], vocab_vectors: np.ndarray, question_words: list[str],

@@ -18,6 +18,8 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from qa import indexfiles
+
 FILE = "settings.json"
 FORMAT_VERSION = 1
 
@@ -92,7 +94,7 @@ def read(index_dir: Path, manifest: dict[str, Any]) -> Loaded:
     if not path.is_file():
         return fallback
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = indexfiles.parse(path.read_text(encoding="utf-8"), str(path))
         settings = _validate(data)
     except (OSError, ValueError) as exc:
         return replace(fallback, notice=f"{path}: not used ({_reason(exc)}); searching with the {fallback.source}; "
@@ -114,7 +116,7 @@ def _reason(exc: Exception) -> str:
         return "not UTF-8 text"
     if isinstance(exc, OSError):
         return exc.strerror or type(exc).__name__
-    return str(exc)
+    return str(exc).rsplit(": ", 1)[-1] if isinstance(exc, indexfiles.Damaged) else str(exc)
 
 
 def _validate(data: Any) -> Settings:
@@ -124,6 +126,7 @@ def _validate(data: Any) -> Settings:
     values = data.get("settings")
     if not isinstance(values, dict):
         raise ValueError("no \"settings\" object")
+    indexfiles.check(data, {}, FILE)  # the rest ("tuned") is shown as text: no deeper than a build writes
     known = {f.name for f in fields(Settings)}
     unknown = sorted(set(values) - known)
     if unknown:
@@ -136,7 +139,9 @@ def _validate(data: Any) -> Settings:
                 raise ValueError(f"\"{name}\": expected true or false, got {str(value)[:20]}")
             out[name] = value
             continue
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        # compared before math.isfinite, which overflows on an int of 400 digits
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) <= 1e300 \
+            and math.isfinite(value)
         if kind is int:
             ok = ok and float(value).is_integer()
         if not ok or not low <= value <= high:
@@ -167,7 +172,7 @@ def forget_other_model(index_dir: Path, manifest: dict[str, Any]) -> bool:
     another model); keep it otherwise, a damaged one too (it says so when read). Return True if removed."""
     path = Path(index_dir) / FILE
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = indexfiles.parse(path.read_text(encoding="utf-8"), str(path))
     except (OSError, ValueError):
         return False
     if not isinstance(data, dict):

@@ -23,6 +23,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from qa import indexfiles
 from qa import vectors as vectors_mod
 from qa.errors import QAError
 
@@ -147,9 +148,13 @@ class FaissStore:
             raise ValueError(f"{path.name}: {index.ntotal} vectors for {len(ids)} chunks")
         vectors = None
         if (path.parent / VECTORS_FILE).is_file():  # mapped: only a filtered search's rows are read
-            vectors = np.load(path.parent / VECTORS_FILE, mmap_mode="r", allow_pickle=False)
+            vectors = indexfiles.read_npy(path.parent / VECTORS_FILE, "f", 2, mmap=True)
             if vectors.shape != (index.ntotal, index.d):
-                vectors = None
+                raise indexfiles.Damaged(f"{path.parent / VECTORS_FILE}: {vectors.shape} vectors for "
+                                         f"{index.ntotal} of dimension {index.d}")
+            ends = np.concatenate([vectors[:32], vectors[-32:]])  # a sample: reading all would undo the mapping
+            if not np.isfinite(ends).all():
+                raise indexfiles.Damaged(f"{path.parent / VECTORS_FILE}: holds values that are not finite numbers")
         return cls(path, _kind_of(index), index.d, index, ids, docs, vectors)
 
     def add(self, doc: str, ids: Sequence[str], vectors: np.ndarray) -> None:

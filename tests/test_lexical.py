@@ -38,7 +38,7 @@ def test_bm25_round_trip_through_plain_files(tmp_path) -> None:
     retriever = lexical.build(TEXTS)
     lexical.save(retriever, tmp_path / "bm25")
     assert not list((tmp_path / "bm25").glob("*.pkl"))
-    again = lexical.load(tmp_path / "bm25")
+    again = lexical.load(tmp_path / "bm25", 3)
     q = "fishing boats at dawn"
     assert np.allclose(lexical.scores(retriever, q), lexical.scores(again, q))
 
@@ -60,10 +60,10 @@ def test_vocab_vectors_round_trip_as_float16(tmp_path) -> None:
     vocab = lexical.vocabulary(TEXTS)
     vectors = FakeEmbedder().encode(vocab)
     lexical.save_vocab(vocab, vectors, tmp_path)
-    words, loaded = lexical.load_vocab(tmp_path)
+    words, loaded = lexical.load_vocab(tmp_path, vectors.shape[1])
     assert words == vocab and loaded.dtype == np.float32
     assert np.allclose(loaded, vectors, atol=1e-3)
-    assert lexical.load_vocab(tmp_path / "missing")[0] == []
+    assert lexical.load_vocab(tmp_path / "missing", 64)[0] == []
 
 
 def test_signs_are_indexed_with_the_words_they_stand_for() -> None:
