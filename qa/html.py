@@ -1,0 +1,439 @@
+"""HTML reader: a web page (or an EPUB's XHTML chapters) → blocks (headings, paragraphs, notes) for ``parse.assemble``.
+
+Notes are found however the page marks them, by what links a marker to its note:
+``note_of`` follows a link (``href="#fn1"``, ``epub:type="noteref"``, ``aria-describedby``) to the
+element it names, across files in an EPUB; ``inline_note`` takes the note that follows its marker in
+the paragraph (a tooltip, a ``<cite class="footnote">``); ``labelled_notes`` finds the notes of links
+whose target is missing as paragraphs that open with the marker's label ("[1]. …"). A note's number
+is its marker's printed label (list items' ids may be off by one), its text the element's without
+back-links and its own label. The body is every block of the page but the notes, scripts, styles,
+navigation, page headers and footers, sidebars and forms; each marker becomes ``⟦n⟧``.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote
+
+from lxml import etree
+from lxml import html as lxml_html
+
+from qa.errors import DocumentError
+from qa.markup import MAX_DEPTH, body_block, local, mark, note_keys, roman_value, squeeze
+from qa.records import Block
+
+_JUNK = {"script", "style", "noscript", "template", "svg", "iframe", "object", "embed", "select", "head", "input",
+         "textarea", "canvas", "video", "audio", "map", "link", "meta", "title"}
+_CHROME = {"nav", "form", "dialog"}  # never body text
+_BLOCK = {"p", "div", "li", "blockquote", "pre", "dd", "dt", "td", "th", "section", "article", "main", "aside",
+          "header", "footer", "figure", "figcaption", "caption", "table", "tr", "ul", "ol", "dl", "address",
+          "hgroup", "details", "summary", "body", "html", "center", "tbody", "thead", "tfoot", "nav", "fieldset"}
+_HEADING = {"h1", "h2", "h3", "h4", "h5", "h6"}
+_NOT_A_NOTE = {"body", "html", "main", "article", "section", "table", "tbody", "tr"}
+_LABEL = re.compile(r"[\[(]?(\d{1,4}|[ivxlcdm]{1,7}|[a-z]|[*†‡§¶‖#]{1,3})[\])]?\.?", re.IGNORECASE)
+_NOTE_WORDS = {"footnote", "footnotes", "endnote", "endnotes", "note", "notes", "sidenote", "fn", "mfn",
+               "tooltip", "rearnote", "doc-footnote", "doc-endnote"}
+_CHROME_WORDS = {"sidebar", "menu", "navbar", "breadcrumb", "breadcrumbs", "share", "sharing", "social", "related",
+                 "comments", "cookie", "cookies", "newsletter", "subscribe", "advert", "advertisement", "banner",
+                 "popup", "modal"}
+_UNSEEN = {"hidden", "sr-only", "visually-hidden", "visuallyhidden", "screen-reader-text", "d-none"}  # whole classes
+_OPS = "{http://www.idpf.org/2007/ops}type"
+
+
+@dataclass
+class Page:
+    """One HTML document of a book or site: its name (a path in the EPUB; "" for a web page) and tree."""
+    name: str
+    root: etree._Element
+
+
+@dataclass
+class _Marker:
+    """A note marker in the text, the element holding its note, the printed label."""
+    el: etree._Element
+    note: etree._Element | None  # None: the link's target is missing (see labelled_notes)
+    label: str
+
+
+def read_blocks(path: Path) -> list[Block]:
+    """Return the blocks of a web page: its body's headings and paragraphs, then its notes."""
+    path = Path(path)
+    return pages_blocks([Page("", parse_html(path.read_bytes(), str(path)))])
+
+
+def parse_html(data: bytes, where: str) -> etree._Element:
+    """Return the root of an HTML page (its declared encoding, else UTF-8, else Latin-1); nothing fetched."""
+    head = data[:4096].lower()
+    if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise DocumentError(f"{where}: looks like a binary file, not a web page; remove it or save the page as HTML")
+    text: str | bytes = data
+    if not data.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")) and b"charset" not in head:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            text = data.decode("latin-1")
+    parser = lxml_html.HTMLParser(no_network=True, huge_tree=False, remove_comments=True, remove_pis=True)
+    try:
+        root = lxml_html.document_fromstring(text, parser=parser)
+    except (etree.ParserError, ValueError) as exc:
+        raise DocumentError(f"{where}: no HTML text found ({exc}); is the file empty?") from None
+    return root
+
+
+def pages_blocks(pages: list[Page]) -> list[Block]:
+    """Return the blocks of HTML pages read in order: body blocks with markers, then every note."""
+    for page in pages:
+        for el in list(page.root.iter()):
+            if local(el.tag) in _JUNK and el.getparent() is not None:
+                _remove(el)
+    ids = _ids(pages)
+    order = {el: i for i, el in enumerate(el for page in pages for el in page.root.iter())}
+    markers = find_markers(pages, ids, order)
+    notes: dict[etree._Element, int] = {}
+    first_label: dict[etree._Element, str] = {}
+    for m in sorted(markers, key=lambda m: order.get(m.note, 0)):
+        if m.note is not None:
+            notes.setdefault(m.note, len(notes))
+            first_label.setdefault(m.note, m.label)
+    keys = note_keys([first_label[n] for n in notes])
+    texts = [note_text(n, first_label[n], markers) for n in notes]
+    for m in markers:
+        _replace(_marker_span(m.el), f"⟦#{notes[m.note]}⟧")
+    for n in notes:
+        if n.getparent() is not None:
+            _remove(n)
+    blocks: list[Block] = []
+    for page in pages:
+        body = next((el for el in page.root.iter() if local(el.tag) == "body"), page.root)
+        blocks += page_body(body)
+    out = [Block(b.kind, re.sub(r"⟦#(\d+)⟧", lambda m: mark(keys[int(m.group(1))]), b.text), b.page, b.marker,
+                 b.continues) for b in blocks]
+    out += [Block("note", text, marker=key) for text, key in zip(texts, keys, strict=True)]
+    return out
+
+
+def _ids(pages: list[Page]) -> dict[tuple[str, str], etree._Element]:
+    """Return every element a link can name, by (page, id); an <a name> counts as an id."""
+    ids: dict[tuple[str, str], etree._Element] = {}
+    for page in pages:
+        for el in page.root.iter():
+            for key in (el.get("id"), el.get("name") if local(el.tag) == "a" else None):
+                if key:
+                    ids.setdefault((page.name, key), el)
+    return ids
+
+
+def _kinds(el: etree._Element) -> set[str]:
+    """Return the element's epub:type and role words."""
+    return set(f"{el.get(_OPS) or ''} {el.get('epub:type') or ''} {el.get('role') or ''}".split())
+
+
+def _words(el: etree._Element) -> set[str]:
+    """Return the words of an element's class and id ("footnote-item js-x" → footnote, item, js, x)."""
+    return set(re.split(r"[-_\s]+", f"{el.get('class') or ''} {el.get('id') or ''}".lower())) - {""}
+
+
+def is_label(text: str, raised: bool) -> bool:
+    """Return True when a marker's text is a note label: 12, [12], *, †; raised also iv, a."""
+    match = _LABEL.fullmatch(text)
+    if match is None or not match.group(1).isalpha():
+        return match is not None
+    return raised and (len(match.group(1)) == 1 or roman_value(match.group(1)) is not None)  # "Id." is no label
+
+
+def find_markers(pages: list[Page], ids: dict[tuple[str, str], etree._Element],
+                 order: dict[etree._Element, int]) -> list[_Marker]:
+    """Return the note markers of the pages in reading order, each with its note: explicit noterefs
+    where the pages have them, else links and in-place notes; a marker inside a note already taken
+    (a back-link, a cross-reference in a note) or pointing into the body before it is no marker."""
+    candidates = list(_candidates(pages, ids))
+    explicit = [c for c in candidates if _kinds(c.el) & {"noteref", "doc-noteref"}]
+    chosen: list[_Marker] = []
+    taken: set[etree._Element] = set()  # the notes so far
+    citing: set[etree._Element] = set()  # the markers so far and every element around them
+    for c in sorted(explicit or candidates, key=lambda c: order.get(c.el, 0)):
+        if c.note is None or c.el in taken or any(a in taken for a in c.el.iterancestors()):
+            continue
+        if c.el in citing and any(m.el in set(c.el.iter()) or m.el in set(c.el.iterancestors()) for m in chosen[-3:]):
+            continue  # the same marker twice (<sup> and the link in it)
+        if any(d in citing for d in c.note.iter()):
+            continue  # the link points back to a paragraph that cites a note: a back-link
+        chosen.append(c)
+        taken.add(c.note)
+        citing.update(c.el.iterancestors())
+        citing.add(c.el)
+    pending = [c for c in candidates if c.note is None and not any(a in taken for a in c.el.iterancestors())]
+    return chosen + labelled_notes(pages, [] if explicit else pending, chosen)
+
+
+def _candidates(pages: list[Page], ids: dict[tuple[str, str], etree._Element]) -> Iterator[_Marker]:
+    """Yield every element that may mark a note, with the note it names (note None: its target is missing)."""
+    for page in pages:
+        for el in page.root.iter():
+            tag = local(el.tag)
+            if tag not in ("a", "sup", "button", "span"):
+                continue
+            label = squeeze("".join(el.itertext()))
+            raised = tag == "sup" or any(local(a.tag) == "sup" for a in el.iterancestors())
+            if not is_label(label, raised) and not _kinds(el) & {"noteref", "doc-noteref"}:
+                continue
+            target = _target(page.name, el, ids)
+            if target is not None:
+                note = note_of(target)
+                if note is not None and el not in set(note.iter()):
+                    yield _Marker(el, note, label)
+                continue
+            inline = inline_note(el)
+            if inline is not None:
+                yield _Marker(el, inline, label)
+            elif tag == "a" and "#" in (el.get("href") or "") and _number(label) is not None:
+                yield _Marker(el, None, label)
+
+
+def _target(page: str, el: etree._Element, ids: dict[tuple[str, str], etree._Element]) -> etree._Element | None:
+    """Return the element a marker names: its link's #fragment (in this page or another), or the id in
+    its aria-describedby / aria-controls."""
+    href = el.get("href") or ""
+    if "#" in href and not href.startswith(("http:", "https:", "javascript:", "mailto:")):
+        path, _, frag = href.partition("#")
+        name = posixpath.normpath(posixpath.join(posixpath.dirname(page), unquote(path))) if path else page
+        return ids.get((name, unquote(frag)))
+    for attr in ("aria-describedby", "aria-controls"):
+        for ident in (el.get(attr) or "").split():
+            if (page, ident) in ids:
+                return ids[(page, ident)]
+    return None
+
+
+def note_of(target: etree._Element) -> etree._Element | None:
+    """Return the element holding the note a link names: the target itself when it has text of its
+    own (more than a label), else the nearest block around it; never a heading or a whole section."""
+    note = target
+    while local(note.tag) not in _BLOCK and _label_only(note):
+        parent = note.getparent()
+        if parent is None:
+            return None
+        note = parent
+    if local(note.tag) in _NOT_A_NOTE or _has_heading(note):
+        return None
+    return note
+
+
+def _label_only(el: etree._Element) -> bool:
+    """An element with no text, or a label alone ("[12]", "12."): an anchor in a note, not the note."""
+    text = squeeze("".join(el.itertext()))
+    return not text or is_label(text, True)
+
+
+def _has_heading(el: etree._Element) -> bool:
+    return any(local(d.tag) in _HEADING for d in el.iter())
+
+
+def inline_note(el: etree._Element) -> etree._Element | None:
+    """Return the note set in place right after its marker: the next element, when its class or role
+    names a note or it is an <aside>/<cite> (a tooltip, a pop-up), and it has text beyond a label."""
+    nxt, parent = el.getnext(), el.getparent()
+    if nxt is None and parent is not None and local(parent.tag) == "sup" and not (el.tail or "").strip():
+        el, nxt = parent, parent.getnext()  # <sup><a>1</a></sup><span class="note">
+    if nxt is None or (el.tail or "").strip():
+        return None
+    words = _words(nxt) | _kinds(nxt)
+    if not (words & _NOTE_WORDS or any(w.startswith(("footnote", "endnote")) for w in words)
+            or local(nxt.tag) in ("aside", "cite")):
+        return None
+    return None if _label_only(nxt) else nxt
+
+
+def labelled_notes(pages: list[Page], pending: list[_Marker], chosen: list[_Marker]) -> list[_Marker]:
+    """Return the markers whose link target is missing, each with its note found as the block after the
+    last of them that opens with its label ("[1]. …", "1. …"), with the blocks after it up to the next label."""
+    if not pending:
+        return []
+    wanted: dict[int | None, _Marker] = {}
+    for m in pending:
+        wanted.setdefault(_number(m.label), m)
+    last = pending[-1].el
+    after = False
+    found: list[_Marker] = []
+    taken = {c.note for c in chosen}
+    current: _Marker | None = None
+    gone: set[etree._Element] = set()
+    for page in pages:
+        for el in list(page.root.iter()):  # a list: paragraphs are moved into their note on the way
+            if el in gone:
+                continue
+            if el is last:
+                after = True
+                continue
+            if not after or local(el.tag) not in ("p", "li", "div") or any(local(c.tag) in _BLOCK for c in el):
+                continue
+            if any(a in taken for a in el.iterancestors()):
+                continue
+            text = squeeze("".join(el.itertext()))
+            label = re.match(r"(\[?)(\d{1,4})\]?[.:)]?(?:\s|$)", text)
+            number = int(label.group(2)) if label else None
+            if number in wanted and label and (label.group(1) == "[") == wanted[number].label.startswith("["):
+                # written as its marker is ("[12]" for a marker [12]): a stray "12." is the note's own text
+                current = _Marker(wanted.pop(number).el, el, str(number))
+                found.append(current)
+            elif current is not None and text and el.getprevious() is current.note:
+                wrapper = current.note  # a note of several paragraphs: gather them under one element
+                wrapper.append(_copy_as_span(el))
+                _remove(el)
+                gone.update(el.iter())
+    return found
+
+
+def _copy_as_span(el: etree._Element) -> etree._Element:
+    span = etree.Element("span")
+    span.text = " " + squeeze("".join(el.itertext()))
+    return span
+
+
+def _number(label: str) -> int | None:
+    digits = label.strip("[]().")
+    return int(digits) if digits.isdigit() else None
+
+
+def note_text(note: etree._Element, label: str, markers: list[_Marker]) -> str:
+    """Return a note's printed text: without back-links to its markers, buttons, screen-reader text,
+    and without its own label at the start."""
+    backs: set[str] = set()
+    for m in markers:
+        if m.note is note:
+            backs.update(v for v in (m.el.get("id"), *(a.get("id") for a in m.el.iterancestors())) if v)
+    parts: list[str] = []
+    _note_text(note, backs, parts, 0, top=True)
+    text = squeeze("".join(parts))
+    bare = re.escape(label.strip("[]().*"))
+    text = re.sub(rf"^[\[(]?{bare}[\])]?[.:]?(?=\s|[^\w]|$)", "", text) if bare else text
+    return re.sub(r"^[\s.:]+(?=\S)", "", text).strip()
+
+
+def _note_text(el: etree._Element, backs: set[str], parts: list[str], depth: int, top: bool = False) -> None:
+    tag = local(el.tag)
+    if not top and _is_backlink(el, backs):
+        return
+    if tag == "button" or (not top and set((el.get("class") or "").split()) & _UNSEEN):
+        return
+    if tag in _BLOCK or tag == "br":
+        parts.append(" ")
+    if el.text:
+        parts.append(el.text)
+    for ch in el:
+        if depth < MAX_DEPTH:
+            _note_text(ch, backs, parts, depth + 1)
+        if ch.tail:
+            parts.append(ch.tail)
+    if tag in _BLOCK:
+        parts.append(" ")
+
+
+def _is_backlink(el: etree._Element, backs: set[str]) -> bool:
+    """A link back to the note's marker (its id, or a paragraph around it), or marked as one."""
+    if local(el.tag) != "a":
+        return False
+    if _kinds(el) & {"backlink", "doc-backlink"}:
+        return True
+    frag = (el.get("href") or "").partition("#")[2]
+    return bool(frag) and unquote(frag) in backs
+
+
+def _marker_span(el: etree._Element) -> etree._Element:
+    """Return the marker with the <sup> around it when the sup holds nothing else."""
+    parent = el.getparent()
+    while parent is not None and local(parent.tag) in ("sup", "span", "small") and len(parent) == 1 \
+            and not (parent.text or "").strip() and not (el.tail or "").strip():
+        el, parent = parent, parent.getparent()
+    return el
+
+
+def _replace(el: etree._Element, text: str) -> None:
+    """Put ``text`` where the element was (its tail kept)."""
+    _remove(el, text)
+
+
+def _remove(el: etree._Element, keep: str = "") -> None:
+    """Take an element out of its tree, keeping the text after it (and ``keep`` in its place)."""
+    parent = el.getparent()
+    if parent is None:
+        return
+    tail = keep + (el.tail or "")
+    prev = el.getprevious()
+    if prev is not None:
+        prev.tail = (prev.tail or "") + tail
+    else:
+        parent.text = (parent.text or "") + tail
+    parent.remove(el)
+
+
+def _chrome(el: etree._Element) -> bool:
+    """Return True for page furniture: navigation, forms, buttons, page headers and footers (outside
+    any article or section), sidebars, share bars, hidden and screen-reader text."""
+    tag = local(el.tag)
+    if tag in _CHROME or tag == "button" or el.get("hidden") is not None:
+        return True
+    if tag in ("header", "footer") and not any(local(a.tag) in ("article", "section", "main") for a in el.iterancestors()):
+        return True
+    if tag == "aside" and not (_kinds(el) & {"footnote", "endnote", "note", "doc-footnote", "doc-endnote"}):
+        return True
+    if set((el.get("class") or "").split()) & _UNSEEN:
+        return True
+    if tag in ("body", "html", "main", "article") or not _words(el) & _CHROME_WORDS:
+        return False
+    text = "".join(el.itertext())
+    return len(text) < 5000 and "⟦#" not in text  # a container named "has-sidebar" holds the article
+
+
+def page_body(body: etree._Element) -> list[Block]:
+    """Return a page's body as blocks: one per block element's own text, headings as headings."""
+    out: list[Block] = []
+    parts: list[str] = []
+
+    def flush(heading: bool = False) -> None:
+        if parts:
+            out.extend(body_block("".join(parts), heading=heading))
+            parts.clear()
+
+    def walk(el: etree._Element, depth: int) -> None:
+        tag = local(el.tag)
+        if _chrome(el):
+            return
+        if tag in _HEADING:
+            flush()
+            parts.append("".join(_visible(el)))
+            flush(heading=True)
+            return
+        block = tag in _BLOCK
+        if block:
+            flush()
+        if tag == "br":
+            parts.append(" ")
+        if el.text:
+            parts.append(el.text)
+        for ch in el:
+            if depth < MAX_DEPTH:
+                walk(ch, depth + 1)
+            if ch.tail:
+                parts.append(ch.tail)
+        if block:
+            flush()
+
+    walk(body, 0)
+    flush()
+    return out
+
+
+def _visible(el: etree._Element) -> Iterator[str]:
+    """Yield an element's text without furniture inside it."""
+    if el.text:
+        yield el.text
+    for ch in el:
+        if not _chrome(ch):
+            yield from _visible(ch)
+        if ch.tail:
+            yield ch.tail

@@ -1,0 +1,105 @@
+"""HTML reader: web pages written here in each footnote markup, each asserting notes exact and attached."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from qa.errors import DocumentError
+from qa.parse import parse_file
+from qa.records import Document
+
+CLAIMS = ("The first claim is made here.", "A second claim follows it.", "The third claim ends the text.")
+
+
+def page(tmp_path: Path, body: str, name: str = "article.html") -> Document:
+    path = tmp_path / name
+    path.write_text(f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>T</title>'
+                    f'<style>p {{color: red}}</style><script>var x = "[1]";</script></head><body>{body}</body></html>',
+                    encoding="utf-8")
+    return parse_file(path)
+
+
+def notes_and_citing(doc: Document) -> list[tuple[object, str, list[str]]]:
+    return [(f.marker, f.text, [p.text for p in doc.paragraphs if f.marker in p.footnotes]) for f in doc.footnotes]
+
+
+def test_links_to_an_end_list_whose_ids_are_off_by_one(tmp_path: Path) -> None:
+    body = (f'<article><p>{CLAIMS[0]}<sup><a id="fnref-2" href="#fn-2">[1]</a></sup> {CLAIMS[1]}'
+            '<sup><a id="fnref-3" href="#fn-3">[2]</a></sup></p>'
+            f'<p>{CLAIMS[2]}<sup><a id="fnref-4" href="#fn-4">[3]</a></sup></p>'
+            '<ol><li id="fn-2">. Smart, <em>Mercy</em>, 43 Phil. 345 (1968). <a href="#fnref-2">↑</a></li>'
+            '<li id="fn-3">. <em>See</em> Faigman, <em>supra</em> note 1. <a href="#fnref-3">↑</a></li>'
+            '<li id="fn-4">. <em>Id.</em> at 3. <a href="#fnref-4">↑</a></li></ol></article>')
+    doc = page(tmp_path, body)
+    assert notes_and_citing(doc) == [
+        (1, "Smart, Mercy, 43 Phil. 345 (1968).", [" ".join(CLAIMS[:2])]),
+        (2, "See Faigman, supra note 1.", [" ".join(CLAIMS[:2])]),
+        (3, "Id. at 3.", [CLAIMS[2]])]
+    assert [p.text for p in doc.paragraphs] == [" ".join(CLAIMS[:2]), CLAIMS[2]]
+
+
+def test_links_whose_targets_are_missing_find_labelled_paragraphs(tmp_path: Path) -> None:
+    body = (f'<div><p>{CLAIMS[0]}<a href="#_ftn1">[1]</a></p><p>{CLAIMS[1]}<a href="#_ftn2">[2]</a></p>'
+            f'<p>{CLAIMS[2]}<a href="#_ftn3">[3]</a></p>'
+            '<p>&nbsp;&nbsp; [1].&nbsp;&nbsp; Tennessee v. Lane, 541 U.S. 509 (2004).</p>'
+            '<p>&nbsp;&nbsp; [2].&nbsp;&nbsp; Yoshino observed:</p><p>The Court has used liberty analysis.</p>'
+            '<p>4. A stray number inside the note.</p>'
+            '<p>&nbsp;&nbsp; [3].&nbsp;&nbsp; 42 U.S.C. § 4151.</p></div>')
+    doc = page(tmp_path, body)
+    assert notes_and_citing(doc) == [
+        (1, "Tennessee v. Lane, 541 U.S. 509 (2004).", [CLAIMS[0]]),
+        (2, "Yoshino observed: The Court has used liberty analysis. 4. A stray number inside the note.", [CLAIMS[1]]),
+        (3, "42 U.S.C. § 4151.", [CLAIMS[2]])]
+    assert [p.text for p in doc.paragraphs] == list(CLAIMS)
+
+
+def test_notes_in_a_details_box_with_return_links(tmp_path: Path) -> None:
+    body = ''.join(f'<p>{c}<sup id="footnote-{i}" class="footnote-item"><a href="#footnote-ref-{i}">{i}</a></sup></p>'
+                   for i, c in enumerate(CLAIMS, start=1))
+    items = ''.join(f'<li id="footnote-ref-{i}"><p><a href="#footnote-{i}">^</a> Note {i} text.</p>'
+                    f'<a href="#footnote-{i}">Return to citation ^</a></li>' for i in (1, 2, 3))
+    doc = page(tmp_path, f'{body}<details><summary>Footnotes</summary><ol>{items}</ol></details>')
+    assert notes_and_citing(doc) == [(i, f"Note {i} text.", [CLAIMS[i - 1]]) for i in (1, 2, 3)]
+
+
+def test_notes_inside_the_paragraph_are_cut_out_of_it(tmp_path: Path) -> None:
+    tooltip = ('<sup class="modern-footnotes-footnote" data-mfn="{i}"><a href="javascript:void(0)" role="button" '
+               'aria-describedby="mfn-content-{i}">{i}</a></sup><span id="mfn-content-{i}" role="tooltip" '
+               'class="modern-footnotes-footnote__note">{text}<br></span>')
+    button = ('<button class="footnote-count"><i class="footnote-show">{i}</i><i class="hidden icon"></i></button>'
+              '<cite class="footnote footnote-{i}"><span class="footnote-text"><span class="aside-footnote-count">{i}'
+              '</span> {text}</span><button class="footnote-aside-show"><i>...</i><i>Close</i></button></cite>')
+    body = (f'<p>{CLAIMS[0]}{tooltip.format(i=1, text="<em>Id.</em>")} {CLAIMS[1]}'
+            f'{tooltip.format(i=2, text="See Russonello, N.Y. Times (2021).")}</p>'
+            f'<p>{CLAIMS[2]}{button.format(i=3, text="Thurgood Marshall, Hist. (2009).")}</p>')
+    doc = page(tmp_path, body)
+    assert notes_and_citing(doc) == [
+        (1, "Id.", [" ".join(CLAIMS[:2])]), (2, "See Russonello, N.Y. Times (2021).", [" ".join(CLAIMS[:2])]),
+        (3, "Thurgood Marshall, Hist. (2009).", [CLAIMS[2]])]
+    assert [p.text for p in doc.paragraphs] == [" ".join(CLAIMS[:2]), CLAIMS[2]]
+
+
+def test_noterefs_and_asides_and_the_page_chrome_left_out(tmp_path: Path) -> None:
+    body = ('<header><nav><a href="/">Home</a> <a href="/about">About the journal and its editors</a></nav></header>'
+            '<div class="sidebar"><p>Most read this week: a list of other articles</p></div>'
+            '<main><article><header><h1>The Article Title</h1></header>'
+            f'<p>{CLAIMS[0]}<a epub:type="noteref" role="doc-noteref" href="#n1">1</a></p>'
+            '<aside id="n1" epub:type="footnote" role="doc-footnote"><p>1. The aside note.</p></aside>'
+            f'<h2>Part Two</h2><p>{CLAIMS[1]}<a role="doc-noteref" href="#n2">2</a></p>'
+            '<aside id="n2" role="doc-footnote">The second aside.</aside></article></main>'
+            '<footer><p>Copyright the journal, all rights reserved, 2025.</p></footer>')
+    doc = page(tmp_path, body)
+    assert notes_and_citing(doc) == [(1, "The aside note.", [CLAIMS[0]]), (2, "The second aside.", [CLAIMS[1]])]
+    assert [(p.section, p.text) for p in doc.paragraphs] == [("The Article Title", CLAIMS[0]), ("Part Two", CLAIMS[1])]
+
+
+def test_hostile_pages_cost_one_line(tmp_path: Path) -> None:
+    deep = page(tmp_path, "<p>Before the nesting.</p>" + "<div>" * 20_000 + "Deep text." + "</div>" * 20_000, "deep.html")
+    assert [p.text for p in deep.paragraphs] == ["Before the nesting."]  # libxml2 stops at its depth limit
+    with pytest.raises(DocumentError, match=r"empty\.html: .*empty"):
+        page(tmp_path, "", "empty.html")
+    (tmp_path / "binary.htm").write_bytes(b"\x00\x01\x02" * 1000)
+    with pytest.raises(DocumentError, match=r"binary\.htm"):
+        parse_file(tmp_path / "binary.htm")
