@@ -218,6 +218,15 @@ def test_a_reload_lists_documents_added_since_and_a_blank_question_posts_nothing
     page.get_by_role("option", name="lighthouses.md").wait_for(timeout=WAIT)
     page.keyboard.press("Escape")
 
+    page.locator("#qa-remove-box").get_by_text("Remove a document").click()  # remove it again, confirming
+    page.locator("#qa-remove-doc input").click()
+    page.get_by_role("option", name="lighthouses.md").click()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("#qa-remove").click()
+    page.locator("#qa-status", has_text="lighthouses.md: removed from your documents").wait_for(timeout=WAIT)
+    assert page.locator("#qa-docs", has_text="lighthouses.md").count() == 0
+    assert "lighthouses.md" not in chat.documents()
+
     bubbles = page.locator("#qa-chat .message-row").count()
     page.fill("#qa-box textarea", "   ")
     page.keyboard.press("Enter")

@@ -402,6 +402,26 @@ def test_bad_uploads_get_a_message_and_change_nothing(served, tmp_path):
     assert chat.index.manifest["generation"] == generation
 
 
+def test_remove_takes_a_document_out_of_answers_and_keeps_its_file(served, tmp_path):
+    from gradio_client import handle_file
+
+    chat, _, client, work = served
+    new = tmp_path / "ferries.md"
+    new.write_text("# Ferries\n\nThe ferry to Aeroe leaves at dawn from Svendborg.\n", encoding="utf-8")
+    client.predict([handle_file(str(new))], api_name="/upload")
+    assert client.predict("Where does the ferry to Aeroe leave from?", 1, api_name="/search")["results"][0]["doc"] \
+        == "ferries.md"
+    status, listing, _, _ = client.predict("ferries.md", api_name="/remove")
+    assert "ferries.md: removed from your documents; the file is kept as docs/.removed/ferries.md" in status
+    assert "ferries.md" not in listing and "ferries.md" not in chat.documents()
+    assert not (work / "docs" / "ferries.md").exists()
+    assert "Svendborg" in (work / "docs" / ".removed" / "ferries.md").read_text(encoding="utf-8")  # moved, not deleted
+    top = client.predict("Where does the ferry to Aeroe leave from?", 3, api_name="/search")["results"]
+    assert all(hit["doc"] != "ferries.md" for hit in top)
+    status, _, _, _ = client.predict("../outside.md", api_name="/remove")
+    assert "not in your documents" in status
+
+
 def test_twenty_clients_at_once_all_get_right_answers(served):
     from gradio_client import Client
 

@@ -41,6 +41,7 @@ DEFAULT_K = 5
 UPLOAD_TYPES = SUPPORTED  # every type qa build reads
 UPLOAD_MB = float(os.environ.get("QA_UPLOAD_MB") or 25)  # per file: larger ones go in docs_src/ + qa build
 MAX_FEEDBACK = int(os.environ.get("QA_FEEDBACK_MAX") or 10_000)  # rows: the file never grows without bound
+REMOVED = ".removed"  # where removed documents go, inside the documents folder (hidden: never indexed)
 QUESTION_TEXTS = 32  # a question encodes at most this many texts (itself and a few words); builds more
 _GENERIC_SECTIONS = {"summary", "abstract", "introduction", "conclusion", "conclusions", "notes",
                      "references", "bibliography", "contents", "acknowledgements"}
@@ -247,6 +248,49 @@ class Chat:
         threading.Thread(target=self._run_job, args=(job, [], reason), name="qa-indexing", daemon=True).start()
         return job
 
+    def remove(self, doc: object) -> Job:
+        """Take an indexed document out of the library in the background: its file is moved (never deleted) to
+        the documents folder's hidden ``.removed/`` and the index rebuilt without it; return the job."""
+        job = Job()
+        name = doc if isinstance(doc, str) else ""
+        path = self.document_file(name) if name else None
+        if path is None:
+            job.lines = [f"{name[:200] or 'no document'}: not in your documents; choose one from the list"]
+            job.status = "done"
+            job.done.set()
+            return job
+        self.jobs = [j for j in self.jobs if not j.done.is_set()] + [job]
+        threading.Thread(target=self._run_removal, args=(job, name, path), name="qa-indexing", daemon=True).start()
+        return job
+
+    def _run_removal(self, job: Job, doc: str, path: Path) -> None:
+        """Move a document's file aside, rebuild, swap the index; on any failure move it back, old index kept."""
+        with self._build_lock:
+            moved: Path | None = None
+            try:
+                job.status = f"removing {doc}"
+                moved = _move_aside(path, self.docs_dir / REMOVED / doc)
+
+                def status(line: str) -> None:
+                    job.status = f"removing {doc}: {line}"
+
+                index_mod.build(self.docs_dir, self.index_dir, self.embedder, log=_console, status=status)
+                self.index = index_mod.open_index(self.index_dir, self.embedder, log=None)
+            except Exception as exc:
+                if moved is not None and not path.exists():
+                    os.replace(moved, path)
+                if not isinstance(exc, QAError):
+                    traceback.print_exc(file=sys.stderr)
+                why = str(exc) if isinstance(exc, QAError) else f"internal error ({type(exc).__name__}); see the console"
+                job.lines.append(f"{doc}: not removed: {why}")
+            else:
+                kept = moved.relative_to(self.docs_dir).as_posix() if moved else ""
+                job.lines.append(f"{doc}: removed from your documents; the file is kept as "
+                                 f"{self.docs_dir.name}/{kept} (move it back to add it again)")
+            finally:
+                job.status = "done"
+                job.done.set()
+
     def progress(self) -> str:
         """Return what the background indexing is doing now ("" when idle)."""
         running = [j for j in self.jobs if not j.done.is_set()]
@@ -388,6 +432,20 @@ def _remove_partial_uploads(docs_dir: Path) -> None:
         for leftover in docs_dir.glob(f"{UPLOAD_PREFIX}*"):
             if leftover.is_file() and not leftover.is_symlink():
                 leftover.unlink(missing_ok=True)
+
+
+def _move_aside(path: Path, dest: Path) -> Path:
+    """Move ``path`` to ``dest`` (or ``dest-2``… when taken: nothing is overwritten); return where it went."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    stem, suffix = os.path.splitext(dest.name)
+    for n in itertools.count(1):
+        target = dest.with_name(dest.name if n == 1 else f"{stem}-{n}{suffix}")
+        try:
+            _claim(path, target)
+        except FileExistsError:
+            continue
+        return target
+    raise AssertionError("unreachable")
 
 
 def _console(line: str) -> None:

@@ -65,6 +65,8 @@ class _Widgets:
     chatbot: Any
     box: Any
     send: Any
+    remove_doc: Any
+    remove: Any
 
 
 def _layout(chat: Chat) -> _Widgets:
@@ -82,9 +84,15 @@ def _layout(chat: Chat) -> _Widgets:
                                   elem_id="qa-filter")
         upload = gr.UploadButton("+ Add documents", file_types=list(UPLOAD_TYPES),
                                  file_count="multiple", variant="secondary", elem_id="qa-upload")
-        status = gr.HTML(f'<p class="qa-hint">{KINDS}, up to {UPLOAD_MB:g} MB each; indexed in the '
-                         'background while you ask.</p>', elem_id="qa-status")
+        status = gr.HTML(f'<p class="qa-hint">{KINDS}, up to {UPLOAD_MB:g} MB each; saved into your documents '
+                         f'folder ({render.esc(chat.docs_dir.name)}/) and indexed in the background while you ask.</p>',
+                         elem_id="qa-status")
         doc_list = gr.HTML(documents_html(chat), elem_id="qa-docs")
+        with gr.Accordion("Remove a document", open=False, elem_id="qa-remove-box"):
+            remove_doc = gr.Dropdown(choices=sorted(chat.documents()), value=None, show_label=False, allow_custom_value=True,
+                                     elem_id="qa-remove-doc", info="Its file is kept in the documents folder's "
+                                     ".removed/ (move it back to add it again).")
+            remove = gr.Button("Remove", variant="stop", size="sm", elem_id="qa-remove")
     chatbot = gr.Chatbot(
         label="Answers", show_label=False, elem_id="qa-chat", scale=1, min_height=380, height="72vh",
         render_markdown=False, sanitize_html=True, latex_delimiters=[], allow_tags=False,
@@ -98,7 +106,7 @@ def _layout(chat: Chat) -> _Widgets:
         box = gr.Textbox(placeholder="Ask a question…", show_label=False, lines=1, max_lines=6,
                          scale=8, autofocus=True, elem_id="qa-box", submit_btn=False)
         send = gr.Button("Ask", variant="primary", scale=1, min_width=72, elem_id="qa-send")
-    return _Widgets(meta, k, docs_filter, upload, status, doc_list, chatbot, box, send)
+    return _Widgets(meta, k, docs_filter, upload, status, doc_list, chatbot, box, send, remove_doc, remove)
 
 
 def _wire_asking(chat: Chat, w: _Widgets) -> None:
@@ -166,6 +174,22 @@ def _wire_upload(chat: Chat, w: _Widgets) -> None:
 
     w.upload.upload(on_upload, [w.upload], [w.status, w.doc_list, w.docs_filter], api_name="upload",
                     concurrency_limit=4)
+
+    def on_remove(doc: str | None):
+        job = chat.remove(doc or "")
+        while not job.done.wait(PROGRESS_SECONDS):
+            yield f'<p class="qa-status qa-busy">{render.esc(job.status)}</p>', gr.skip(), gr.skip(), gr.skip()
+        status = "".join(f"<li>{render.esc(line)}</li>" for line in job.lines)
+        yield (f'<ul class="qa-status">{status}</ul>', *_library(chat),
+               gr.Dropdown(choices=sorted(chat.documents()), value=None))
+
+    # a confirmation first: a document is taken out of every answer (its file is kept)
+    confirm = ("(doc) => (doc && window.confirm('Remove ' + doc + ' from your documents? Its file is kept in "
+               ".removed/.')) ? doc : null")
+    w.remove.click(on_remove, [w.remove_doc], [w.status, w.doc_list, w.docs_filter, w.remove_doc],
+                   api_name="remove", concurrency_limit=1, js=confirm)
+    w.remove_doc.focus(lambda: gr.Dropdown(choices=sorted(chat.documents())), None, [w.remove_doc],
+                       api_visibility="private")
 
 
 def _library(chat: Chat) -> tuple[str, Any]:
