@@ -676,12 +676,16 @@ def test_a_glyph_drawn_far_off_the_page_costs_no_more_than_the_page(tmp_path: Pa
     assert "Line 13 of the harbour report" in " ".join(p.text for p in document.paragraphs)
 
 
-def _one_page_pdf(path: Path, content: bytes) -> Path:
-    """Write a one-page US-letter PDF drawing ``content`` (Helvetica as /F1) to ``path``; return the path."""
+def _one_page_pdf(path: Path, content: bytes, font: bytes = b"", extra: tuple[bytes, ...] = ()) -> Path:
+    """Write a one-page US-letter PDF drawing ``content`` (Helvetica as /F1; ``font``, the entries of a
+    second font dictionary, as /F2, which may refer to ``extra`` objects from 7 0 R on) to ``path``."""
+    fonts = b"/F1 5 0 R /F2 6 0 R" if font else b"/F1 5 0 R"
     objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 5 0 R >> >> "
-               b"/Contents 4 0 R >>", b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content),
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << %s >> >> "
+               b"/Contents 4 0 R >>" % fonts, b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content),
                b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    if font:
+        objects += [b"<< /Type /Font /Subtype /Type1 %s >>" % font, *extra]
     path.write_bytes(_raw_pdf(objects))
     return path
 
@@ -696,20 +700,30 @@ def test_characters_beyond_the_bmp_are_joined_and_lone_halves_dropped(tmp_path: 
             b"endcmap CMapName currentdict /CIDInit /ProcSet findresource pop end end")
     content = (b"BT /F1 11 Tf 72 700 Td (The variable ) Tj /F2 11 Tf (A) Tj /F1 11 Tf ( is set, a lone half ) Tj "
                b"/F2 11 Tf (B) Tj /F1 11 Tf ( and another ) Tj /F2 11 Tf (C) Tj /F1 11 Tf ( are not.) Tj ET")
-    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 5 0 R /F2 6 0 R >> >> "
-               b"/Contents 4 0 R >>", b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content),
-               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Oblique /ToUnicode 7 0 R >>",
-               b"<< /Length %d >>\nstream\n%s\nendstream" % (len(cmap), cmap)]
-    path = tmp_path / "math.pdf"
-    path.write_bytes(_raw_pdf(objects))
+    path = _one_page_pdf(tmp_path / "math.pdf", content, b"/BaseFont /Helvetica-Oblique /ToUnicode 7 0 R",
+                         (b"<< /Length %d >>\nstream\n%s\nendstream" % (len(cmap), cmap),))
     document = parse_file(path)
     assert [p.text for p in document.paragraphs] == ["The variable \U0001d434 is set, a lone half and another are not."]
     assert cli.main(["parse", str(path), "--json"]) == 0
     out = capsys.readouterr().out
     out.encode("utf-8")  # raised UnicodeEncodeError (surrogates not allowed)
     assert json.loads(out)["paragraphs"][0]["text"].startswith("The variable 𝐴 is set")
+
+
+def test_ligatures_without_unicode_are_read_with_the_documents_words(tmp_path: Path) -> None:
+    """A ligature glyph whose name PDFium does not know comes as its font code, a control character
+    ("Mission dri\\x1c occurs"): it is read as the letters that make the words the document prints
+    elsewhere in plain letters (the ft of "drift", "shift", "after"; "Mission dri occurs" before). A
+    code no reading explains (\\x1b here) is a space, as before."""
+    lines = [b"Drift, shift and after are printed here in plain letters, as in a heading.",
+             b"Mission dri\x1c occurs a\x1cer a shi\x1c in funding, and dri\x1c follows.",
+             b"An odd glyph\x1bstands alone."]
+    content = b"BT /F2 11 Tf 72 700 Td 14 TL " + b" ".join(b"(%s) Tj T*" % line for line in lines) + b" ET"
+    path = _one_page_pdf(tmp_path / "ligatures.pdf", content,
+                         b"/BaseFont /Helvetica /Encoding << /Differences [27 /odd 28 /f_t] >>")
+    text = " ".join(p.text for p in parse_file(path).paragraphs)
+    assert "Mission drift occurs after a shift in funding, and drift follows." in text
+    assert "An odd glyph stands alone." in text
 
 
 def _raw_pdf(objects: list[bytes]) -> bytes:

@@ -1,7 +1,8 @@
 """PDF reader: a PDF file → blocks (headings, body text, footnotes, page breaks) for ``parse.assemble``.
 
 The stages, one module each:
-``chars`` (PDFium's glyphs → text runs with their ink), ``lines`` (runs → lines in reading
+``chars`` (PDFium's glyphs → text runs with their ink; what ligature glyphs without Unicode stand
+for is decided once per document, from its words), ``lines`` (runs → lines in reading
 order, columns cut, note markers written ``⟦n⟧``), ``roman`` (i, ii, iii … endnote numbers → numbers,
 where a list so labelled is cited by raised numbers), ``layout`` (the measures that say where a
 paragraph ends), ``blocks`` (lines → headings, paragraphs and notes; furniture dropped).
@@ -11,6 +12,7 @@ Encrypted, corrupt and image-only files raise ``DocumentError``.
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 from qa.errors import DocumentError
@@ -26,7 +28,11 @@ def read_blocks(path: Path) -> list[Block]:
     pages: list[list[Line]] = []
     numbers: list[int] = []
     columns: list[int] = []
-    for number, (runs, spans) in enumerate(chars.pages(Path(path)), start=1):
+    read = list(chars.pages(Path(path)))
+    readings = str.maketrans(chars.ligature_readings([run.text for runs, _ in read for run in runs]))
+    for number, (printed, spans) in enumerate(read, start=1):
+        runs = [replace(run, text=text) for run in printed  # ligatures without Unicode; a glyph of none, a space
+                if (text := run.text.translate(readings)).strip() or not run.text.strip()]
         for region_runs, region_spans, column in regions(runs, spans):  # a column reads like a page
             pages.append(page_lines(region_runs, region_spans))
             numbers.append(number)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import ctypes
 import math
 import re
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,11 @@ from pathlib import Path
 from qa.errors import DocumentError
 
 _LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st"})
+# What a ligature glyph without a Unicode mapping may stand for (PDFium gives its font code, a control
+# character: "Dri\x1c" for "Drift"), longest first; and such a glyph inside a word.
+_LIGATURE_READINGS = ("ffi", "ffl", "fft", "ff", "fi", "fl", "ft", "fj", "st", "ct", "tt", "th")
+_CONTROL = re.compile(r"[\x00\x01\x03-\x08\x0b\x0c\x0e-\x1f]")
+_UNMAPPED = re.compile(rf"([^\W\d_]*)({_CONTROL.pattern})([^\W\d_]*)")
 _BOLD = re.compile(r"bold|black|heavy|semibold|demi", re.IGNORECASE)
 _WORD_GAP = 0.16  # a gap wider than this many ems between two glyphs is a word space
 
@@ -141,7 +147,7 @@ def _glyphs(textpage: object) -> Iterator[_Glyph]:
         if font not in fonts:
             fonts[font] = bool(_BOLD.search(font.decode("latin-1"))) or bool(flags.value & (1 << 18))
         bold = fonts[font] or raw.FPDFText_GetFontWeight(tp, i) >= 600
-        space = char.isspace()
+        space = char.isspace() and (code >= 0x20 or char == "\t")  # a control code is a glyph (see ligature_readings)
         x0, x1 = (ox.value, ox.value) if space and box.right <= box.left else (box.left, box.right)
         yield _Glyph(" " if space else char, x0, x1, oy.value, round(size, 1), bold, space)
 
@@ -154,6 +160,27 @@ def code_point(code: int, following: int) -> tuple[str, bool]:
     if 0xD800 <= code <= 0xDBFF and 0xDC00 <= following <= 0xDFFF:
         return chr(0x10000 + ((code - 0xD800) << 10) + (following - 0xDC00)), True
     return "", False
+
+
+def ligature_readings(texts: list[str]) -> dict[str, str]:
+    """Return what each unmapped ligature glyph of a document (a control character inside words) stands
+    for: the reading that turns the most of its words into words the document prints in plain letters
+    ("Dri\x1c" → "Drift" where "drift" is printed elsewhere), where it explains at least three words and
+    twice as many as any other reading. A glyph no reading explains is a space, as it was read before."""
+    vocabulary: set[str] = set()
+    odd: list[tuple[str, str, str]] = []
+    for text in texts:
+        vocabulary.update(w.lower() for w in re.findall(r"[^\W\d_]+", text))
+        odd += [(m[1], m[2], m[3]) for m in _UNMAPPED.finditer(text) if m[1] or m[3]]
+    readings: dict[str, str] = {}
+    for code in {glyph for text in texts for glyph in _CONTROL.findall(text)}:
+        counts = Counter(dict.fromkeys(_LIGATURE_READINGS, 0))
+        for before, _, after in (o for o in odd if o[1] == code):
+            for reading in _LIGATURE_READINGS:
+                counts[reading] += f"{before}{reading}{after}".lower() in vocabulary
+        (best, n), (_, second) = counts.most_common(2)
+        readings[code] = best if n >= 3 and n >= 2 * second else " "
+    return readings
 
 
 def _runs(glyphs: list[_Glyph]) -> tuple[list[Run], list[Span]]:
