@@ -307,18 +307,24 @@ def note_text(note: etree._Element, label: str, markers: list[_Marker]) -> str:
         if m.note is note:
             backs.update(v for v in (m.el.get("id"), *(a.get("id") for a in m.el.iterancestors())) if v)
     parts: list[str] = []
-    _note_text(note, backs, parts, 0, top=True)
+    _note_text(note, backs, parts, 0, top=True, label=label.strip("[]().") or label)
     text = squeeze("".join(parts))
-    bare = re.escape(label.strip("[]().*"))
-    text = re.sub(rf"^[\[(]?{bare}[\])]?[.:]?(?=\s|[^\w]|$)", "", text) if bare else text
+    bare = re.escape(label.strip("[]()."))
+    if bare:  # the label written into the text: "[12].", "12.", "*" (a bare "28 U.S.C." is the note's text)
+        text = re.sub(rf"^(?:[\[(]{bare}[\])][.:]?|{bare}[.:)](?=\s)|{bare}(?=\s)(?<=[^\w]))", "", text)
     return re.sub(r"^[\s.:]+(?=\S)", "", text).strip()
 
 
-def _note_text(el: etree._Element, backs: set[str], parts: list[str], depth: int, top: bool = False) -> None:
+def _note_text(el: etree._Element, backs: set[str], parts: list[str], depth: int, top: bool = False,
+               label: str = "") -> None:
+    """Add the note's printed text to ``parts``; an element that holds only the label, before any
+    text, is the label (<span class="count">1</span>), not text."""
     tag = local(el.tag)
     if not top and _is_backlink(el, backs):
         return
     if tag == "button" or (not top and set((el.get("class") or "").split()) & _UNSEEN):
+        return
+    if not top and label and not "".join(parts).strip() and squeeze("".join(el.itertext())).strip("[]().") == label:
         return
     if tag in _BLOCK or tag == "br":
         parts.append(" ")
@@ -326,7 +332,7 @@ def _note_text(el: etree._Element, backs: set[str], parts: list[str], depth: int
         parts.append(el.text)
     for ch in el:
         if depth < MAX_DEPTH:
-            _note_text(ch, backs, parts, depth + 1)
+            _note_text(ch, backs, parts, depth + 1, label=label)
         if ch.tail:
             parts.append(ch.tail)
     if tag in _BLOCK:

@@ -5,7 +5,7 @@ Readers turn a file into ``Block``s (headings, body text, footnotes, page breaks
 break or a footnote area, tracks sections, attaches each paragraph's footnote
 markers and resolves "Ibid." / "op. cit." notes. Plain text (.txt) and Markdown
 (.md) are read here; other formats by their reader module (``READERS``: ``qa.pdf``, ``qa.docx``,
-``qa.odt``, ``qa.html``). The next stage is ``chunk``.
+``qa.odt``, ``qa.html``, ``qa.epub``). The next stage is ``chunk``.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from qa.records import Block, Document, Footnote, Marker, Paragraph, marker_from
 
 VERSION = 15  # bump when parsing changes: a rebuild then re-parses every document
 # Each format but text and Markdown has a reader module with ``read_blocks(path) -> list[Block]``.
-READERS = {".pdf": "qa.pdf", ".docx": "qa.docx", ".odt": "qa.odt", ".html": "qa.html", ".htm": "qa.html"}
+READERS = {".pdf": "qa.pdf", ".docx": "qa.docx", ".odt": "qa.odt", ".html": "qa.html", ".htm": "qa.html", ".epub": "qa.epub"}
 SUPPORTED = (".txt", ".md", ".markdown", *READERS)
 KINDS = ".txt, .md, " + ", ".join(READERS)  # what the messages offer
 MAX_BYTES = 200 * 1024 * 1024

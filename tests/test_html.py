@@ -58,10 +58,11 @@ def test_links_whose_targets_are_missing_find_labelled_paragraphs(tmp_path: Path
 def test_notes_in_a_details_box_with_return_links(tmp_path: Path) -> None:
     body = ''.join(f'<p>{c}<sup id="footnote-{i}" class="footnote-item"><a href="#footnote-ref-{i}">{i}</a></sup></p>'
                    for i, c in enumerate(CLAIMS, start=1))
-    items = ''.join(f'<li id="footnote-ref-{i}"><p><a href="#footnote-{i}">^</a> Note {i} text.</p>'
-                    f'<a href="#footnote-{i}">Return to citation ^</a></li>' for i in (1, 2, 3))
+    texts = {1: "Note 1 text.", 2: "2 U.S.C. § 1 (2018).", 3: "Note 3 text."}  # a number that is the note's text
+    items = ''.join(f'<li id="footnote-ref-{i}"><p><a href="#footnote-{i}">^</a> {t}</p>'
+                    f'<a href="#footnote-{i}">Return to citation ^</a></li>' for i, t in texts.items())
     doc = page(tmp_path, f'{body}<details><summary>Footnotes</summary><ol>{items}</ol></details>')
-    assert notes_and_citing(doc) == [(i, f"Note {i} text.", [CLAIMS[i - 1]]) for i in (1, 2, 3)]
+    assert notes_and_citing(doc) == [(i, t, [CLAIMS[i - 1]]) for i, t in texts.items()]
 
 
 def test_notes_inside_the_paragraph_are_cut_out_of_it(tmp_path: Path) -> None:
