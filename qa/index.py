@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from qa import budget, indexfiles, lexical
+from qa import budget, files, indexfiles, lexical
 from qa import chunk as chunking
 from qa import settings as settings_mod
 from qa import store as store_mod
@@ -155,10 +155,19 @@ def _docs_root(docs_dir: Path) -> Path:
 
 def _candidates(docs_dir: Path) -> list[Path]:
     docs_dir = Path(docs_dir)
-    files = [p for p in docs_dir.rglob("*")
-             if p.is_file() and p.suffix.lower() in SUPPORTED
+    found = [p for p in docs_dir.rglob("*")
+             if p.suffix.lower() in SUPPORTED and _maybe_file(p)
              and not any(part.startswith(".") for part in p.relative_to(docs_dir).parts)]
-    return sorted(files)
+    return sorted(found)
+
+
+def _maybe_file(path: Path) -> bool:
+    """Return whether ``path`` is a file, or a link that cannot be followed (a folder the user cannot read):
+    that one is listed, and the build skips it with the reason reading it gives."""
+    try:
+        return path.is_file()
+    except OSError:
+        return True
 
 
 def file_hash(path: Path) -> str:
@@ -205,6 +214,8 @@ def build(
         with build_lock(index_dir, log):
             return _build(docs_dir, index_dir, embedder, status, log, faiss_kind, start, parse, spec)
     except OSError as exc:
+        if isinstance(exc, files.NotRegular):
+            raise QAError(f"{exc.filename}: {exc.strerror}") from None
         if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EROFS):
             raise
         raise QAError(f"{index_dir}: could not write the index ({exc.strerror}); free some space (or make the "
@@ -228,7 +239,7 @@ def every(seconds: float, log: Callable[[str], None]) -> Callable[[str], None]:
 def build_lock(index_dir: Path, log: Callable[[str], None] = lambda line: None) -> Iterator[None]:
     """Hold the index's build lock (``.build.lock``, released when the process ends in any way)."""
     index_dir.mkdir(parents=True, exist_ok=True)
-    with open(index_dir / LOCK, "a+b") as f:
+    with os.fdopen(files.open_regular(index_dir / LOCK, os.O_RDWR | os.O_CREAT), "r+b") as f:
         try:
             fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -314,33 +325,72 @@ def _read_documents(docs_dir: Path, previous: _Previous | None, embedder: TextEm
     old_docs = previous.manifest.get("documents", {}) if previous else {}
     for path in document_files(docs_dir):
         doc = path.relative_to(docs_dir).as_posix()
+        reusable = previous.by_doc.get(doc) if previous and previous.same_pipeline else None
         try:
-            digest = file_hash(path)
-        except OSError as exc:
-            read.skipped.append((doc, f"{doc}: skipped: cannot be read ({exc.strerror})"))
-            log(read.skipped[-1][1])
+            digest, before, document = _read_one(
+                path, doc, old_docs.get(doc, {}).get("sha256") if reusable else None, parse, status)
+        except _Skipped as exc:
+            read.skipped.append((doc, exc.reason))
+            log(exc.line)
             continue
-        if previous and previous.same_pipeline and old_docs.get(doc, {}).get("sha256") == digest:
-            paragraphs, notes, chunks = previous.by_doc[doc]
+        if document is None and reusable is not None:  # unchanged: the last build's parts
+            paragraphs, notes, chunks = reusable
             read.reused += 1
         else:
-            status(f"reading {doc}")
-            try:
-                document = budget.parse_within_budget(path, doc, parse)
-            except QAError as exc:
-                read.skipped.append((doc, str(exc)))
-                log(f"skipped: {exc}")
-                continue
-            paragraphs, notes = list(document.paragraphs), list(document.footnotes)
+            paragraphs = list(document.paragraphs) if document else []
+            notes = list(document.footnotes) if document else []
             status(f"cutting {doc} into passages ({len(paragraphs):,} paragraphs)")
             chunks = chunking.chunk_document(paragraphs, notes, embedder.count_tokens, embedder.max_tokens)
             read.parsed += 1
             read.changed.add(doc)
-        stat = path.stat()
-        read.records[doc] = {"sha256": digest, "size": stat.st_size, "mtime": stat.st_mtime,
+        # size and time from before the hash: a save after it shows as a change at the next look
+        read.records[doc] = {"sha256": digest, "size": before.st_size, "mtime": before.st_mtime,
                              "paragraphs": len(paragraphs), "footnotes": len(notes), "chunks": len(chunks)}
         read.parts.append((paragraphs, notes, chunks))
     return read
+
+
+READ_ATTEMPTS = 3
+
+
+class _Skipped(Exception):
+    """A document the build leaves out: the reason kept in the manifest, the line said."""
+
+    def __init__(self, reason: str, line: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason, self.line = reason, line or reason
+
+
+def _read_one(path: Path, doc: str, last_hash: str | None, parse: Callable[[Path, str], Document],
+              status: Callable[[str], None]) -> tuple[str, os.stat_result, Document | None]:
+    """Return (hash, stat before hashing, parsed document) of a document file, the document None when its
+    hash is ``last_hash`` (unchanged: not parsed); raise _Skipped when it cannot be read. A file that
+    changes while it is read (inode, size or time differ after) is read again."""
+    for _ in range(READ_ATTEMPTS):
+        try:
+            before = path.stat()
+            digest = file_hash(path)
+        except OSError as exc:
+            raise _Skipped(f"{doc}: skipped: cannot be read ({exc.strerror or exc})") from None
+        document = None
+        if digest != last_hash:
+            status(f"reading {doc}")
+            try:
+                document = budget.parse_within_budget(path, doc, parse)
+            except QAError as exc:
+                raise _Skipped(str(exc), f"skipped: {exc}") from None
+        if _same_file(before, path):
+            return digest, before, document
+    raise _Skipped(f"{doc}: skipped: it changed each time it was read; run qa build again when it is saved")
+
+
+def _same_file(before: os.stat_result, path: Path) -> bool:
+    """Return whether ``path`` is still the file ``before`` describes (same inode, size and time)."""
+    try:
+        after = path.stat()
+    except OSError:
+        return False
+    return (after.st_ino, after.st_size, after.st_mtime_ns) == (before.st_ino, before.st_size, before.st_mtime_ns)
 
 
 def _fill_store(generation: Path, *, spec: dict[str, str], index_dir: Path, read: _Documents, vectors: np.ndarray,
@@ -353,9 +403,7 @@ def _fill_store(generation: Path, *, spec: dict[str, str], index_dir: Path, read
     touched: set[str] = set()
     if holds_last:  # changed in place: written down first, so a build killed before its manifest is undone by the next
         touched = (set(old_docs) - set(read.records)) | read.changed | _pending(index_dir)
-        tmp = index_dir / f".{PENDING}.tmp"
-        tmp.write_text(json.dumps(sorted(touched), ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp, index_dir / PENDING)
+        files.write_atomic(index_dir / PENDING, json.dumps(sorted(touched), ensure_ascii=False).encode("utf-8"))
     for doc in sorted(touched):
         vector_store.delete(doc)
     row = 0
@@ -522,9 +570,7 @@ def _write(index_dir: Path, manifest: dict[str, Any], paragraphs: list[Paragraph
         _fsync_dir(tmp)
         os.replace(tmp, index_dir / gen_name)
         manifest = {**manifest, "generation": gen_name}
-        tmp_manifest = index_dir / f".{MANIFEST}.tmp"
-        tmp_manifest.write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp_manifest, index_dir / MANIFEST)
+        files.write_atomic(index_dir / MANIFEST, json.dumps(manifest, indent=1, ensure_ascii=False).encode("utf-8"))
         settings_mod.forget_other_model(index_dir, manifest)  # settings tuned for another model do not carry over
     finally:
         if tmp.exists():
@@ -665,10 +711,14 @@ def stale(manifest: dict[str, Any], docs_dir: Path) -> list[str]:
             if doc not in skipped:
                 changes.append(f"new {doc}")
             continue
-        stat = path.stat()
         record = built[doc]
-        if stat.st_size == record.get("size") and stat.st_mtime == record.get("mtime"):
-            continue  # fast path: unchanged size and time
-        if file_hash(path) != record.get("sha256"):
+        try:
+            stat = path.stat()
+            if stat.st_size == record.get("size") and stat.st_mtime == record.get("mtime"):
+                continue  # fast path: unchanged size and time
+            changed = file_hash(path) != record.get("sha256")
+        except OSError:
+            changed = True  # unreadable now: the next build says why
+        if changed:
             changes.append(f"changed {doc}")
     return changes

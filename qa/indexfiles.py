@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -126,9 +128,16 @@ def parse(text: str, where: str) -> Any:
         raise Damaged(f"{where}: {what}") from None
 
 
+def _regular(path: Path) -> Path:
+    """Return ``path`` when it is a regular file (a pipe would block the reader), else raise Damaged."""
+    if not stat.S_ISREG(os.stat(path).st_mode):
+        raise Damaged(f"{path}: not a regular file")
+    return Path(path)
+
+
 def read_json(path: Path, shape: Any) -> Any:
     """Return the value of a JSON file when it has ``shape``, or raise Damaged (OSError when unreadable)."""
-    path = Path(path)
+    path = _regular(path)
     with open(path, "rb") as f:
         raw = f.read(MAX_JSON_BYTES + 1)
     if len(raw) > MAX_JSON_BYTES:
@@ -142,7 +151,7 @@ def read_json(path: Path, shape: Any) -> Any:
 
 def read_jsonl(path: Path, shape: Any) -> Iterator[Any]:
     """Yield each row of a JSON Lines file that has ``shape``; raise Damaged at the first that does not."""
-    path = Path(path)
+    path = _regular(path)
     with open(path, encoding="utf-8", errors="strict") as f:
         try:
             for n, line in enumerate(f, start=1):
@@ -155,9 +164,7 @@ def read_jsonl(path: Path, shape: Any) -> Iterator[Any]:
 def read_npy(path: Path, kind: str, ndim: int, mmap: bool = False, finite: bool = False) -> np.ndarray:
     """Return the array of a ``.npy`` file whose dtype is of ``kind`` ("f": float, "i": integer) and which has
     ``ndim`` dimensions (and only finite values when ``finite``), or raise Damaged (OSError when missing)."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(path)
+    path = _regular(path)
     try:
         array = np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
     except OSError:

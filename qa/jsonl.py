@@ -4,7 +4,7 @@ chunks, question sets, ``qa search --questions`` batches, the chat's feedback fi
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,13 +21,18 @@ def rows(path: Path, skip_bad: bool = False, errors: str = "replace") -> Iterato
     """Yield (line number, value) for each non-blank line of a JSONL file; a line that is not JSON raises
     JSONLError (``skip_bad``: is skipped). Undecodable bytes are replaced (``errors="strict"``: raise)."""
     with open(path, encoding="utf-8", errors=errors) as f:
-        for n, line in enumerate(f, start=1):
-            if not line.strip():
+        yield from parse_lines(f, skip_bad, Path(path))
+
+
+def parse_lines(lines: Iterable[str], skip_bad: bool = False, path: Path = Path("-")) -> Iterator[tuple[int, Any]]:
+    """Yield (line number, value) for each non-blank line of JSON Lines text (see ``rows``)."""
+    for n, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except (ValueError, RecursionError):
+            if skip_bad:
                 continue
-            try:
-                value = json.loads(line)
-            except ValueError:
-                if skip_bad:
-                    continue
-                raise JSONLError(Path(path), n) from None
-            yield n, value
+            raise JSONLError(path, n) from None
+        yield n, value

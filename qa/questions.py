@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from qa import jsonl
+from qa import files, jsonl
 from qa.errors import InputError
 
 DEFAULT_QUESTIONS = Path("questions/questions.jsonl")
@@ -105,14 +105,18 @@ def snippet(text: str) -> str:
 
 def read_rows(path: Path) -> list[dict[str, Any]]:
     """Return the rows of a question file that may have been edited by hand (none when it does not
-    exist; lines that are not JSON objects skipped)."""
-    if not path.is_file():
+    exist; lines that are not JSON objects skipped; raises files.NotRegular for a link, a pipe, a device)."""
+    try:
+        text = files.read_text(path)
+    except FileNotFoundError:
         return []
-    return [row for _, row in jsonl.rows(path, skip_bad=True) if isinstance(row, dict)]
+    except UnicodeDecodeError:
+        text = path.read_bytes().decode("utf-8", "replace")
+    return [row for _, row in jsonl.parse_lines(text.splitlines(), skip_bad=True) if isinstance(row, dict)]
 
 
 def append_row(path: Path, row: dict[str, Any]) -> None:
-    """Append one question row to a question file (made with its folder when missing)."""
+    """Append one question row to a question file (made with its folder when missing; raises
+    files.NotRegular when it is a link, a pipe or a device)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a", encoding="utf-8") as f:
-        f.write(json.dumps(row, ensure_ascii=False) + "\n")
+    files.append_text(path, json.dumps(row, ensure_ascii=False) + "\n")  # never through a link, never into a pipe

@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from qa import indexfiles
+from qa import files, indexfiles
 
 FILE = "settings.json"
 FORMAT_VERSION = 1
@@ -155,15 +154,7 @@ def write(index_dir: Path, manifest: dict[str, Any], settings: Settings, tuned: 
     path = Path(index_dir) / FILE
     data = {"format_version": FORMAT_VERSION, "model": manifest.get("model"),
             "model_fingerprint": manifest.get("model_fingerprint"), "settings": asdict(settings), "tuned": tuned}
-    tmp = path.with_name(f".{FILE}.tmp-{os.getpid()}")
-    try:
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    files.write_atomic(path, (json.dumps(data, indent=1, ensure_ascii=False) + "\n").encode("utf-8"))
     return path
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import FakeEmbedder
+from conftest import SMALL_TXT, FakeEmbedder
 
 from qa import index
 from qa.web import chat as chat_mod
@@ -206,3 +206,53 @@ def test_a_huge_question_to_search_is_refused_without_echoing_it(chat: Chat) -> 
     reply = chat.search_json("harbour " * 125_000)  # 1 MB
     assert "too long" in reply["error"] and not reply["results"]
     assert len(reply["question"]) <= 2_001  # its head, not its megabyte
+
+
+def test_feedback_is_never_written_through_a_link_or_into_a_pipe(chat: Chat, tmp_path: Path) -> None:
+    import os
+
+    from qa.errors import InputError
+
+    bashrc = tmp_path / "bashrc"
+    bashrc.write_text("export PATH=/usr/bin\n", encoding="utf-8")
+    chat.feedback_path.symlink_to(bashrc)
+    with pytest.raises(InputError, match="feedback not saved"):
+        chat.record_feedback("When was the harbour opened?", "harbours.txt#p2")
+    assert bashrc.read_text(encoding="utf-8") == "export PATH=/usr/bin\n"
+    chat.feedback_path.unlink()
+    os.mkfifo(chat.feedback_path)
+    said: list[str] = []
+    asking = threading.Thread(target=lambda: said.append(
+        chat.feedback_json("When was the harbour opened?", "harbours.txt#p2")), daemon=True)
+    asking.start()
+    asking.join(timeout=30)
+    assert said and said[0].startswith("error: ") and "feedback not saved" in said[0]  # old code: still waiting
+
+
+def test_many_uploads_list_the_documents_folder_once(chat: Chat, tmp_path: Path, monkeypatch) -> None:
+    listed: list[Path] = []
+    real = index.document_files
+
+    def counting(docs_dir: Path) -> list[Path]:
+        listed.append(docs_dir)
+        return real(docs_dir)
+
+    uploads = tmp_path / "uploads"
+    uploads.mkdir()
+    files = []
+    for n in range(20):
+        files.append(uploads / f"doc{n}.txt")
+        files[-1].write_text(SMALL_TXT if n == 0 else f"Document {n} is about ferry number {n}.\n", encoding="utf-8")
+    monkeypatch.setattr(index, "document_files", counting)
+    with chat._build_lock:  # the indexing job waits: only the checks made at once are counted
+        job = chat.submit(files)
+        assert len(listed) == 1
+    job.done.wait(60)
+    assert job.lines[0] == "doc0.txt: already in your documents as harbours.txt"
+
+
+def test_the_document_list_says_1_passage(small_docs: Path, tmp_path: Path) -> None:
+    (small_docs / "one.txt").write_text("Only one paragraph here.\n", encoding="utf-8")
+    index.build(small_docs, tmp_path / "idx", FakeEmbedder(), log=quiet)
+    listed = ui.documents_html(Chat(small_docs, tmp_path / "idx", FakeEmbedder()))
+    assert "1 passage ·" in listed and "0 footnotes" in listed and "1 passages" not in listed

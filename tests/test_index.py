@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import shutil
 from pathlib import Path
@@ -552,3 +553,55 @@ def test_no_test_reads_or_writes_the_users_documents_or_index() -> None:
                  for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
                  if any(pattern.search(line) for pattern in users)]
     assert offending == []
+
+
+def test_a_build_never_writes_through_links_planted_in_the_index_folder(tmp_path, small_docs, fake_embedder) -> None:
+    import os
+
+    from qa import settings
+
+    idx = tmp_path / "idx"
+    index.build(small_docs, idx, fake_embedder, log=lambda line: None)
+    victim = tmp_path / "victim"
+    victim.write_text("keep me\n", encoding="utf-8")
+    for name in (f".{index.MANIFEST}.tmp", f".{settings.FILE}.tmp-{os.getpid()}"):  # the old, predictable names
+        (idx / name).symlink_to(victim)
+    (small_docs / "more.txt").write_text("Ferries cross the bay twice a day.\n", encoding="utf-8")
+    index.build(small_docs, idx, fake_embedder, log=lambda line: None)
+    settings.write(idx, index.read_manifest(idx), settings.DEFAULT, {})
+    assert victim.read_text(encoding="utf-8") == "keep me\n"
+    assert not (idx / index.MANIFEST).is_symlink() and "more.txt" in index.read_manifest(idx)["documents"]
+    (idx / index.LOCK).unlink()
+    (idx / index.LOCK).symlink_to(victim)
+    with pytest.raises(QAError, match="not a regular file"):
+        index.build(small_docs, idx, fake_embedder, log=lambda line: None)
+    assert victim.read_text(encoding="utf-8") == "keep me\n"
+
+
+def test_a_link_the_build_cannot_follow_is_skipped_with_its_reason(tmp_path, small_docs, fake_embedder) -> None:
+    # a target name over 255 bytes: stat fails (ENAMETOOLONG) even for root, as a link into a folder
+    # the user cannot read does (EACCES)
+    (small_docs / "locked.txt").symlink_to("x" * 300 + ".txt")
+    report = index.build(small_docs, tmp_path / "idx", fake_embedder, log=lambda line: None)
+    assert report.documents == 2
+    assert dict(report.skipped)["locked.txt"] == "locked.txt: skipped: cannot be read (File name too long)"
+    idx = index.open_index(tmp_path / "idx", fake_embedder, log=None)
+    assert index.stale(idx.manifest, small_docs) == []
+
+
+def _parse_while_saved(file: Path, doc: str):
+    """Parse, and the first time (marked on disk: this runs in the parse budget's child) save the file anew."""
+    document = parse_file(file, doc)
+    saved = file.parent.parent / "saved"
+    if doc == "notes.md" and not saved.exists():  # the user saves the file while the build reads it
+        saved.touch()
+        file.write_text("# Orchards\n\nPlums ripen in August.\n", encoding="utf-8")
+        os.utime(file, ns=(file.stat().st_atime_ns, file.stat().st_mtime_ns + 10**9))
+    return document
+
+
+def test_a_document_saved_while_it_is_read_is_read_again(tmp_path, small_docs, fake_embedder) -> None:
+    index.build(small_docs, tmp_path / "idx", fake_embedder, log=lambda line: None, parse=_parse_while_saved)
+    idx = index.load(tmp_path / "idx")
+    assert [p.text for p in idx.paragraphs if p.doc == "notes.md"] == ["Plums ripen in August."]
+    assert index.stale(idx.manifest, small_docs) == []

@@ -214,6 +214,7 @@ class Chat:
         """Check uploaded files now (type, size, already there), then index them in the background; return the job."""
         job = Job()
         staged: list[tuple[Path, str, str]] = []  # (upload, original name, doc name)
+        known = _Known(self.docs_dir)  # the folder is listed once for all the files, not once per file
         for f in files or []:
             upload = Path(f)
             name = upload.name
@@ -223,11 +224,10 @@ class Chat:
                 if size > UPLOAD_MB * 2**20:
                     raise InputError(f"{name}: {size / 2**20:.0f} MB, over the chat's limit of {UPLOAD_MB:g} MB "
                                      "a file; split it, or put it in the documents folder and run qa build")
+                same = known.same_as(upload, size)
             except (QAError, OSError) as exc:
                 job.lines.append(str(exc) if isinstance(exc, QAError) else f"{name}: not received ({exc.strerror})")
                 continue
-            same = next((p for p in index_mod.document_files(self.docs_dir)
-                         if p.stat().st_size == size and index_mod.file_hash(p) == index_mod.file_hash(upload)), None)
             if same is not None:
                 job.lines.append(f"{name}: already in your documents as {same.relative_to(self.docs_dir).as_posix()}")
                 continue
@@ -391,6 +391,13 @@ class Chat:
         if row_no is None:
             raise InputError(f"passage_id: unknown passage '{passage_id}'")
         paragraph = self.index.paragraphs[row_no]
+        try:
+            return self._append_feedback(question, passage_id, paragraph)
+        except OSError as exc:  # a link, a pipe or a device in its place: refused, never followed or waited on
+            raise InputError(f"{self.feedback_path}: feedback not saved ({exc.strerror or type(exc).__name__}); "
+                             "its place: qa serve --feedback FILE") from None
+
+    def _append_feedback(self, question: str, passage_id: str, paragraph: Paragraph) -> tuple[dict[str, Any], bool]:
         with self._feedback_lock:
             rows = questions.read_rows(self.feedback_path)
             if len(rows) >= MAX_FEEDBACK:
@@ -424,6 +431,38 @@ class Chat:
 
 
 UPLOAD_PREFIX = ".upload-"
+
+
+class _Known:
+    """The documents folder's files by size, listed once (lazily); each file hashed at most once."""
+
+    def __init__(self, docs_dir: Path) -> None:
+        self.docs_dir = docs_dir
+        self._by_size: dict[int, list[Path]] | None = None
+        self._hashes: dict[Path, str | None] = {}
+
+    def same_as(self, upload: Path, size: int) -> Path | None:
+        """Return the folder's file with the bytes of ``upload`` (of ``size`` bytes), or None."""
+        if self._by_size is None:
+            self._by_size = {}
+            for path in index_mod.document_files(self.docs_dir):
+                try:
+                    self._by_size.setdefault(path.stat().st_size, []).append(path)
+                except OSError:  # a link that cannot be followed: not the same as anything
+                    continue
+        candidates = self._by_size.get(size, [])
+        if not candidates:
+            return None
+        digest = index_mod.file_hash(upload)
+        return next((p for p in candidates if self._hash(p) == digest), None)
+
+    def _hash(self, path: Path) -> str | None:
+        if path not in self._hashes:
+            try:
+                self._hashes[path] = index_mod.file_hash(path)
+            except OSError:
+                self._hashes[path] = None
+        return self._hashes[path]
 
 
 def _remove_partial_uploads(docs_dir: Path) -> None:

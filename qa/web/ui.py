@@ -231,7 +231,8 @@ def documents_html(chat: Chat) -> str:
     """Return the list of indexed documents with their passage and footnote counts."""
     rows = "".join(
         f'<li><span class="qa-docname">{render.esc(doc)}</span>'
-        f'<span class="qa-counts">{c.get("paragraphs", 0)} passages · {c.get("footnotes", 0)} footnotes</span></li>'
+        f'<span class="qa-counts">{plural(c.get("paragraphs", 0), "passage")} · '
+        f'{plural(c.get("footnotes", 0), "footnote")}</span></li>'
         for doc, c in sorted(chat.documents().items()))
     return f'<div class="qa-doclist"><div class="qa-doclist-title">Your documents</div><ul>{rows}</ul></div>'
 
