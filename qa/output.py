@@ -64,3 +64,28 @@ def answer_text(answer: Answer) -> str:
                 lines.append("       → (earlier reference not found in this document)")
         lines.append("")
     return "\n".join(lines).rstrip()
+
+
+def answer_markdown(answer: dict[str, Any]) -> str:
+    """Return one answer (a ``qa search --json`` object) as Markdown: the question, then each passage with
+    where it comes from, its text, and the footnotes it cites with what they refer to."""
+    lines = [f"## {_md(str(answer.get('question', '')))}", ""]
+    if answer.get("error"):
+        return "\n".join([*lines, f"*{_md(str(answer['error']))}*", ""])
+    if answer.get("abstained"):
+        lines += ["*Not found in your documents. The closest passages:*", ""]
+    for r in answer.get("results", []):
+        where = " · ".join(str(x) for x in (r.get("doc"), r.get("section"), pages(r.get("page"), r.get("page_end"))) if x)
+        lines += [f"**{r.get('rank')}. {_md(where)}**", "", "> " + _md(str(r.get("text", ""))).replace("\n", "\n> "), ""]
+        for c in r.get("citations", []):
+            lines.append(f"- [{c.get('marker')}] {_md(str(c.get('text', '')))}")
+            if c.get("resolved"):
+                lines.append(f"  - refers to: {_md(str(c['resolved']))}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _md(text: str) -> str:
+    """Return document text safe to paste into Markdown: no live HTML (``<`` escaped), one line per line."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace("\r", "")
+

@@ -237,6 +237,34 @@ def test_a_reload_lists_documents_added_since_and_a_blank_question_posts_nothing
     page.close()
 
 
+def test_the_conversation_survives_a_reload_and_exports_with_its_footnotes(browser, served):
+    _, url, _ = served
+    context = browser.new_context(viewport={"width": 1280, "height": 860}, accept_downloads=True)
+    page = context.new_page()
+    watch = Watch(page)
+    page.goto(url + "/")
+    page.wait_for_selector("#qa-box textarea", timeout=WAIT)
+    _ask(page, QUESTION)
+    page.locator(".qa-top").last.wait_for(timeout=WAIT)
+    page.wait_for_timeout(1000)  # the browser writes what it keeps
+    page.reload()
+    page.locator(".qa-top", has_text="In January 2024, the EU declared").last.wait_for(timeout=WAIT)
+    assert page.locator("#qa-chat .qa-question").count() == 1
+
+    with page.expect_download(timeout=WAIT) as download:
+        page.locator("#qa-export-md").click()
+    markdown = Path(download.value.path()).read_text(encoding="utf-8")
+    assert markdown.startswith("# qa conversation") and f"## {QUESTION}" in markdown
+    assert "In January 2024, the EU declared" in markdown and CORPUS.name in markdown
+    assert "japantimes.co.jp" in markdown  # the footnotes come along, with their links
+    with page.expect_download(timeout=WAIT) as download:
+        page.locator("#qa-export-json").click()
+    answers = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
+    assert [a["question"] for a in answers] == [QUESTION] and answers[0]["results"][0]["citations"]
+    assert watch.outside == []
+    context.close()
+
+
 def test_phone_width_dark_mode(browser, served):
     _, url, _ = served
     page = browser.new_page(viewport={"width": 390, "height": 844}, color_scheme="dark", is_mobile=True)

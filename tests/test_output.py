@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from qa.output import answer_text, answer_to_json, pages
+from qa.output import answer_markdown, answer_text, answer_to_json, pages
 from qa.records import Answer, Citation, Hit, Paragraph
 
 
@@ -35,3 +35,15 @@ def test_text_shows_where_the_passage_is_its_notes_and_what_they_refer_to() -> N
 
 def test_pages() -> None:
     assert (pages(None, None), pages(4, None), pages(4, 4), pages(4, 5)) == ("", "p. 4", "p. 4", "pp. 4–5")
+
+
+def test_markdown_has_the_question_where_each_passage_is_its_notes_and_no_live_html() -> None:
+    lines = answer_markdown(answer_to_json(_answer())).splitlines()
+    assert lines[:5] == ["## Why?", "", "**1. d.pdf · Intro · pp. 4–5**", "", "> Body.[1]"]
+    assert lines[6:8] == ["- [1] Smith, op. cit.", "  - refers to: John Smith, A Book (1990)."]
+    assert answer_markdown(answer_to_json(_answer(abstained=True))).splitlines()[2].startswith("*Not found")
+    hostile = {"question": "<script>x</script>", "results": [{"rank": 1, "doc": "a.md", "text": "a <img src=x>\nb",
+                                                             "citations": []}]}
+    text = answer_markdown(hostile)
+    assert "<script>" not in text and "<img" not in text and "> a &lt;img src=x>\n> b" in text
+

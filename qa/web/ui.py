@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from qa import index as index_mod
+from qa import output
 from qa.embed import TextEmbedder
 from qa.errors import IndexLoadError, QAError
 from qa.parse import KINDS
@@ -49,6 +50,8 @@ def app(chat: Chat) -> Any:
         # The library as it is now on every page load (a reload or a new tab after an upload), not as it was
         # when the server started.
         demo.load(lambda: _library(chat), None, [widgets.doc_list, widgets.docs_filter], api_visibility="private")
+        # and the conversation as it was before the reload (kept in this browser only)
+        demo.load(restore, [widgets.saved], [widgets.chatbot, widgets.meta], api_visibility="private")
     return demo
 
 
@@ -67,6 +70,9 @@ class _Widgets:
     send: Any
     remove_doc: Any
     remove: Any
+    saved: Any  # the conversation in the browser's storage: history, per-message info, answers for export
+    export_md: Any
+    export_json: Any
 
 
 def _layout(chat: Chat) -> _Widgets:
@@ -106,33 +112,40 @@ def _layout(chat: Chat) -> _Widgets:
         box = gr.Textbox(placeholder="Ask a question…", show_label=False, lines=1, max_lines=6,
                          scale=8, autofocus=True, elem_id="qa-box", submit_btn=False)
         send = gr.Button("Ask", variant="primary", scale=1, min_width=72, elem_id="qa-send")
-    return _Widgets(meta, k, docs_filter, upload, status, doc_list, chatbot, box, send, remove_doc, remove)
+    with gr.Row(elem_id="qa-export"):
+        export_md = gr.Button("Export conversation (Markdown)", size="sm", variant="secondary", elem_id="qa-export-md")
+        export_json = gr.Button("Export as JSON", size="sm", variant="secondary", elem_id="qa-export-json")
+    saved = gr.BrowserState(empty_saved(), storage_key="qa-conversation")
+    return _Widgets(meta, k, docs_filter, upload, status, doc_list, chatbot, box, send, remove_doc, remove,
+                    saved, export_md, export_json)
 
 
 def _wire_asking(chat: Chat, w: _Widgets) -> None:
     """Connect asking (the box, the button, an example) and 👍/👎 on a passage."""
     import gradio as gr
 
-    def respond(message: str, history: list, meta: list, k: float, docs: list[str] | None):
+    def respond(message: str, history: list, meta: list, k: float, docs: list[str] | None, saved: Any):
         question = message if isinstance(message, str) else ""
         if not question.strip():  # a blank question posts nothing (no empty bubble, no error to rate)
-            yield gr.skip(), gr.skip(), gr.skip()
+            yield gr.skip(), gr.skip(), gr.skip(), gr.skip()
             return
         history, meta = list(history or []), list(meta or [])
         history.append({"role": "user", "content": render.question_html(question)})
         meta.append(None)
-        yield "", history, meta
+        yield "", history, meta, gr.skip()
         blocks, answer = chat.reply(question, int(k or DEFAULT_K), docs or None)
         hits = answer.hits if answer else ()
         for n, block in enumerate(blocks):
             history.append({"role": "assistant", "content": block})
             meta.append({"question": answer.question, "passage_id": hits[n].paragraph.id}
                         if answer and n < len(hits) else None)
-        yield "", history, meta
+        shown = output.answer_to_json(answer) if answer else {"question": question[:2000], "results": [],
+                                                                "error": "no answer (see the chat)"}
+        yield "", history, meta, remember(saved, history, meta, shown)
 
-    def on_example(evt: gr.SelectData, history: list, meta: list, k: float, docs: list[str] | None):
+    def on_example(evt: gr.SelectData, history: list, meta: list, k: float, docs: list[str] | None, saved: Any):
         value = evt.value.get("text", "") if isinstance(evt.value, dict) else str(evt.value)
-        yield from respond(value, history, meta, k, docs)
+        yield from respond(value, history, meta, k, docs, saved)
 
     def on_like(evt: gr.LikeData, meta: list) -> None:
         index = evt.index if isinstance(evt.index, int) else evt.index[0]
@@ -150,13 +163,66 @@ def _wire_asking(chat: Chat, w: _Widgets) -> None:
             return
         gr.Info(f"Saved as {row['id']}: this passage answers the question." if new else f"Already saved as {row['id']}.")
 
-    ask_inputs = [w.box, w.chatbot, w.meta, w.k, w.docs_filter]
-    w.box.submit(respond, ask_inputs, [w.box, w.chatbot, w.meta], api_visibility="private")
-    w.send.click(respond, ask_inputs, [w.box, w.chatbot, w.meta], api_visibility="private")
-    w.chatbot.example_select(on_example, [w.chatbot, w.meta, w.k, w.docs_filter], [w.box, w.chatbot, w.meta],
+    ask_inputs = [w.box, w.chatbot, w.meta, w.k, w.docs_filter, w.saved]
+    ask_outputs = [w.box, w.chatbot, w.meta, w.saved]
+    w.box.submit(respond, ask_inputs, ask_outputs, api_visibility="private")
+    w.send.click(respond, ask_inputs, ask_outputs, api_visibility="private")
+    w.chatbot.example_select(on_example, [w.chatbot, w.meta, w.k, w.docs_filter, w.saved], ask_outputs,
                              api_visibility="private")
     w.chatbot.like(on_like, [w.meta], None, api_visibility="private")
-    w.chatbot.clear(list, None, [w.meta], api_visibility="private")
+    w.chatbot.clear(lambda: ([], empty_saved()), None, [w.meta, w.saved], api_visibility="private")
+    w.export_md.click(None, [w.saved], None, js=EXPORT_MD_JS, api_visibility="private")
+    w.export_json.click(None, [w.saved], None, js=EXPORT_JSON_JS, api_visibility="private")
+
+
+SAVED_ANSWERS = 50  # answers kept in the browser's storage (with their messages); older ones drop off
+# Export is done in the browser from what it keeps: nothing is written on the server for it.
+EXPORT_JS = """(saved) => {{
+  const answers = (saved && saved.answers) || [];
+  if (!answers.length) return [];
+  const text = {body};
+  const link = document.createElement('a');
+  link.href = URL.createObjectURL(new Blob([text], {{type: '{mime}'}}));
+  link.download = 'qa-conversation.{ext}';
+  document.body.appendChild(link); link.click(); link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+  return [];
+}}"""
+EXPORT_MD_JS = EXPORT_JS.format(body="'# qa conversation\\n\\n' + answers.map((a) => a.markdown).join('\\n')",
+                                mime="text/markdown", ext="md")
+EXPORT_JSON_JS = EXPORT_JS.format(body="JSON.stringify(answers.map((a) => a.json), null, 1) + '\\n'",
+                                  mime="application/json", ext="json")
+
+
+def empty_saved() -> dict[str, list]:
+    """Return an empty saved conversation (what the browser keeps across reloads)."""
+    return {"history": [], "meta": [], "answers": []}
+
+
+def remember(saved: Any, history: list, meta: list, answer: dict[str, Any]) -> dict[str, list]:
+    """Return the saved conversation with one more answer (its JSON and Markdown); the last ``SAVED_ANSWERS`` kept."""
+    earlier = saved.get("answers", []) if isinstance(saved, dict) else []
+    answers = [*(a for a in earlier if isinstance(a, dict)), {"json": answer, "markdown": output.answer_markdown(answer)}]
+    keep = _last_questions(history, SAVED_ANSWERS)
+    return {"history": history[keep:], "meta": meta[keep:], "answers": answers[-SAVED_ANSWERS:]}
+
+
+def _last_questions(history: list, n: int) -> int:
+    """Return where the last ``n`` questions start in a chat history (its user messages)."""
+    starts = [i for i, message in enumerate(history) if isinstance(message, dict) and message.get("role") == "user"]
+    return starts[-n] if len(starts) > n else 0
+
+
+def restore(saved: Any) -> tuple[list, list]:
+    """Return the chat history and its per-message info as the browser kept them (empty when damaged)."""
+    if not isinstance(saved, dict):
+        return [], []
+    history, meta = saved.get("history"), saved.get("meta")
+    if not isinstance(history, list) or not isinstance(meta, list) or len(history) != len(meta):
+        return [], []
+    ok = all(isinstance(m, dict) and m.get("role") in ("user", "assistant") and isinstance(m.get("content"), str)
+             for m in history)
+    return (history, meta) if ok else ([], [])
 
 
 def _wire_upload(chat: Chat, w: _Widgets) -> None:
