@@ -10,46 +10,271 @@ from __future__ import annotations
 import dataclasses
 import re
 import unicodedata
+from dataclasses import dataclass
 from difflib import SequenceMatcher
 
-from qa.records import Citation, Footnote, Marker, Paragraph, marker_from_str
+from qa.citations import Found, find, fold, is_about_a_case, is_opinion, names_match, pin_page
+from qa.records import Citation, Footnote, Marker, Paragraph, Reference
 
-# "Ibid." and the legal "Id." ("See id. at 12", "Cf. id."): the note before.
-_IBID = re.compile(r"^\W*(?:(?:see(?:\s+also)?|cf\.|accord|but\s+see|e\.g\.,?)\s+)*(?:ibid(?:em)?\b\.?|id\.)",
-                   re.IGNORECASE)
+# "Ibid." / "Ibidem" (other styles than the Bluebook's): the note before, as written.
+_IBID = re.compile(r"^\W*(?:(?:see(?:\s+also)?|cf\.)\s+)*ibid(?:em)?\b\.?", re.IGNORECASE)
+_ID = re.compile(r"^\W*(?:(?:see(?:\s+also)?|cf\.|accord|but\s+see|e\.g\.,?)\s+)*id\.", re.IGNORECASE)
 _OP_CIT = re.compile(r"\bop\.?\s*cit\b\.?", re.IGNORECASE)
-# "Tribe, supra note 6, at 1898": the full reference in note 6, when the note's first citation is one.
-_SUPRA = re.compile(r"\bsupra\s+notes?\s+(\d+)", re.IGNORECASE)
 _AUTHOR_MATCH = 0.8
+_PAGES_PER_WORK = 400  # a pin more than this past a work's first page is not in it
+# parentheticals that say which work it is (a hearing's one statement, an unpublished draft): kept
+_IDENTIFIES = re.compile(r"(?:(?:combined|prepared|written|joint|oral)\s+)*(?:statement|testimony|remarks)s?\s+of\b|"
+                         r"on\s+file\b|unpublished\b|(?:draft\s+)?manuscript\b|draft\b", re.IGNORECASE)
+# prose after a dated citation, not its subsequent history ("cert. denied", "aff’d", "overruled by") nor its link
+_PROSE_AFTER = re.compile(r"(?<=\((?:1[5-9]|20)\d\d\)),\s+(?!cert\.|aff|rev|overruled|vacated|abrogated|superseded|"
+                          r"modified|reh|appeal|available|archived|https?:|\[)(?=[a-z])")
+_SHOWN = 500  # characters of an authority shown at most
+_NEAREST = 100  # full citations of one volume and reporter a short form is compared with: the latest (bounds the work)
+
+
+@dataclass(frozen=True)
+class _Work:
+    """An authority cited in full somewhere in the notes."""
+
+    text: str  # as printed, without signal, pin, explanatory parentheticals, hereinafter clause
+    note: Marker
+    name: str  # what precedes the volume ("Midler v. Ford Motor Co.", "Tribe, Lawrence v. Texas")
+    volume: str | None
+    reporter: str | None
+    page: int | None
+    opinion: str | None
+    defines: tuple[str, ...]
 
 
 def resolve_footnotes(notes: list[Footnote]) -> list[Footnote]:
-    """Return the notes with ``resolved`` filled for back-references: ibid./id. (the note before),
-    "supra note N" (note N) and op. cit. (the latest full reference by that author)."""
+    """Return the notes with their back-references resolved: ibid. (the note before), op. cit. (the latest
+    full reference by that author), and for legal citations each "Id.", "supra note N", case short form and
+    "[hereinafter X]" name to the authority it refers to, with its own pin; ambiguous ones stay unresolved."""
     out: list[Footnote] = []
-    by_number: dict[str, Footnote] = {}  # the latest note of each number, in any series ("2:6" is 6)
+    by_number: dict[str, list[_Work]] = {}  # the works cited in full in note N (the latest note N of any series)
+    cases: dict[tuple[str, str], list[_Work]] = {}  # full citations by volume and reporter, nested ones too
+    named: dict[str, _Work] = {}  # "[hereinafter X]" names
+    previous: list[_Work | None] = []  # the authorities of the note before (None: one not resolved)
     for note in notes:
-        supra = _SUPRA.search(note.text.split(";", 1)[0])
         if _IBID.match(note.text):
-            target = out[-1] if out else None
-            out.append(_point(note, target))
-        elif supra:
-            out.append(_point(note, by_number.get(str(marker_from_str(supra.group(1))))))
-        elif _OP_CIT.search(note.text):
-            out.append(_point(note, _find_author(note.text, out)))
+            out.append(_point(note, out[-1] if out else None, "ibid"))
+            previous = []
+        elif _OP_CIT.search(note.text) and not _ID.match(note.text):
+            out.append(_point(note, _find_author(note.text, out), "op. cit."))
+            previous = []
         else:
-            out.append(note)
-        by_number[str(out[-1].marker).rsplit(":", 1)[-1]] = out[-1]
+            resolved, previous, works = _resolve_note(note, find(note.text), previous, by_number, cases, named)
+            out.append(resolved)
+            by_number[str(note.marker).rsplit(":", 1)[-1]] = works
     return out
 
 
-def _point(note: Footnote, target: Footnote | None) -> Footnote:
+def _resolve_note(note: Footnote, found: list[Found], previous: list[_Work | None], by_number: dict[str, list[_Work]],
+                  cases: dict[tuple[str, str], list[_Work]],
+                  named: dict[str, _Work]) -> tuple[Footnote, list[_Work | None], list[_Work]]:
+    """Resolve one note's citations in order; return it, its authorities (for the next "Id.") and its full works."""
+    current: list[_Work | None] = []
+    works: list[_Work] = []
+    refs: list[Reference] = []
+    for f in found:
+        if f.kind == "full":
+            full = _work(f, note.marker)
+            works.append(full)
+            if full.volume and full.reporter:
+                cases.setdefault((full.volume, full.reporter), []).append(full)
+            for name in full.defines:
+                named[fold(name)] = full
+            if not f.nested:
+                current.append(full)
+            continue
+        work: _Work | None
+        if f.kind == "text":
+            work = named.get(_defined_head(f.text, named))
+            if work is None:
+                continue
+            kind, status = "hereinafter", "resolved"
+        elif f.kind == "id":
+            kind = "id"
+            status, work = _antecedent(current[-1:] if current else previous, f.pin)
+        elif f.kind == "supra":
+            kind, status, work = _supra(f, by_number, named)
+        else:
+            kind = "short"
+            status, work = _short(f, cases)
+        if work is not None and work.volume:
+            work = _as_cited(work, f.opinion, cases)
+        if not f.nested:
+            current.append(work)
+        if work is not None:
+            works.append(work)  # a later "Name, supra note N" may name it too
+        refs.append(_reference(kind, f, status, work))
+    return _with_refs(note, refs), current, works
+
+
+def _antecedent(candidates: list[_Work | None], pin: str | None) -> tuple[str, _Work | None]:
+    """The one authority an "Id." can be: the only one before it, or the only one whose pages hold the pin."""
+    distinct = list({_decision(w): w for w in candidates}.values())
+    if not distinct or distinct == [None]:
+        return "not found", None
+    if len(distinct) == 1:
+        return "resolved", distinct[0]
+    page = pin_page(pin)
+    fits = [w for w in distinct if w is not None and w.page is not None and page is not None
+            and w.page <= page <= w.page + _PAGES_PER_WORK]
+    unknown = [w for w in distinct if w is None or w.page is None or page is None]
+    if len(fits) == 1 and not unknown:
+        return "resolved", fits[0]
+    return "ambiguous", None
+
+
+def _supra(f: Found, by_number: dict[str, list[_Work]], named: dict[str, _Work]) -> tuple[str, str, _Work | None]:
+    """"Name, supra note N": the work of note N that the name (an author, a short title, a hereinafter name) picks."""
+    if f.note is None:
+        work = named.get(fold(f.name))
+        return ("hereinafter", "resolved", work) if work else ("supra", "not found", None)
+    works = by_number.get(str(f.note), [])
+    defined = _distinct([w for w in works if any(names_match(d, f.name) or names_match(f.name, d) for d in w.defines)])
+    if len(defined) == 1:
+        return "hereinafter", "resolved", defined[0]
+    by_name = _distinct([w for w in works if names_match(f.name, w.text)])
+    if len(by_name) == 1:
+        return "supra", "resolved", by_name[0]
+    return "supra", ("ambiguous" if len(by_name) > 1 or len(defined) > 1 else "not found"), None
+
+
+def _short(f: Found, cases: dict[tuple[str, str], list[_Work]]) -> tuple[str, _Work | None]:
+    """"Name, 849 F.2d at 462": the full citation with that volume and reporter whose pages hold the pin,
+    the name deciding between several; "ambiguous" when it cannot."""
+    same = cases.get((f.volume or "", f.reporter or ""), [])[-_NEAREST:]
+    page = pin_page(f.pin)
+    fits = [w for w in same if page is None or (w.page is not None and w.page <= page <= w.page + _PAGES_PER_WORK)]
+    if f.name:
+        named_fits = [w for w in fits if not w.name or names_match(f.name, w.name)]
+        fits = named_fits or [w for w in same if w.name and names_match(f.name, w.name)]  # a mistyped pin
+    # one decision: one first page, or one case name printed with two first pages (a typo)
+    if len({w.page for w in fits}) != 1 and len({fold(w.name) for w in fits if w.name} | {""}) != 2:
+        return ("ambiguous" if fits else "not found"), None
+    if any(not w.name for w in fits) and len({w.page for w in fits}) != 1:
+        return "ambiguous", None
+    return "resolved", fits[-1]
+
+
+def _as_cited(work: _Work, opinion: str | None, cases: dict[tuple[str, str], list[_Work]]) -> _Work:
+    """The nearest full citation of the same decision for this occurrence's opinion: the one citing that
+    opinion, else a plain one ("Id. at 929 (Sotomayor, J., dissenting)" → the full cite of the dissent);
+    one naming the case before one that does not."""
+    same = [w for w in cases.get((work.volume or "", work.reporter or ""), []) if w.page == work.page]
+    this = [w for w in same if opinion and w.opinion and fold(w.opinion) == fold(opinion)]
+    plain = [w for w in same if w.opinion is None]
+    # a citation with the case's name before one printed by reporter only ("163 U.S. 537 (1896)")
+    shown = [w for w in this if w.name] or [w for w in plain if w.name] or this or plain
+    return shown[-1] if shown else work
+
+
+def _decision(work: _Work | None) -> object:
+    """What makes two citations one authority: a case's volume, reporter and first page; else the same work."""
+    if work is not None and work.volume:
+        return (work.volume, work.reporter, work.page)
+    return id(work)
+
+
+def _distinct(works: list[_Work]) -> list[_Work]:
+    return list({_decision(w): w for w in works}.values())
+
+
+def _defined_head(text: str, named: dict[str, _Work]) -> str:
+    """The hereinafter name a clause opens with, when the rest is at most a pin ("NOI at 59945")."""
+    words = fold(text).split()
+    for k in range(1, min(len(words), 12) + 1):  # a name of up to 12 words, then at most a pin
+        name = " ".join(words[:k])
+        if name in named and re.fullmatch(r"(?:at )?[\d ]*", " ".join(words[k:])):
+            return name
+    return ""
+
+
+def _work(f: Found, marker: Marker) -> _Work:
+    if is_about_a_case(f.name):  # a brief or petition: its reporter cite is the case's, not its own
+        return _Work(text=_authority_text(f.text), note=marker, name=f.name, volume=None, reporter=None, page=None,
+                     opinion=None, defines=f.defines)
+    return _Work(text=_authority_text(f.text), note=marker, name=f.name, volume=f.volume, reporter=f.reporter,
+                 page=f.page, opinion=f.opinion, defines=f.defines)
+
+
+def _authority_text(text: str) -> str:
+    """A full citation as shown for a back-reference: no explanatory, quoting or opinion parentheticals, no
+    hereinafter clause, no pin after the first page, no closing period."""
+    text = re.sub(r"\s*[\[(]\s*hereinafter\b[^\])]*[\])]", "", text, flags=re.IGNORECASE)
+    out: list[str] = []
+    depth, opened = 0, 0
+    for ch in text:
+        if ch == "(":
+            if depth == 0:
+                opened = len(out)
+            depth += 1
+        out.append(ch)
+        if ch == ")" and depth:
+            depth -= 1
+            if depth == 0:
+                inner = "".join(out[opened + 1: -1]).strip()
+                if _explanatory(inner):
+                    del out[opened:]
+    shown = re.sub(r"\s+", " ", "".join(out)).strip(" .,;")
+    prose = _PROSE_AFTER.search(shown)  # "…, 50 Tex. 614 (1879), in which a home was destroyed …"
+    if prose:
+        shown = shown[: prose.start()]
+    shown = re.sub(r"\s+,", ",", shown)
+    # the pin after the first page: "505 U.S. 1003, 1028–29 (1992)", "in FORGIVENESS AND MERCY 162, 164 (1988)"
+    shown = re.sub(r"(\s\d{1,7}),\s*(?:at\s+)?\*?\d[\d–\-,\s&n.*]*?(?=\s*\()", r"\1", shown, count=1)
+    return shown[:_SHOWN]
+
+
+def _explanatory(inner: str) -> bool:
+    """A parenthetical that explains, quotes or names an opinion, not one that dates or places the work."""
+    if _IDENTIFIES.match(inner):
+        return False
+    return not inner or inner[0].islower() or inner[0] in "“\"‘'[" or is_opinion(inner)
+
+
+def _reference(kind: str, f: Found, status: str, work: _Work | None) -> Reference:
+    if work is None or status != "resolved":
+        return Reference(kind=kind, start=f.start, end=f.end, status=status)
+    return Reference(kind=kind, start=f.start, end=f.end, status=status, authority=work.text, authority_note=work.note,
+                     pin=f.pin, opinion=f.opinion, resolved=_with_pin(work.text, f.pin, f.opinion))
+
+
+def _with_pin(authority: str, pin: str | None, opinion: str | None) -> str:
+    """The authority with this occurrence's pin ("602 U.S. 680, 717 (2024)") and opinion."""
+    shown = authority
+    if pin:
+        page = pin[0].isdigit() or pin[0] == "*"  # a page ("717") or a star page ("*8"), not "¶ 4" or "§ 2"
+        at = re.search(r"\s\d{1,7}\b(?=\s*\()", shown) if page else None  # after the first page
+        pin = f"at {pin}" if pin[0] == "*" else pin
+        if at:
+            shown = f"{shown[: at.end()]}, {pin}{shown[at.end():]}"
+        else:
+            shown = f"{shown}, {'at ' if page and pin[0] != 'a' else ''}{pin}"
+    return f"{shown} ({opinion})" if opinion else shown
+
+
+def _with_refs(note: Footnote, refs: list[Reference]) -> Footnote:
+    if not refs:
+        return note
+    done = [r for r in refs if r.status == "resolved"]
+    return dataclasses.replace(note, references=tuple(refs), resolved="; ".join(r.resolved or "" for r in done) or None,
+                               resolved_marker=done[0].authority_note if done else None, unresolved=not done)
+
+
+def _point(note: Footnote, target: Footnote | None, kind: str) -> Footnote:
+    """An ibid. or op. cit. note points at the whole of an earlier note (other styles cite one work a note)."""
     if target is None or target.unresolved:
-        return dataclasses.replace(note, unresolved=True)
+        return dataclasses.replace(note, unresolved=True,
+                                   references=(Reference(kind=kind, start=0, end=len(note.text), status="not found"),))
     full = target.resolved or target.text
     marker = target.resolved_marker if target.resolved else target.marker
     urls = tuple(dict.fromkeys(note.urls + target.urls))
-    return dataclasses.replace(note, resolved=full, resolved_marker=marker, urls=urls)
+    ref = Reference(kind=kind, start=0, end=len(note.text), status="resolved", authority=full, authority_note=marker,
+                    resolved=full)
+    return dataclasses.replace(note, resolved=full, resolved_marker=marker, urls=urls, references=(ref,))
 
 
 def _find_author(text: str, earlier: list[Footnote]) -> Footnote | None:
@@ -59,7 +284,7 @@ def _find_author(text: str, earlier: list[Footnote]) -> Footnote | None:
     if len(key) < 3:
         return None
     for note in reversed(earlier):
-        if note.resolved or note.unresolved or _OP_CIT.search(note.text) or _IBID.match(note.text):
+        if note.resolved or note.unresolved or _OP_CIT.search(note.text) or _IBID.match(note.text) or _ID.match(note.text):
             continue
         head = _key(note.text)[: len(key) + 2]
         if head.startswith(key) or SequenceMatcher(None, key, head[: len(key)]).ratio() >= _AUTHOR_MATCH:
@@ -83,5 +308,5 @@ def citations_for(paragraph: Paragraph, notes: dict[Marker, Footnote]) -> tuple[
         if note is None:
             continue
         out.append(Citation(marker=marker, text=note.text, urls=note.urls,
-                            resolved=note.resolved, unresolved=note.unresolved))
+                            resolved=note.resolved, unresolved=note.unresolved, references=note.references))
     return tuple(out)

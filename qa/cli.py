@@ -257,7 +257,7 @@ def _parse_one(file: str, as_json: bool, indent: int | None) -> int:
                             ("id", "section", "page", "page_end", "text", "footnotes")} | {"display": p.display}
                            for p in document.paragraphs],
             "footnotes": [{"marker": n.marker, "text": n.text, "urls": list(n.urls), "resolved": n.resolved,
-                           "resolved_marker": n.resolved_marker, "unresolved": n.unresolved}
+                           "resolved_marker": n.resolved_marker, "unresolved": n.unresolved} | output.resolution(n.references)
                           for n in document.footnotes],
         }
         print(json.dumps(out, ensure_ascii=False, indent=indent))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from qa.records import Answer, Hit
+from qa.records import Answer, Hit, Reference, to_dict
 
 
 def answer_to_json(answer: Answer) -> dict[str, Any]:
@@ -31,10 +31,19 @@ def hit_to_json(hit: Hit) -> dict[str, Any]:
         "text": p.display, "highlight": hit.highlight,
         "citations": [
             {"marker": c.marker, "text": c.text, "urls": list(c.urls),
-             "resolved": c.resolved, "unresolved": c.unresolved}
+             "resolved": c.resolved, "unresolved": c.unresolved} | resolution(c.references)
             for c in hit.citations
         ],
     }
+
+
+def resolution(references: tuple[Reference, ...]) -> dict[str, Any]:
+    """Return a note's back-references as JSON fields: ``kind``, ``authority``, ``authority_note``, ``pin`` of
+    its first one (None where it has none or it is not resolved) and ``references``, each occurrence."""
+    first = references[0] if references else None
+    return {"kind": first.kind if first else None, "authority": first.authority if first else None,
+            "authority_note": first.authority_note if first else None, "pin": first.pin if first else None,
+            "references": [to_dict(r) for r in references]}
 
 
 def pages(page: int | None, page_end: int | None) -> str:

@@ -14,6 +14,22 @@ Marker = int | str
 
 
 @dataclass(frozen=True)
+class Reference:
+    """One back-reference in a note ("Id. at 717", "Tribe, supra note 6", "Midler, 849 F.2d at 462") and the
+    authority it resolves to: its full citation, the note holding it, this occurrence's own pin and opinion."""
+
+    kind: str  # "id" | "supra" | "short" | "hereinafter" | "ibid" | "op. cit."
+    start: int  # where the back-reference sits in the note's text
+    end: int
+    status: str  # "resolved" | "ambiguous" (several antecedents fit) | "not found"
+    authority: str | None = None  # the full citation as printed, without its pin and parentheticals
+    authority_note: Marker | None = None
+    pin: str | None = None  # this occurrence's pin cite ("717", "¶ 76")
+    opinion: str | None = None  # this occurrence's opinion ("Kavanaugh, J., concurring")
+    resolved: str | None = None  # what to show: the authority with this occurrence's pin and opinion
+
+
+@dataclass(frozen=True)
 class Footnote:
     """One footnote of a document: its marker, text as written, URLs, resolved reference."""
 
@@ -21,11 +37,13 @@ class Footnote:
     marker: Marker
     text: str
     urls: tuple[str, ...] = ()
-    # For "Ibid." / "op. cit." notes: the full reference they point to, or None.
+    # For back-reference notes: what they point to (for "Ibid." / "op. cit." the earlier note's text; for
+    # "Id.", "supra", short forms the authority with its pin, several joined by "; "), or None.
     resolved: str | None = None
     resolved_marker: Marker | None = None
     # True when the note is a back-reference we could not resolve (never guessed).
     unresolved: bool = False
+    references: tuple[Reference, ...] = ()  # each back-reference of the note, in order
 
 
 @dataclass(frozen=True)
@@ -90,6 +108,7 @@ class Citation:
     urls: tuple[str, ...]
     resolved: str | None = None
     unresolved: bool = False
+    references: tuple[Reference, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -141,7 +160,15 @@ def footnote_from_dict(d: dict[str, Any]) -> Footnote:
         doc=d["doc"], marker=d["marker"], text=d["text"], urls=tuple(d.get("urls", ())),
         resolved=d.get("resolved"), resolved_marker=d.get("resolved_marker"),
         unresolved=bool(d.get("unresolved", False)),
+        references=tuple(reference_from_dict(r) for r in d.get("references", ())),  # none in an index built before
     )
+
+
+def reference_from_dict(d: dict[str, Any]) -> Reference:
+    """Return a Reference rebuilt from its JSON dict."""
+    return Reference(kind=d["kind"], start=d["start"], end=d["end"], status=d["status"], authority=d.get("authority"),
+                     authority_note=d.get("authority_note"), pin=d.get("pin"), opinion=d.get("opinion"),
+                     resolved=d.get("resolved"))
 
 
 def paragraph_from_dict(d: dict[str, Any]) -> Paragraph:

@@ -48,32 +48,102 @@ def test_ibid_first_note_is_unresolved_never_guessed() -> None:
     assert second.unresolved and second.resolved is None  # pointing at an unresolved note stays unresolved
 
 
-# --- legal forms: Id., supra note N ---------------------------------------------------------
+# --- legal forms: Id., supra note N, short forms, hereinafter ---------------------------------
+
+TRIBE = "Laurence H. Tribe, Lawrence v. Texas, 117 HARV. L. REV. 1893 (2004)."
+
 
 @pytest.mark.parametrize("text", ["Id.", "Id. at 1898.", "See id.", "See id. at 12; see also Yoshino, Equal.",
-                                  "Cf. id. at 4.", "See also id."])
-def test_id_points_to_the_previous_note(text: str) -> None:
-    out = by_marker(resolve_footnotes(notes("Laurence H. Tribe, Lawrence v. Texas, 117 HARV. L. REV. 1893 (2004).", text)))
-    assert out[2].resolved_marker == 1 and out[2].resolved == out[1].text
+                                  "Cf. id. at 4.", "See also id.", "Id.at 1898."])
+def test_id_points_to_the_authority_before(text: str) -> None:
+    out = by_marker(resolve_footnotes(notes(TRIBE, text)))
+    ref = out[2].references[0]
+    assert (ref.kind, ref.status, ref.authority_note) == ("id", "resolved", 1)
+    assert ref.authority == "Laurence H. Tribe, Lawrence v. Texas, 117 HARV. L. REV. 1893 (2004)"
+    assert out[2].resolved_marker == 1 and out[2].resolved.startswith(ref.authority[:-7])
 
 
-@pytest.mark.parametrize("text", ["Idaho Code § 5-101.", "Identity, not id., decides.", "Ideas matter."])
-def test_words_that_start_with_id_are_full_references(text: str) -> None:
-    out = by_marker(resolve_footnotes(notes("Tribe, Lawrence v. Texas (2004).", text)))
-    assert out[2].resolved is None and not out[2].unresolved
-
-
-def test_supra_note_points_at_that_note_and_follows_its_own_reference() -> None:
+def test_id_carries_its_own_pin_and_opinion_not_the_notes_before() -> None:
     out = by_marker(resolve_footnotes(notes(
-        "Laurence H. Tribe, Lawrence v. Texas, 117 HARV. L. REV. 1893 (2004).",
-        "Id. at 1897.",
-        "Kenji Yoshino, The New Equal Protection, 124 HARV. L. REV. 747 (2011).",
-        "See Tribe, supra note 1, at 1898.",
-        "Yoshino, supra note 3, at 749.",
-        "See Tribe, supra note 2.")))
-    assert (out[4].resolved_marker, out[4].resolved) == (1, out[1].text)
-    assert (out[5].resolved_marker, out[5].resolved) == (3, out[3].text)
-    assert out[6].resolved_marker == 1  # note 2 is itself "Id.": its full reference
+        "United States v. Rahimi, 602 U.S. 680, 690 (2024).",
+        "Rahimi, 602 U.S. at 709 (Gorsuch, J., concurring).",
+        "Id. at 717 (Kavanaugh, J., concurring).")))
+    ref = out[3].references[0]
+    assert ref.authority_note == 1 and ref.pin == "717" and ref.opinion == "Kavanaugh, J., concurring"
+    assert out[3].resolved == "United States v. Rahimi, 602 U.S. 680, 717 (2024) (Kavanaugh, J., concurring)"
+    assert "Gorsuch" not in out[3].resolved and "709" not in out[3].resolved
+    assert out[2].references[0].kind == "short" and out[2].references[0].authority_note == 1
+
+
+def test_id_chain_through_a_short_form_reaches_the_full_citation() -> None:
+    out = by_marker(resolve_footnotes(notes(
+        "Midler v. Ford Motor Co., 849 F.2d 460, 461 (9th Cir. 1988).", "Tribe, Essay, 12 J. 1 (2000).",
+        "Midler, 849 F.2d at 462.", "Id. at 463.", "Id.")))
+    assert out[3].resolved == "Midler v. Ford Motor Co., 849 F.2d 460, 462 (9th Cir. 1988)"
+    assert out[4].resolved == "Midler v. Ford Motor Co., 849 F.2d 460, 463 (9th Cir. 1988)"
+    assert out[5].resolved == "Midler v. Ford Motor Co., 849 F.2d 460 (9th Cir. 1988)"
+
+
+def test_id_skips_what_a_parenthetical_quotes() -> None:
+    out = by_marker(resolve_footnotes(notes(
+        "Cedar Point Nursery v. Hassid, 141 S. Ct. 2063, 2079 (2021) (quoting Lucas v. S.C. Coastal Council, "
+        "505 U.S. 1003, 1028–29 (1992)).", "Id. (citing Lucas, 505 U.S. at 1029–30).", "Lucas, 505 U.S. at 1027.")))
+    assert out[2].resolved.startswith("Cedar Point Nursery v. Hassid, 141 S. Ct. 2063")
+    assert "Lucas" not in out[2].resolved  # the quoted case is no candidate for Id.
+    assert out[3].resolved.startswith("Lucas v. S.C. Coastal Council, 505 U.S. 1003, 1027")  # a short form may point there
+
+
+def test_id_after_a_note_of_several_authorities_is_ambiguous_unless_the_pin_decides() -> None:
+    out = by_marker(resolve_footnotes(notes(
+        "See Students for Fair Admissions, Inc. v. President & Fellows of Harv. Coll., 600 U.S. 181 (2023); "
+        "Devon Carbado, Essay, 113 CALIF. L. REV. 1035 (2025).", "Id. at 212.", TRIBE, "Kenji Yoshino, Essay, "
+        "124 HARV. L. REV. 747 (2011); Tribe, Book (2004).", "Id. at 750.")))
+    assert out[2].references[0].authority_note == 1 and "600 U.S. 181" in out[2].resolved  # only SFFA holds p. 212
+    assert out[2].references[0].status == "resolved"
+    ref = out[5].references[0]  # Yoshino holds p. 750, but the book's pages are unknown: never guessed
+    assert (ref.status, ref.authority, ref.pin) == ("ambiguous", None, None)
+    assert out[5].resolved is None and out[5].unresolved
+
+
+def test_id_in_the_same_note_is_the_citation_just_before_it() -> None:
+    out = by_marker(resolve_footnotes(notes(
+        TRIBE, "Steele cited one example of its use. Keller v. City of Corpus Christi, 50 Tex. 614 (1879), a fire. Id. at 618.")))
+    assert out[2].resolved == "Keller v. City of Corpus Christi, 50 Tex. 614, 618 (1879)"
+
+
+def test_supra_picks_the_work_of_note_n_by_its_author() -> None:
+    out = by_marker(resolve_footnotes(notes(
+        "See Jeffrie G. Murphy, Mercy and Legal Justice, in FORGIVENESS AND MERCY 162, 164 (1988); see also Igor "
+        "Primoratz, Justifying Legal Punishment 8 (1989).",
+        "Murphy, supra note 1, at 166; see also Primoratz, supra note 1, at 108–09.",
+        "Tribe, supra note 1.")))
+    first, second = out[2].references
+    assert (first.kind, first.authority_note, first.pin) == ("supra", 1, "166")
+    assert first.authority.startswith("Jeffrie G. Murphy, Mercy") and "Primoratz" not in first.authority
+    assert second.authority.startswith("Igor Primoratz") and second.pin == "108–09"
+    assert out[2].resolved == f"{first.resolved}; {second.resolved}"
+    assert out[3].unresolved and out[3].references[0].status == "not found"  # no Tribe in note 1
+
+
+def test_supra_with_two_works_by_the_author_in_note_n_is_ambiguous() -> None:
+    out = by_marker(resolve_footnotes(notes(
+        "Timothy R. Holbrook, Boundaries, 92 NOTRE DAME L. REV. 1745 (2017); Timothy R. Holbrook, Proximate Cause, "
+        "21 YALE J.L. & TECH. 189 (2019).", "Holbrook, supra note 1, at 1749.", "Holbrook, Proximate Cause, supra note 1.")))
+    assert out[2].references[0].status == "ambiguous" and out[2].resolved is None
+    assert out[3].references[0].authority.startswith("Timothy R. Holbrook, Proximate Cause")
+
+
+def test_supra_to_a_note_opening_with_id_is_the_work_named() -> None:
+    out = by_marker(resolve_footnotes(notes(
+        TRIBE, "See id.; Kenji Yoshino, The New Equal Protection, 124 HARV. L. REV. 747 (2011).",
+        "Yoshino, supra note 2, at 790.")))
+    assert out[3].resolved == "Kenji Yoshino, The New Equal Protection, 124 HARV. L. REV. 747, 790 (2011)"
+
+
+def test_a_cross_reference_is_no_back_reference() -> None:
+    out = by_marker(resolve_footnotes(notes(TRIBE, "See supra text accompanying notes 1–2.", "See supra note 1.")))
+    assert out[2].references == () and not out[2].unresolved
+    assert out[3].references == () and not out[3].unresolved
 
 
 def test_supra_note_is_never_guessed() -> None:
@@ -83,11 +153,68 @@ def test_supra_note_is_never_guessed() -> None:
     assert out[3].unresolved  # a note cannot point at itself or a later note
 
 
-def test_a_full_citation_that_mentions_supra_later_is_left_alone() -> None:
+def test_a_full_citation_with_a_supra_later_resolves_only_the_supra() -> None:
     out = by_marker(resolve_footnotes(notes(
-        "Tribe, Lawrence (2004).",
-        "See Amber Baylor, Unexceptional Protest, 70 UCLA L. REV. 716 (2023); Tribe, supra note 1, at 146.")))
-    assert out[2].resolved is None and not out[2].unresolved
+        TRIBE, "See Amber Baylor, Unexceptional Protest, 70 UCLA L. REV. 716 (2023); Tribe, supra note 1, at 1900.")))
+    (ref,) = out[2].references
+    assert ref.kind == "supra" and ref.authority_note == 1 and "Baylor" not in out[2].resolved
+
+
+def test_short_form_picks_the_decision_by_reporter_and_name() -> None:
+    out = by_marker(resolve_footnotes(notes(
+        "Baker v. City of McKinney, 84 F.4th 378 (5th Cir. 2023), cert. denied, 145 S. Ct. 11 (2024).",
+        "Brief for Petitioner at 5, Katz v. United States, 389 U.S. 347 (1967) (No. 35).",
+        "Baker, 84 F.4th at 388.", "Katz, 389 U.S. at 352.", "573 U.S. at 689.", "505 U.S. 1003 (1992).",
+        "Lucas, 505 U.S. at 1027.")))
+    assert out[3].resolved == "Baker v. City of McKinney, 84 F.4th 378, 388 (5th Cir. 2023), cert. denied, 145 S. Ct. 11 (2024)"
+    assert out[4].references[0].status == "not found"  # the brief is not the case it cites
+    assert out[5].references[0].status == "not found"  # never cited in full
+    assert out[7].resolved == "505 U.S. 1003, 1027 (1992)"  # printed by reporter only
+
+
+def test_short_form_with_two_decisions_that_fit_is_ambiguous() -> None:
+    out = by_marker(resolve_footnotes(notes(
+        "Alpha v. Beta, 600 U.S. 181 (2023); Gamma v. Delta, 600 U.S. 200 (2023).", "600 U.S. at 210.",
+        "Gamma, 600 U.S. at 210.")))
+    assert out[2].references[0].status == "ambiguous"
+    assert out[3].resolved == "Gamma v. Delta, 600 U.S. 200, 210 (2023)"
+
+
+def test_short_form_naming_an_opinion_shows_the_plain_citation_with_that_opinion() -> None:
+    out = by_marker(resolve_footnotes(notes(
+        "Murr v. Wisconsin, 137 S. Ct. 1933 (2017).", "Murr v. Wisconsin, 137 S. Ct. 1933, 1950 (2017) (Roberts, C.J., "
+        "dissenting).", "Murr, 137 S. Ct. at 1947.", "Id. at 1951 (Roberts, C.J., dissenting).")))
+    assert out[3].resolved == "Murr v. Wisconsin, 137 S. Ct. 1933, 1947 (2017)" and out[3].resolved_marker == 1
+    assert out[4].resolved_marker == 2 and out[4].resolved.endswith("(Roberts, C.J., dissenting)")
+
+
+def test_hereinafter_names_resolve_wherever_they_were_defined() -> None:
+    out = by_marker(resolve_footnotes(notes(
+        "Cedar Point, 141 S. Ct. 2063 (2021) (citing Thomas W. Merrill, Property and the Right to Exclude, 77 NEB. L. "
+        "REV. 730 (1998) [hereinafter Merrill, Right to Exclude I]).",
+        "Notice of Inquiry, 88 Fed. Reg. 59942 (Aug. 30, 2023) [hereinafter NOI].",
+        "Merrill, Right to Exclude I, supra note 1, at 731.", "NOI at 59945.", "Wright, supra note 2.")))
+    ref = out[3].references[0]
+    assert (ref.kind, ref.authority_note, ref.pin) == ("hereinafter", 1, "731")
+    assert ref.authority == "Thomas W. Merrill, Property and the Right to Exclude, 77 NEB. L. REV. 730 (1998)"
+    assert out[4].references[0].kind == "hereinafter" and out[4].resolved.startswith("Notice of Inquiry, 88 Fed. Reg. 59942")
+    assert out[5].unresolved
+
+
+def test_pins_of_statutes_and_star_pages_are_shown_as_printed() -> None:
+    out = by_marker(resolve_footnotes(notes(
+        "42 U.S.C. §§ 12111–12117.", "Id. § 12112(b)(5)(A).", "Carter v. Roe, 2025 WL 1340536, at *1 (D. Md. 2025).",
+        "Id. at *8–9.")))
+    assert out[2].resolved == "42 U.S.C. §§ 12111–12117, § 12112(b)(5)(A)"
+    assert out[4].resolved == "Carter v. Roe, 2025 WL 1340536, at *8–9 (D. Md. 2025)"
+
+
+def test_a_hearing_statement_keeps_whose_statement_it_is() -> None:
+    out = by_marker(resolve_footnotes(notes(
+        "Hearing Before the Subcomm. on Cts., 117th Cong. 15 (2022) (statement of Caitlyn Clark) [hereinafter Clark "
+        "Statement]; id. at 30 (statement of Aliza Shatzman) [hereinafter Shatzman Statement].",
+        "Clark Statement, supra note 1, at 10.")))
+    assert out[2].resolved == "Hearing Before the Subcomm. on Cts., 117th Cong. 15, 10 (2022) (statement of Caitlyn Clark)"
 
 
 # --- op. cit. ------------------------------------------------------------------------------
@@ -182,7 +309,9 @@ def test_citations_for_follows_the_paragraph_marker_order_and_skips_unknown_mark
     cites = citations_for(paragraph((2, 9, 1)), resolved)
     assert [c.marker for c in cites] == [2, 1]
     assert cites[0] == Citation(marker=2, text="Ibid.", urls=("https://a.org/x",),
-                                resolved="Smith, « A », <https://a.org/x>.", unresolved=False)
+                                resolved="Smith, « A », <https://a.org/x>.", unresolved=False,
+                                references=resolved[2].references)
+    assert cites[0].references[0].kind == "ibid" and cites[0].references[0].authority_note == 1
     assert cites[1].resolved is None
 
 
@@ -198,7 +327,8 @@ def test_answer_to_json_has_the_contract_shape() -> None:
     assert (result["rank"], result["score"], result["passage_id"], result["doc"], result["section"],
             result["page"], result["text"]) == (1, 0.5, "d.txt#p3", "d.txt", "Intro", None, "Body.[2][1]")
     assert result["citations"] == [{"marker": 1, "text": "Smith.", "urls": ["https://a.org/x"],
-                                    "resolved": None, "unresolved": False}]
+                                    "resolved": None, "unresolved": False, "kind": None, "authority": None,
+                                    "authority_note": None, "pin": None, "references": []}]
 
 
 def test_pages() -> None:

@@ -227,6 +227,24 @@ def test_parse_json_contract(small_docs: Path, capsys: pytest.CaptureFixture) ->
     assert data["footnotes"][0]["urls"] == ["https://example.org/report-1911.pdf"]
     assert data["footnotes"][1]["resolved"].startswith("River Authority")
     assert data["footnotes"][2]["resolved"] is None
+    for n in data["footnotes"]:  # the structured resolution, next to `resolved`
+        assert {"kind", "authority", "authority_note", "pin", "references"} <= set(n)
+    ibid = data["footnotes"][1]
+    assert (ibid["kind"], ibid["authority_note"]) == ("ibid", 1) and ibid["references"][0]["status"] == "resolved"
+    assert data["footnotes"][0]["references"] == [] and data["footnotes"][0]["kind"] is None
+
+
+def test_parse_json_resolves_each_legal_back_reference(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    doc = tmp_path / "brief.md"
+    doc.write_text("Text.[^1] More.[^2] End.[^3]\n\n[^1]: United States v. Rahimi, 602 U.S. 680, 690 (2024).\n"
+                   "[^2]: Rahimi, 602 U.S. at 709 (Gorsuch, J., concurring).\n[^3]: Id. at 717 (Kavanaugh, J., concurring).\n",
+                   encoding="utf-8")
+    assert cli.main(["parse", str(doc), "--json"]) == 0
+    third = json.loads(capsys.readouterr().out)["footnotes"][2]
+    assert (third["kind"], third["authority_note"], third["pin"]) == ("id", 1, "717")
+    assert third["authority"] == "United States v. Rahimi, 602 U.S. 680 (2024)"
+    assert third["resolved"] == "United States v. Rahimi, 602 U.S. 680, 717 (2024) (Kavanaugh, J., concurring)"
+    assert third["references"][0]["opinion"] == "Kavanaugh, J., concurring"
 
 
 def test_parse_text_output(small_docs: Path, capsys: pytest.CaptureFixture) -> None:

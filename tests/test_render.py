@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from qa.records import Citation, Hit, Paragraph
+from qa.records import Citation, Hit, Paragraph, Reference
 from qa.web import render
 
 
@@ -54,6 +54,16 @@ def test_unresolved_and_resolved_notes_are_shown():
     html = render.notes_html(notes, "u")
     assert "refers to: Doe, Book, 1990." in html
     assert "earlier reference not found" in html
+
+
+def test_each_back_reference_of_a_note_gets_its_own_line_and_ambiguity_is_said():
+    text = "Id. at 5; see also Roe, supra note 1."
+    refs = (Reference(kind="id", start=0, end=8, status="ambiguous"),
+            Reference(kind="supra", start=19, end=37, status="resolved", authority="Jane Roe, Harbours, 1 J. 1 (2000)",
+                      authority_note=1, resolved="Jane Roe, Harbours, 1 J. 1 (2000)"))
+    html = render.notes_html((Citation(marker=4, text=text, urls=(), resolved=refs[1].resolved, references=refs),), "u")
+    assert "Id. at 5: several earlier authorities fit; not resolved" in html
+    assert "Roe, supra note 1. refers to: Jane Roe, Harbours, 1 J. 1 (2000)" in html
 
 
 def test_pdf_passages_link_to_their_page_and_copy_text_has_the_citation():

@@ -182,17 +182,33 @@ def notes_html(citations: tuple[Citation, ...], uid: str) -> str:
         return ""
     items = []
     for c in citations:
-        extra = ""
-        if c.resolved:
-            extra = f'<div class="qa-resolved">↳ refers to: {linkify(c.resolved)}</div>'
-        elif c.unresolved:
-            extra = '<div class="qa-unresolved">↳ earlier reference not found in this document</div>'
+        extra = _resolution_html(c)
         shown = {u.rstrip(_URL_TAIL) for u in _URL.findall(c.text + " " + (c.resolved or ""))}
         more = [u for u in c.urls if safe_url(u) and u not in shown]
         links = "".join(f'<div class="qa-links">{_link(u, u)}</div>' for u in more)
         items.append(f'<li id="{anchor(uid, c.marker)}"><span class="qa-marker">[{esc(c.marker)}]</span> '
                      f'<span class="qa-note">{linkify(c.text)}</span>{extra}{links}</li>')
     return f'<ol class="qa-notes" aria-label="footnotes">{"".join(items)}</ol>'
+
+
+def _resolution_html(c: Citation) -> str:
+    """The "refers to" lines of a note: one per back-reference ("Id. at 717", "Tribe, supra note 6"), each
+    with the authority it resolves to and its own pin, or why it is left unresolved (never guessed)."""
+    if len(c.references) <= 1 and not any(r.status == "ambiguous" for r in c.references):
+        if c.resolved:
+            return f'<div class="qa-resolved">↳ refers to: {linkify(c.resolved)}</div>'
+        return '<div class="qa-unresolved">↳ earlier reference not found in this document</div>' if c.unresolved else ""
+    lines = []
+    for r in c.references:
+        said = _SPACE.sub(" ", c.text[r.start:r.end]).strip()
+        said = esc(said if len(said) <= 40 else said[:39] + "…")
+        if r.status == "resolved" and r.resolved:
+            lines.append(f'<div class="qa-resolved">↳ {said} refers to: {linkify(r.resolved)}</div>')
+        elif r.status == "ambiguous":
+            lines.append(f'<div class="qa-unresolved">↳ {said}: several earlier authorities fit; not resolved</div>')
+        else:
+            lines.append(f'<div class="qa-unresolved">↳ {said}: earlier reference not found in this document</div>')
+    return "".join(lines)
 
 
 def actions_html(hit: Hit, file_url: str | None) -> str:

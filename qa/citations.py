@@ -1,0 +1,259 @@
+"""Find the citations in one footnote: full citations, "Id.", "supra note N", case short forms, "[hereinafter X]".
+
+The first of two steps (as freelawproject/eyecite does it): ``find`` reads one note's text and hands
+``cite.resolve_footnotes`` a list of ``Found`` records in reading order; resolving each back-reference to
+its antecedent is the second step. Nothing here looks at another note.
+
+A note is cut into citation clauses at ";" and at a sentence that starts a new citation, never inside
+parentheses, brackets or quotation marks. Citations inside a parenthetical ("(quoting X)", "(citing X)")
+are found too, marked ``nested``: a short form may point at them, an "Id." may not (Bluebook R4.1).
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import re
+import unicodedata
+from dataclasses import dataclass
+
+# Signals that may open a citation clause: "See", "See also", "Cf.", "E.g.,", "See, e.g.,", "But see", …
+_SIGNAL = re.compile(
+    r"^(?:(?:see(?:\s+also|\s+generally)?|cf\.|compare|accord|contra|but(?:\s+see|\s+cf\.)?|and|with|also|"
+    r"e\.\s?g\.|quoting|citing|inter\s+alia)\s*,?\s*)+", re.IGNORECASE)
+# Volume, reporter (or journal), first page: "141 S. Ct. 2063", "35 Ecology L.Q. 1", "84 F.4th 378".
+_REPORTER = r"(?:[A-Z][\w.’'&]*|\d+(?:d|th|st|nd|rd)\.?|&|of|in)"
+_VOLUME_PAGE = re.compile(rf"\b(?P<vol>\d{{1,4}})\s+(?P<rep>[A-Z][\w.’'&]*(?:\s+{_REPORTER})*?)\s+(?P<page>\d{{1,5}})\b")
+# A short form: "Midler, 849 F.2d at 462", "573 U.S. at 689–91".
+_SHORT = re.compile(rf"^(?:(?P<name>[^,;()]{{1,80}}?),\s+)?(?P<vol>\d{{1,4}})\s+(?P<rep>[A-Z][\w.’'&]*(?:\s+{_REPORTER})*?)"
+                    r"\s+at\s+(?P<pin>[^(;]+)")
+_ID = re.compile(r"^id\.\s*(?P<pin>§+\s*[\w.:–-]+(?:\(\w{1,4}\))*|[^(;]*)", re.IGNORECASE)
+_SUPRA = re.compile(r"\bsupra\b(?:\s+notes?\s+(?P<note>\d{1,6})(?:[–-]\d+)?)?,?\s*(?P<pin>[^(;]*)", re.IGNORECASE)
+_HEREINAFTER = re.compile(r"[\[(]\s*hereinafter\s+(?P<name>[^\])]{1,120}?)\s*[\])]", re.IGNORECASE)
+_OPINION = re.compile(r"^(?:[\w.’' -]+,\s+(?:C\.\s?)?J+\.,?\s+(?:concurring|dissenting)[^)]*|(?:majority|plurality|lead|"
+                      r"principal|controlling)\s+opinion|opinion\s+of\s+[^)]+|per\s+curiam)$", re.IGNORECASE)
+# What makes a clause a citation and not prose: a reporter cite, a year in parentheses, a section, a link.
+_CITATION_LIKE = re.compile(r"\d{1,4}\s+[A-Z][\w.’'&]*(?:\s+\S+){0,6}?\s+\d+|\((?:[^()]*\s)?(?:1[5-9]\d\d|20\d\d)\)|§|"
+                            r"https?://|\bNo\.\s*\d|\bU\.N\. Doc\b|\bart\.\s*\d|¶")
+# A sentence inside a note that starts a new citation ("… (1992). See id. at 5.").
+_NEW_SENTENCE = re.compile(r"(?:(?:see|but|compare|accord|contra|ibid)\b|cf\.|e\.g\.|id\.)", re.IGNORECASE)
+_DOCUMENT_ABOUT_A_CASE = re.compile(r"^(?:brief|reply|petition|motion|transcript|oral\s+argument|complaint|memorandum|appendix|"
+                                    r"joint\s+appendix|appellants?|appellees?|amicus)\b", re.IGNORECASE)
+_PIN = re.compile(r"(?:at\b|¶|§|art\.|arts\.|ch\.|pt\.|para|n\.|nn\.|cmt|r\.|\d|[ivxlc]+\b|\(?manuscript)", re.IGNORECASE)
+# where prose ends before a citation: a signal, a sentence ending in a lower-case word ("a fire. Keller …"), not a
+# colon (titles have them)
+_PROSE_END = re.compile(r"(?<![A-Za-z])[a-z]{3,}[.!?][”\"]?\s+(?=[A-Z“])|(?:^|\s)(?i:see(?:\s+also|\s+generally)?|cf\.|"
+                        r"accord|e\.g\.,)\s+")
+_DATED = re.compile(r"\((?:[^()]*\s)?(?:1[5-9]\d\d|20\d\d)\)|https?://")
+_OPEN, _CLOSE = "([“", ")]”"
+
+
+@dataclass(frozen=True)
+class Found:
+    """One citation in a note: where it is, what kind, and the parts a resolver needs."""
+
+    kind: str  # "full" | "id" | "supra" | "short" | "text" (a clause that cites nothing found: prose, a bare name)
+    start: int
+    end: int
+    text: str  # the clause without its signal (for "full": the citation as printed, with its parentheticals)
+    name: str = ""  # the author or short title before "supra", the case name of a short form or full citation
+    note: int | None = None  # "supra note N"
+    volume: str | None = None
+    reporter: str | None = None  # folded: "s.ct."
+    page: int | None = None  # a full citation's first page
+    pin: str | None = None  # "at 717" → "717"; "¶ 76", "§ 1:25", "art. 32"
+    opinion: str | None = None  # "Kavanaugh, J., concurring", "majority opinion"
+    nested: bool = False  # inside another citation's parenthetical: never what an "Id." points to
+    defines: tuple[str, ...] = ()  # "[hereinafter X]" names given to this citation
+
+
+def find(text: str) -> list[Found]:
+    """Return the citations of one note's text, in reading order (nested ones after their clause)."""
+    out: list[Found] = []
+    for start, end in _clauses(text):
+        out.extend(_read_clause(text, start, end, nested=False))
+    return out
+
+
+@functools.lru_cache(maxsize=8192)
+def fold(text: str) -> str:
+    """Return text folded for comparing names: lower case, letters and digits, single spaces."""
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower().replace("’", "'")
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", text).split())
+
+
+def names_match(short: str, full: str) -> bool:
+    """Return whether every word of a short name starts a word of the full one ("Jud. Conf. U.S." ~ "Judicial
+    Conference of the United States"; "Holbrook" ~ "Timothy R. Holbrook"), in order."""
+    words = [w for w in fold(short).split() if w not in {"et", "al", "and", "the", "of", "v"}]
+    pool = fold(full).split()
+    if not words:
+        return False
+    at = 0
+    for w in words:
+        while at < len(pool) and not pool[at].startswith(w):
+            at += 1
+        if at == len(pool):
+            return False
+        at += 1
+    return True
+
+
+def is_opinion(parenthetical: str) -> bool:
+    """Return whether a parenthetical names an opinion ("Kavanaugh, J., concurring", "majority opinion")."""
+    return bool(_OPINION.match(parenthetical))
+
+
+def is_about_a_case(name: str) -> bool:
+    """Return whether a citation's head names a document about a case (a brief, a petition), not the case."""
+    return bool(_DOCUMENT_ABOUT_A_CASE.match(name.strip()))
+
+
+def pin_page(pin: str | None) -> int | None:
+    """Return the first page of a pin cite ("1028–29" → 1028), or None for "¶ 4", "§ 2", none."""
+    m = re.match(r"(?:at\s+)?(\d{1,5})\b(?!\s*[A-Za-z]{2})", pin or "")
+    return int(m.group(1)) if m else None
+
+
+def _clauses(text: str) -> list[tuple[int, int]]:
+    """Cut a note into citation clauses: at ";" and where a new citation sentence starts, at depth 0."""
+    cuts, depth, i = [0], 0, 0
+    while i < len(text):
+        ch = text[i]
+        if ch in _OPEN:
+            depth += 1
+        elif ch in _CLOSE:
+            depth = max(0, depth - 1)
+        elif depth == 0 and (ch == ";" or (ch == "." and _sentence_ends(text, i))):
+            cuts.append(i + 1)
+        i += 1
+    cuts.append(len(text))
+    spans = []
+    for cut, next_cut in itertools.pairwise(cuts):
+        a, b = cut, next_cut
+        while a < b and text[a] in " ;.":
+            a += 1
+        while b > a and text[b - 1] in " ;":
+            b -= 1
+        if b > a:
+            spans.append((a, b))
+    return spans
+
+
+def _sentence_ends(text: str, i: int) -> bool:
+    """Whether the period at i ends a citation sentence: a new citation follows ("… (1992). See id."), or a
+    capital after a closing parenthesis, quotation mark or "Id." ("See id. Professor Hansford's …")."""
+    if text[i + 1: i + 2] != " ":
+        return False
+    if _NEW_SENTENCE.match(text, i + 2):
+        return True
+    return text[i + 2: i + 3].isupper() and (
+        text[i - 1: i] in ")”\"" or bool(re.search(r"(?:^|[\s(])id$", text[max(0, i - 3): i], re.IGNORECASE)))
+
+
+def _parentheticals(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Return the (start, end) of the top-level (...) groups of text[start:end], brackets excluded."""
+    out, depth, opened = [], 0, 0
+    for i in range(start, end):
+        if text[i] == "(":
+            if depth == 0:
+                opened = i
+            depth += 1
+        elif text[i] == ")" and depth:
+            depth -= 1
+            if depth == 0:
+                out.append((opened, i + 1))
+    return out
+
+
+def _read_clause(text: str, start: int, end: int, nested: bool) -> list[Found]:
+    clause = text[start:end]
+    lead = _SIGNAL.match(clause)
+    head = start + (lead.end() if lead else 0)
+    groups = _parentheticals(text, head, end)
+    bare_end = groups[0][0] if groups else end  # the clause before its first parenthetical
+    opinion = next((o for o in (text[a + 1: b - 1].strip() for a, b in groups) if _OPINION.match(o)), None)
+    body = text[head:end]
+    out: list[Found] = []
+    if m := _ID.match(body):
+        pin_end = head + m.end("pin") if m.group("pin").startswith("§") else min(bare_end, head + m.end("pin"))
+        pin = _clean_pin(text[head + m.start("pin"): pin_end])  # "§ 12112(b)(5)" keeps its parentheses
+        out.append(Found("id", head, end, body, pin=pin, opinion=opinion, nested=nested))
+    elif sup := _supra_in(text, head, bare_end):
+        name_start, s = sup
+        note = int(s.group("note")) if s.group("note") else None
+        out.append(Found("supra", name_start, end, text[name_start:end], name=text[name_start: s.start()].strip(" ,"),
+                         note=note, pin=_clean_pin(s.group("pin")), opinion=opinion, nested=nested))
+    elif sh := _SHORT.match(body):
+        out.append(Found("short", head, end, body, name=_strip_signal(sh.group("name") or ""), volume=sh.group("vol"),
+                         reporter=_reporter_key(sh.group("rep")), pin=_clean_pin(sh.group("pin")), opinion=opinion,
+                         nested=nested))
+    else:
+        full = _full(text, head, end, groups, nested, opinion)
+        out.append(full)
+    for a, b in groups if not nested else ():  # citations quoted or cited inside a parenthetical (one level)
+        inner = text[a + 1: b - 1]
+        if _VOLUME_PAGE.search(inner) or _HEREINAFTER.search(inner):
+            for ia, ib in _clauses(inner):
+                found = _read_clause(text, a + 1 + ia, a + 1 + ib, nested=True)
+                # a cited work's own citations; of its back-references only those naming an author or title:
+                # a short form there already names its case, volume and reporter
+                out.extend(f for f in found if f.kind in ("full", "supra"))
+    return out
+
+
+def _supra_in(text: str, head: int, end: int) -> tuple[int, re.Match[str]] | None:
+    """Where "supra" sits in a clause: the start of the name before it and the match."""
+    s = _SUPRA.search(text, head, end)
+    if not s or not text[head: s.start()].strip(" ,"):
+        return None  # "See supra note 5", "supra Part II": a cross-reference within the work, not a citation
+    before = text[head: s.start()]
+    # in a prose clause the name starts after its last signal ("…, see generally Fiduciaries of Humanity, supra")
+    starts = list(re.finditer(r"(?:^|\s)(?i:see(?:\s+also|\s+generally)?|cf\.|accord|e\.g\.,)\s+|[a-z’']{4}[.:]\s+(?=[A-Z“])",
+                              before))
+    name_start = head + (starts[-1].end() if starts else 0)
+    return name_start, s
+
+
+def _full(text: str, head: int, end: int, groups: list[tuple[int, int]], nested: bool, opinion: str | None) -> Found:
+    body = text[head:end]
+    defines = tuple(m.group("name").strip(" “”\"") for m in _HEREINAFTER.finditer(body)
+                    if not any(a < head + m.start() < b for a, b in groups))  # not one of a cited work's
+    outside = body
+    for a, b in reversed(groups):  # the reporter cite outside parentheticals
+        outside = outside[: a - head] + " " * (b - a) + outside[b - head:]
+    vp = _VOLUME_PAGE.search(outside)
+    if not (vp or defines or _CITATION_LIKE.search(body)):
+        return Found("text", head, end, body, nested=nested)
+    dated = _DATED.search(outside)
+    anchor = vp.start() if vp else dated.start() if dated else 0
+    lead = _citation_start(outside[:anchor])
+    name = outside[lead: vp.start()].strip(" ,") if vp else ""
+    return Found("full", head + lead, end, body[lead:], name=name, volume=vp.group("vol") if vp else None,
+                 reporter=_reporter_key(vp.group("rep")) if vp else None, page=int(vp.group("page")) if vp else None,
+                 opinion=opinion, nested=nested, defines=defines)
+
+
+def _citation_start(before: str) -> int:
+    """Where a citation starts in a clause that opens with prose ("Steele cited one case. Keller v. …"):
+    after the last signal or sentence end before its reporter or date; 0 when there is none."""
+    cuts = list(_PROSE_END.finditer(before))
+    return cuts[-1].end() if cuts else 0
+
+
+def _reporter_key(rep: str) -> str:
+    return re.sub(r"\s+", "", rep).lower()
+
+
+def _strip_signal(name: str) -> str:
+    m = _SIGNAL.match(name)
+    return name[m.end():].strip() if m else name.strip()
+
+
+def _clean_pin(raw: str | None) -> str | None:
+    """A pin cite as printed without "at" ("717", "¶ 76", "§ 1:25"), or None where what follows is no pin."""
+    pin = (raw or "").strip(" ,.;")
+    if not _PIN.match(pin):
+        return None
+    return re.sub(r"^at\s*", "", pin) or None
