@@ -365,6 +365,24 @@ def test_two_columns_over_notes_set_across_the_page() -> None:
     assert right[:20] == [f"R{k}" for k in range(20)] and right[20] == "1 See note 1." and right[-1] == "3"
 
 
+def test_a_column_set_ragged_is_still_a_column() -> None:
+    """A reference list set ragged-right beside justified prose (the last page of an ACM paper; also prose
+    beside an algorithm): most of its lines stop short of the column's edge but fill most of its width.
+    The page was read as one column, each left line glued to the right one ("techniquecoverage")."""
+    from qa.pdf.chars import Run, Span
+    from qa.pdf.lines import regions
+
+    runs, spans = [], []
+    for k in range(20):
+        y = 700 - 12 * k
+        end = 548 if k % 4 == 0 else 528 - (k * 7) % 40  # ragged: 5 lines in 20 reach the edge, all fill 3/4
+        runs += [Run(72, y, 10, False, f"Prose line {k}"), Run(320, y, 10, False, f"[{k}] A. Author. A title {k}.")]
+        spans += [Span(y, 72, None, 300, 2.5, False), Span(y, 320, None, end, 2.5, False)]
+    read = regions(runs, spans)
+    assert [(len(r), column) for r, _, column in read] == [(20, 0), (20, 1)]
+    assert read[1][0][0].text.startswith("[0]")
+
+
 def test_a_glossary_or_table_is_not_taken_for_two_columns() -> None:
     """Terms at the left and definitions at a tab stop leave a gap like a gutter, but ragged cells."""
     from qa.pdf.chars import Run, Span

@@ -161,8 +161,7 @@ def _gutter(runs: list[Run], spans: list[Span], key: Callable[[float], int]) -> 
     three-fifths of the text, that at most a fifth of the lines cross, with at least 6 lines and a fifth
     of them wholly on each side of it. In one column few lines lie wholly right of the middle, and word
     spaces are narrower than that.
-    Both sides must read as prose, at least 15 em wide with half their lines reaching their column's
-    right edge; a table, a glossary or a table of contents has a gap too, but ragged cells."""
+    Both sides must read as prose (``_prose_side``)."""
     boxes = [(key(sp.y), sp.x0, sp.x1) for sp in spans]
     if not boxes:
         boxes = [(key(r.y), r.x, r.x + _guess_width(r)) for r in runs if r.text.strip()]
@@ -203,14 +202,28 @@ def _gutter(runs: list[Run], spans: list[Span], key: Callable[[float], int]) -> 
         return None
     gutter = (best[0] + best[-1]) / 2
     for side in (lambda x0, x1: x1 <= gutter, lambda x0, x1: x0 >= gutter):
-        ends = [max(x1 for x0, x1 in extents if side(x0, x1)) for extents in by_line.values()
-                if any(side(x0, x1) for x0, x1 in extents) and not any(x0 < gutter < x1 for x0, x1 in extents)]
-        starts = [min(x0 for x0, x1 in extents if side(x0, x1)) for extents in by_line.values()
-                  if any(side(x0, x1) for x0, x1 in extents)]
-        edge = max(ends)
-        if edge - min(starts) < 15 * em or sum(e >= edge - 1.5 * em for e in ends) < 0.5 * len(ends):
+        sides = [(min(x0 for x0, x1 in extents if side(x0, x1)), max(x1 for x0, x1 in extents if side(x0, x1)))
+                 for extents in by_line.values()
+                 if any(side(x0, x1) for x0, x1 in extents) and not any(x0 < gutter < x1 for x0, x1 in extents)]
+        if not _prose_side(sides, em):
             return None
     return gutter
+
+
+def _prose_side(lines: list[tuple[float, float]], em: float) -> bool:
+    """Return whether one side of a gap reads as a column of prose, from where each of its lines starts
+    and ends: at least 15 em wide, with half its lines reaching its right edge (justified), or three in
+    five filling two thirds of its width (set ragged: a reference list; prose beside a listing or an
+    algorithm). A table, a glossary or a table of contents leaves a gap too, but its cells are ragged
+    and short."""
+    if not lines:
+        return False
+    left, edge = min(x0 for x0, _ in lines), max(x1 for _, x1 in lines)
+    if edge - left < 15 * em:
+        return False
+    reach = sum(x1 >= edge - 1.5 * em for _, x1 in lines)
+    full = sum(x1 - x0 >= 2 / 3 * (edge - left) for x0, x1 in lines)
+    return reach >= 0.5 * len(lines) or full >= 0.6 * len(lines)
 
 
 def _baseline(y: float) -> int:
