@@ -557,20 +557,22 @@ def _write(index_dir: Path, manifest: dict[str, Any], paragraphs: list[Paragraph
     tmp = index_dir / f".tmp-{gen_name}"
     tmp.mkdir()
     try:
-        (tmp / MARKER).write_text("written by qa build; removed by the next build\n", encoding="utf-8")
-        _write_jsonl(tmp / "paragraphs.jsonl", (to_dict(p) for p in paragraphs))
-        _write_jsonl(tmp / "footnotes.jsonl", (to_dict(n) for n in notes))
-        _write_jsonl(tmp / "chunks.jsonl", (to_dict(c) for c in chunks))
-        np.save(tmp / "vectors.npy", vectors, allow_pickle=False)
-        (tmp / VECTOR_HASHES).write_text("".join(text_hash(c.text) + "\n" for c in chunks), encoding="ascii")
-        lexical.save(lexical.build(lexical_texts), tmp / "bm25")
-        lexical.save_vocab(vocab, vocab_vectors, tmp)
-        if fill_store is not None:  # last: a Milvus store is changed in place, so only once all else is written
-            manifest = {**manifest, "store": fill_store(tmp)}
-        _fsync_dir(tmp)
-        os.replace(tmp, index_dir / gen_name)
-        manifest = {**manifest, "generation": gen_name}
-        files.write_atomic(index_dir / MANIFEST, json.dumps(manifest, indent=1, ensure_ascii=False).encode("utf-8"))
+        with _writing(index_dir):
+            (tmp / MARKER).write_text("written by qa build; removed by the next build\n", encoding="utf-8")
+            _write_jsonl(tmp / "paragraphs.jsonl", (to_dict(p) for p in paragraphs))
+            _write_jsonl(tmp / "footnotes.jsonl", (to_dict(n) for n in notes))
+            _write_jsonl(tmp / "chunks.jsonl", (to_dict(c) for c in chunks))
+            np.save(tmp / "vectors.npy", vectors, allow_pickle=False)
+            (tmp / VECTOR_HASHES).write_text("".join(text_hash(c.text) + "\n" for c in chunks), encoding="ascii")
+            lexical.save(lexical.build(lexical_texts), tmp / "bm25")
+            lexical.save_vocab(vocab, vocab_vectors, tmp)
+            if fill_store is not None:  # last: a Milvus store is changed in place, so only once all else is written
+                manifest = {**manifest, "store": fill_store(tmp)}
+            _fsync_dir(tmp)
+            os.replace(tmp, index_dir / gen_name)
+            manifest = {**manifest, "generation": gen_name}
+            files.write_atomic(index_dir / MANIFEST,
+                               json.dumps(manifest, indent=1, ensure_ascii=False).encode("utf-8"))
         settings_mod.forget_other_model(index_dir, manifest)  # settings tuned for another model do not carry over
     finally:
         if tmp.exists():
@@ -581,6 +583,26 @@ def _write(index_dir: Path, manifest: dict[str, Any], paragraphs: list[Paragraph
                 and (old.name.startswith("gen-") or old.name.startswith(".tmp-gen-")):
             shutil.rmtree(old, ignore_errors=True)
     return manifest
+
+
+@contextlib.contextmanager
+def _writing(index_dir: Path) -> Iterator[None]:
+    """Turn a failed write of the index into one line (QAError): a full disk is an OSError with an errno,
+    numpy's OSError without one ("N requested and 0 written"), or FAISS' RuntimeError ("write error")."""
+    try:
+        yield
+    except (OSError, RuntimeError) as exc:
+        if isinstance(exc, files.NotRegular) or (isinstance(exc, RuntimeError) and "write error" not in str(exc)):
+            raise
+        try:
+            full = shutil.disk_usage(index_dir).free < 2**20
+        except OSError:
+            full = False
+        said = (str(exc).splitlines() or [type(exc).__name__])[0]
+        said = said[said.find("write error"):] if "write error" in said else said[-120:]
+        why = getattr(exc, "strerror", None) or ("the disk is full" if full else said)
+        raise QAError(f"{index_dir}: could not write the index ({why}); free some space (or make the folder "
+                      "writable) and build again; the previous index is unchanged") from exc
 
 
 def _write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:

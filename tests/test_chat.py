@@ -119,19 +119,32 @@ def test_a_full_disk_while_copying_an_upload_leaves_nothing_behind(chat: Chat, t
     assert chat.add_documents([upload]) == ["stations.txt: added, 61 passages, 0 footnotes; ask away"]
 
 
+# How a full disk shows while the index is written (measured on a 420k-600k tmpfs): an OSError with its
+# errno (file writes), numpy's OSError with none (np.save), FAISS' RuntimeError (write_index).
+FULL_DISK = {
+    "errno": ("_fsync_dir", OSError(errno.ENOSPC, "No space left on device"), "No space left on device"),
+    "numpy": ("np.save", OSError("19200 requested and 4064 written"), "19200 requested and 4064 written"),
+    "faiss": ("vectors_mod.save", RuntimeError("Error in void faiss::write_index(const Index*, IOWriter*, int) at "
+                                               "index_write.cpp:499: Error: 'ret == (size * 4)' failed: write error "
+                                               "in idx/vectors.faiss"), "write error in idx/vectors.faiss")}
+
+
+@pytest.mark.parametrize("how", sorted(FULL_DISK))
 def test_a_full_disk_while_writing_the_index_keeps_the_old_one(chat: Chat, tmp_path: Path,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+                                                              monkeypatch: pytest.MonkeyPatch, how: str) -> None:
     before = sorted(p.name for p in chat.docs_dir.iterdir())
     generation = chat.index.manifest["generation"]
+    where, error, said = FULL_DISK[how]
 
-    def disk_full(path: Path) -> None:
-        raise OSError(errno.ENOSPC, "No space left on device")
+    def disk_full(*args: object, **kwargs: object) -> None:
+        raise error
 
-    monkeypatch.setattr(index, "_fsync_dir", disk_full)
+    owner, name = where.split(".") if "." in where else ("index", where)
+    monkeypatch.setattr({"index": index, "np": index.np, "vectors_mod": index.vectors_mod}[owner], name, disk_full)
     upload = tmp_path / "stations.txt"
     upload.write_text(long_doc(), encoding="utf-8")
     (line,) = chat.add_documents([upload])
-    assert line.startswith("stations.txt: not added: ") and "could not write the index (No space left" in line
+    assert line.startswith("stations.txt: not added: ") and f"could not write the index ({said}" in line
     assert sorted(p.name for p in chat.docs_dir.iterdir()) == before
     assert chat.index.manifest["generation"] == generation
     assert not [p for p in chat.index_dir.iterdir() if p.name.startswith(".tmp")]
@@ -256,3 +269,15 @@ def test_the_document_list_says_1_passage(small_docs: Path, tmp_path: Path) -> N
     index.build(small_docs, tmp_path / "idx", FakeEmbedder(), log=quiet)
     listed = ui.documents_html(Chat(small_docs, tmp_path / "idx", FakeEmbedder()))
     assert "1 passage ·" in listed and "0 footnotes" in listed and "1 passages" not in listed
+
+
+def test_a_documents_folder_renamed_while_the_chat_runs_is_said_in_the_chat(chat: Chat, tmp_path: Path) -> None:
+    upload = tmp_path / "stations.txt"
+    upload.write_text(long_doc(), encoding="utf-8")
+    chat.docs_dir.rename(tmp_path / "renamed")
+    (line,) = chat.add_documents([upload])
+    assert "the documents folder is gone" in line and str(chat.docs_dir) in line
+    assert not chat.docs_dir.exists()  # not made again, empty: the next build would drop every document
+    (line,) = chat.remove("harbours.txt").lines
+    assert "the documents folder is gone" in line
+    assert chat.ask("When was the harbour of Vellmar opened?", 1).hits[0].paragraph.id == "harbours.txt#p2"

@@ -412,3 +412,23 @@ def test_a_huge_question_in_a_batch_is_not_echoed_whole(built: Path, tmp_path: P
     lines = [json.loads(line) for line in out.splitlines()]
     assert "too long" in lines[0]["error"] and lines[1]["results"]
     assert len(out.splitlines()[0]) < 5_000  # the question's head, not its megabyte
+
+
+@pytest.mark.parametrize("error", [OSError("19200 requested and 4064 written"),  # numpy on a full disk
+                                   RuntimeError("Error in faiss::write_index: write error in idx/vectors.faiss")])
+def test_a_full_disk_during_build_is_one_line_and_the_old_index_stays(
+        built: Path, small_docs: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch,
+        error: Exception) -> None:
+    from qa import index
+
+    generation = index.read_manifest(built)["generation"]
+    (small_docs / "more.txt").write_text("Ferries cross the bay twice a day.\n", encoding="utf-8")
+
+    def disk_full(*args: object, **kwargs: object) -> None:
+        raise error
+
+    monkeypatch.setattr("qa.vectors.save", disk_full)
+    monkeypatch.setattr("numpy.save", disk_full)
+    assert cli.main(["build", "--docs", str(small_docs), "--index", str(built)]) == 2
+    assert "could not write the index" in one_line_error(capsys)
+    assert index.read_manifest(built)["generation"] == generation

@@ -31,7 +31,7 @@ import numpy as np
 from qa import index as index_mod
 from qa import output, questions
 from qa.embed import TextEmbedder
-from qa.errors import InputError, QAError
+from qa.errors import DocumentError, InputError, QAError
 from qa.parse import KINDS, SUPPORTED
 from qa.records import Answer, Paragraph
 from qa.search import check_k, clean_question, search, shown_question
@@ -215,6 +215,8 @@ class Chat:
         job = Job()
         staged: list[tuple[Path, str, str]] = []  # (upload, original name, doc name)
         known = _Known(self.docs_dir)  # the folder is listed once for all the files, not once per file
+        if not self.docs_dir.is_dir():  # renamed or removed while the chat runs: never made again, empty
+            job.lines, files = [self.folder_gone()], []
         for f in files or []:
             upload = Path(f)
             name = upload.name
@@ -241,6 +243,11 @@ class Chat:
         threading.Thread(target=self._run_job, args=(job, staged), name="qa-indexing", daemon=True).start()
         return job
 
+    def folder_gone(self) -> str:
+        """Return the one line said when the documents folder is no longer there."""
+        return (f"{self.docs_dir}: the documents folder is gone (renamed or removed while the chat runs); "
+                "put it back, or restart qa serve with --docs FOLDER; the index keeps answering as it was")
+
     def refresh(self, reason: str) -> Job:
         """Bring the index up to date with the documents folder in the background; return the job."""
         job = Job()
@@ -255,7 +262,8 @@ class Chat:
         name = doc if isinstance(doc, str) else ""
         path = self.document_file(name) if name else None
         if path is None:
-            job.lines = [f"{name[:200] or 'no document'}: not in your documents; choose one from the list"]
+            job.lines = [self.folder_gone() if not self.docs_dir.is_dir() else
+                         f"{name[:200] or 'no document'}: not in your documents; choose one from the list"]
             job.status = "done"
             job.done.set()
             return job
@@ -364,7 +372,8 @@ class Chat:
 
     def _copy_in(self, upload: Path, doc: str) -> Path:
         """Copy an upload into the docs folder under a free name (a hidden temp name first, then renamed)."""
-        self.docs_dir.mkdir(parents=True, exist_ok=True)
+        if not self.docs_dir.is_dir():
+            raise DocumentError(self.folder_gone())
         stem, suffix = os.path.splitext(doc)
         fd, tmp = tempfile.mkstemp(prefix=UPLOAD_PREFIX, dir=self.docs_dir)
         os.close(fd)
