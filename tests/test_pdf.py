@@ -437,6 +437,27 @@ FILLER = ["Harbours along the river were built in the nineteenth century by the 
           "while the smaller landings upstream were left to the fishermen and their cooperatives."]
 
 
+def test_a_chapters_running_head_with_the_page_number_is_furniture(tmp_path: Path) -> None:
+    """A thesis heads each page with its chapter and the page number ("CHAPTER 1. INTRODUCTION 2"), on too
+    few pages to count as the document's header: the head was read as a section heading, and cut every
+    paragraph running over its pages."""
+    chapters = ["INTRODUCTION"] * 3 + ["METHODS"] * 3 + ["RESULTS"] * 4
+    pages = []
+    for k, chapter in enumerate(chapters, start=1):
+        c = 1 + (k > 3) + (k > 6)
+        head = [(20, 15, 9, f"CHAPTER {c}. {chapter} {k}")] if k > 1 else []
+        town = ["Arles", "Bonn", "Como", "Delft", "Evora", "Fano", "Gent", "Hull", "Ivrea", "Jena"][k - 1]
+        body = [(20, 30 + 5 * i, 11, f"In {town}, {FILLER[i % 3].lower()}") for i in range(9)]
+        tail = [(20, 75, 11, f"The page goes on in {town}, and the harbour boards of the river towns and") if k % 2 else
+                (20, 75, 11, f"The harbours of {town} are well known to every one of the travellers.")]
+        first = [(20, 25, 11, f"their cooperatives kept the quays of {town}, as the reports show.")] if k % 2 == 0 else []
+        pages.append(head + first + body + tail)
+    document = parse_file(pdfmaker.hand_pdf(tmp_path / "heads.pdf", pages))
+    assert not any(p.section and "CHAPTER" in p.section for p in document.paragraphs)
+    assert "the river towns and their cooperatives kept the quays" in " ".join(p.text for p in document.paragraphs)
+    assert not any("CHAPTER" in p.text for p in document.paragraphs)
+
+
 def test_a_paragraph_cut_by_the_authors_note_at_the_page_foot_is_read_whole(tmp_path: Path) -> None:
     lines = [(20, 30 + 6 * i, 11, text) for i, text in enumerate(FILLER * 3)]
     page1 = [*lines, (20, 90, 11, "The first dock opened in 1911 and the second one"),

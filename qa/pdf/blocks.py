@@ -16,6 +16,7 @@ import math
 import re
 import statistics
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import replace
 
 from qa.parse import ends_sentence
@@ -134,13 +135,26 @@ def _drop_furniture(pages: list[list[Line]], printed: int) -> list[list[Line]]:
     edges = [page[:2] + page[-2:] for page in pages]
     seen = Counter(k for edge in edges for k in {key(line) for line in edge})
     # On most pages, or on every other page (left and right pages of a book); not two pages by chance.
-    repeated = {k for k, n in seen.items() if n >= max(2, round(0.4 * printed))}
+    repeated = {k for k, n in seen.items() if n >= max(2, round(0.4 * printed))} | _running_heads(pages, key)
     out = []
     for page, edge in zip(pages, edges, strict=False):
         drop = {id(line) for line in edge if key(line) in repeated or _is_folio(line, page)}
         # a rule typed as a row of dashes (the line over the notes) is no text
         out.append([line for line in page if id(line) not in drop and not _RULE.match(line.text)])
     return out
+
+
+def _running_heads(pages: list[list[Line]], key: Callable[[Line], tuple[int, str]]) -> set[tuple[int, str]]:
+    """Return the keys of running heads that carry the page number, as a thesis or book sets them per
+    chapter or section ("CHAPTER 1. INTRODUCTION 4", "12 1.5. THESIS OUTLINE"): a page's first line that
+    starts or ends with a number, with the same words at the same place on another page and another
+    number. A chapter's head is on too few pages to count as the whole document's header, and as a
+    heading it cut every paragraph running over its pages."""
+    texts: dict[tuple[int, str], set[str]] = {}
+    for page in pages:
+        if page and re.search(r"^\d+\s|\s\d+$", page[0].text):
+            texts.setdefault(key(page[0]), set()).add(page[0].text)
+    return {k for k, seen in texts.items() if len(seen) >= 2}
 
 
 def _is_folio(line: Line, page: list[Line]) -> bool:
