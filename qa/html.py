@@ -172,6 +172,14 @@ def find_markers(pages: list[Page], ids: dict[tuple[str, str], etree._Element],
 
 def _candidates(pages: list[Page], ids: dict[tuple[str, str], etree._Element]) -> Iterator[_Marker]:
     """Yield every element that may mark a note, with the note it names (note None: its target is missing)."""
+    linked: set[etree._Element] = set()  # what a note may not hold besides its own anchor: targets, label links
+    for page in pages:
+        for el in page.root.iter():
+            target = _target(page.name, el, ids)
+            if target is not None:
+                linked.add(target)
+                if local(el.tag) == "a" and is_label(squeeze("".join(el.itertext())), True):
+                    linked.add(el)
     for page in pages:
         for el in page.root.iter():
             tag = local(el.tag)
@@ -183,7 +191,7 @@ def _candidates(pages: list[Page], ids: dict[tuple[str, str], etree._Element]) -
                 continue
             target = _target(page.name, el, ids)
             if target is not None:
-                note = note_of(target)
+                note = note_of(target, linked)
                 if note is not None and el not in set(note.iter()):
                     yield _Marker(el, note, label)
                 continue
@@ -209,9 +217,11 @@ def _target(page: str, el: etree._Element, ids: dict[tuple[str, str], etree._Ele
     return None
 
 
-def note_of(target: etree._Element) -> etree._Element | None:
+def note_of(target: etree._Element, linked: set[etree._Element]) -> etree._Element | None:
     """Return the element holding the note a link names: the target itself when it has text of its
-    own (more than a label), else the nearest block around it; never a heading or a whole section."""
+    own (more than a label), else the nearest block around it; then, while that block opens a
+    container that holds no other link target or label link, the container (a note of several
+    paragraphs: <div id="fn3"><p><a name="fn3">3</a> …</p><p>…</p></div>). Never a heading or a section."""
     note = target
     while local(note.tag) not in _BLOCK and _label_only(note):
         parent = note.getparent()
@@ -220,6 +230,10 @@ def note_of(target: etree._Element) -> etree._Element | None:
         note = parent
     if local(note.tag) in _NOT_A_NOTE or _has_heading(note):
         return None
+    while (parent := note.getparent()) is not None and local(parent.tag) in _BLOCK - _NOT_A_NOTE \
+            and parent[0] is note and not (parent.text or "").strip() and not _has_heading(parent) \
+            and not any(d in linked and d is not target for d in parent.iter()):
+        note = parent
     return note
 
 
