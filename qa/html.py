@@ -42,6 +42,8 @@ _CHROME_WORDS = {"sidebar", "menu", "navbar", "breadcrumb", "breadcrumbs", "shar
                  "popup", "modal"}
 _UNSEEN = {"hidden", "sr-only", "visually-hidden", "visuallyhidden", "screen-reader-text", "d-none"}  # whole classes
 _OPS = "{http://www.idpf.org/2007/ops}type"
+_BACK = {"backlink", "backlinks", "backref", "back", "return"}  # a note's way back to its marker (class words)
+_SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
 @dataclass
@@ -167,7 +169,8 @@ def find_markers(pages: list[Page], ids: dict[tuple[str, str], etree._Element],
         citing.update(c.el.iterancestors())
         citing.add(c.el)
     pending = [c for c in candidates if c.note is None and not any(a in taken for a in c.el.iterancestors())]
-    return chosen + labelled_notes(pages, [] if explicit else pending, chosen)
+    found = chosen + labelled_notes(pages, [] if explicit else pending, chosen)
+    return found or raised_notes(pages)
 
 
 def _candidates(pages: list[Page], ids: dict[tuple[str, str], etree._Element]) -> Iterator[_Marker]:
@@ -302,6 +305,85 @@ def labelled_notes(pages: list[Page], pending: list[_Marker], chosen: list[_Mark
     return found
 
 
+def raised_notes(pages: list[Page]) -> list[_Marker]:
+    """Return the notes of a page whose markers link to nothing (<sup>1</sup>): the numbers 1..K raised
+    in the text, each with the K-th item of the list of notes after them (an <ol> under a "Notes"
+    heading, or named as notes) or the block after them that opens with its number ("1.", "[1]", ¹)."""
+    raised: list[tuple[etree._Element, int]] = []
+    for page in pages:
+        for el in page.root.iter():
+            text = squeeze("".join(el.itertext())) if local(el.tag) == "sup" else ""
+            if text.isdecimal() and len(text) <= 4 and not any(local(a.tag) == "a" for a in el.iterancestors()):
+                raised.append((el, int(text)))
+    markers: list[_Marker] = []
+    openers: dict[etree._Element, int] = {}  # blocks that open with a note number, and the number
+    for el, number in raised:
+        block = next((a for a in el.iterancestors() if local(a.tag) in _BLOCK), None)
+        if block is not None and not (block.text or "").strip() and _first_text_child(block) is el:
+            openers[block] = number
+    cited = [(el, n) for el, n in raised if not any(a in openers for a in el.iterancestors())]
+    if not cited:
+        return []
+    last = cited[-1][0]
+    lists = [ol for page in pages for ol in page.root.iter() if local(ol.tag) == "ol" and _named_notes(ol)]
+    notes: dict[int, etree._Element] = {}
+    for ol in lists:
+        start = int(ol.get("start", "1")) if (ol.get("start") or "1").isdecimal() else 1
+        for k, li in enumerate((li for li in ol if local(li.tag) == "li"), start=start):
+            notes.setdefault(k, li)
+    if not notes:
+        after = False
+        for page in pages:
+            for el in page.root.iter():
+                after = after or el is last
+                if after and local(el.tag) in ("p", "li", "div") and not any(local(c.tag) in _BLOCK for c in el):
+                    opener = re.match(r"\[?(\d{1,4})\]?[.:)]?\s", squeeze("".join(el.itertext())) + " ")
+                    number = openers.get(el) or (int(opener.group(1)) if opener else 0)
+                    if number:
+                        notes.setdefault(number, el)
+    numbers = sorted({n for _, n in cited})
+    if not numbers or numbers != list(range(1, len(numbers) + 1)) or not all(n in notes for n in numbers):
+        return []  # not a run of notes 1..K each with its note: raised numbers of another kind (km²)
+    for n in numbers:  # a number raised twice (5 km², note 2): the one after punctuation, else the first
+        same = [el for el, k in cited if k == n]
+        after_stop = [el for el in same if re.search(r"[.,;:!?\"”’')]\s*$", _text_before(el))]
+        markers.append(_Marker(after_stop[0] if len(after_stop) == 1 else same[0], notes[n], str(n)))
+    return markers
+
+
+def _text_before(el: etree._Element) -> str:
+    """Return the text right before an element in its parent (the previous sibling's tail, or the parent's text)."""
+    prev = el.getprevious()
+    if prev is not None:
+        return prev.tail or ""
+    parent = el.getparent()
+    return (parent.text or "") if parent is not None else ""
+
+
+def _first_text_child(block: etree._Element) -> etree._Element | None:
+    """Return the element a block's text starts with (through wrappers), or None when text comes first."""
+    el = block
+    while len(el) and not (el.text or "").strip():
+        el = el[0]
+        if local(el.tag) == "sup":
+            return el
+    return None
+
+
+def _named_notes(ol: etree._Element) -> bool:
+    """A list of notes: named so (class, id, role, epub:type) on it or around it, or under a heading
+    that says Notes, Footnotes, Endnotes."""
+    for el in (ol, *ol.iterancestors()):
+        if (_words(el) | _kinds(el)) & _NOTE_WORDS:
+            return True
+        heading = el.getprevious()
+        while heading is not None and local(heading.tag) not in _HEADING and not squeeze("".join(heading.itertext())):
+            heading = heading.getprevious()
+        if heading is not None and local(heading.tag) in _HEADING:
+            return bool(re.fullmatch(r"(foot|end)?notes?", squeeze("".join(heading.itertext())).lower()))
+    return False
+
+
 def _copy_as_span(el: etree._Element) -> etree._Element:
     span = etree.Element("span")
     span.text = " " + squeeze("".join(el.itertext()))
@@ -319,7 +401,8 @@ def note_text(note: etree._Element, label: str, markers: list[_Marker]) -> str:
     backs: set[str] = set()
     for m in markers:
         if m.note is note:
-            backs.update(v for v in (m.el.get("id"), *(a.get("id") for a in m.el.iterancestors())) if v)
+            around = (m.el, *m.el.iterancestors(), *m.el.iterdescendants())
+            backs.update(v for el in around for v in (el.get("id"), el.get("name")) if v)
     parts: list[str] = []
     _note_text(note, backs, parts, 0, top=True, label=label.strip("[]().") or label)
     text = squeeze("".join(parts))
@@ -336,7 +419,7 @@ def _note_text(el: etree._Element, backs: set[str], parts: list[str], depth: int
     tag = local(el.tag)
     if not top and _is_backlink(el, backs):
         return
-    if tag == "button" or (not top and set((el.get("class") or "").split()) & _UNSEEN):
+    if tag == "button" or (not top and (set((el.get("class") or "").split()) & _UNSEEN or _words(el) & _BACK)):
         return
     if not top and label and not "".join(parts).strip() and squeeze("".join(el.itertext())).strip("[]().") == label:
         return
@@ -433,7 +516,9 @@ def page_body(body: etree._Element) -> list[Block]:
             flush()
         if tag == "br":
             parts.append(" ")
-        if el.text:
+        if tag == "sup" and len(el) == 0 and (el.text or "").isdecimal():  # a raised number that is no marker: km²
+            parts.append(el.text.translate(_SUPERSCRIPT))
+        elif el.text:
             parts.append(el.text)
         for ch in el:
             if depth < MAX_DEPTH:

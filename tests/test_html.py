@@ -104,3 +104,36 @@ def test_hostile_pages_cost_one_line(tmp_path: Path) -> None:
     (tmp_path / "binary.htm").write_bytes(b"\x00\x01\x02" * 1000)
     with pytest.raises(DocumentError, match=r"binary\.htm"):
         parse_file(tmp_path / "binary.htm")
+
+
+def test_word_wikipedia_and_pandoc_pages(tmp_path: Path) -> None:
+    word = (f'<div class=WordSection1><p class=MsoNormal>{CLAIMS[0]}<a style="mso-footnote-id:ftn1" href="#_ftn1" '
+            'name="_ftnref1"><span class=MsoFootnoteReference><![if !supportFootnotes]>[1]<![endif]></span></a></p></div>'
+            '<div style="mso-element:footnote-list"><div style="mso-element:footnote" id=ftn1><p class=MsoFootnoteText>'
+            '<a href="#_ftnref1" name="_ftn1"><span class=MsoFootnoteReference>[1]</span></a> See Smith 12.</p>'
+            '<p class=MsoFootnoteText>A second paragraph.</p></div></div>')
+    assert notes_and_citing(page(tmp_path, word, "word.htm")) == [(1, "See Smith 12. A second paragraph.", [CLAIMS[0]])]
+    wiki = (f'<p>{CLAIMS[0]}<sup id="cite_ref-a_1-0" class="reference"><a href="#cite_note-a-1">[1]</a></sup> {CLAIMS[1]}'
+            '<sup id="cite_ref-a_1-1" class="reference"><a href="#cite_note-a-1">[1]</a></sup></p>'
+            '<ol class="references"><li id="cite_note-a-1"><span class="mw-cite-backlink">^ <a href="#cite_ref-a_1-0">'
+            '<sup><i><b>a</b></i></sup></a> <a href="#cite_ref-a_1-1"><sup><i><b>b</b></i></sup></a></span> '
+            '<span class="reference-text">Smith, Harbours.</span></li></ol>')
+    assert notes_and_citing(page(tmp_path, wiki, "wiki.html")) == [(1, "Smith, Harbours.", [" ".join(CLAIMS[:2])])]
+    pandoc = (f'<p>{CLAIMS[0]}<a href="#fn1" class="footnote-ref" id="fnref1" role="doc-noteref"><sup>1</sup></a></p>'
+              '<section class="footnotes" role="doc-endnotes"><hr /><ol><li id="fn1"><p>The note.<a href="#fnref1" '
+              'class="footnote-back" role="doc-backlink">↩︎</a></p></li></ol></section>')
+    assert notes_and_citing(page(tmp_path, pandoc, "pandoc.html")) == [(1, "The note.", [CLAIMS[0]])]
+
+
+def test_raised_numbers_that_link_nowhere_find_their_list(tmp_path: Path) -> None:
+    listed = (f'<article><p>{CLAIMS[0]}<sup>1</sup> The area is 5 km<sup>2</sup> wide.<sup>2</sup></p>'
+              '<h2>Notes</h2><ol><li>Smith, Harbours 12.</li><li>Id. at 14.</li></ol></article>')
+    doc = page(tmp_path, listed, "listed.html")
+    assert notes_and_citing(doc) == [(1, "Smith, Harbours 12.", [f"{CLAIMS[0]} The area is 5 km² wide."]),
+                                     (2, "Id. at 14.", [f"{CLAIMS[0]} The area is 5 km² wide."])]
+    opened = (f'<p>{CLAIMS[0]}<sup>1</sup></p><p>{CLAIMS[1]}<sup>2</sup></p><hr>'
+              '<p><sup>1</sup> Smith, Harbours 12.</p><p>2. Id. at 14.</p>')
+    assert notes_and_citing(page(tmp_path, opened, "opened.html")) == [
+        (1, "Smith, Harbours 12.", [CLAIMS[0]]), (2, "Id. at 14.", [CLAIMS[1]])]
+    powers = f'<p>{CLAIMS[0]} It is 10<sup>3</sup> metres.</p><p>1. A numbered paragraph.</p>'
+    assert page(tmp_path, powers, "powers.html").footnotes == ()  # 3 with no 1 and 2: no notes
