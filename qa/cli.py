@@ -252,7 +252,7 @@ def _parse_one(file: str, as_json: bool, indent: int | None) -> int:
     document = parse_within_budget(Path(file), parse=PARSER or parse_file)
     if as_json:
         out = {
-            "doc": document.doc, "title": document.title,
+            "doc": document.doc, "title": document.title, "authors": list(document.authors), "year": document.year,
             "paragraphs": [{k: v for k, v in to_dict(p).items() if k in
                             ("id", "section", "page", "page_end", "text", "footnotes")} | {"display": p.display}
                            for p in document.paragraphs],

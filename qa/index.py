@@ -326,6 +326,8 @@ def _read_documents(docs_dir: Path, previous: _Previous | None, embedder: TextEm
     for path in document_files(docs_dir):
         doc = path.relative_to(docs_dir).as_posix()
         reusable = previous.by_doc.get(doc) if previous and previous.same_pipeline else None
+        if reusable is not None and "title" not in old_docs.get(doc, {}):  # built before titles were kept: read again
+            reusable = None
         try:
             digest, before, document = _read_one(
                 path, doc, old_docs.get(doc, {}).get("sha256") if reusable else None, parse, status)
@@ -346,6 +348,7 @@ def _read_documents(docs_dir: Path, previous: _Previous | None, embedder: TextEm
         # size and time from before the hash: a save after it shows as a change at the next look
         read.records[doc] = {"sha256": digest, "size": before.st_size, "mtime": before.st_mtime,
                              "paragraphs": len(paragraphs), "footnotes": len(notes), "chunks": len(chunks)}
+        read.records[doc].update(_citation_fields(document, old_docs.get(doc, {})))
         read.parts.append((paragraphs, notes, chunks))
     return read
 
@@ -412,6 +415,13 @@ def _fill_store(generation: Path, *, spec: dict[str, str], index_dir: Path, read
             vector_store.add(doc, [c.id for c in cs], vectors[row:row + len(cs)])
         row += len(cs)
     return vector_store.commit()
+
+
+def _citation_fields(document: Document | None, old: dict[str, Any]) -> dict[str, Any]:
+    """Return a document's title, authors and year for its manifest record (an unchanged one's from the last build)."""
+    if document is None:
+        return {"title": old.get("title"), "authors": old.get("authors", []), "year": old.get("year")}
+    return {"title": document.title, "authors": list(document.authors), "year": document.year}
 
 
 def _pending(index_dir: Path) -> set[str]:

@@ -181,7 +181,8 @@ def read_npy(path: Path, kind: str, ndim: int, mmap: bool = False, finite: bool 
 
 
 # What each file of an index holds (qa/index.py writes them; older builds may lack the "?" keys).
-DOCUMENT = {"sha256": str, "size": int, "mtime": float, "paragraphs": int, "footnotes": int, "chunks": int}
+DOCUMENT = {"sha256": str, "size": int, "mtime": float, "paragraphs": int, "footnotes": int, "chunks": int,
+            "title?": (str, None), "authors?": [str], "year?": (int, None)}
 STORE = {"kind": str, "uri?": str, "alias?": str, "aliased?": bool, "collection?": str, "dim?": int, "metric?": str,
          "partition_key?": (str, None), "index_type?": str, "params?": Map(int), "search_params?": Map(int),
          "consistency?": str, "file?": str}

@@ -16,7 +16,7 @@ import re
 import unicodedata
 from pathlib import Path
 
-from qa import cite
+from qa import cite, meta
 from qa.errors import DocumentError
 from qa.records import Block, Document, Footnote, Marker, Paragraph, marker_from_str
 
@@ -26,6 +26,7 @@ READERS = {".pdf": "qa.pdf", ".docx": "qa.docx", ".odt": "qa.odt", ".html": "qa.
 SUPPORTED = (".txt", ".md", ".markdown", *READERS)
 KINDS = ".txt, .md, " + ", ".join(READERS)  # what the messages offer
 MAX_BYTES = 200 * 1024 * 1024
+FRONT_PARAGRAPHS = 40  # where a document's metadata must be borne out (title page, abstract, first pages)
 
 _SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹"
 _SUP_TO_DIGIT = str.maketrans(_SUPERSCRIPTS, "0123456789")
@@ -59,7 +60,9 @@ def parse_file(path: Path, doc: str | None = None) -> Document:
     document = assemble(doc, blocks)
     if not document.paragraphs:
         raise DocumentError(f"{path}: no text found; is the file empty?")
-    return document
+    front = [p.text for p in document.paragraphs[:FRONT_PARAGRAPHS]]
+    title, authors, year = meta.describe(path, document.title, front)
+    return dataclasses.replace(document, title=title, authors=authors, year=year)
 
 
 def read_text(path: Path) -> str:

@@ -81,12 +81,14 @@ class Paragraph:
 
 @dataclass(frozen=True)
 class Document:
-    """A parsed document: its relative path, title, paragraphs and footnotes."""
+    """A parsed document: its relative path, title, paragraphs and footnotes (and, where known, authors and year)."""
 
     doc: str
     title: str | None
     paragraphs: tuple[Paragraph, ...]
     footnotes: tuple[Footnote, ...]
+    authors: tuple[str, ...] = ()
+    year: int | None = None
 
 
 @dataclass(frozen=True)

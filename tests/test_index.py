@@ -114,6 +114,25 @@ def test_rebuild_with_nothing_changed_embeds_nothing(small_docs: Path, tmp_path:
     assert answers(tmp_path / "idx") == before
 
 
+def test_documents_carry_their_title_and_an_index_built_without_titles_reads_them_again(
+        small_docs: Path, tmp_path: Path) -> None:
+    build(small_docs, tmp_path / "idx")
+    manifest_path = tmp_path / "idx" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    assert manifest["documents"]["harbours.txt"]["title"] == "Tiny Report on Harbours"
+    assert manifest["documents"]["harbours.txt"]["authors"] == [] and manifest["documents"]["notes.md"]["title"] == "Orchards"
+    for record in manifest["documents"].values():  # as an index built before titles were kept
+        del record["title"], record["authors"], record["year"]
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    counting = CountingEmbedder()
+    report = build(small_docs, tmp_path / "idx", counting)
+    assert (report.parsed, report.reused, counting.encoded) == (2, 0, [])  # read again, nothing embedded again
+    again = json.loads(manifest_path.read_text(encoding="utf-8"))["documents"]
+    assert again["harbours.txt"]["title"] == "Tiny Report on Harbours"
+    assert build(small_docs, tmp_path / "idx").reused == 2  # and then reused, title kept
+    assert json.loads(manifest_path.read_text(encoding="utf-8"))["documents"]["notes.md"]["title"] == "Orchards"
+
+
 def test_changing_one_document_reparses_it_and_embeds_only_its_new_chunks(small_docs: Path, tmp_path: Path) -> None:
     build(small_docs, tmp_path / "idx")
     old_texts = {c.text for c in index.load(tmp_path / "idx").chunks}

@@ -303,6 +303,20 @@ def test_text_documents_are_served_as_inert_plain_text(served):
     assert "sandbox" in headers["content-security-policy"]
 
 
+def test_the_library_lists_titles_and_serves_its_references(served):
+    chat, url, _, _ = served
+    assert chat.documents()["harbours.txt"]["title"] == "Tiny Report on Harbours"
+    listing = ui.documents_html(chat)
+    assert "Tiny Report on Harbours" in listing and "harbours.txt" in listing
+    assert "&lt;script&gt;" in listing or "<script" not in listing  # titles are document text: escaped
+    status, body, headers = _get(url, "/qa/library.bib")
+    assert status == 200 and headers["content-disposition"].startswith("attachment")
+    assert "title = {Tiny Report on Harbours}" in body.decode() and "note = {file: harbours.txt}" in body.decode()
+    status, body, headers = _get(url, "/qa/library.json")
+    items = json.loads(body)
+    assert status == 200 and {item["note"] for item in items} >= {"file: harbours.txt", "file: coast.pdf"}
+
+
 @pytest.mark.parametrize("path", [
     "/qa/doc/../secret.txt", "/qa/doc/..%2Fsecret.txt", "/qa/doc/%2e%2e/secret.txt", "/qa/doc/%2e%2e%2fsecret.txt",
     "/qa/doc/harbours.txt/../../secret.txt", "/qa/doc//etc/passwd", "/qa/doc/%2Fetc%2Fpasswd",

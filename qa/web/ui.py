@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from qa import index as index_mod
-from qa import output
+from qa import library, output
 from qa.embed import TextEmbedder
 from qa.errors import IndexLoadError, QAError
 from qa.parse import KINDS
@@ -294,13 +294,20 @@ def _api(chat: Chat) -> None:
 
 
 def documents_html(chat: Chat) -> str:
-    """Return the list of indexed documents with their passage and footnote counts."""
-    rows = "".join(
-        f'<li><span class="qa-docname">{render.esc(doc)}</span>'
-        f'<span class="qa-counts">{plural(c.get("paragraphs", 0), "passage")} · '
-        f'{plural(c.get("footnotes", 0), "footnote")}</span></li>'
-        for doc, c in sorted(chat.documents().items()))
-    return f'<div class="qa-doclist"><div class="qa-doclist-title">Your documents</div><ul>{rows}</ul></div>'
+    """Return the list of indexed documents: title (else file name), authors and year, file name, counts; and
+    the links to the library's references."""
+    rows = []
+    for doc, c in sorted(chat.documents().items(), key=lambda item: library.label(*item).casefold()):
+        name = library.label(doc, c)
+        by = library.byline(c)
+        rows.append(f'<li><span class="qa-docname">{render.esc(name)}</span>'
+                    + (f'<span class="qa-byline">{render.esc(by)}</span>' if by else "")
+                    + (f'<span class="qa-file">{render.esc(doc)}</span>' if name != doc else "")
+                    + f'<span class="qa-counts">{plural(c.get("paragraphs", 0), "passage")} · '
+                    f'{plural(c.get("footnotes", 0), "footnote")}</span></li>')
+    refs = ('<div class="qa-refs">References: <a href="qa/library.bib" download="library.bib">BibTeX</a> · '
+            '<a href="qa/library.json" download="library.json">CSL-JSON</a></div>')
+    return f'<div class="qa-doclist"><div class="qa-doclist-title">Your documents</div><ul>{"".join(rows)}</ul>{refs}</div>'
 
 
 def theme() -> Any:
@@ -333,6 +340,24 @@ def document_route(chat: Chat) -> Any:
                             filename=path.name, content_disposition_type="inline")
 
     return Route("/qa/doc/{path:path}", endpoint, methods=["GET", "HEAD"])
+
+
+def library_routes(chat: Chat) -> list[Any]:
+    """Return the Starlette routes that serve the library's references: /qa/library.bib and /qa/library.json."""
+    from starlette.responses import JSONResponse, PlainTextResponse
+    from starlette.routing import Route
+
+    headers = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
+
+    async def bib(request: Any) -> Any:
+        return PlainTextResponse(library.bibtex(chat.documents()), media_type="application/x-bibtex; charset=utf-8",
+                                 headers={**headers, "Content-Disposition": 'attachment; filename="library.bib"'})
+
+    async def csl(request: Any) -> Any:
+        return JSONResponse(library.csl_json(chat.documents()), media_type="application/vnd.citationstyles.csl+json",
+                            headers={**headers, "Content-Disposition": 'attachment; filename="library.json"'})
+
+    return [Route("/qa/library.bib", bib, methods=["GET", "HEAD"]), Route("/qa/library.json", csl, methods=["GET", "HEAD"])]
 
 
 def allowed_hosts(host: str, port: int) -> set[str] | None:
@@ -388,7 +413,7 @@ def launch(chat: Chat, host: str = "127.0.0.1", port: int = 7860, block: bool = 
         # Gradio refuses only far over the limit the chat states; under that, the chat says why itself.
         max_file_size=f"{2 * UPLOAD_MB:g}mb", theme=theme(), css=static_text("chat.css"), js=static_text("chat.js"),
         head='<meta name="referrer" content="no-referrer">', footer_links=["api", "settings"],  # no "Runs" link
-        app_kwargs={"routes": [document_route(chat)], "middleware": [host_check(host, port)]},
+        app_kwargs={"routes": [document_route(chat), *library_routes(chat)], "middleware": [host_check(host, port)]},
     )
     return demo
 
