@@ -77,6 +77,23 @@ def test_build_then_load_round_trip(small_docs: Path, tmp_path: Path) -> None:
     assert [loaded.paragraphs[row].id for row in loaded.chunk_paragraph] == [c.paragraph_id for c in loaded.chunks]
 
 
+def test_word_web_page_and_epub_documents_are_built_with_their_notes(small_docs: Path, tmp_path: Path) -> None:
+    from test_docx import fref, make_docx, para, run
+    from test_epub import make_epub, ref, xhtml
+
+    make_docx(small_docs / "order.docx", para(run("The quay was rebuilt in 1910."), fref(2)), {2: "Port survey, 1911."})
+    (small_docs / "page.html").write_text('<p>The lighthouse was lit in 1851.<a href="#n1">[1]</a></p>'
+                                          '<ol><li id="n1">Coast guard log.</li></ol>', encoding="utf-8")
+    make_epub(small_docs / "book.epub", {"c.xhtml": xhtml(f'<p>The ferry ran daily{ref(1)}.</p><aside id="note-1" '
+                                                         'epub:type="footnote">Timetable, 1900.</aside>')}, ["c.xhtml"])
+    build(small_docs, tmp_path / "idx")
+    loaded = index.load(tmp_path / "idx")
+    assert {p.doc: p.footnotes for p in loaded.paragraphs if p.footnotes} == {
+        "order.docx": (1,), "page.html": (1,), "book.epub": (1,), "notes.md": ("a",), "harbours.txt": (3,)}
+    assert {doc: [n.text for n in notes.values()] for doc, notes in loaded.notes.items() if doc[-3:] not in (".md", "txt")} == {
+        "order.docx": ["Port survey, 1911."], "page.html": ["Coast guard log."], "book.epub": ["Timetable, 1900."]}
+
+
 def test_manifest_fields(small_docs: Path, tmp_path: Path) -> None:
     build(small_docs, tmp_path / "idx")
     manifest = json.loads((tmp_path / "idx" / "manifest.json").read_text(encoding="utf-8"))

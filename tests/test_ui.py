@@ -93,7 +93,8 @@ def _get(url: str, path: str) -> tuple[int, bytes, dict[str, str]]:
 @pytest.mark.parametrize("name,expected", [
     ("report.PDF", "report.pdf"), ("../../etc/passwd.txt", "passwd.txt"), ("..\\..\\win.md", "win.md"),
     (".hidden.md", "hidden.md"), ("a b<script>.txt", "a-b-script.txt"), ("Ünïcode notes.md", "Ünïcode-notes.md"),
-    ("....txt", "document.txt"),
+    ("....txt", "document.txt"), ("Order.DOCX", "Order.docx"), ("thesis.odt", "thesis.odt"), ("page.HTM", "page.htm"),
+    ("book.epub", "book.epub"),
 ])
 def test_safe_filename(name, expected):
     assert ui.safe_filename(name) == expected
