@@ -105,6 +105,11 @@ def write_out(results: list[EvalResult], out: Path) -> list[Path]:
     return written
 
 
+def tick_labels(result: EvalResult) -> list[str]:
+    """Return the chart's category labels with how many questions each holds ("fact (n=40)")."""
+    return [f"{t} (n={int(m.get('n', 0))})" for t, m in result.by_type.items()]
+
+
 def chart(results: list[EvalResult], path: Path) -> Path:
     """Draw hit@1 and hit@5 per question type for each retriever into a PNG; return its path."""
     import matplotlib
@@ -119,12 +124,14 @@ def chart(results: list[EvalResult], path: Path) -> Path:
         for i, r in enumerate(results):
             values = [r.by_type[t].get(metric, 0) for t in types]
             ax.bar(np.arange(len(types)) + i * width, values, width, label=r.retriever)
-        ax.set_xticks(np.arange(len(types)) + width * (len(results) - 1) / 2, types, rotation=30, ha="right")
+        ax.set_xticks(np.arange(len(types)) + width * (len(results) - 1) / 2, tick_labels(results[0]),
+                      rotation=30, ha="right")
         ax.set_title(metric)
         ax.set_ylim(0, 1.05)
         ax.grid(axis="y", alpha=0.3)
-    axes[0].legend()
-    fig.tight_layout()
+    # the legend above the bars, never over them
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="upper center", ncol=len(results), frameon=False)
+    fig.tight_layout(rect=(0, 0, 1, 0.93))
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path

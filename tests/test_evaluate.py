@@ -13,7 +13,7 @@ from conftest import FakeEmbedder
 from qa import index
 from qa.errors import InputError
 from qa.evaluate import Question, calibrate, evaluate, load_questions, metrics_for, qrels_for, question_file
-from qa.report import table, write_out
+from qa.report import table, tick_labels, write_out
 
 # --- metrics -------------------------------------------------------------------------------
 
@@ -226,6 +226,7 @@ def test_write_out_writes_qrels_runs_metrics_and_chart(tiny: index.Index, tmp_pa
     first = (out / "run.bm25.trec").read_text(encoding="utf-8").splitlines()[0].split()
     assert first[1] == "Q0" and first[3] == "1" and first[5] == "qa-bm25"
     assert (out / "eval.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert tick_labels(results[0]) == ["fact (n=3)", "pagesplit (n=1)"]  # each category says how many it holds
 
 
 def test_table_lists_every_retriever_and_type(tiny: index.Index) -> None:
