@@ -284,3 +284,26 @@ def test_phone_width_dark_mode(browser, served):
     page.screenshot(path=str(Path(os.environ.get("TMPDIR", "/tmp")) / "qa-phone-dark.png"))
     assert watch.dialogs == [] and watch.outside == []
     page.close()
+
+
+def test_upload_progress_shows_in_the_main_column_on_a_phone(browser, served, tmp_path):
+    _, url, _ = served
+    added = tmp_path / "piers.md"
+    added.write_text("# Piers\n\nThe pier of Aalborg was built in 1933.\n", encoding="utf-8")
+    page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page.goto(url + "/")
+    page.wait_for_selector("#qa-box textarea", timeout=WAIT)
+    page.wait_for_timeout(1500)  # the sidebar closes itself at phone width
+    page.locator("#qa-sidebar .toggle-button").click()  # open it to add a document
+    with page.expect_file_chooser(timeout=WAIT) as chooser:
+        page.locator("#qa-upload").click()
+    chooser.value.set_files(str(added))
+    page.locator("#qa-sidebar .toggle-button").click()  # and close it again, as on a phone
+    status = page.locator("#qa-status", has_text="piers.md: added")
+    status.wait_for(timeout=WAIT)
+    page.wait_for_timeout(500)
+    assert status.is_visible()
+    box = status.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
+    assert page.evaluate("(e) => !e.closest('#qa-sidebar')", status.element_handle())  # not inside the sidebar
+    page.close()

@@ -90,9 +90,8 @@ def _layout(chat: Chat) -> _Widgets:
                                   elem_id="qa-filter")
         upload = gr.UploadButton("+ Add documents", file_types=list(UPLOAD_TYPES),
                                  file_count="multiple", variant="secondary", elem_id="qa-upload")
-        status = gr.HTML(f'<p class="qa-hint">{KINDS}, up to {UPLOAD_MB:g} MB each; saved into your documents '
-                         f'folder ({render.esc(chat.docs_dir.name)}/) and indexed in the background while you ask.</p>',
-                         elem_id="qa-status")
+        gr.HTML(f'<p class="qa-hint">{KINDS}, up to {UPLOAD_MB:g} MB each; saved into your documents '
+                f'folder ({render.esc(chat.docs_dir.name)}/) and indexed in the background while you ask.</p>')
         doc_list = gr.HTML(documents_html(chat), elem_id="qa-docs")
         with gr.Accordion("Remove a document", open=False, elem_id="qa-remove-box"):
             remove_doc = gr.Dropdown(choices=sorted(chat.documents()), value=None, show_label=False, allow_custom_value=True,
@@ -108,6 +107,8 @@ def _layout(chat: Chat) -> _Widgets:
         placeholder="Ask a question about your documents. Each answer is the passages that answer it, "
                     "with their footnotes.",
     )
+    # What an upload or a removal is doing, in the main column: seen on a phone too, where the sidebar starts closed.
+    status = gr.HTML("", elem_id="qa-status")
     with gr.Row(equal_height=True, elem_id="qa-ask"):
         box = gr.Textbox(placeholder="Ask a question…", show_label=False, lines=1, max_lines=6,
                          scale=8, autofocus=True, elem_id="qa-box", submit_btn=False)
