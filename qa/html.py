@@ -139,6 +139,21 @@ def _words(el: etree._Element) -> set[str]:
     return set(re.split(r"[-_\s]+", f"{el.get('class') or ''} {el.get('id') or ''}".lower())) - {""}
 
 
+def marker_label(el: etree._Element) -> str:
+    """Return the label a marker prints: its text without screen-reader words ("Footnote 12" → "12")."""
+    parts: list[str] = []
+
+    def visible(node: etree._Element) -> None:
+        if set((node.get("class") or "").split()) & _UNSEEN:
+            return
+        parts.append(node.text or "")
+        for ch in node:
+            visible(ch)
+            parts.append(ch.tail or "")
+    visible(el)
+    return re.sub(r"^(?:foot|end)?note\s+", "", squeeze("".join(parts)), flags=re.IGNORECASE)
+
+
 def is_label(text: str, raised: bool) -> bool:
     """Return True when a marker's text is a note label: 12, [12], *, †; raised also iv, a."""
     match = _LABEL.fullmatch(text)
@@ -188,8 +203,9 @@ def _candidates(pages: list[Page], ids: dict[tuple[str, str], etree._Element]) -
             tag = local(el.tag)
             if tag not in ("a", "sup", "button", "span"):
                 continue
-            label = squeeze("".join(el.itertext()))
-            raised = tag == "sup" or any(local(a.tag) == "sup" for a in el.iterancestors())
+            label = marker_label(el)
+            raised = tag == "sup" or any(local(a.tag) == "sup" for a in el.iterancestors()) \
+                or any(w.startswith(("fn", "footnote", "endnote", "note")) for w in _words(el))  # Gutenberg's fnanchor [A]
             if not is_label(label, raised) and not _kinds(el) & {"noteref", "doc-noteref"}:
                 continue
             target = _target(page.name, el, ids)
@@ -409,6 +425,7 @@ def note_text(note: etree._Element, label: str, markers: list[_Marker]) -> str:
     bare = re.escape(label.strip("[]()."))
     if bare:  # the label written into the text: "[12].", "12.", "*" (a bare "28 U.S.C." is the note's text)
         text = re.sub(rf"^(?:[\[(]{bare}[\])][.:]?|{bare}[.:)](?=\s)|{bare}(?=\s)(?<=[^\w]))", "", text)
+    text = re.sub(r"\s*(?:\[\s*\]|\(\s*\))", "", text)  # the brackets of a back-link taken out: "Text [↩]"
     return re.sub(r"^[\s.:]+(?=\S)", "", text).strip()
 
 

@@ -113,7 +113,7 @@ def note_keys(labels: list[str]) -> list[Marker]:
             series += 1
         if number is not None:
             last = number
-        keys.append((number if series == 1 else f"{series}:{number}") if number is not None else label)
+        keys.append((number if series == 1 else f"{series}:{number}") if number is not None else label.strip("[]().") or label)
     return keys
 
 

@@ -137,3 +137,23 @@ def test_raised_numbers_that_link_nowhere_find_their_list(tmp_path: Path) -> Non
         (1, "Smith, Harbours 12.", [CLAIMS[0]]), (2, "Id. at 14.", [CLAIMS[1]])]
     powers = f'<p>{CLAIMS[0]} It is 10<sup>3</sup> metres.</p><p>1. A numbered paragraph.</p>'
     assert page(tmp_path, powers, "powers.html").footnotes == ()  # 3 with no 1 and 2: no notes
+
+
+def test_gutenberg_wordpress_plugins_and_screen_reader_labels(tmp_path: Path) -> None:
+    gutenberg = (f'<p>{CLAIMS[0]}<a id="FNanchor_A_1" href="#Footnote_A_1" class="fnanchor">[A]</a></p>'
+                 '<div class="footnote"><p><a id="Footnote_A_1" href="#FNanchor_A_1"><span class="label">[A]</span></a>'
+                 ' Herodotus, i. 1.</p><p>Continued.</p></div>')
+    assert notes_and_citing(page(tmp_path, gutenberg, "pg.html")) == [("A", "Herodotus, i. 1. Continued.", [CLAIMS[0]])]
+    easy = (f'<p>{CLAIMS[0]}<span class="easy-footnote-margin-adjust" id="easy-footnote-1-9"></span><span '
+            'class="easy-footnote"><a href="#easy-footnote-bottom-1-9" title="Note one."><sup>1</sup></a></span></p>'
+            '<ol class="easy-footnotes-wrapper"><li class="easy-footnote-single"><span id="easy-footnote-bottom-1-9" '
+            'class="easy-footnote-margin-adjust"></span>Note one.<a class="easy-footnote-to-top" href="#easy-footnote-1-9">'
+            '</a></li></ol>')
+    assert notes_and_citing(page(tmp_path, easy, "easy.html")) == [(1, "Note one.", [CLAIMS[0]])]
+    made_easy = (f'<p>{CLAIMS[0]}<sup><a href="#footnote_0_5" id="identifier_0_5" class="footnote-link">1</a></sup></p>'
+                 '<ol class="footnotes"><li id="footnote_0_5" class="footnote">Note one. [<a href="#identifier_0_5" '
+                 'class="footnote-link footnote-back-link">↩</a>]</li></ol>')
+    assert notes_and_citing(page(tmp_path, made_easy, "made.html")) == [(1, "Note one.", [CLAIMS[0]])]
+    spoken = (f'<p>{CLAIMS[0]}<a href="#fn-1" id="ref-1"><span class="sr-only">Footnote </span>1</a></p>'
+              '<ol><li id="fn-1">Note one. <a href="#ref-1" aria-label="Back to content">↩</a></li></ol>')
+    assert notes_and_citing(page(tmp_path, spoken, "spoken.html")) == [(1, "Note one.", [CLAIMS[0]])]
