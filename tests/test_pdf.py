@@ -217,6 +217,20 @@ def test_markers_hyphens_and_unicode_superscripts(tmp_path: Path) -> None:
 
 
 
+def test_line_end_hyphens_are_decided_with_the_documents_words(tmp_path: Path) -> None:
+    """A hyphen at a line's end is kept where both halves are words the document prints whole and the
+    joined word is not ("rights-oriented"; it came out "rightsoriented"), and dropped where a half is no
+    word ("ex-ceptions": "ex" passed for a prefix, and the half "ceptions" for a word of the document)."""
+    lines = [(20, 30 + 5 * i, 11, text) for i, text in enumerate([
+        "The courts read the rights of tenants and the duties of owners, oriented by the statutes of the",
+        "state and by a rights-",
+        "oriented reading of the leases, with few ex-",
+        "ceptions in the older cases; the harbour board kept its records of the leases for the long",
+        "years of the trade and oriented its rules to the rights of the river towns and of the quays."])]
+    text = " ".join(p.text for p in parse_file(_hand_pdf(tmp_path / "hyphens.pdf", lines)).paragraphs)
+    assert "a rights-oriented reading" in text and "few exceptions in" in text
+
+
 def test_an_author_line_is_front_matter_with_the_title_not_a_section(tmp_path: Path) -> None:
     body = "The river authority opened the harbour in 1911 and gave it wide powers over the trade in grain."
     lines = [(20, 30, 14, "Harbour Trade in the Valley"), (20, 40, 12, "Jane Roe* & John Doe**"),

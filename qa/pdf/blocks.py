@@ -35,7 +35,8 @@ _BYLINE = re.compile(r"[^\W\d_]\.?[*∗†‡§¶‖]+$")
 # "* Professor of Law", "** J.D. 2024", "†Associate", "∗Professor"
 _STARRED = re.compile(r"^(?:[*∗]{1,3}|†{1,2}|‡{1,2}|§{1,2}|¶{1,2}|‖{1,2})\.?\s*[^\W\d_]")
 _Tail = tuple[Line, float, "float | None"]  # a page's last body line, the page's left and right edges
-_COMPOUND_PREFIXES = {"non", "self", "ex", "anti", "well", "long", "short", "like", "next", "cross", "cyber", "semi"}
+# ("ex" is none: "ex-" at a line's end is far more often hyphenation, "ex-ceptions", than "ex-wife")
+_COMPOUND_PREFIXES = {"non", "self", "anti", "well", "long", "short", "like", "next", "cross", "cyber", "semi"}
 
 
 def page_blocks(pages: list[list[Line]], body_size: float, numbers: list[int] | None = None,
@@ -44,7 +45,7 @@ def page_blocks(pages: list[list[Line]], body_size: float, numbers: list[int] | 
     ``numbers`` gives each page's printed page and ``columns`` its column (a column of a two-column
     page is a page here)."""
     pages = roman_notes(_drop_furniture(pages, len(set(numbers)) if numbers else len(pages)))
-    vocab = {w.lower() for page in pages for line in page for w in re.findall(r"\w+(?:-\w+)*", line.text)}
+    vocab = _words(pages)
     plain = [[line for line in page if abs(line.size - body_size) < 0.3 and not line.bold] for page in pages]
     kinds = [(n % 2, c) for n, c in zip(numbers, columns or [0] * len(numbers), strict=False)] if numbers else None
     lefts = left_edges(plain, body_size, kinds)
@@ -412,14 +413,36 @@ def _join(lines: list[str], vocab: set[str]) -> str:
     return text.replace("\u00ad", "")
 
 
+def _words(pages: list[list[Line]]) -> set[str]:
+    """Return the document's words as it prints them whole (lower case; compounds with their hyphens):
+    the halves of a word broken at a line's end ("ex-" and "ceptions") are no words of it."""
+    words: set[str] = set()
+    for page in pages:
+        broken = False  # the line before ended in a hyphen
+        for line in page:
+            found = re.findall(r"\w+(?:-\w+)*", line.text)
+            ends = bool(found) and bool(_HYPHEN_END.search(line.text.rstrip()))
+            words.update(w.lower() for w in found[1 if broken else 0:len(found) - (1 if ends else 0)])
+            broken = ends
+    return words
+
+
 def _real_hyphen(left: str, line: str, vocab: set[str]) -> bool:
-    """Whether "left-" + "right…" at a line end is a compound's hyphen rather than hyphenation."""
+    """Whether "left-" + "right…" at a line end is a compound's hyphen rather than hyphenation, by the
+    document's own words: the compound is printed whole elsewhere and the joined word is not; or the
+    joined word is not a word of it, and the left half is a prefix ("non-", "self-"), or both halves are
+    words of it and the right one a participle ("rights-" "oriented"; "ex-" "ceptions" is hyphenation)."""
     match = re.match(r"\w+", line)
     right = match.group(0) if match else ""
     joined, compound = (left + right).lower(), f"{left}-{right}".lower()
     if compound in vocab and joined not in vocab:
         return True
-    return joined not in vocab and left.lower() in _COMPOUND_PREFIXES
+    if joined in vocab:
+        return False
+    # a compound modifier ending in a participle, of two words of the document: "rights-" "oriented",
+    # "packet-" "related" (where "every-" "where" and "guide-" "lines" are hyphenation)
+    modifier = len(left) >= 3 and left.lower() in vocab and right.lower() in vocab and right.endswith(("ed", "ing"))
+    return modifier or left.lower() in _COMPOUND_PREFIXES
 
 
 def _rehyphenate(blocks: list[Block], vocab: set[str]) -> list[Block]:
