@@ -779,6 +779,19 @@ def test_ligatures_without_unicode_are_read_with_the_documents_words(tmp_path: P
     assert "An odd glyph stands alone." in text
 
 
+def test_a_letter_spaced_title_is_read_as_words(tmp_path: Path) -> None:
+    """A title set letter-spaced, by character spacing (Tc) or by kerning each glyph apart (TJ), was read a
+    letter at a time ("U N I T E D S T A T E S"); evenly spaced letters (a list of variables) stay apart."""
+    content = (b"BT /F1 14 Tf 72 700 Td 4 Tc (UNITED STATES COPYRIGHT OFFICE) Tj ET "
+               b"BT /F1 14 Tf 72 670 Td 0 Tc [(R) -300 (E) -300 (P) -300 (O) -300 (R) -300 (T) -900 (O) -300 (N) -900 "
+               b"(F) -300 (E) -300 (E) -300 (S)] TJ ET "
+               b"BT /F1 11 Tf 72 640 Td (The office keeps the register of claims to copyright, with the variables) Tj ET "
+               b"BT /F1 11 Tf 72 626 Td [(a) -400 (b) -400 (c) -400 (d) -400 (e) -400 (f) -400 (g)] TJ ( in its tables.) Tj ET")
+    text = " ".join(p.text for p in parse_file(_one_page_pdf(tmp_path / "spaced.pdf", content)).paragraphs)
+    assert "UNITED STATES COPYRIGHT OFFICE REPORT ON FEES" in text
+    assert "with the variables a b c d e f g in its tables." in text
+
+
 def _raw_pdf(objects: list[bytes]) -> bytes:
     """A PDF of these objects (numbered from 1, the first the catalog) with a correct cross-reference table."""
     data, offsets = b"%PDF-1.7\n", []

@@ -13,8 +13,10 @@ with a ``Span``: where its ink starts and ends.
 from __future__ import annotations
 
 import ctypes
+import itertools
 import math
 import re
+import statistics
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -183,6 +185,32 @@ def ligature_readings(texts: list[str]) -> dict[str, str]:
     return readings
 
 
+def _letter_spaced(run: list[_Glyph]) -> list[_Glyph]:
+    """Return a run's glyphs with the spaces between its words only, where it is letter-spaced (a title
+    set "U N I T E D  S T A T E S"): most glyphs stand apart by more than a word gap, and a few gaps are
+    wider than the letters' own spacing by a good part of a space. Those are the word spaces; the other
+    gaps are the tracking. A run of evenly spaced letters ("a b c d", a formula) is left as it is, and
+    so is one of many other glyphs (the dot leaders of a table of contents, between which words are
+    closer than the dots)."""
+    ink = [g for g in run if not g.space]
+    if len(ink) < 6 or sum(g.text.isalnum() for g in ink) < 0.8 * len(ink):  # dot leaders of a contents line
+        return run
+    em = max(ink[0].size, 1.0)
+    gaps = [b.x0 - a.x1 for a, b in itertools.pairwise(ink)]
+    if sum(gap > _WORD_GAP * em for gap in gaps) < 0.6 * len(gaps):
+        return run
+    tracking = statistics.median(gaps)
+    words = [gap > tracking + 0.15 * em for gap in gaps]
+    if not any(words) or sum(words) > len(gaps) / 4:  # words of four letters or more
+        return run
+    out: list[_Glyph] = []
+    for glyph, gap, word in zip(ink, [*gaps, 0.0], [*words, False], strict=True):
+        out.append(glyph)
+        if word:
+            out.append(_Glyph(" ", glyph.x1, glyph.x1 + gap, glyph.y, 0.0, False, True))
+    return out
+
+
 def _runs(glyphs: list[_Glyph]) -> tuple[list[Run], list[Span]]:
     """Return the runs and spans of a page's glyphs (see the module docstring)."""
     runs: list[Run] = []
@@ -193,9 +221,10 @@ def _runs(glyphs: list[_Glyph]) -> tuple[list[Run], list[Span]]:
         ink = [g for g in current if not g.space]
         if ink:
             first = ink[0]
-            text = "".join(g.text for g in current).translate(_LIGATURES)
+            run = _letter_spaced(current)
+            text = "".join(g.text for g in run).translate(_LIGATURES)
             runs.append(Run(first.x0, first.y, first.size, first.bold, re.sub(r" {2,}", " ", text)))
-            gap = next((g.x0 for g in current[current.index(first):] if g.space), None)
+            gap = next((g.x0 for g in run[run.index(first):] if g.space), None)
             word = None if gap is None else max((g.x1 for g in ink if g.x0 < gap), default=first.x1)
             drawn_space = current[-1].space and current[-1].size > 0  # inferred spaces have no size
             spans.append(Span(first.y, first.x0, word, max(g.x1 for g in ink), 0.25 * first.size, drawn_space))
