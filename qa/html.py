@@ -89,6 +89,7 @@ def parse_html(data: bytes, where: str) -> etree._Element:
 def pages_blocks(pages: list[Page]) -> list[Block]:
     """Return the blocks of HTML pages read in order: body blocks with markers, then every note."""
     for page in pages:
+        _local_links(page)
         for el in list(page.root.iter()):
             if local(el.tag) in _JUNK and el.getparent() is not None:
                 _remove(el)
@@ -116,6 +117,24 @@ def pages_blocks(pages: list[Page]) -> list[Block]:
                  b.continues) for b in blocks]
     out += [Block("note", text, marker=key) for text, key in zip(texts, keys, strict=True)]
     return out
+
+
+def _local_links(page: Page) -> None:
+    """Write links to the page's own address (its canonical URL or og:url, as a saved page keeps
+    them: href="https://journal.org/article/#fn1") as the in-page links they are ("#fn1")."""
+    own: set[str] = set()
+    for el in page.root.iter():
+        canonical = local(el.tag) == "link" and "canonical" in (el.get("rel") or "").split()
+        if canonical or (local(el.tag) == "meta" and el.get("property") == "og:url"):
+            url = (el.get("href") or el.get("content") or "").split("#")[0].rstrip("/")
+            if url.startswith(("http://", "https://")):
+                own.add(url)
+    if not own:
+        return
+    for el in page.root.iter():
+        href = el.get("href") if local(el.tag) == "a" else None
+        if href and "#" in href and href.split("#")[0].rstrip("/") in own:
+            el.set("href", "#" + href.split("#", 1)[1])
 
 
 def _ids(pages: list[Page]) -> dict[tuple[str, str], etree._Element]:

@@ -157,3 +157,15 @@ def test_gutenberg_wordpress_plugins_and_screen_reader_labels(tmp_path: Path) ->
     spoken = (f'<p>{CLAIMS[0]}<a href="#fn-1" id="ref-1"><span class="sr-only">Footnote </span>1</a></p>'
               '<ol><li id="fn-1">Note one. <a href="#ref-1" aria-label="Back to content">↩</a></li></ol>')
     assert notes_and_citing(page(tmp_path, spoken, "spoken.html")) == [(1, "Note one.", [CLAIMS[0]])]
+
+
+def test_links_to_the_pages_own_address_are_in_page_links(tmp_path: Path) -> None:
+    url = "https://journal.example.org/article/harbours/"
+    body = (f'<p>{CLAIMS[0]}<sup><a href="{url}#fn1" id="r1">1</a></sup></p>'
+            f'<p>Elsewhere<sup><a href="https://other.example.org/x#fn1">2</a></sup>.</p>'
+            f'<ol><li id="fn1">Note one. <a href="{url}#r1">↩</a></li></ol>')
+    path = tmp_path / "saved.html"
+    path.write_text(f'<html><head><link rel="canonical" href="{url}"></head><body>{body}</body></html>', encoding="utf-8")
+    doc = parse_file(path)
+    assert notes_and_citing(doc) == [(1, "Note one.", [CLAIMS[0]])]
+    assert doc.paragraphs[1].text == "Elsewhere2."  # a link to another site's note is no marker
