@@ -254,7 +254,8 @@ def _parse_one(file: str, as_json: bool, indent: int | None) -> int:
         out = {
             "doc": document.doc, "title": document.title, "authors": list(document.authors), "year": document.year,
             "paragraphs": [{k: v for k, v in to_dict(p).items() if k in
-                            ("id", "section", "page", "page_end", "text", "footnotes")} | {"display": p.display}
+                            ("id", "section", "page", "page_end", "page_label", "page_label_end", "text", "footnotes")}
+                           | {"display": p.display}
                            for p in document.paragraphs],
             "footnotes": [{"marker": n.marker, "text": n.text, "urls": list(n.urls), "resolved": n.resolved,
                            "resolved_marker": n.resolved_marker, "unresolved": n.unresolved} | output.resolution(n.references)
@@ -270,7 +271,7 @@ def _parse_one(file: str, as_json: bool, indent: int | None) -> int:
         if p.section != section:
             section = p.section
             print(f"\n## {section or '(no section)'}")
-        where = output.pages(p.page, p.page_end)
+        where = output.printed_pages(p.page_label, p.page_label_end, p.page, p.page_end)
         notes = f"  notes {', '.join(map(str, p.footnotes))}" if p.footnotes else ""
         print(f"\n[{p.id.rsplit('#', 1)[-1]}]{' ' + where if where else ''}{notes}\n{p.display}")
     print("\n## Footnotes")

@@ -190,7 +190,10 @@ MANIFEST = {"format_version": int, "model": str, "model_fingerprint?": str, "dim
             "pipeline?": str, "docs_dir?": str, "documents": Map(DOCUMENT), "skipped?": Map(str),
             "counts?": Map(int), "built_at?": str, "faiss?": str, "store?": STORE, "generation": str}
 PARAGRAPH = {"id": str, "doc": str, "number": int, "section": (str, None), "page": (int, None),
-             "page_end": (int, None), "text": str, "display": str, "footnotes?": [(int, str)]}
+             "page_end": (int, None), "text": str, "display": str, "footnotes?": [(int, str)],
+             "page_label?": (str, None), "page_label_end?": (str, None)}
+REFERENCE = {"kind": str, "start": int, "end": int, "status": str, "authority?": (str, None),
+             "authority_note?": (int, str, None), "pin?": (str, None), "opinion?": (str, None), "resolved?": (str, None)}
 FOOTNOTE = {"doc": str, "marker": (int, str), "text": str, "urls?": [str], "resolved?": (str, None),
-            "resolved_marker?": (int, str, None), "unresolved?": bool}
+            "resolved_marker?": (int, str, None), "unresolved?": bool, "references?": [REFERENCE]}
 CHUNK = {"id": str, "paragraph_id": str, "kind": str, "text": str}

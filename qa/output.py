@@ -28,6 +28,7 @@ def hit_to_json(hit: Hit) -> dict[str, Any]:
     return {
         "rank": hit.rank, "score": hit.score, "passage_id": p.id, "doc": p.doc,
         "section": p.section, "page": p.page, "page_end": p.page_end,
+        "page_label": p.page_label, "page_label_end": p.page_label_end,
         "text": p.display, "highlight": hit.highlight,
         "citations": [
             {"marker": c.marker, "text": c.text, "urls": list(c.urls),
@@ -55,6 +56,20 @@ def pages(page: int | None, page_end: int | None) -> str:
     return f"pp. {page}–{page_end}"
 
 
+def printed_pages(page_label: str | None, page_label_end: str | None, page: int | None = None,
+                  page_end: int | None = None) -> str:
+    """Return a passage's pages as printed on the sheets ("p. 171", "pp. 171–72", "pp. 998–1001"), else as
+    ``pages`` gives the PDF positions."""
+    if not page_label:
+        return pages(page, page_end)
+    if not page_label_end or page_label_end == page_label:
+        return f"p. {page_label}"
+    last = page_label_end
+    if page_label.isdigit() and last.isdigit() and len(last) > 2 and page_label[:-2] == last[:-2]:
+        last = last[-2:]  # the last two digits where the rest repeats: 171–72, 1495–97 (not 1499–1500)
+    return f"pp. {page_label}–{last}"
+
+
 def answer_text(answer: Answer) -> str:
     """Return a readable plain-text rendering of an answer (``qa search`` without ``--json``)."""
     lines = []
@@ -62,7 +77,8 @@ def answer_text(answer: Answer) -> str:
         lines.append("Not found in your documents. The closest passages:\n")
     for hit in answer.hits:
         p = hit.paragraph
-        where = " · ".join(x for x in (p.doc, p.section or "", pages(p.page, p.page_end)) if x)
+        where = " · ".join(x for x in (p.doc, p.section or "", printed_pages(p.page_label, p.page_label_end, p.page,
+                                                                                p.page_end)) if x)
         lines.append(f"{hit.rank}. {where}  (score {hit.score:.3f})")
         lines.append(f"   {p.display}")
         for c in hit.citations:
@@ -84,7 +100,8 @@ def answer_markdown(answer: dict[str, Any]) -> str:
     if answer.get("abstained"):
         lines += ["*Not found in your documents. The closest passages:*", ""]
     for r in answer.get("results", []):
-        where = " · ".join(str(x) for x in (r.get("doc"), r.get("section"), pages(r.get("page"), r.get("page_end"))) if x)
+        shown = printed_pages(r.get("page_label"), r.get("page_label_end"), r.get("page"), r.get("page_end"))
+        where = " · ".join(str(x) for x in (r.get("doc"), r.get("section"), shown) if x)
         lines += [f"**{r.get('rank')}. {_md(where)}**", "", "> " + _md(str(r.get("text", ""))).replace("\n", "\n> "), ""]
         for c in r.get("citations", []):
             lines.append(f"- [{c.get('marker')}] {_md(str(c.get('text', '')))}")

@@ -20,7 +20,7 @@ from qa import cite, meta
 from qa.errors import DocumentError
 from qa.records import Block, Document, Footnote, Marker, Paragraph, marker_from_str
 
-VERSION = 16  # bump when parsing changes: a rebuild then re-parses every document
+VERSION = 17  # bump when parsing changes: a rebuild then re-parses every document
 # Each format but text and Markdown has a reader module with ``read_blocks(path) -> list[Block]``.
 READERS = {".pdf": "qa.pdf", ".docx": "qa.docx", ".odt": "qa.odt", ".html": "qa.html", ".htm": "qa.html", ".epub": "qa.epub"}
 SUPPORTED = (".txt", ".md", ".markdown", *READERS)
@@ -249,7 +249,10 @@ def assemble(doc: str, blocks: list[Block]) -> Document:
     section: str | None = None
     title = _title(blocks)
     broken = False  # a page break or footnote area since the last body block
+    printed = {block.page: block.text for block in blocks if block.kind == "pagelabel"}
     for block in blocks:
+        if block.kind == "pagelabel":
+            continue
         if block.kind in ("note", "pagebreak"):
             broken = True
             continue
@@ -280,6 +283,7 @@ def assemble(doc: str, blocks: list[Block]) -> Document:
             id=f"{doc}#p{number}", doc=doc, number=number,
             section=None if sec == "\0matter" else sec, page=page, page_end=page_end,
             text=clean_text(text), display=display_text(text), footnotes=markers,
+            page_label=printed.get(page), page_label_end=printed.get(page_end),
         ))
     return Document(doc=doc, title=title, paragraphs=tuple(paragraphs), footnotes=tuple(notes))
 

@@ -54,7 +54,7 @@ class Block:
     paragraphs. Footnote markers inside ``text`` are written ``⟦n⟧``.
     """
 
-    kind: str  # "heading" | "body" | "matter" | "note" | "pagebreak"
+    kind: str  # "heading" | "body" | "matter" | "note" | "pagebreak" | "pagelabel" (text: the page's printed number)
     text: str
     page: int | None = None
     marker: Marker | None = None  # for "note" blocks
@@ -77,6 +77,10 @@ class Paragraph:
     text: str
     display: str
     footnotes: tuple[Marker, ...] = ()
+    # The page numbers printed on the sheets (a PDF's page labels or folios: "171", "xii"); ``page`` and
+    # ``page_end`` are the PDF's own positions (1, 2, …), which an "Open PDF" link needs. None: not known.
+    page_label: str | None = None
+    page_label_end: str | None = None
 
 
 @dataclass(frozen=True)
@@ -179,6 +183,7 @@ def paragraph_from_dict(d: dict[str, Any]) -> Paragraph:
         id=d["id"], doc=d["doc"], number=d["number"], section=d.get("section"),
         page=d.get("page"), page_end=d.get("page_end"), text=d["text"],
         display=d["display"], footnotes=tuple(d.get("footnotes", ())),
+        page_label=d.get("page_label"), page_label_end=d.get("page_label_end"),  # none in an index built before
     )
 
 

@@ -217,7 +217,7 @@ def test_parse_json_contract(small_docs: Path, capsys: pytest.CaptureFixture) ->
     assert data["doc"] == "harbours.txt"
     assert len(data["paragraphs"]) == 4
     for p in data["paragraphs"]:
-        assert {"id", "section", "page", "page_end", "text", "footnotes"} <= set(p)
+        assert {"id", "section", "page", "page_end", "page_label", "page_label_end", "text", "footnotes"} <= set(p)
     third = data["paragraphs"][2]
     assert third["id"] == "harbours.txt#p3" and third["footnotes"] == [2]
     assert "regional council. Today" in third["text"]  # the cut paragraph is whole

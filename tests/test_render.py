@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from qa.records import Citation, Hit, Paragraph, Reference
 from qa.web import render
 
@@ -73,6 +75,16 @@ def test_pdf_passages_link_to_their_page_and_copy_text_has_the_citation():
     html = render.passage_html(hit, "u", file_url=render.file_href("sub dir/r.pdf", 4))
     assert 'href="qa/doc/sub%20dir/r.pdf#page=4"' in html and "Open PDF at p. 4" in html
     assert render.copy_text(hit) == "“Text.[1]”\n— sub dir/r.pdf, Intro <b>, p. 4\n[1] A source."
+
+
+def test_the_printed_page_is_shown_and_copied_while_the_link_opens_the_pdf_page():
+    hit = _hit("Text.", "Text.", "Text.", doc="article.pdf", page=3)
+    hit = dataclasses.replace(hit, paragraph=dataclasses.replace(hit.paragraph, page_end=4, page_label="171",
+                                                                 page_label_end="172"))
+    html = render.passage_html(hit, "u", file_url=render.file_href("article.pdf", 3))
+    assert 'href="qa/doc/article.pdf#page=3"' in html and "Open PDF at p. 171" in html
+    assert '<span class="qa-pages">pp. 171–72</span>' in html
+    assert render.copy_text(hit) == "“Text.”\n— article.pdf, Intro <b>, pp. 171–72"
 
 
 def test_question_is_escaped_and_shortened():

@@ -5,7 +5,8 @@ The stages, one module each:
 for is decided once per document, from its words), ``lines`` (runs → lines in reading
 order, columns cut, note markers written ``⟦n⟧``), ``roman`` (i, ii, iii … endnote numbers → numbers,
 where a list so labelled is cited by raised numbers), ``layout`` (the measures that say where a
-paragraph ends), ``blocks`` (lines → headings, paragraphs and notes; furniture dropped).
+paragraph ends), ``blocks`` (lines → headings, paragraphs and notes; furniture dropped), ``folios``
+(each page's printed number: the PDF's page labels, else the folios the furniture prints).
 Encrypted, corrupt and image-only files raise ``DocumentError``.
 """
 
@@ -16,7 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from qa.errors import DocumentError
-from qa.pdf import chars
+from qa.pdf import chars, folios
 from qa.pdf.blocks import page_blocks
 from qa.pdf.layout import Line
 from qa.pdf.lines import page_lines, regions
@@ -42,7 +43,10 @@ def read_blocks(path: Path) -> list[Block]:
         sizes[line.size] += len(line.text)
     if not sizes:
         raise DocumentError(f"{path}: the PDF has no text layer (scanned images?); run OCR on it first, e.g. ocrmypdf")
-    return page_blocks(pages, body_size(sizes), numbers, columns)
+    blocks = page_blocks(pages, body_size(sizes), numbers, columns)
+    labels = folios.printed_pages(folios.pdf_labels(Path(path)), folios.folio_candidates(pages, numbers), len(read),
+                                  folios.stated_first_pages(pages))
+    return blocks + [Block("pagelabel", label, number) for number, label in sorted(labels.items())]
 
 
 def body_size(sizes: Counter[float]) -> float:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from html import escape
 from urllib.parse import quote
 
-from qa.output import pages
+from qa.output import printed_pages
 from qa.records import Answer, Citation, Hit, Marker, Paragraph
 
 NOT_FOUND = "Not found in your documents."
@@ -108,7 +108,7 @@ def passage_html(hit: Hit, uid: str, open_: bool = True, closest: bool = False, 
     if p.section:
         where.append(f'<span class="qa-section">{esc(p.section)}</span>')
     if p.page is not None:
-        where.append(f'<span class="qa-pages">{esc(pages(p.page, p.page_end))}</span>')
+        where.append(f'<span class="qa-pages">{esc(printed_pages(p.page_label, p.page_label_end, p.page, p.page_end))}</span>')
     if closest:
         where.append('<span class="qa-tag">closest match</span>')
     meta = f'<div class="qa-meta">{"".join(where)}</div>'
@@ -218,7 +218,8 @@ def actions_html(hit: Hit, file_url: str | None) -> str:
     opener = ""
     if file_url:
         p = hit.paragraph
-        label = f"Open PDF at {pages(p.page, None)}" if p.page is not None and p.doc.lower().endswith(".pdf") else "Open document"
+        at = printed_pages(p.page_label, None, p.page)  # the printed page; the link goes to the PDF's own
+        label = f"Open PDF at {at}" if p.page is not None and p.doc.lower().endswith(".pdf") else "Open document"
         opener = f'<a class="qa-open" href="{esc(file_url)}" target="_blank" rel="noopener noreferrer">{esc(label)} ↗</a>'
     return f'<div class="qa-actions">{copy}{opener}</div>'
 
@@ -226,7 +227,8 @@ def actions_html(hit: Hit, file_url: str | None) -> str:
 def copy_text(hit: Hit) -> str:
     """Return a passage as plain text with its citation and footnotes (what "Copy" puts on the clipboard)."""
     p = hit.paragraph
-    where = ", ".join(x for x in (p.doc, p.section or "", pages(p.page, p.page_end)) if x)
+    where = ", ".join(x for x in (p.doc, p.section or "", printed_pages(p.page_label, p.page_label_end, p.page,
+                                                                          p.page_end)) if x)
     lines = [f"“{p.display}”", f"— {where}"]
     for c in hit.citations:
         lines.append(f"[{c.marker}] {c.text}" + (f" (= {c.resolved})" if c.resolved else ""))

@@ -1,0 +1,81 @@
+"""Printed page numbers: a PDF's page labels where it has them, else the folios printed on its pages.
+
+A law review prints its volume's pages ("998 CALIFORNIA LAW REVIEW [Vol. 113:997", "2025] LOVING'S
+BORDERS 1081", a lone "1079" at the foot of an article's first page); ``blocks`` drops these lines as
+furniture, so the folios are read here, from the same lines, before that. ``read_blocks`` hands the
+result to ``parse.assemble`` as "pagelabel" blocks; a passage then carries its printed pages next to
+its PDF positions.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+
+from qa.pdf.layout import Line
+
+_EDGE = 2  # lines at a page's top and foot where a folio is looked for
+_ALONE = re.compile(r"^(?:page\s+)?(\d{1,5})(?:\s*(?:/|of)\s*\d+)?$|^[-–—]\s*(\d{1,5})\s*[-–—]$", re.IGNORECASE)
+_HEAD_START = re.compile(r"^(\d{1,5})\s+[A-Z“\"]")  # "998 CALIFORNIA LAW REVIEW [Vol. 113:997"
+_HEAD_END = re.compile(r"[A-Za-z”\"’.\]]\s+(\d{1,5})$")  # "2025] LOVING’S BORDERS 1081"
+_FIRST_PAGE = re.compile(r"\bVol\.\s*\d{1,4}\s*:\s*(\d{1,5})\b", re.IGNORECASE)  # "[Vol. 101:1233": the article's first page
+
+
+def pdf_labels(path: Path) -> list[str]:
+    """Return the PDF's page labels, one per page ("" where it has none), or [] when it cannot say."""
+    import pypdfium2 as pdfium  # imported here: only PDFs need it
+
+    try:
+        document = pdfium.PdfDocument(str(path))
+    except pdfium.PdfiumError:
+        return []
+    try:
+        return [document.get_page_label(i) or "" for i in range(len(document))]
+    except pdfium.PdfiumError:
+        return []
+    finally:
+        document.close()
+
+
+def folio_candidates(pages: list[list[Line]], numbers: list[int]) -> dict[int, set[int]]:
+    """Return, for each PDF page (``numbers`` gives each list of lines its page), the numbers printed alone
+    or at either end of a line among its first and last lines: where a folio is printed."""
+    found: dict[int, set[int]] = {}
+    for lines, number in zip(pages, numbers, strict=False):
+        for line in lines[:_EDGE] + lines[-_EDGE:]:
+            text = line.text.strip()
+            for m in (_ALONE.match(text), _HEAD_START.match(text), _HEAD_END.search(text)):
+                if m:
+                    found.setdefault(number, set()).add(int(next(g for g in m.groups() if g)))
+    return found
+
+
+def stated_first_pages(pages: list[list[Line]]) -> set[int]:
+    """Return the first pages a running head states ("[Vol. 101:1233"): an article's first page prints
+    no folio in some journals."""
+    return {int(m.group(1)) for lines in pages for line in lines[:_EDGE] + lines[-_EDGE:]
+            if (m := _FIRST_PAGE.search(line.text))}
+
+
+def printed_pages(labels: list[str], folios: dict[int, set[int]], count: int, first_pages: set[int] | None = None,
+                  ) -> dict[int, str]:
+    """Return each PDF page's printed page number: its page label where the PDF has labels other than
+    its positions (1, 2, 3 …); else the folio, where one offset from the PDF position is printed on at
+    least two pages and half of those with a folio (a page without one between the first and last that
+    print it takes the same offset, and so do the pages before, back to a first page the running heads
+    state); else nothing (the PDF position stands)."""
+    if any(label and label != str(i) for i, label in enumerate(labels, start=1)):
+        return {i: label for i, label in enumerate(labels, start=1) if label}
+    offsets = Counter(folio - page for page, seen in folios.items() for folio in seen)
+    if not offsets:
+        return {}
+    offset, agree = offsets.most_common(1)[0]
+    if agree < 2 or agree < 0.5 * len(folios):
+        return {}
+    printed = [page for page, seen in folios.items() if page + offset in seen]
+    # between the first and last page printing it: a cover or a blank page after the text prints none
+    first = min(printed)
+    stated = [page for page in range(1, first) if page + offset in (first_pages or set())]
+    first = min(stated, default=first)
+    return {page: str(page + offset) for page in range(first, max(printed) + 1) if page + offset >= 1}
