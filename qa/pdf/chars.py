@@ -140,9 +140,10 @@ def _glyphs(textpage: object) -> Iterator[_Glyph]:
             yield _Glyph(" ", ox.value, ox.value, oy.value, 0.0, False, True)
             continue
         raw.FPDFText_GetMatrix(tp, i, matrix)
-        if abs(matrix.b) > 0.1 * abs(matrix.a) + 1e-6 or abs(matrix.c) > 0.1 * abs(matrix.d) + 1e-6:
+        if _rotated(matrix.a, matrix.b):
             continue  # rotated text (watermarks, margin notes) is not part of the flow
-        size = raw.FPDFText_GetFontSize(tp, i) * math.hypot(matrix.c, matrix.d)
+        # the size across the baseline: a slanted italic's matrix (Word's, where a font has no italic) is skewed
+        size = raw.FPDFText_GetFontSize(tp, i) * abs(matrix.a * matrix.d - matrix.b * matrix.c) / math.hypot(matrix.a, matrix.b)
         raw.FPDFText_GetLooseCharBox(tp, i, box)  # the glyph's advance, not its ink: a "1" is narrow
         raw.FPDFText_GetFontInfo(tp, i, name, len(name), flags)
         font = name.value
@@ -152,6 +153,14 @@ def _glyphs(textpage: object) -> Iterator[_Glyph]:
         space = char.isspace() and (code >= 0x20 or char == "\t")  # a control code is a glyph (see ligature_readings)
         x0, x1 = (ox.value, ox.value) if space and box.right <= box.left else (box.left, box.right)
         yield _Glyph(" " if space else char, x0, x1, oy.value, round(size, 1), bold, space)
+
+
+def _rotated(a: float, b: float) -> bool:
+    """Return whether a glyph whose text matrix sends the baseline to (a, b) is set off the horizontal
+    (a watermark, a margin note): its baseline tilts. A matrix skewed the other way, with its baseline
+    level, is an italic made by slanting the upright font (Word does so where a font has no italic);
+    it was taken for rotated, and the word was lost ("I. Rahimi as Methodology" read "I. as Methodology")."""
+    return abs(b) > 0.1 * abs(a) + 1e-6 or abs(a) < 1e-6
 
 
 def code_point(code: int, following: int) -> tuple[str, bool]:
