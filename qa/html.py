@@ -112,7 +112,7 @@ def pages_blocks(pages: list[Page]) -> list[Block]:
     blocks: list[Block] = []
     for page in pages:
         body = next((el for el in page.root.iter() if local(el.tag) == "body"), page.root)
-        blocks += page_body(body)
+        blocks += page_body(body, book=bool(page.name))
     out = [Block(b.kind, re.sub(r"⟦#(\d+)⟧", lambda m: mark(keys[int(m.group(1))]), b.text), b.page, b.marker,
                  b.continues) for b in blocks]
     out += [Block("note", text, marker=key) for text, key in zip(texts, keys, strict=True)]
@@ -510,15 +510,17 @@ def _remove(el: etree._Element, keep: str = "") -> None:
     parent.remove(el)
 
 
-def _chrome(el: etree._Element) -> bool:
-    """Return True for page furniture: navigation, forms, buttons, page headers and footers (outside
-    any article or section), sidebars, share bars, hidden and screen-reader text."""
+def _chrome(el: etree._Element, book: bool = False) -> bool:
+    """Return True for page furniture: navigation, forms, buttons, a web page's headers and footers
+    (outside any article or section) and asides (a book's are its text), sidebars, share bars,
+    hidden and screen-reader text."""
     tag = local(el.tag)
     if tag in _CHROME or tag == "button" or el.get("hidden") is not None:
         return True
-    if tag in ("header", "footer") and not any(local(a.tag) in ("article", "section", "main") for a in el.iterancestors()):
+    if not book and tag in ("header", "footer") and \
+            not any(local(a.tag) in ("article", "section", "main") for a in el.iterancestors()):
         return True
-    if tag == "aside" and not (_kinds(el) & {"footnote", "endnote", "note", "doc-footnote", "doc-endnote"}):
+    if not book and tag == "aside" and not (_kinds(el) & {"footnote", "endnote", "note", "doc-footnote", "doc-endnote"}):
         return True
     if set((el.get("class") or "").split()) & _UNSEEN:
         return True
@@ -528,7 +530,7 @@ def _chrome(el: etree._Element) -> bool:
     return len(text) < 5000 and "⟦#" not in text  # a container named "has-sidebar" holds the article
 
 
-def page_body(body: etree._Element) -> list[Block]:
+def page_body(body: etree._Element, book: bool = False) -> list[Block]:
     """Return a page's body as blocks: one per block element's own text, headings as headings."""
     out: list[Block] = []
     parts: list[str] = []
@@ -540,11 +542,11 @@ def page_body(body: etree._Element) -> list[Block]:
 
     def walk(el: etree._Element, depth: int) -> None:
         tag = local(el.tag)
-        if _chrome(el):
+        if _chrome(el, book):
             return
         if tag in _HEADING:
             flush()
-            parts.append("".join(_visible(el)))
+            parts.append("".join(_visible(el, book)))
             flush(heading=True)
             return
         block = tag in _BLOCK
@@ -569,12 +571,12 @@ def page_body(body: etree._Element) -> list[Block]:
     return out
 
 
-def _visible(el: etree._Element) -> Iterator[str]:
+def _visible(el: etree._Element, book: bool) -> Iterator[str]:
     """Yield an element's text without furniture inside it."""
     if el.text:
         yield el.text
     for ch in el:
-        if not _chrome(ch):
-            yield from _visible(ch)
+        if not _chrome(ch, book):
+            yield from _visible(ch, book)
         if ch.tail:
             yield ch.tail

@@ -90,3 +90,15 @@ def test_hostile_and_broken_books_cost_one_line(tmp_path: Path) -> None:
         parse_file(no_container)
     with pytest.raises(DocumentError, match="lists no readable XHTML"):
         parse_file(make_epub(tmp_path / "empty.epub", {}, []))
+
+
+def test_a_chapters_header_and_asides_are_its_text(tmp_path: Path) -> None:
+    files = {"c.xhtml": xhtml('<header><h1>Chapter One</h1><p>In Which the Harbour Is Dredged</p></header>'
+                              f'<p>The harbour was dredged{ref(1)}.</p><aside epub:type="sidebar"><p>A box on dredgers '
+                              'and their crews.</p></aside><aside id="note-1" epub:type="footnote"><p>Port records.</p></aside>'
+                              '<footer><p>End of the first chapter.</p></footer>')}
+    doc = parse_file(make_epub(tmp_path / "h.epub", files, ["c.xhtml"]))
+    assert [(p.section, p.text) for p in doc.paragraphs] == [
+        ("Chapter One", "In Which the Harbour Is Dredged"), ("Chapter One", "The harbour was dredged."),
+        ("Chapter One", "A box on dredgers and their crews."), ("Chapter One", "End of the first chapter.")]
+    assert [(f.marker, f.text) for f in doc.footnotes] == [(1, "Port records.")]
