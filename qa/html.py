@@ -69,7 +69,7 @@ def read_blocks(path: Path) -> list[Block]:
 
 def parse_html(data: bytes, where: str) -> etree._Element:
     """Return the root of an HTML page (its declared encoding, else UTF-8, else Latin-1); nothing fetched."""
-    head = data[:4096].lower()
+    head = data[:65536].lower()  # a long <head> of scripts may put the charset late
     if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise DocumentError(f"{where}: looks like a binary file, not a web page; remove it or save the page as HTML")
     text: str | bytes = data
@@ -78,6 +78,7 @@ def parse_html(data: bytes, where: str) -> etree._Element:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
             text = data.decode("latin-1")
+        text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text)  # XHTML saved as .html: lxml takes no declaration in a str
     parser = lxml_html.HTMLParser(no_network=True, huge_tree=False, remove_comments=True, remove_pis=True)
     try:
         root = lxml_html.document_fromstring(text, parser=parser)

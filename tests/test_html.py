@@ -169,3 +169,17 @@ def test_links_to_the_pages_own_address_are_in_page_links(tmp_path: Path) -> Non
     doc = parse_file(path)
     assert notes_and_citing(doc) == [(1, "Note one.", [CLAIMS[0]])]
     assert doc.paragraphs[1].text == "Elsewhere2."  # a link to another site's note is no marker
+
+
+def test_encodings_and_an_xml_declaration(tmp_path: Path) -> None:
+    xhtml = tmp_path / "x.html"
+    xhtml.write_bytes('<?xml version="1.0" encoding="utf-8"?>\n<html xmlns="http://www.w3.org/1999/xhtml"><body><p>Café'
+                      '<a href="#n1">1</a></p><ol><li id="n1">A note.</li></ol></body></html>'.encode())
+    doc = parse_file(xhtml)
+    assert [(p.text, p.footnotes) for p in doc.paragraphs] == [("Café", (1,))] and doc.footnotes[0].text == "A note."
+    latin = tmp_path / "latin.htm"
+    latin.write_bytes("<html><body><p>Latin café</p></body></html>".encode("latin-1"))
+    assert parse_file(latin).paragraphs[0].text == "Latin café"
+    declared = tmp_path / "declared.html"
+    declared.write_bytes('<html><head><meta charset="windows-1252"></head><body><p>“Quoted”</p></body></html>'.encode("cp1252"))
+    assert parse_file(declared).paragraphs[0].text == "“Quoted”"
