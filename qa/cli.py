@@ -115,6 +115,14 @@ def parser() -> argparse.ArgumentParser:
                     help="compare FAISS with this vector store (milvus:PATH.db or milvus://HOST:19530) on synthetic "
                          "vectors instead: ingest, p50/p95, recall@10, one-document search, memory, disk "
                          "(default sizes 100000,1000000)")
+    be.add_argument("--build", default=None, metavar="DIR",
+                    help="instead: build DIR into a temporary index and print what it cost (pages, chunks, word "
+                         "pieces embedded, CPU and wall seconds per page, peak memory)")
+    be.add_argument("--model", default=None, help="with --build: the model (default: as qa build)")
+    be.add_argument("--backend", default=None, choices=["torch", "onnx", "onnx-int8", "openvino"],
+                    help="with --build: the embedding backend (default: as qa build)")
+    be.add_argument("--fresh-cache", action="store_true",
+                    help="with --build: an empty model cache, as a first build after install (word table, ONNX exports)")
     return p
 
 
@@ -333,6 +341,10 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 def cmd_bench(args: argparse.Namespace) -> int:
     """Run the benchmark; print its table, write JSON and a plot."""
+    if args.build:
+        from qa import bench_build
+
+        return bench_build.run_cli(Path(args.build), Path(args.out), args.backend, args.model, args.fresh_cache)
     if args.store:
         from qa import bench_store
 

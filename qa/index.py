@@ -85,6 +85,7 @@ class BuildReport:
     footnotes: int
     seconds: float
     skipped: tuple[tuple[str, str], ...] = ()
+    word_pieces: int = 0  # word pieces that went through the model (the passages', not the vocabulary's)
 
 
 @dataclass
@@ -274,12 +275,12 @@ def _build(docs_dir: Path, index_dir: Path, embedder: TextEmbedder, status: Call
     if not paragraphs:
         reason = f"; {len(read.skipped)} skipped" if read.skipped else ""
         raise DocumentError(f"{docs_dir}: no readable documents ({KINDS}){reason}; add documents and run qa build again")
-    vectors, embedded = _reuse_or_embed([c.text for c in chunks], previous.chunk_vector if previous else _nothing,
-                                        embedder, status)
+    vectors, embedded, pieces = _reuse_or_embed([c.text for c in chunks], previous.chunk_vector if previous else _nothing,
+                                                embedder, status)
     by_marker = {(n.doc, n.marker): n for n in notes}
     lexical_texts = [lexical.document_text(p, by_marker) for p in paragraphs]
     vocab = lexical.vocabulary(lexical_texts)
-    vocab_vectors, _ = _reuse_or_embed(vocab, previous.word_vector if previous else _nothing, embedder)
+    vocab_vectors, _, _ = _reuse_or_embed(vocab, previous.word_vector if previous else _nothing, embedder)
     manifest = {
         "format_version": FORMAT_VERSION, "model": embedder.name, "model_fingerprint": embedder.fingerprint,
         "dim": int(embedder.dimension),
@@ -309,7 +310,7 @@ def _build(docs_dir: Path, index_dir: Path, embedder: TextEmbedder, status: Call
         log(note)
     _warm_word_table(embedder, log)
     return BuildReport(len(read.records), read.parsed, read.reused, embedded, len(chunks), len(paragraphs),
-                       len(notes), time.perf_counter() - start, tuple(read.skipped))
+                       len(notes), time.perf_counter() - start, tuple(read.skipped), pieces)
 
 
 def _read_documents(docs_dir: Path, previous: _Previous | None, embedder: TextEmbedder,
@@ -521,11 +522,11 @@ def _nothing(text: str) -> None:
 
 
 def _reuse_or_embed(texts: list[str], known: Callable[[str], np.ndarray | None], embedder: TextEmbedder,
-                    status: Callable[[str], None] = lambda line: None) -> tuple[np.ndarray, int]:
-    """Return (vectors of ``texts``, how many were embedded): ``known`` gives a text's vector from the
-    last build, or None; only the rest go through the model, each distinct text once, ``EMBED_BATCH`` at
-    a time (a shared model is held for one batch, never a whole build; ``status`` hears the count after
-    each batch)."""
+                    status: Callable[[str], None] = lambda line: None) -> tuple[np.ndarray, int, int]:
+    """Return (vectors of ``texts``, how many were embedded, the word pieces the model read): ``known`` gives
+    a text's vector from the last build, or None; only the rest go through the model, each distinct text
+    once, ``EMBED_BATCH`` at a time (a shared model is held for one batch, never a whole build; ``status``
+    hears the count after each batch)."""
     vectors = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
     rows_of: dict[str, list[int]] = {}  # a text still to embed → every row that holds it
     for row, text in enumerate(texts):
@@ -547,7 +548,7 @@ def _reuse_or_embed(texts: list[str], known: Callable[[str], np.ndarray | None],
         for text, vector in zip(batch, embedder.encode_passages(batch), strict=True):
             vectors[rows_of[text]] = vector
         spent += sum(sizes[text] for text in batch)
-    return vectors, len(todo)
+    return vectors, len(todo), sum(sizes.values())
 
 
 def _duration(seconds: float) -> str:

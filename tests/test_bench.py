@@ -115,3 +115,24 @@ def test_upload_bench_cpu_seconds_reads_this_process() -> None:
 
     assert bench_upload.cpu_seconds(os.getpid()) > 0
     assert bench_upload.cpu_seconds(2**22 + 1) == 0.0
+
+
+def test_build_bench_table_and_page_count(tmp_path: Path) -> None:
+    from fpdf import FPDF
+
+    from qa import bench_build
+
+    pdf = FPDF()
+    for _ in range(3):
+        pdf.add_page()
+    pdf.output(str(tmp_path / "a.pdf"))
+    (tmp_path / "b.txt").write_text("Some text.\n", encoding="utf-8")
+    assert bench_build.pages(tmp_path) == 3
+    (tmp_path / "a.pdf").unlink()
+    assert bench_build.pages(tmp_path) is None
+    r = {"docs": "d", "documents": 2, "skipped": 0, "pages": 3, "paragraphs": 5, "notes": 2, "chunks": 20,
+         "embedded": 18, "word_pieces": 400, "word_pieces_once": 160, "vocabulary": 90, "cpu_s": 3.0, "wall_s": 2.0,
+         "load_s": 1.0, "build_s": 1.0, "cpu_s_per_page": 1.0, "wall_s_per_page": 0.667, "passages_per_s": 18.0,
+         "peak_rss_mb": 600, "model": "m", "fresh_cache": False, "load_avg": [1.0, 1.2]}
+    text = bench_build.table(r)
+    assert "400 / 160 = 2.50×" in text and "1.000 CPU-s, 0.667 s wall" in text and "600 MB" in text

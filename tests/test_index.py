@@ -456,8 +456,9 @@ def test_a_vector_is_reused_only_for_the_text_it_was_made_from(small_docs: Path,
 def test_each_distinct_text_is_embedded_once_longest_first_and_every_row_gets_its_vector() -> None:
     texts = ["a b", "one two three four", "a b", "x", "one two three four", "c d e"]
     counting = CountingEmbedder()
-    vectors, embedded = index._reuse_or_embed(texts, index._nothing, counting)
+    vectors, embedded, pieces = index._reuse_or_embed(texts, index._nothing, counting)
     assert embedded == 4 and sorted(counting.encoded) == sorted(set(texts))
+    assert pieces == 2 + 4 + 1 + 3  # the word pieces the model read: each distinct text once
     assert [counting.count_tokens(t) for t in counting.encoded] == [4, 3, 2, 1]  # batches of one length pad little
     assert np.allclose(vectors, FakeEmbedder().encode(texts))
 
