@@ -152,6 +152,7 @@ def test_question_shows_passage_with_working_footnotes(browser, served):
     second.locator("summary").click()
     assert second.get_attribute("open") is not None and second.locator(".qa-text").is_visible()
 
+    assert page.locator('button[aria-label="Like"]').count() == 1  # one 👍/👎 per answer, not per passage
     row = page.locator(".message-row", has=page.locator(".qa-top")).last
     like = row.locator('button[aria-label="Like"]')
     if like.count() == 0:  # the buttons sit next to the message row in some Gradio versions
@@ -165,6 +166,14 @@ def test_question_shows_passage_with_working_footnotes(browser, served):
     rows = [json.loads(line) for line in chat.feedback_path.read_text(encoding="utf-8").splitlines()]
     top_id = chat.search_json(QUESTION, 1)["results"][0]["passage_id"]
     assert [(r["question"], r["passage_id"], r["type"]) for r in rows] == [(QUESTION, top_id, "feedback")]
+
+    second_id = chat.search_json(QUESTION, 2)["results"][1]["passage_id"]
+    second.locator(".qa-helped").click()  # "This one answers it" on the second passage
+    deadline = time.monotonic() + 60  # a busy machine answers slowly
+    while len(chat.feedback_path.read_text(encoding="utf-8").splitlines()) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    rows = [json.loads(line) for line in chat.feedback_path.read_text(encoding="utf-8").splitlines()]
+    assert [(r["question"], r["passage_id"]) for r in rows] == [(QUESTION, top_id), (QUESTION, second_id)]
 
     assert watch.dialogs == [] and watch.outside == []
     context.close()

@@ -221,7 +221,9 @@ def actions_html(hit: Hit, file_url: str | None) -> str:
         at = printed_pages(p.page_label, None, p.page)  # the printed page; the link goes to the PDF's own
         label = f"Open PDF at {at}" if p.page is not None and p.doc.lower().endswith(".pdf") else "Open document"
         opener = f'<a class="qa-open" href="{esc(file_url)}" target="_blank" rel="noopener noreferrer">{esc(label)} ↗</a>'
-    return f'<div class="qa-actions">{copy}{opener}</div>'
+    helped = (f'<button class="qa-helped" type="button" value="{esc(hit.paragraph.id)}" '
+              'title="Save this passage as the one that answers the question (for qa eval)">This one answers it</button>')
+    return f'<div class="qa-actions">{copy}{opener}{helped}</div>'
 
 
 def copy_text(hit: Hit) -> str:

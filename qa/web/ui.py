@@ -71,6 +71,8 @@ class _Widgets:
     remove_doc: Any
     remove: Any
     saved: Any  # the conversation in the browser's storage: history, per-message info, answers for export
+    helped_id: Any
+    helped: Any
     export_md: Any
     export_json: Any
 
@@ -117,8 +119,11 @@ def _layout(chat: Chat) -> _Widgets:
         export_md = gr.Button("Export conversation (Markdown)", size="sm", variant="secondary", elem_id="qa-export-md")
         export_json = gr.Button("Export as JSON", size="sm", variant="secondary", elem_id="qa-export-json")
     saved = gr.BrowserState(empty_saved(), storage_key="qa-conversation")
-    return _Widgets(meta, k, docs_filter, upload, status, doc_list, chatbot, box, send, remove_doc, remove,
-                    saved, export_md, export_json)
+    helped_id = gr.Textbox(visible=False)
+    helped = gr.Button("helped", elem_id="qa-helped-send", elem_classes=["qa-hidden"])
+    return _Widgets(meta=meta, k=k, docs_filter=docs_filter, upload=upload, status=status, doc_list=doc_list,
+                    chatbot=chatbot, box=box, send=send, remove_doc=remove_doc, remove=remove, saved=saved,
+                    helped_id=helped_id, helped=helped, export_md=export_md, export_json=export_json)
 
 
 def _wire_asking(chat: Chat, w: _Widgets) -> None:
@@ -136,10 +141,10 @@ def _wire_asking(chat: Chat, w: _Widgets) -> None:
         yield "", history, meta, gr.skip()
         blocks, answer = chat.reply(question, int(k or DEFAULT_K), docs or None)
         hits = answer.hits if answer else ()
-        for n, block in enumerate(blocks):
-            history.append({"role": "assistant", "content": block})
-            meta.append({"question": answer.question, "passage_id": hits[n].paragraph.id}
-                        if answer and n < len(hits) else None)
+        # one message per answer, so one 👍/👎 per answer; each passage has its own "This one answers it"
+        history.append({"role": "assistant", "content": "".join(blocks)})
+        meta.append({"question": answer.question, "passage_id": hits[0].paragraph.id,
+                     "passages": [h.paragraph.id for h in hits]} if answer and hits else None)
         shown = output.answer_to_json(answer) if answer else {"question": question[:2000], "results": [],
                                                                 "error": "no answer (see the chat)"}
         yield "", history, meta, remember(saved, history, meta, shown)
@@ -164,6 +169,18 @@ def _wire_asking(chat: Chat, w: _Widgets) -> None:
             return
         gr.Info(f"Saved as {row['id']}: this passage answers the question." if new else f"Already saved as {row['id']}.")
 
+    def on_helped(passage_id: str, meta: list) -> None:
+        """Record the passage the user chose ("This one answers it") for the latest answer that showed it."""
+        info = next((m for m in reversed(meta or []) if isinstance(m, dict) and passage_id in m.get("passages", [])), None)
+        if not info:
+            return
+        try:
+            row, new = chat.record_feedback(info["question"], passage_id)
+        except QAError as exc:
+            gr.Warning(str(exc))
+            return
+        gr.Info(f"Saved as {row['id']}: this passage answers the question." if new else f"Already saved as {row['id']}.")
+
     ask_inputs = [w.box, w.chatbot, w.meta, w.k, w.docs_filter, w.saved]
     ask_outputs = [w.box, w.chatbot, w.meta, w.saved]
     w.box.submit(respond, ask_inputs, ask_outputs, api_visibility="private")
@@ -171,6 +188,9 @@ def _wire_asking(chat: Chat, w: _Widgets) -> None:
     w.chatbot.example_select(on_example, [w.chatbot, w.meta, w.k, w.docs_filter, w.saved], ask_outputs,
                              api_visibility="private")
     w.chatbot.like(on_like, [w.meta], None, api_visibility="private")
+    # a passage's "This one answers it" (static/chat.js) puts its id in window.qaHelped and clicks this hidden button
+    w.helped.click(None, None, [w.helped_id], js="() => window.qaHelped || ''", api_visibility="private").then(
+        on_helped, [w.helped_id, w.meta], None, api_visibility="private")
     w.chatbot.clear(lambda: ([], empty_saved()), None, [w.meta, w.saved], api_visibility="private")
     w.export_md.click(None, [w.saved], None, js=EXPORT_MD_JS, api_visibility="private")
     w.export_json.click(None, [w.saved], None, js=EXPORT_JSON_JS, api_visibility="private")

@@ -19,6 +19,15 @@
     if (!(target instanceof Element)) return;
     const btn = target.closest('.qa-copy');
     if (btn) { event.preventDefault(); event.stopPropagation(); copy(btn); return; }
+    const helped = target.closest('.qa-helped');
+    if (helped) {
+      event.preventDefault(); event.stopPropagation();
+      window.qaHelped = helped.getAttribute('value') || '';
+      const send = document.querySelector('#qa-helped-send');
+      if (send) send.click();
+      helped.textContent = 'Saved ✓';
+      return;
+    }
     const ref = target.closest('.qa-ref a');
     if (ref) {
       const note = document.getElementById(ref.getAttribute('href').slice(1));
