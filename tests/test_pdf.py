@@ -451,6 +451,21 @@ FILLER = ["Harbours along the river were built in the nineteenth century by the 
           "while the smaller landings upstream were left to the fishermen and their cooperatives."]
 
 
+def test_a_note_number_raised_onto_a_baseline_of_its_own_opens_its_note(tmp_path: Path) -> None:
+    """ACM's column notes raise a 6 pt number 3.8 pt over the 7 pt note, further than half a size: the
+    number was a line of its own, and the note was read into the note before it, after its URL
+    ("…sql_form.htm6See McMinn")."""
+    lines = [*[(20, 30 + 5 * i, 11, text) for i, text in enumerate(FILLER)],
+             (20, 45, 11, "The schema comes from the conformance suite.^5 Its functions are listed elsewhere.^6"),
+             (20, 262, 7, "^5http://www.example.org/suite/sql_form.htm"),
+             (20.4, 270.7, 6, "6"), (21.7, 272, 7, "See Smith et al. for a full list of the functions for the"),
+             (20, 276, 7, "constraints that we study in this paper.")]
+    document = parse_file(_hand_pdf(tmp_path / "raised.pdf", lines))
+    assert [(n.marker, n.text) for n in document.footnotes] == [
+        (5, "http://www.example.org/suite/sql_form.htm"),
+        (6, "See Smith et al. for a full list of the functions for the constraints that we study in this paper.")]
+
+
 def test_a_chapters_running_head_with_the_page_number_is_furniture(tmp_path: Path) -> None:
     """A thesis heads each page with its chapter and the page number ("CHAPTER 1. INTRODUCTION 2"), on too
     few pages to count as the document's header: the head was read as a section heading, and cut every
