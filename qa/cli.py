@@ -295,8 +295,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     if args.tune:
         if args.split or args.out or args.docs:
-            raise InputError("--tune tunes the index it is given (--index) on the dev split and reports dev and test: "
-                             "drop --split, --out and --docs")
+            raise InputError("--tune tunes on the dev split of the index it is given (--index) and reports dev and "
+                             "test: drop --split, --out and --docs")
         from qa import tune
 
         return tune.run_cli(Path(args.index or _env_path("QA_INDEX", DEFAULT_INDEX)), args.questions, args.k,
