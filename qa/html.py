@@ -114,10 +114,20 @@ def pages_blocks(pages: list[Page]) -> list[Block]:
     for page in pages:
         body = next((el for el in page.root.iter() if local(el.tag) == "body"), page.root)
         blocks += page_body(body, book=bool(page.name))
+    known = {squeeze(t) for t in texts}
     out = [Block(b.kind, re.sub(r"⟦#(\d+)⟧", lambda m: mark(keys[int(m.group(1))]), b.text), b.page, b.marker,
-                 b.continues) for b in blocks]
+                 b.continues) for b in blocks if not repeats_a_note(b, known)]
     out += [Block("note", text, marker=key) for text, key in zip(texts, keys, strict=True)]
     return out
+
+
+def repeats_a_note(block: Block, known: set[str]) -> bool:
+    """A body paragraph that is a note's text again (a list at the end repeating notes set in place,
+    with or without its number) is not body text."""
+    if block.kind != "body" or "⟦" in block.text or len(block.text) < 20:
+        return False
+    text = squeeze(block.text)
+    return text in known or re.sub(r"^[\[(]?\w{1,4}[\])]?[.:)]?\s+", "", text) in known
 
 
 def _local_links(page: Page) -> None:

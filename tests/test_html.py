@@ -183,3 +183,14 @@ def test_encodings_and_an_xml_declaration(tmp_path: Path) -> None:
     declared = tmp_path / "declared.html"
     declared.write_bytes('<html><head><meta charset="windows-1252"></head><body><p>“Quoted”</p></body></html>'.encode("cp1252"))
     assert parse_file(declared).paragraphs[0].text == "“Quoted”"
+
+
+def test_a_list_repeating_notes_set_in_place_is_not_body(tmp_path: Path) -> None:
+    tip = ('<sup class="modern-footnotes-footnote"><a href="javascript:void(0)" aria-describedby="mfn-{i}">{i}</a></sup>'
+           '<span id="mfn-{i}" role="tooltip" class="modern-footnotes-footnote__note">{text}</span>')
+    notes = {1: "See Russonello, N.Y. Times (2021).", 2: "Port records of the harbour, 1821."}
+    body = (f'<p>{CLAIMS[0]}{tip.format(i=1, text=notes[1])}</p><p>{CLAIMS[1]}{tip.format(i=2, text=notes[2])}</p>'
+            f'<div class="modern-footnotes-list"><p>1. {notes[1]}</p><p>2 {notes[2]}</p></div><p>{CLAIMS[2]}</p>')
+    doc = page(tmp_path, body)
+    assert notes_and_citing(doc) == [(1, notes[1], [CLAIMS[0]]), (2, notes[2], [CLAIMS[1]])]
+    assert [p.text for p in doc.paragraphs] == list(CLAIMS)
