@@ -25,6 +25,14 @@ def byline(record: dict[str, Any]) -> str:
     return " · ".join(p for p in parts if p)
 
 
+def citation(doc: str, record: dict[str, Any]) -> str:
+    """Return how a passage's source is cited: "Title, Author and Author (2024)"; the file name without a title."""
+    authors = [a for a in record.get("authors") or [] if isinstance(a, str)]
+    who = (", ".join(authors[:-1]) + " and " + authors[-1]) if len(authors) > 1 else "".join(authors)
+    year = f" ({record['year']})" if isinstance(record.get("year"), int) else ""
+    return label(doc, record) + (f", {who}" if who else "") + year
+
+
 def keys(documents: dict[str, dict[str, Any]]) -> dict[str, str]:
     """Return a citation key per document ("chacon2025lovings"), unique within the library, in name order."""
     out: dict[str, str] = {}

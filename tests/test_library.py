@@ -36,3 +36,9 @@ def test_csl_json_names_and_dates() -> None:
     assert items["file: c.pdf"]["author"] == [{"family": "Chacón", "given": "Jennifer M."}, {"family": "Smith", "given": "A."}]
     assert items["file: b.pdf"]["issued"] == {"date-parts": [[2025]]} and "issued" not in items["file: a.txt"]
     assert items["file: a.txt"]["title"] == "a.txt" and items["file: a.txt"]["type"] == "document"
+
+
+def test_citation_names_title_authors_and_year() -> None:
+    assert library.citation("c.pdf", DOCS["c.pdf"]) == "Loving’s Borders, Chacón, Jennifer M. and A. Smith (2025)"
+    assert library.citation("b.pdf", DOCS["b.pdf"]) == "Loving’s Borders, Jennifer M. Chacón (2025)"
+    assert library.citation("a.txt", DOCS["a.txt"]) == "a.txt"

@@ -87,6 +87,19 @@ def test_the_printed_page_is_shown_and_copied_while_the_link_opens_the_pdf_page(
     assert render.copy_text(hit) == "“Text.”\n— article.pdf, Intro <b>, pp. 171–72"
 
 
+def test_copy_text_cites_the_title_and_each_resolved_authority_without_markdown_marks():
+    text = "*Japan Times*, 3 May 2024, <https://example.org/a_b>; Id. at 5; see Roe, supra note 1."
+    refs = (Reference(kind="id", start=47, end=55, status="resolved", resolved="A v. B, 1 U.S. 1, 5 (1990)"),
+            Reference(kind="supra", start=61, end=79, status="resolved", resolved="Jane Roe, Harbours, 1 J. 1 (2000)"))
+    hit = _hit("It said so.[1]", "It said so.", "It said so.", (Citation(marker=1, text=text, urls=(), references=refs),),
+               doc="r.pdf", page=4)
+    copied = render.copy_text(hit, "Shared Rivers, Anna de Vries (2024)").splitlines()
+    assert copied[1] == "— Shared Rivers, Anna de Vries (2024), Intro <b>, p. 4"
+    assert copied[2] == ("[1] Japan Times, 3 May 2024, https://example.org/a_b; Id. at 5; see Roe, supra note 1. "
+                         "(= A v. B, 1 U.S. 1, 5 (1990); Jane Roe, Harbours, 1 J. 1 (2000))")
+    assert render.plain("2 * 3 * 4 and snake_case_name and **bold**") == "2 * 3 * 4 and snake_case_name and bold"
+
+
 def test_question_is_escaped_and_shortened():
     html = render.question_html("<img src=x onerror=alert(1)>" + "a" * 1000)
     assert "<img" not in html and "&lt;img" in html and html.endswith("…</span>")

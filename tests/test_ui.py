@@ -307,6 +307,8 @@ def test_text_documents_are_served_as_inert_plain_text(served):
 def test_the_library_lists_titles_and_serves_its_references(served):
     chat, url, _, _ = served
     assert chat.documents()["harbours.txt"]["title"] == "Tiny Report on Harbours"
+    blocks, _ = chat.reply("When was the harbour of Vellmar opened?", 1)
+    assert "— Tiny Report on Harbours, Introduction" in blocks[0]  # Copy with citation names the title
     listing = ui.documents_html(chat)
     assert "Tiny Report on Harbours" in listing and "harbours.txt" in listing
     assert "&lt;script&gt;" in listing or "<script" not in listing  # titles are document text: escaped

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from qa import index as index_mod
-from qa import output, questions
+from qa import library, output, questions
 from qa.embed import TextEmbedder
 from qa.errors import DocumentError, InputError, QAError
 from qa.parse import KINDS, SUPPORTED
@@ -167,7 +167,7 @@ class Chat:
             traceback.print_exc(file=sys.stderr)
             return [render.error_html(f"internal error ({type(exc).__name__}); the server console has details")], None
         uid = f"qa{next(self._ids)}"
-        return render.answer_blocks(answer, uid, self.file_url), answer
+        return render.answer_blocks(answer, uid, self.file_url, self.source), answer
 
     def search_json(self, question: object, k: object = DEFAULT_K) -> dict[str, Any]:
         """Return the ``qa search --json`` object, or the same shape with an "error" line."""
@@ -188,6 +188,10 @@ class Chat:
 
     def _indexed(self, doc: str) -> bool:
         return doc in self.index.manifest.get("documents", {})
+
+    def source(self, doc: str) -> str:
+        """Return how a document is cited in "Copy with citation": title, authors, year; else its file name."""
+        return library.citation(doc, self.index.manifest.get("documents", {}).get(doc, {}))
 
     def file_url(self, paragraph: Paragraph) -> str | None:
         """Return the chat's link to a passage's original file (PDFs at the page)."""

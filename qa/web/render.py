@@ -85,7 +85,8 @@ def error_html(message: str) -> str:
     return f'<div class="qa-error" role="alert"><span aria-hidden="true">⚠️</span> {esc(message)}</div>'
 
 
-def answer_blocks(answer: Answer, uid: str, file_url: Callable[[Paragraph], str | None] = lambda p: None) -> list[str]:
+def answer_blocks(answer: Answer, uid: str, file_url: Callable[[Paragraph], str | None] = lambda p: None,
+                  source: Callable[[str], str] = lambda doc: doc) -> list[str]:
     """Return one HTML block per hit: the best one open, the next ones collapsible (all of them
     collapsed when nothing answers: the closest passages are offered, not shown as an answer)."""
     if not answer.hits:
@@ -93,7 +94,7 @@ def answer_blocks(answer: Answer, uid: str, file_url: Callable[[Paragraph], str 
     blocks = []
     for n, hit in enumerate(answer.hits):
         block = passage_html(hit, f"{uid}-{hit.rank}", open_=n == 0 and not answer.abstained, closest=answer.abstained,
-                             file_url=file_url(hit.paragraph))
+                             file_url=file_url(hit.paragraph), source=source(hit.paragraph.doc))
         if n == 0 and answer.abstained:
             block = (f'<div class="qa-notfound"><strong>{NOT_FOUND}</strong> '
                      "These are the closest passages; none of them seems to answer the question.</div>" + block)
@@ -101,7 +102,8 @@ def answer_blocks(answer: Answer, uid: str, file_url: Callable[[Paragraph], str 
     return blocks
 
 
-def passage_html(hit: Hit, uid: str, open_: bool = True, closest: bool = False, file_url: str | None = None) -> str:
+def passage_html(hit: Hit, uid: str, open_: bool = True, closest: bool = False, file_url: str | None = None,
+                 source: str | None = None) -> str:
     """Return one passage: where it comes from, its text with the highlight, its footnotes."""
     p = hit.paragraph
     where = [f'<span class="qa-rank" title="rank">{hit.rank}</span>', f'<span class="qa-doc">{esc(p.doc)}</span>']
@@ -113,7 +115,7 @@ def passage_html(hit: Hit, uid: str, open_: bool = True, closest: bool = False, 
         where.append('<span class="qa-tag">closest match</span>')
     meta = f'<div class="qa-meta">{"".join(where)}</div>'
     body = (f'<p class="qa-text">{text_html(p.display, hit.highlight, hit.citations, uid)}</p>'
-            f"{notes_html(hit.citations, uid)}{actions_html(hit, file_url)}")
+            f"{notes_html(hit.citations, uid)}{actions_html(hit, file_url, source)}")
     cls = "qa-passage" + (" qa-closest" if closest else "")
     if open_:
         return f'<div class="{cls} qa-top">{meta}{body}</div>'
@@ -211,10 +213,10 @@ def _resolution_html(c: Citation) -> str:
     return "".join(lines)
 
 
-def actions_html(hit: Hit, file_url: str | None) -> str:
+def actions_html(hit: Hit, file_url: str | None, source: str | None = None) -> str:
     """Return the passage's buttons: copy with citation, open the original file."""
     copy = (f'<button class="qa-copy" type="button" title="Copy the passage and its citation">Copy with citation</button>'
-            f'<span class="qa-copytext" hidden>{esc(copy_text(hit))}</span>')
+            f'<span class="qa-copytext" hidden>{esc(copy_text(hit, source))}</span>')
     opener = ""
     if file_url:
         p = hit.paragraph
@@ -226,15 +228,29 @@ def actions_html(hit: Hit, file_url: str | None) -> str:
     return f'<div class="qa-actions">{copy}{opener}{helped}</div>'
 
 
-def copy_text(hit: Hit) -> str:
-    """Return a passage as plain text with its citation and footnotes (what "Copy" puts on the clipboard)."""
+def copy_text(hit: Hit, source: str | None = None) -> str:
+    """Return a passage as plain text with its citation and footnotes (what "Copy" puts on the clipboard): the
+    source as a reader cites it (``source``: title, authors, year; else the file name), the printed pages, each
+    note with the authority each of its back-references resolves to; no Markdown marks."""
     p = hit.paragraph
-    where = ", ".join(x for x in (p.doc, p.section or "", printed_pages(p.page_label, p.page_label_end, p.page,
-                                                                          p.page_end)) if x)
-    lines = [f"“{p.display}”", f"— {where}"]
+    where = ", ".join(x for x in (source or p.doc, p.section or "", printed_pages(p.page_label, p.page_label_end, p.page,
+                                                                                   p.page_end)) if x)
+    lines = [f"“{plain(p.display)}”", f"— {where}"]
     for c in hit.citations:
-        lines.append(f"[{c.marker}] {c.text}" + (f" (= {c.resolved})" if c.resolved else ""))
+        resolved = [r.resolved for r in c.references if r.status == "resolved" and r.resolved] or \
+            ([c.resolved] if c.resolved else [])
+        lines.append(f"[{c.marker}] {plain(c.text)}" + (f" (= {'; '.join(plain(r) for r in resolved)})" if resolved else ""))
     return "\n".join(lines)
+
+
+def plain(text: str) -> str:
+    """Return text without Markdown's marks: *emphasis* and _emphasis_ as their words, <https://…> as the address."""
+    text = _ANGLE_URL.sub(r"\1", text)
+    return _EMPHASIS.sub(lambda m: m.group(2), text)
+
+
+_ANGLE_URL = re.compile(r"<(https?://[^>\s]+)>")
+_EMPHASIS = re.compile(r"(?<![\w*_])(\*\*|\*|__|_)(?=\S)([^*_\n]+?)(?<=\S)\1(?![\w*_])")
 
 
 def file_href(doc: str, page: int | None) -> str:
