@@ -19,8 +19,9 @@ from pathlib import Path
 from qa import cite, meta
 from qa.errors import DocumentError
 from qa.records import Block, Document, Footnote, Marker, Paragraph, marker_from_str
+from qa.series import MARK, number_series
 
-VERSION = 17  # bump when parsing changes: a rebuild then re-parses every document
+VERSION = 18  # bump when parsing changes: a rebuild then re-parses every document
 # Each format but text and Markdown has a reader module with ``read_blocks(path) -> list[Block]``.
 READERS = {".pdf": "qa.pdf", ".docx": "qa.docx", ".odt": "qa.odt", ".html": "qa.html", ".htm": "qa.html", ".epub": "qa.epub"}
 SUPPORTED = (".txt", ".md", ".markdown", *READERS)
@@ -35,7 +36,6 @@ _NOTE_LINE = re.compile(rf"^\s*([{_SUPERSCRIPTS}]+)\s*(.*)$")
 _MD_NOTE_DEF = re.compile(r"^\[\^([^\]\s]+)\]:\s?(.*)$")
 _MD_NOTE_REF = re.compile(r"\[\^([^\]\s]+)\]")
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.*)$")  # closing #s stripped by _heading_text (a regex took minutes on spaces)
-MARK = re.compile(r"⟦([^⟧]+)⟧")
 _TERMINAL = re.compile(r"""[.!?:;"”»)\]'’…]$""")
 _URL_ANGLE = re.compile(r"<(https?://[^>\s]+)>")
 _URL_BARE = re.compile(r"https?://[^\s<>\"”»\[\]]+")  # "[" and "]" bracket a URL ("[https://perma.cc/X]")
@@ -303,44 +303,6 @@ class _Piece:
         self.page_end = page_end
         if MARK.sub("", text).strip():
             self.ends = ends_sentence(text)
-
-
-def number_series(blocks: list[Block]) -> list[Block]:
-    """Return the blocks with notes keyed by series where numbering starts again (per chapter, per
-    page): the k-th run of numbers, k >= 2, is keyed "k:n" in the notes and in the text citing them.
-    Runs are counted in the text's markers and in the notes alike; where the counts differ, the
-    numbers are left as they are (never guessed)."""
-    def starts(numbers: list[int]) -> list[int]:
-        return [i for i in range(1, len(numbers)) if numbers[i] <= numbers[i - 1]]  # 1 after 1: a new series
-
-    cited = [n for b in blocks if b.kind != "note" for m in MARK.findall(b.text)
-             if isinstance(n := marker_from_str(m), int)]
-    noted = [b.marker for b in blocks if b.kind == "note" and isinstance(b.marker, int)]
-    if not starts(noted) or len(starts(cited)) != len(starts(noted)):
-        return blocks
-    out: list[Block] = []
-    text_series = note_series = 1
-    last_cited = last_noted = 0
-    for block in blocks:
-        if block.kind == "note" and isinstance(block.marker, int):
-            if block.marker <= last_noted:
-                note_series += 1
-            last_noted = block.marker
-            key: Marker = block.marker if note_series == 1 else f"{note_series}:{block.marker}"
-            out.append(dataclasses.replace(block, marker=key))
-            continue
-
-        def keyed(m: re.Match[str]) -> str:
-            nonlocal text_series, last_cited
-            number = marker_from_str(m.group(1))
-            if not isinstance(number, int):
-                return m.group(0)
-            if number <= last_cited:
-                text_series += 1
-            last_cited = number
-            return m.group(0) if text_series == 1 else f"⟦{text_series}:{number}⟧"
-        out.append(dataclasses.replace(block, text=MARK.sub(keyed, block.text)))
-    return out
 
 
 def _title(blocks: list[Block]) -> str | None:
