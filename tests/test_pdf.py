@@ -231,6 +231,22 @@ def test_line_end_hyphens_are_decided_with_the_documents_words(tmp_path: Path) -
     assert "a rights-oriented reading" in text and "few exceptions in" in text
 
 
+def test_a_bold_lead_in_running_on_into_its_paragraph_is_no_heading(tmp_path: Path) -> None:
+    """A report sets a list item's lead-in bold, and it runs on into the plain text under it: it was read
+    as a heading, and the paragraph began mid-sentence ("saving Transportation funds …")."""
+    lines = [(20, 30, 14, "Bridge Programs"),
+             (20, 40, 11, "Other programs can fund bridges, at some cost, and with some saving of time:"),
+             (20, 45, 11, "Promoting Resilient Operations for Transformative, Efficient, and Cost-"),
+             (20, 50, 11, "saving Transportation funds can be used for bridge-related resilience spending,"),
+             (20, 55, 11, "at an annual average of 1.46 billion dollars in the years of the act."),
+             (20, 65, 11, "Culvert Grants"),
+             (20, 70, 11, "Culverts under roads are funded apart, by a program of grants that the office runs.")]
+    document = parse_file(_hand_pdf(tmp_path / "lead.pdf", lines, bold_at={0, 2, 5}))
+    assert [p.section for p in document.paragraphs] == ["Bridge Programs", "Culvert Grants"]
+    assert ("time: Promoting Resilient Operations for Transformative, Efficient, and Cost-saving Transportation funds "
+            "can be used") in document.paragraphs[0].text
+
+
 def test_an_author_line_is_front_matter_with_the_title_not_a_section(tmp_path: Path) -> None:
     body = "The river authority opened the harbour in 1911 and gave it wide powers over the trade in grain."
     lines = [(20, 30, 14, "Harbour Trade in the Valley"), (20, 40, 12, "Jane Roe* & John Doe**"),

@@ -344,13 +344,17 @@ def _paragraphs(lines: list[Line], page: int, layout: Layout, left: float, vocab
     right = right_edge([line for line in lines if abs(line.size - body_size) < 0.3 and not line.bold], body_size)
     groups: list[tuple[str, list[Line]]] = []
     prev: Line | None = None
-    for line in lines:
-        heading = (line.bold or line.size >= 1.15 * body_size) and len(line.text) <= 200 and "⟦" not in line.text
+    ran_on = False  # the line before is a bold lead-in of this line's paragraph
+    for i, line in enumerate(lines):
+        lead_in = _lead_in(line, lines[i + 1] if i + 1 < len(lines) else None, layout)
+        heading = ((line.bold or line.size >= 1.15 * body_size) and len(line.text) <= 200 and "⟦" not in line.text
+                   and not lead_in)
         kind = "heading" if heading else "body"
         same = prev is not None and groups and groups[-1][0] == kind and (
             prev.y - line.y < (1.6 * line.size if heading else layout.pitch + 0.25 * body_size))
         if same and prev is not None and kind == "body":
-            same = not starts_paragraph(prev, line, left, left, layout, right)
+            same = ran_on or not starts_paragraph(prev, line, left, left, layout, right)
+        ran_on = lead_in
         if same and prev is not None and kind == "heading":
             same = abs(prev.size - line.size) < 0.3 and prev.bold == line.bold
         if same:
@@ -376,6 +380,18 @@ def _paragraphs(lines: list[Line], page: int, layout: Layout, left: float, vocab
         evidence = layout.indents or (not layout.gaps and layout.full is not None)
         continued = False if starts else (True if evidence else None)
     return blocks, (groups[-1][1][-1], left, right) if blocks[-1].kind == "body" else None, continued
+
+
+def _lead_in(line: Line, after: Line | None, layout: Layout) -> bool:
+    """Return whether a bold line of the body's size runs on into the plain line under it, so that it
+    opens that paragraph and is no heading: a lead-in set bold ("• Promoting Resilient Operations for
+    Transformative, Efficient, and Cost-" over "saving Transportation (PROTECT) funds can be used …"; the
+    paragraph began mid-sentence). The next line follows at the body's line pitch and goes on with the
+    sentence: a lower-case word, or this line ends with a hyphen."""
+    body = layout.body_size
+    return (line.bold and after is not None and not after.bold and abs(line.size - body) < 0.3
+            and abs(after.size - body) < 0.3 and line.y - after.y < layout.pitch + 0.25 * body
+            and (after.text[:1].islower() or line.text.endswith("-")))
 
 
 def _join(lines: list[str], vocab: set[str]) -> str:
