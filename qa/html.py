@@ -59,6 +59,7 @@ class _Marker:
     el: etree._Element
     note: etree._Element | None  # None: the link's target is missing (see labelled_notes)
     label: str
+    target: etree._Element | None = None  # the element its link names
 
 
 def read_blocks(path: Path) -> list[Block]:
@@ -110,6 +111,10 @@ def pages_blocks(pages: list[Page]) -> list[Block]:
     for n in notes:
         if n.getparent() is not None:
             _remove(n)
+    for m in markers:  # a label set apart from its note (<dt>1</dt>, <h5>(1)</h5>) goes with it
+        label = label_block(m.target) if m.target is not None else None
+        if label is not None and label.getparent() is not None:
+            _remove(label)
     blocks: list[Block] = []
     for page in pages:
         body = next((el for el in page.root.iter() if local(el.tag) == "body"), page.root)
@@ -209,6 +214,9 @@ def find_markers(pages: list[Page], ids: dict[tuple[str, str], etree._Element],
             continue  # the same marker twice (<sup> and the link in it)
         if any(d in citing for d in c.note.iter()):
             continue  # the link points back to a paragraph that cites a note: a back-link
+        if c.target is not None and c.target.get("href") and order.get(c.target, 0) < order.get(c.el, 0) \
+                and is_label(squeeze("".join(c.target.itertext())), True):
+            continue  # a label linking back to an earlier label (a note's "[1]" to its marker "[1]")
         chosen.append(c)
         taken.add(c.note)
         citing.update(c.el.iterancestors())
@@ -242,7 +250,7 @@ def _candidates(pages: list[Page], ids: dict[tuple[str, str], etree._Element]) -
             if target is not None:
                 note = note_of(target, linked)
                 if note is not None and el not in set(note.iter()):
-                    yield _Marker(el, note, label)
+                    yield _Marker(el, note, label, target)
                 continue
             inline = inline_note(el)
             if inline is not None:
@@ -270,20 +278,40 @@ def note_of(target: etree._Element, linked: set[etree._Element]) -> etree._Eleme
     """Return the element holding the note a link names: the target itself when it has text of its
     own (more than a label), else the nearest block around it; then, while that block opens a
     container that holds no other link target or label link, the container (a note of several
-    paragraphs: <div id="fn3"><p><a name="fn3">3</a> …</p><p>…</p></div>). Never a heading or a section."""
+    paragraphs: <div id="fn3"><p><a name="fn3">3</a> …</p><p>…</p></div>). A label set apart
+    (<dt>1</dt><dd>…</dd>, Texinfo's <h5>(1)</h5><p>…</p>) names the block after it. Never a heading
+    or a section."""
+    label = label_block(target)
+    if label is not None:
+        after = label.getnext()
+        ok = after is not None and local(after.tag) in _BLOCK - _NOT_A_NOTE and not _label_only(after)
+        return after if ok and not _has_heading(after) else None
     note = target
     while local(note.tag) not in _BLOCK and _label_only(note):
         parent = note.getparent()
         if parent is None:
             return None
         note = parent
-    if local(note.tag) in _NOT_A_NOTE or _has_heading(note):
-        return None
+    if (local(note.tag) in _NOT_A_NOTE and not (note is target and _words(note) & _NOTE_WORDS)) or _has_heading(note) \
+            or _label_only(note):
+        return None  # a table or section is a note only when it is the target and named one (docutils' html4)
     while (parent := note.getparent()) is not None and local(parent.tag) in _BLOCK - _NOT_A_NOTE \
             and parent[0] is note and not (parent.text or "").strip() and not _has_heading(parent) \
             and not any(d in linked and d is not target for d in parent.iter()):
         note = parent
     return note
+
+
+def label_block(target: etree._Element) -> etree._Element | None:
+    """Return the heading or block that holds a link's target and nothing but a label ("(1)", "1"), else None."""
+    el: etree._Element | None = target
+    while el is not None and _label_only(el):
+        if local(el.tag) in _HEADING or local(el.tag) in ("dt", "p", "div"):
+            return el if squeeze("".join(el.itertext())) else None
+        if local(el.tag) in _BLOCK:
+            return None
+        el = el.getparent()
+    return None
 
 
 def _label_only(el: etree._Element) -> bool:
@@ -390,6 +418,10 @@ def raised_notes(pages: list[Page]) -> list[_Marker]:
     numbers = sorted({n for _, n in cited})
     if not numbers or numbers != list(range(1, len(numbers) + 1)) or not all(n in notes for n in numbers):
         return []  # not a run of notes 1..K each with its note: raised numbers of another kind (km²)
+    first = [next(i for i, (_, k) in enumerate(cited) if k == n) for n in numbers]
+    at = {el: i for i, el in enumerate(el for page in pages for el in page.root.iter())}
+    if first != sorted(first) or [at[notes[n]] for n in numbers] != sorted(at[notes[n]] for n in numbers):
+        return []  # notes are cited and listed in order: exponents and numbered headings are not
     for n in numbers:  # a number raised twice (5 km², note 2): the one after punctuation, else the first
         same = [el for el, k in cited if k == n]
         after_stop = [el for el in same if re.search(r"[.,;:!?\"”’')]\s*$", _text_before(el))]

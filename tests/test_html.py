@@ -194,3 +194,21 @@ def test_a_list_repeating_notes_set_in_place_is_not_body(tmp_path: Path) -> None
     doc = page(tmp_path, body)
     assert notes_and_citing(doc) == [(1, notes[1], [CLAIMS[0]]), (2, notes[2], [CLAIMS[1]])]
     assert [p.text for p in doc.paragraphs] == list(CLAIMS)
+
+
+def test_docutils_texinfo_and_definition_list_notes(tmp_path: Path) -> None:
+    docutils = (f'<div class="document"><p>{CLAIMS[0]} <a class="footnote-reference" href="#footnote-1" '
+                'id="footnote-reference-1">[1]</a>.</p><table class="docutils footnote" id="footnote-1"><tbody><tr>'
+                '<td class="label"><a class="fn-backref" href="#footnote-reference-1">[1]</a></td><td><p>Smith 12.</p>'
+                '<p>More.</p></td></tr></tbody></table></div>')
+    doc = page(tmp_path, docutils, "html4.html")
+    assert notes_and_citing(doc) == [(1, "Smith 12. More.", [f"{CLAIMS[0]} ."])]
+    texinfo = (f'<p>{CLAIMS[0]}<a id="DOCF1" href="#FOOT1"><sup>1</sup></a>.</p><p>See <a href="#x">3</a>.</p>'
+               '<table><tr><th id="x">3</th></tr></table><h4 class="footnotes-heading">Footnotes</h4>'
+               '<h5><a id="FOOT1" href="#DOCF1">(1)</a></h5><p>Actually, it is done with the CRT.</p>')
+    doc = page(tmp_path, texinfo, "texinfo.html")
+    assert notes_and_citing(doc) == [(1, "Actually, it is done with the CRT.", [f"{CLAIMS[0]}."])]
+    assert all(p.section != "(1)" for p in doc.paragraphs)
+    dl = (f'<p>{CLAIMS[0]}<sup><a href="#n1" id="r1">1</a></sup></p><dl class="notes"><dt id="n1">1</dt>'
+          '<dd>The definition-list note.</dd></dl>')
+    assert notes_and_citing(page(tmp_path, dl, "dl.html")) == [(1, "The definition-list note.", [CLAIMS[0]])]
