@@ -19,11 +19,11 @@ from dataclasses import dataclass
 
 # Signals that may open a citation clause: "See", "See also", "Cf.", "E.g.,", "See, e.g.,", "But see", …
 _SIGNAL = re.compile(
-    r"^(?:(?:see(?:\s+also|\s+generally)?|cf\.|compare|accord|contra|but(?:\s+see|\s+cf\.)?|and|with|also|"
-    r"e\.\s?g\.|quoting|citing|inter\s+alia)\s*,?\s*)+", re.IGNORECASE)
+    r"^(?:(?:(?:see(?:\s+also|\s+generally)?|compare|accord|contra|but(?:\s+see)?|and|with|also|quoting|citing|"
+    r"inter\s+alia)\b|cf\.|but\s+cf\.|e\.\s?g\.)\s*,?\s*)+", re.IGNORECASE)  # whole words: "Anderson" is no "And"
 # Volume, reporter (or journal), first page: "141 S. Ct. 2063", "35 Ecology L.Q. 1", "84 F.4th 378".
 _REPORTER = r"(?:[A-Z][\w.’'&]*|\d+(?:d|th|st|nd|rd)\.?|&|of|in)"
-_VOLUME_PAGE = re.compile(rf"\b(?P<vol>\d{{1,4}})\s+(?P<rep>[A-Z][\w.’'&]*(?:\s+{_REPORTER})*?)\s+(?P<page>\d{{1,5}})\b")
+_VOLUME_PAGE = re.compile(rf"\b(?P<vol>\d{{1,4}})\s+(?P<rep>[A-Z][\w.’'&]*(?:\s+{_REPORTER})*?)\s+(?P<page>\d{{1,7}})\b")
 # A short form: "Midler, 849 F.2d at 462", "573 U.S. at 689–91".
 _SHORT = re.compile(rf"^(?:(?P<name>[^,;()]{{1,80}}?),\s+)?(?P<vol>\d{{1,4}})\s+(?P<rep>[A-Z][\w.’'&]*(?:\s+{_REPORTER})*?)"
                     r"\s+at\s+(?P<pin>[^(;]+)")
@@ -34,17 +34,21 @@ _OPINION = re.compile(r"^(?:[\w.’' -]+,\s+(?:C\.\s?)?J+\.,?\s+(?:concurring|di
                       r"principal|controlling)\s+opinion|opinion\s+of\s+[^)]+|per\s+curiam)$", re.IGNORECASE)
 # What makes a clause a citation and not prose: a reporter cite, a year in parentheses, a section, a link.
 _CITATION_LIKE = re.compile(r"\d{1,4}\s+[A-Z][\w.’'&]*(?:\s+\S+){0,6}?\s+\d+|\((?:[^()]*\s)?(?:1[5-9]\d\d|20\d\d)\)|§|"
-                            r"https?://|\bNo\.\s*\d|\bU\.N\. Doc\b|\bart\.\s*\d|¶")
+                            r"https?://|\bNo\.\s*\d|\bU\.N\. Doc\b|\bart\.\s*\d|¶|,\s+at\s+\d")
 # A sentence inside a note that starts a new citation ("… (1992). See id. at 5.").
 _NEW_SENTENCE = re.compile(r"(?:(?:see|but|compare|accord|contra|ibid)\b|cf\.|e\.g\.|id\.)", re.IGNORECASE)
 _DOCUMENT_ABOUT_A_CASE = re.compile(r"^(?:brief|reply|petition|motion|transcript|oral\s+argument|complaint|memorandum|appendix|"
                                     r"joint\s+appendix|appellants?|appellees?|amicus)\b", re.IGNORECASE)
-_PIN = re.compile(r"(?:at\b|¶|§|art\.|arts\.|ch\.|pt\.|para|n\.|nn\.|cmt|r\.|\d|[ivxlc]+\b|\(?manuscript)", re.IGNORECASE)
+_PIN_PART = (r"(?:\*?\d[\w–\-:]*|[ivxlc]+(?:[–-][ivxlc]+)?\b|§+\s*[\w.:()–\-]+|¶+\s*[\w.–\-]+|(?:arts?|ch|pt|para|cmt|r)\.\s*"
+             r"[\w.–\-]+|nn?\.\s*\d[\d–\-]*)")
+_PIN_SHAPE = re.compile(rf"(?:at\s+)?{_PIN_PART}(?:(?:\s*,\s*|\s*&\s*|\s+){_PIN_PART})*", re.IGNORECASE)
 # where prose ends before a citation: a signal, a sentence ending in a lower-case word ("a fire. Keller …"), not a
 # colon (titles have them)
-_PROSE_END = re.compile(r"(?<![A-Za-z])[a-z]{3,}[.!?][”\"]?\s+(?=[A-Z“])|(?:^|\s)(?i:see(?:\s+also|\s+generally)?|cf\.|"
+_PROSE_END = re.compile(r"(?<![A-Za-z])[a-z]{3,}[.!?][’'”\"]{0,3}\s+(?=[A-Z“])|(?:^|\s)(?i:see(?:\s+also|\s+generally)?|cf\.|"
                         r"accord|e\.g\.,)\s+")
 _DATED = re.compile(r"\((?:[^()]*\s)?(?:1[5-9]\d\d|20\d\d)\)|https?://")
+_YEAR = re.compile(r"\b(?:1[5-9]|20)\d\d\b")
+_ANOTHER = re.compile(r",?\s+(?:and|with)\s+(?=[A-Z])")
 _OPEN, _CLOSE = "([“", ")]”"
 
 
@@ -118,21 +122,25 @@ def pin_page(pin: str | None) -> int | None:
 
 def _clauses(text: str) -> list[tuple[int, int]]:
     """Cut a note into citation clauses: at ";" and where a new citation sentence starts, at depth 0."""
-    cuts, depth, i = [0], 0, 0
+    cuts, depth, i, opened = [0], 0, 0, 0
     while i < len(text):
         ch = text[i]
         if ch in _OPEN:
+            opened = i if depth == 0 else opened
             depth += 1
         elif ch in _CLOSE:
             depth = max(0, depth - 1)
+            if depth == 0 and ch == ")" and _ANOTHER.match(text, i + 1) and _YEAR.search(text, opened, i):
+                cuts.append(i + 1)  # "Compare A (2023), and B (2021), with C", "X 122 (2005) and Y"; not "(IIAs) and"
         elif depth == 0 and (ch == ";" or (ch == "." and _sentence_ends(text, i))):
             cuts.append(i + 1)
+
         i += 1
     cuts.append(len(text))
     spans = []
     for cut, next_cut in itertools.pairwise(cuts):
         a, b = cut, next_cut
-        while a < b and text[a] in " ;.":
+        while a < b and text[a] in " ;.,":
             a += 1
         while b > a and text[b - 1] in " ;":
             b -= 1
@@ -206,8 +214,8 @@ def _read_clause(text: str, start: int, end: int, nested: bool) -> list[Found]:
 def _supra_in(text: str, head: int, end: int) -> tuple[int, re.Match[str]] | None:
     """Where "supra" sits in a clause: the start of the name before it and the match."""
     s = _SUPRA.search(text, head, end)
-    if not s or not text[head: s.start()].strip(" ,"):
-        return None  # "See supra note 5", "supra Part II": a cross-reference within the work, not a citation
+    if not s or not text[head: s.start()].strip(" ,") or not text[head: s.start()].rstrip().endswith(","):
+        return None  # "See supra note 5", "as discussed supra in Part II": a cross-reference, not "Name, supra"
     before = text[head: s.start()]
     # in a prose clause the name starts after its last signal ("…, see generally Fiduciaries of Humanity, supra")
     starts = list(re.finditer(r"(?:^|\s)(?i:see(?:\s+also|\s+generally)?|cf\.|accord|e\.g\.,)\s+|[a-z’']{4}[.:]\s+(?=[A-Z“])",
@@ -226,7 +234,7 @@ def _full(text: str, head: int, end: int, groups: list[tuple[int, int]], nested:
     vp = _VOLUME_PAGE.search(outside)
     if not (vp or defines or _CITATION_LIKE.search(body)):
         return Found("text", head, end, body, nested=nested)
-    dated = _DATED.search(outside)
+    dated = _DATED.search(body)  # in the text as printed: ``outside`` has its parentheses blanked
     anchor = vp.start() if vp else dated.start() if dated else 0
     lead = _citation_start(outside[:anchor])
     name = outside[lead: vp.start()].strip(" ,") if vp else ""
@@ -252,8 +260,8 @@ def _strip_signal(name: str) -> str:
 
 
 def _clean_pin(raw: str | None) -> str | None:
-    """A pin cite as printed without "at" ("717", "¶ 76", "§ 1:25"), or None where what follows is no pin."""
-    pin = (raw or "").strip(" ,.;")
-    if not _PIN.match(pin):
-        return None
+    """A pin cite as printed without "at" ("717", "¶ 76", "§ 1:25", "207 n.3", "2, 7–8"), or None where what
+    follows is no pin; prose after it ("at 37. RFID is …", "at 850–51, and courts' …") is left out."""
+    m = _PIN_SHAPE.match((raw or "").strip(" ,.;"))
+    pin = m.group(0).strip(" ,&") if m else ""
     return re.sub(r"^at\s*", "", pin) or None

@@ -29,6 +29,9 @@ _IDENTIFIES = re.compile(r"(?:(?:combined|prepared|written|joint|oral)\s+)*(?:st
 _PROSE_AFTER = re.compile(r"(?<=\((?:1[5-9]|20)\d\d\)),\s+(?!cert\.|aff|rev|overruled|vacated|abrogated|superseded|"
                           r"modified|reh|appeal|available|archived|https?:|\[)(?=[a-z])")
 _SHOWN = 500  # characters of an authority shown at most
+# the pin a book or statute is printed with: the pages or section before its date, or a statute's section at its end
+_DATED = r"\s*\((?:[^()]*\s)?(?:1[5-9]|20)\d\d\)"
+_BOOK_PIN = re.compile(rf"\s(?P<pin>\d[\d–\-,\s&n.]*?(?={_DATED})|§+\s*[\w.:()–\-, ]+?(?={_DATED}|$))")
 _NEAREST = 100  # full citations of one volume and reporter a short form is compared with: the latest (bounds the work)
 
 
@@ -196,25 +199,26 @@ def _work(f: Found, marker: Marker) -> _Work:
     if is_about_a_case(f.name):  # a brief or petition: its reporter cite is the case's, not its own
         return _Work(text=_authority_text(f.text), note=marker, name=f.name, volume=None, reporter=None, page=None,
                      opinion=None, defines=f.defines)
-    return _Work(text=_authority_text(f.text), note=marker, name=f.name, volume=f.volume, reporter=f.reporter,
+    return _Work(text=_authority_text(f.text, f.page), note=marker, name=f.name, volume=f.volume, reporter=f.reporter,
                  page=f.page, opinion=f.opinion, defines=f.defines)
 
 
-def _authority_text(text: str) -> str:
+def _authority_text(text: str, page: int | None = None) -> str:
     """A full citation as shown for a back-reference: no explanatory, quoting or opinion parentheticals, no
-    hereinafter clause, no pin after the first page, no closing period."""
+    hereinafter clause, no pin after the first page (``page`` where it is known), no closing period."""
     text = re.sub(r"\s*[\[(]\s*hereinafter\b[^\])]*[\])]", "", text, flags=re.IGNORECASE)
     out: list[str] = []
     depth, opened = 0, 0
+    attached = False  # "230(c)": a subsection, not a parenthetical
     for ch in text:
         if ch == "(":
             if depth == 0:
-                opened = len(out)
+                opened, attached = len(out), bool(out) and not out[-1].isspace()
             depth += 1
         out.append(ch)
         if ch == ")" and depth:
             depth -= 1
-            if depth == 0:
+            if depth == 0 and not attached:
                 inner = "".join(out[opened + 1: -1]).strip()
                 if _explanatory(inner):
                     del out[opened:]
@@ -224,7 +228,8 @@ def _authority_text(text: str) -> str:
         shown = shown[: prose.start()]
     shown = re.sub(r"\s+,", ",", shown)
     # the pin after the first page: "505 U.S. 1003, 1028–29 (1992)", "in FORGIVENESS AND MERCY 162, 164 (1988)"
-    shown = re.sub(r"(\s\d{1,7}),\s*(?:at\s+)?\*?\d[\d–\-,\s&n.*]*?(?=\s*\()", r"\1", shown, count=1)
+    first = rf"\s{page}" if page else r"\s\d{1,7}"
+    shown = re.sub(rf"({first}),\s*(?:at\s+)?\*?\d[\d–\-,\s&n.*]*?(?=\s*\()", r"\1", shown, count=1)
     return shown[:_SHOWN]
 
 
@@ -239,15 +244,27 @@ def _reference(kind: str, f: Found, status: str, work: _Work | None) -> Referenc
     if work is None or status != "resolved":
         return Reference(kind=kind, start=f.start, end=f.end, status=status)
     return Reference(kind=kind, start=f.start, end=f.end, status=status, authority=work.text, authority_note=work.note,
-                     pin=f.pin, opinion=f.opinion, resolved=_with_pin(work.text, f.pin, f.opinion))
+                     pin=f.pin, opinion=f.opinion, resolved=_with_pin(work.text, f.pin, f.opinion, _first_page(work)))
 
 
-def _with_pin(authority: str, pin: str | None, opinion: str | None) -> str:
-    """The authority with this occurrence's pin ("602 U.S. 680, 717 (2024)") and opinion."""
+def _first_page(work: _Work) -> re.Pattern[str] | None:
+    """Where a work's volume, reporter and first page are printed ("602 U.S. 680"), for a pin to follow."""
+    if not (work.volume and work.page):
+        return None
+    return re.compile(rf"\b{work.volume}\s+[^()]*?\s{work.page}\b")
+
+
+def _with_pin(authority: str, pin: str | None, opinion: str | None, first_page: re.Pattern[str] | None = None) -> str:
+    """The authority with this occurrence's pin ("602 U.S. 680, 717 (2024)") and opinion. A work without a
+    volume and first page (a book, a statute) prints its pin where the other's stood: "GAME THEORY 365
+    (2013)" at 370 is "GAME THEORY 370 (2013)"; "5 U.S.C. § 553" at § 553(b) is "5 U.S.C. § 553(b)"."""
     shown = authority
-    if pin:
+    printed = _BOOK_PIN.search(shown) if pin and not first_page else None
+    if printed and pin and (pin[0].isdigit() == printed.group("pin")[0].isdigit()):
+        shown = f"{shown[: printed.start('pin')]}{pin}{shown[printed.end('pin'):]}"
+    elif pin:
         page = pin[0].isdigit() or pin[0] == "*"  # a page ("717") or a star page ("*8"), not "¶ 4" or "§ 2"
-        at = re.search(r"\s\d{1,7}\b(?=\s*\()", shown) if page else None  # after the first page
+        at = first_page.search(shown) if page and first_page else None  # after the first page
         pin = f"at {pin}" if pin[0] == "*" else pin
         if at:
             shown = f"{shown[: at.end()]}, {pin}{shown[at.end():]}"

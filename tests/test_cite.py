@@ -201,11 +201,57 @@ def test_hereinafter_names_resolve_wherever_they_were_defined() -> None:
     assert out[5].unresolved
 
 
+def test_a_book_prints_its_pin_where_its_pages_stood() -> None:
+    out = by_marker(resolve_footnotes(notes(
+        "MARK GREENE, A REVIEW OF GUN SAFETY TECHNOLOGIES 15–16 (2013).", "Id. at 43.",
+        "26A CHARLES ALAN WRIGHT, FEDERAL PRACTICE AND PROCEDURE: EVIDENCE § 5681 (1992 & Supp. 2024).", "Id. § 5663.")))
+    assert out[2].resolved == "MARK GREENE, A REVIEW OF GUN SAFETY TECHNOLOGIES 43 (2013)"
+    assert out[4].resolved == "26A CHARLES ALAN WRIGHT, FEDERAL PRACTICE AND PROCEDURE: EVIDENCE § 5663 (1992 & Supp. 2024)"
+
+
+def test_a_pin_goes_after_the_first_page_not_after_a_section_in_the_title() -> None:
+    out = by_marker(resolve_footnotes(notes(
+        "Adam Candeub & Eugene Volokh, Interpreting 47 U.S.C. § 230(c)(2), 1 J. FREE SPEECH L. 175, 176 (2021).",
+        "Candeub & Volokh, supra note 1, at 179.")))
+    assert out[2].resolved == ("Adam Candeub & Eugene Volokh, Interpreting 47 U.S.C. § 230(c)(2), 1 J. FREE SPEECH L. 175, 179 "
+                               "(2021)")
+
+
+def test_prose_that_mentions_supra_is_no_back_reference() -> None:
+    out = by_marker(resolve_footnotes(notes(TRIBE, "As discussed supra in Part II.", "As noted supra note 1, the Court agreed.",
+                                            "Compare Alpha, Essay, 1 J. 1 (2001), and Beta, Essay, 2 J. 5 (2002), with "
+                                            "Gamma, Essay, 3 J. 9 (2003).", "Gamma, supra note 4, at 10.")))
+    assert out[2].references == () and out[3].references == ()
+    assert out[5].resolved == "Gamma, Essay, 3 J. 9, 10 (2003)"  # "Compare A, and B, with C": three works
+
+
+def test_works_joined_by_and_are_two_unless_the_and_is_in_a_title() -> None:
+    out = by_marker(resolve_footnotes(notes(
+        "PATRICK BOLTON, CONTRACT THEORY 122 (2005) and BERNARD SALANIÉ, THE ECONOMICS OF CONTRACTS 195 (2d ed. 2005).",
+        "Salanié, supra note 1, at 199.",
+        "Gudrun Zagel, India’s International Investment Agreements (IIAs) and Sustainable Development, 12 INDIAN J. 1 (2020).",
+        "Zagel, supra note 3, at 13.")))
+    assert out[2].resolved == "BERNARD SALANIÉ, THE ECONOMICS OF CONTRACTS 199 (2d ed. 2005)"
+    assert out[4].resolved.startswith("Gudrun Zagel, India’s International Investment Agreements (IIAs) and Sustainable")
+
+
+def test_a_pin_stops_where_prose_goes_on() -> None:
+    out = by_marker(resolve_footnotes(notes(TRIBE, "Id. at 1897. RFID is the technology that allows badges to talk.")))
+    assert out[2].references[0].pin == "1897"
+    assert out[2].resolved == "Laurence H. Tribe, Lawrence v. Texas, 117 HARV. L. REV. 1893, 1897 (2004)"
+
+
+def test_a_signal_is_a_whole_word() -> None:
+    out = by_marker(resolve_footnotes(notes("Anderson v. Celebrezze, 460 U.S. 780 (1983).", "Anderson, 460 U.S. at 789.")))
+    (ref,) = out[2].references
+    assert ref.start == 0 and out[2].resolved == "Anderson v. Celebrezze, 460 U.S. 780, 789 (1983)"
+
+
 def test_pins_of_statutes_and_star_pages_are_shown_as_printed() -> None:
     out = by_marker(resolve_footnotes(notes(
         "42 U.S.C. §§ 12111–12117.", "Id. § 12112(b)(5)(A).", "Carter v. Roe, 2025 WL 1340536, at *1 (D. Md. 2025).",
         "Id. at *8–9.")))
-    assert out[2].resolved == "42 U.S.C. §§ 12111–12117, § 12112(b)(5)(A)"
+    assert out[2].resolved == "42 U.S.C. § 12112(b)(5)(A)"  # a statute's section is its pin
     assert out[4].resolved == "Carter v. Roe, 2025 WL 1340536, at *8–9 (D. Md. 2025)"
 
 
@@ -214,7 +260,7 @@ def test_a_hearing_statement_keeps_whose_statement_it_is() -> None:
         "Hearing Before the Subcomm. on Cts., 117th Cong. 15 (2022) (statement of Caitlyn Clark) [hereinafter Clark "
         "Statement]; id. at 30 (statement of Aliza Shatzman) [hereinafter Shatzman Statement].",
         "Clark Statement, supra note 1, at 10.")))
-    assert out[2].resolved == "Hearing Before the Subcomm. on Cts., 117th Cong. 15, 10 (2022) (statement of Caitlyn Clark)"
+    assert out[2].resolved == "Hearing Before the Subcomm. on Cts., 117th Cong. 10 (2022) (statement of Caitlyn Clark)"
 
 
 # --- op. cit. ------------------------------------------------------------------------------
