@@ -185,7 +185,7 @@ DOCUMENT = {"sha256": str, "size": int, "mtime": float, "paragraphs": int, "foot
             "title?": (str, None), "authors?": [str], "year?": (int, None)}
 STORE = {"kind": str, "uri?": str, "alias?": str, "aliased?": bool, "collection?": str, "dim?": int, "metric?": str,
          "partition_key?": (str, None), "index_type?": str, "params?": Map(int), "search_params?": Map(int),
-         "consistency?": str, "file?": str}
+         "consistency?": str, "file?": str, "doc_key?": str}
 MANIFEST = {"format_version": int, "model": str, "model_fingerprint?": str, "dim": int, "max_tokens?": int,
             "pipeline?": str, "docs_dir?": str, "documents": Map(DOCUMENT), "skipped?": Map(str),
             "counts?": Map(int), "built_at?": str, "faiss?": str, "store?": STORE, "generation": str}

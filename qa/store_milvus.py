@@ -38,6 +38,10 @@ from qa import vectors as vectors_mod
 from qa.errors import IndexLoadError, QAError
 
 INSERT_BATCH = 2000
+# Rows hold a key of their document's name, never the name: Milvus filters are text, and milvus-lite
+# 2.5.1 neither decodes JSON's \u escapes (every non-ASCII name: "café.txt" matched nothing, so a
+# changed document's old rows stayed) nor takes filter templates; a hex key needs no escaping at all.
+DOC_KEY = "sha256-32"
 MAX_ID, MAX_DOC = 2048, 1024  # VARCHAR lengths of a chunk id and a document name
 # Searches read at "Bounded" consistency: writes are seen within Milvus' staleness bound (5 s by
 # default). "Strong" makes each search wait for the server's next time tick (p50 396 ms on a Milvus
@@ -131,7 +135,8 @@ def for_build(uri: str, index_dir: Path, previous: dict[str, Any] | None, dim: i
     place and it still exists; otherwise a new collection is made (the alias moves at commit)."""
     client, last = connect(uri), previous or {}
     same_place = last.get("kind") == "milvus" and last.get("uri") == uri
-    if same_place and last.get("dim") == dim and client.has_collection(last.get("collection", "")):
+    if same_place and last.get("dim") == dim and last.get("doc_key") == DOC_KEY \
+            and client.has_collection(last.get("collection", "")):
         return MilvusStore(client, dict(last)), True
     alias = last["alias"] if same_place else default_alias(index_dir)
     aliased, partitioned = features(uri)
@@ -140,7 +145,7 @@ def for_build(uri: str, index_dir: Path, previous: dict[str, Any] | None, dim: i
     record = {"kind": "milvus", "uri": uri, "alias": alias, "aliased": aliased, "collection": collection,
               "dim": int(dim), "metric": "IP", "partition_key": "doc" if partitioned else None,
               "index_type": index_type, "params": params, "search_params": search_params,
-              "consistency": SEARCH_CONSISTENCY}
+              "consistency": SEARCH_CONSISTENCY, "doc_key": DOC_KEY}
     # the collection readers search now: the alias' target, or the one the last manifest names
     current = _alias_target(client, alias) if aliased else last.get("collection") if same_place else None
     for name in client.list_collections():  # leftovers of killed full builds of this index
@@ -158,6 +163,14 @@ def _create(client: Any, record: dict[str, Any]) -> None:
     schema.add_field("doc", DataType.VARCHAR, max_length=MAX_DOC, is_partition_key=bool(record["partition_key"]))
     schema.add_field("vector", DataType.FLOAT_VECTOR, dim=record["dim"])
     client.create_collection(record["collection"], schema=schema, consistency_level="Strong")
+
+
+def doc_key(record: dict[str, Any], doc: str) -> str:
+    """Return what a collection's rows hold for a document: the hex key of its name (collections made
+    before keys: the name itself)."""
+    if record.get("doc_key") != DOC_KEY:
+        return doc
+    return hashlib.sha256(doc.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def searched(record: dict[str, Any]) -> str:
@@ -209,10 +222,11 @@ class MilvusStore:
     def add(self, doc: str, ids: Sequence[str], vectors: np.ndarray) -> None:
         """Insert one document's chunk vectors (several documents per insert of ``INSERT_BATCH`` rows,
         under Milvus' message size: an insert per 50-chunk document took milvus-lite 2.5.1 twice as long)."""
-        if len(doc) > MAX_DOC:
+        key = doc_key(self.record, doc)
+        if len(key) > MAX_DOC:
             raise QAError(f"{doc[:60]}…: document name longer than {MAX_DOC} characters; shorten it")
         vectors = np.asarray(vectors, dtype=np.float32)
-        self._rows.extend({"id": i, "doc": doc, "vector": v} for i, v in zip(ids, vectors, strict=True))
+        self._rows.extend({"id": i, "doc": key, "vector": v} for i, v in zip(ids, vectors, strict=True))
         if len(self._rows) >= INSERT_BATCH:
             self._insert()
         if self.new:
@@ -232,7 +246,7 @@ class MilvusStore:
             if ids:
                 self.client.delete(self.record["collection"], ids=ids)
             return
-        self.client.delete(self.record["collection"], filter=f"doc == {json.dumps(doc)}")
+        self.client.delete(self.record["collection"], filter=f"doc == {json.dumps(doc_key(self.record, doc))}")
 
     def commit(self) -> dict[str, Any]:
         """Flush; for a new collection build its index, load it and point the alias at it (dropping
@@ -270,7 +284,8 @@ class MilvusStore:
             params["nprobe"] = self.record["params"]["nlist"]
         found = self.client.search(
             self.name, data=[np.asarray(vector, dtype=np.float32)], anns_field="vector", limit=k,
-            filter="" if docs is None else f"doc in {json.dumps(sorted(docs))}", output_fields=["id"],
+            filter="" if docs is None else f"doc in {json.dumps(sorted(doc_key(self.record, d) for d in docs))}",
+            output_fields=["id"],
             search_params={"metric_type": "IP", "params": params},
             consistency_level=self._consistency())
         hits = found[0] if found else []

@@ -176,3 +176,14 @@ def test_check_says_what_is_wrong_where() -> None:
         indexfiles.parse(DEEP, "m.json")
     assert indexfiles.check({"a": [1, "b"], "c": None}, {"a": [(int, str)], "c?": (str, None)}, "x") == \
         {"a": [1, "b"], "c": None}
+
+
+def test_every_field_of_the_stored_records_has_a_shape() -> None:
+    """A field added to a record must be added to its shape too (else a damaged value of it passes the loader)."""
+    from dataclasses import fields
+
+    from qa.records import Chunk, Footnote, Paragraph, Reference
+
+    for record, shape in [(Paragraph, indexfiles.PARAGRAPH), (Footnote, indexfiles.FOOTNOTE),
+                          (Chunk, indexfiles.CHUNK), (Reference, indexfiles.REFERENCE)]:
+        assert {f.name for f in fields(record)} == {key.rstrip("?") for key in shape}, record.__name__
