@@ -247,6 +247,23 @@ def test_a_bold_lead_in_running_on_into_its_paragraph_is_no_heading(tmp_path: Pa
             "can be used") in document.paragraphs[0].text
 
 
+def test_a_passage_set_in_reads_by_its_own_edge(tmp_path: Path) -> None:
+    """A passage set to a narrower measure (a law review's opening page; a block quotation): against the
+    page's edge each of its lines was a first-line indent, so it broke at every sentence that ended at a
+    line's end ("… resulting Supreme Court opinion." | "The Court took …")."""
+    full = [(20, 30 + 5 * i, 11, text) for i, text in enumerate(FILLER)]
+    block = [(32, 50, 11, "This Essay explores the implications of the decision in the case. Part"),
+             (28, 55, 11, "I summarizes the litigation and the resulting Supreme Court opinion."),
+             (28, 60, 11, "The Court took an unnecessarily maximalist approach in the"),
+             (28, 65, 11, "case, undermining the value of the right to marry for all."),
+             (28, 70, 11, "Part II argues that the Court did so through its moves.")]
+    after = [(25, 80, 11, "The harbours were rebuilt after the war, and the towns kept them for a")]
+    after += [(20, 85 + 5 * i, 11, text) for i, text in enumerate(FILLER)]
+    paragraphs = [p.text for p in parse_file(_hand_pdf(tmp_path / "setin.pdf", full + block + after)).paragraphs]
+    assert paragraphs[1].startswith("This Essay explores the implications of the decision in the case. Part I summarizes "
+                                    "the litigation and the resulting Supreme Court opinion. The Court took")
+
+
 def test_an_author_line_is_front_matter_with_the_title_not_a_section(tmp_path: Path) -> None:
     body = "The river authority opened the harbour in 1911 and gave it wide powers over the trade in grain."
     lines = [(20, 30, 14, "Harbour Trade in the Valley"), (20, 40, 12, "Jane Roe* & John Doe**"),

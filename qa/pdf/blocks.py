@@ -342,6 +342,7 @@ def _paragraphs(lines: list[Line], page: int, layout: Layout, left: float, vocab
     (None: the layout cannot tell)."""
     body_size = layout.body_size
     right = right_edge([line for line in lines if abs(line.size - body_size) < 0.3 and not line.bold], body_size)
+    edges = _set_in(lines, left, body_size)
     groups: list[tuple[str, list[Line]]] = []
     prev: Line | None = None
     ran_on = False  # the line before is a bold lead-in of this line's paragraph
@@ -353,7 +354,8 @@ def _paragraphs(lines: list[Line], page: int, layout: Layout, left: float, vocab
         same = prev is not None and groups and groups[-1][0] == kind and (
             prev.y - line.y < (1.6 * line.size if heading else layout.pitch + 0.25 * body_size))
         if same and prev is not None and kind == "body":
-            same = ran_on or not starts_paragraph(prev, line, left, left, layout, right)
+            prev_left, prev_right = edges.get(i - 1, (left, right))
+            same = ran_on or not starts_paragraph(prev, line, prev_left, edges.get(i, (left, right))[0], layout, prev_right)
         ran_on = lead_in
         if same and prev is not None and kind == "heading":
             same = abs(prev.size - line.size) < 0.3 and prev.bold == line.bold
@@ -376,10 +378,34 @@ def _paragraphs(lines: list[Line], page: int, layout: Layout, left: float, vocab
     # would have fitted), the page break ended one, even mid-sentence ("© 2024 The Centre").
     continued: bool | None = None
     if before is not None and blocks[0].kind == "body":
-        starts = starts_paragraph(before[0], groups[0][1][0], before[1], left, layout, before[2])
+        starts = starts_paragraph(before[0], groups[0][1][0], before[1], edges.get(0, (left, right))[0], layout, before[2])
         evidence = layout.indents or (not layout.gaps and layout.full is not None)
         continued = False if starts else (True if evidence else None)
-    return blocks, (groups[-1][1][-1], left, right) if blocks[-1].kind == "body" else None, continued
+    tail = (groups[-1][1][-1], *edges.get(len(lines) - 1, (left, right))) if blocks[-1].kind == "body" else None
+    return blocks, tail, continued
+
+
+def _set_in(lines: list[Line], left: float, body_size: float) -> dict[int, tuple[float, float | None]]:
+    """Return the lines set in from the page's left edge as a block (a block quotation, a passage set to
+    a narrower measure), by index, with that block's left and right edges: three or more lines in a row
+    of the body's size that start at one place more than half an em in, and the line over them indented
+    from that place. Against the page's edges each of their lines was a first-line indent, and a
+    paragraph of its own where it ended a sentence."""
+    out: dict[int, tuple[float, float | None]] = {}
+    i = 0
+    while i < len(lines):
+        j = i
+        while (j < len(lines) and abs(lines[j].x - lines[i].x) <= 1 and abs(lines[j].size - body_size) < 0.3
+               and not lines[j].bold):
+            j += 1
+        if j - i >= 3 and lines[i].x - left > 0.5 * body_size:
+            ends = [line.end for line in lines[i:j] if line.end is not None]
+            block = (lines[i].x, max(ends) + 0.1 * body_size if ends else None)
+            # the line over it, indented from it (up to three ems), opens its first paragraph
+            opener = i > 0 and i - 1 not in out and 0 < lines[i - 1].x - lines[i].x <= 3 * body_size
+            out.update(dict.fromkeys(range(i - opener, j), block))
+        i = max(j, i + 1)
+    return out
 
 
 def _lead_in(line: Line, after: Line | None, layout: Layout) -> bool:
