@@ -37,8 +37,8 @@ _CITATION_LIKE = re.compile(r"\d{1,4}\s+[A-Z][\w.’'&]*(?:\s+\S+){0,6}?\s+\d+|\
                             r"https?://|\bNo\.\s*\d|\bU\.N\. Doc\b|\bart\.\s*\d|¶|,\s+at\s+\d")
 # A sentence inside a note that starts a new citation ("… (1992). See id. at 5.").
 _NEW_SENTENCE = re.compile(r"(?:(?:see|but|compare|accord|contra|ibid)\b|cf\.|e\.g\.|id\.)", re.IGNORECASE)
-_DOCUMENT_ABOUT_A_CASE = re.compile(r"^(?:brief|reply|petition|motion|transcript|oral\s+argument|complaint|memorandum|appendix|"
-                                    r"joint\s+appendix|appellants?|appellees?|amicus)\b", re.IGNORECASE)
+_DOCUMENT_ABOUT_A_CASE = re.compile(r"\b(?:brief|reply|petition|motion|transcript|oral\s+argument|complaint|memorandum|"
+                                    r"appendix|letter|amicus)\b", re.IGNORECASE)
 _PIN_PART = (r"(?:\*?\d[\w–\-:]*|[ivxlc]+(?:[–-][ivxlc]+)?\b|§+\s*[\w.:()–\-]+|¶+\s*[\w.–\-]+|(?:arts?|ch|pt|para|cmt|r)\.\s*"
              r"[\w.–\-]+|nn?\.\s*\d[\d–\-]*)")
 _PIN_SHAPE = re.compile(rf"(?:at\s+)?{_PIN_PART}(?:(?:\s*,\s*|\s*&\s*|\s+){_PIN_PART})*", re.IGNORECASE)
@@ -110,8 +110,9 @@ def is_opinion(parenthetical: str) -> bool:
 
 
 def is_about_a_case(name: str) -> bool:
-    """Return whether a citation's head names a document about a case (a brief, a petition), not the case."""
-    return bool(_DOCUMENT_ABOUT_A_CASE.match(name.strip()))
+    """Return whether a citation's head names a document about a case (a brief, a petition, "Environmental
+    Respondents' Brief at 20, Seven Cnty."), not the case: a "In re Petition of X" is left unresolved."""
+    return bool(_DOCUMENT_ABOUT_A_CASE.search(name.strip()))
 
 
 def pin_page(pin: str | None) -> int | None:

@@ -154,12 +154,23 @@ def _short(f: Found, cases: dict[tuple[str, str], list[_Work]]) -> tuple[str, _W
     if f.name:
         named_fits = [w for w in fits if not w.name or names_match(f.name, w.name)]
         fits = named_fits or [w for w in same if w.name and names_match(f.name, w.name)]  # a mistyped pin
-    # one decision: one first page, or one case name printed with two first pages (a typo)
-    if len({w.page for w in fits}) != 1 and len({fold(w.name) for w in fits if w.name} | {""}) != 2:
-        return ("ambiguous" if fits else "not found"), None
-    if any(not w.name for w in fits) and len({w.page for w in fits}) != 1:
+    if not fits:
+        return "not found", None
+    if len({w.page for w in fits}) != 1 and not _one_case(fits):
         return "ambiguous", None
     return "resolved", fits[-1]
+
+
+def _one_case(fits: list[_Work]) -> bool:
+    """Whether citations printed with different first pages are one decision: each names the case (the
+    others abbreviate the fullest name: "Seven Cnty." of "Seven Cnty. Infrastructure Coal. v. Eagle County"),
+    and those printed by reporter only share a first page with one of them (a mistyped first page)."""
+    named = [w for w in fits if w.name]
+    if not named:
+        return False
+    fullest = max((w.name for w in named), key=len)
+    return all(names_match(w.name, fullest) for w in named) and all(
+        w.page in {n.page for n in named} for w in fits if not w.name)
 
 
 def _as_cited(work: _Work, opinion: str | None, cases: dict[tuple[str, str], list[_Work]]) -> _Work:

@@ -180,6 +180,17 @@ def test_short_form_with_two_decisions_that_fit_is_ambiguous() -> None:
     assert out[3].resolved == "Gamma v. Delta, 600 U.S. 200, 210 (2023)"
 
 
+def test_one_decision_printed_with_two_first_pages_is_one_and_briefs_citing_it_are_not_it() -> None:
+    out = by_marker(resolve_footnotes(notes(
+        "Seven Cnty. Infrastructure Coal. v. Eagle County, 145 S. Ct. 1497 (2025).",
+        "Environmental Respondents’ Brief at 20–23, Seven Cnty., 145 S. Ct. 1497 (No. 23-975).",
+        "Seven Cnty. Infrastructure Coal. v. Eagle County, 145 S. Ct. 1506, 1506 (2025).",
+        "Seven Cnty., 145 S. Ct. at 1511.",
+        "Alpha v. Beta, 145 S. Ct. 1490 (2025).", "145 S. Ct. at 1512.")))
+    assert out[4].resolved == "Seven Cnty. Infrastructure Coal. v. Eagle County, 145 S. Ct. 1506, 1511 (2025)"
+    assert out[6].references[0].status == "ambiguous"  # Alpha or Seven County: the name is not printed
+
+
 def test_short_form_naming_an_opinion_shows_the_plain_citation_with_that_opinion() -> None:
     out = by_marker(resolve_footnotes(notes(
         "Murr v. Wisconsin, 137 S. Ct. 1933 (2017).", "Murr v. Wisconsin, 137 S. Ct. 1933, 1950 (2017) (Roberts, C.J., "
