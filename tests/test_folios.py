@@ -79,3 +79,19 @@ def test_printed_pages_are_shown_as_a_citation_writes_them(first: str, last: str
 
 def test_without_a_printed_page_the_position_is_shown() -> None:
     assert printed_pages(None, None, 3, 4) == "pp. 3–4"
+
+
+DEV = Path(__file__).resolve().parents[2] / "shared" / "realpdf" / "dev" / "pdfs"
+
+
+@pytest.mark.parametrize("name, offset, unprinted", [
+    ("california_law_review_loving-borders.pdf", 1078, set()),  # folios in running heads and one at a foot
+    ("texas_law_review_battered-woman-syndrome.pdf", 1232, set()),  # no folio on p. 1: the heads state 1233
+    ("michigan_law_review_spending_clause_standing.pdf", 1517, {1}),  # a repository's cover page first
+])
+def test_law_reviews_print_their_volumes_pages(name: str, offset: int, unprinted: set[int]) -> None:
+    if not (DEV / name).is_file():
+        pytest.skip(f"{DEV} is not beside the repository (it comes with the project's shared folder)")
+    for p in parse_file(DEV / name).paragraphs:
+        assert p.page_label == (None if p.page in unprinted else str(p.page + offset)), p.id
+        assert p.page_label_end == (None if p.page_end in unprinted else str(p.page_end + offset)), p.id

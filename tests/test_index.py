@@ -77,6 +77,20 @@ def test_build_then_load_round_trip(small_docs: Path, tmp_path: Path) -> None:
     assert [loaded.paragraphs[row].id for row in loaded.chunk_paragraph] == [c.paragraph_id for c in loaded.chunks]
 
 
+def test_resolved_back_references_round_trip_through_the_index(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "brief.md").write_text(
+        "Harbours were dredged.[^1] The court agreed.[^2] Later it did not.[^3]\n\n"
+        "[^1]: Midler v. Ford Motor Co., 849 F.2d 460, 461 (9th Cir. 1988).\n"
+        "[^2]: Id. at 462 (Kozinski, J., concurring).\n[^3]: See id.; Tribe, supra note 9.\n", encoding="utf-8")
+    build(docs, tmp_path / "idx")
+    notes = index.load(tmp_path / "idx").notes["brief.md"]
+    assert notes == {n.marker: n for n in parse_file(docs / "brief.md", "brief.md").footnotes}
+    assert notes[2].references[0].opinion == "Kozinski, J., concurring" and notes[2].references[0].authority_note == 1
+    assert [r.status for r in notes[3].references] == ["resolved", "not found"]
+
+
 def test_word_web_page_and_epub_documents_are_built_with_their_notes(small_docs: Path, tmp_path: Path) -> None:
     from test_docx import fref, make_docx, para, run
     from test_epub import make_epub, ref, xhtml
