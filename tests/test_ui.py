@@ -309,6 +309,7 @@ def test_the_library_lists_titles_and_serves_its_references(served):
     assert chat.documents()["harbours.txt"]["title"] == "Tiny Report on Harbours"
     blocks, _ = chat.reply("When was the harbour of Vellmar opened?", 1)
     assert "— Tiny Report on Harbours, Introduction" in blocks[0]  # Copy with citation names the title
+    assert '<span class="qa-doc" title="harbours.txt">Tiny Report on Harbours</span>' in blocks[0]  # so does the passage
     listing = ui.documents_html(chat)
     assert "Tiny Report on Harbours" in listing and "harbours.txt" in listing
     assert "&lt;script&gt;" in listing or "<script" not in listing  # titles are document text: escaped

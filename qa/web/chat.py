@@ -167,7 +167,7 @@ class Chat:
             traceback.print_exc(file=sys.stderr)
             return [render.error_html(f"internal error ({type(exc).__name__}); the server console has details")], None
         uid = f"qa{next(self._ids)}"
-        return render.answer_blocks(answer, uid, self.file_url, self.source), answer
+        return render.answer_blocks(answer, uid, self.file_url, self.source, self.label), answer
 
     def search_json(self, question: object, k: object = DEFAULT_K) -> dict[str, Any]:
         """Return the ``qa search --json`` object, or the same shape with an "error" line."""
@@ -192,6 +192,10 @@ class Chat:
     def source(self, doc: str) -> str:
         """Return how a document is cited in "Copy with citation": title, authors, year; else its file name."""
         return library.citation(doc, self.index.manifest.get("documents", {}).get(doc, {}))
+
+    def label(self, doc: str) -> str:
+        """Return how a document is named over its passages: its title, else its file name."""
+        return library.label(doc, self.index.manifest.get("documents", {}).get(doc, {}))
 
     def file_url(self, paragraph: Paragraph) -> str | None:
         """Return the chat's link to a passage's original file (PDFs at the page)."""

@@ -86,7 +86,7 @@ def error_html(message: str) -> str:
 
 
 def answer_blocks(answer: Answer, uid: str, file_url: Callable[[Paragraph], str | None] = lambda p: None,
-                  source: Callable[[str], str] = lambda doc: doc) -> list[str]:
+                  source: Callable[[str], str] = lambda doc: doc, label: Callable[[str], str] = lambda doc: doc) -> list[str]:
     """Return one HTML block per hit: the best one open, the next ones collapsible (all of them
     collapsed when nothing answers: the closest passages are offered, not shown as an answer)."""
     if not answer.hits:
@@ -94,7 +94,8 @@ def answer_blocks(answer: Answer, uid: str, file_url: Callable[[Paragraph], str 
     blocks = []
     for n, hit in enumerate(answer.hits):
         block = passage_html(hit, f"{uid}-{hit.rank}", open_=n == 0 and not answer.abstained, closest=answer.abstained,
-                             file_url=file_url(hit.paragraph), source=source(hit.paragraph.doc))
+                             file_url=file_url(hit.paragraph), source=source(hit.paragraph.doc),
+                             label=label(hit.paragraph.doc))
         if n == 0 and answer.abstained:
             block = (f'<div class="qa-notfound"><strong>{NOT_FOUND}</strong> '
                      "These are the closest passages; none of them seems to answer the question.</div>" + block)
@@ -103,10 +104,13 @@ def answer_blocks(answer: Answer, uid: str, file_url: Callable[[Paragraph], str 
 
 
 def passage_html(hit: Hit, uid: str, open_: bool = True, closest: bool = False, file_url: str | None = None,
-                 source: str | None = None) -> str:
+                 source: str | None = None, label: str | None = None) -> str:
     """Return one passage: where it comes from, its text with the highlight, its footnotes."""
     p = hit.paragraph
-    where = [f'<span class="qa-rank" title="rank">{hit.rank}</span>', f'<span class="qa-doc">{esc(p.doc)}</span>']
+    named = label if label and label != p.doc else None  # the document's title, its file name on hover
+    where = [f'<span class="qa-rank" title="rank">{hit.rank}</span>',
+             f'<span class="qa-doc" title="{esc(p.doc)}">{esc(named)}</span>' if named else
+             f'<span class="qa-doc">{esc(p.doc)}</span>']
     if p.section:
         where.append(f'<span class="qa-section">{esc(p.section)}</span>')
     if p.page is not None:

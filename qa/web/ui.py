@@ -116,8 +116,9 @@ def _layout(chat: Chat) -> _Widgets:
                          scale=8, autofocus=True, elem_id="qa-box", submit_btn=False)
         send = gr.Button("Ask", variant="primary", scale=1, min_width=72, elem_id="qa-send")
     with gr.Row(elem_id="qa-export"):
-        export_md = gr.Button("Export conversation (Markdown)", size="sm", variant="secondary", elem_id="qa-export-md")
-        export_json = gr.Button("Export as JSON", size="sm", variant="secondary", elem_id="qa-export-json")
+        export_md = gr.Button("Export conversation (Markdown)", size="sm", variant="secondary", elem_id="qa-export-md",
+                              min_width=80)
+        export_json = gr.Button("Export as JSON", size="sm", variant="secondary", elem_id="qa-export-json", min_width=80)
     saved = gr.BrowserState(empty_saved(), storage_key="qa-conversation")
     helped_id = gr.Textbox(visible=False)
     helped = gr.Button("helped", elem_id="qa-helped-send", elem_classes=["qa-hidden"])
