@@ -264,6 +264,21 @@ def test_a_passage_set_in_reads_by_its_own_edge(tmp_path: Path) -> None:
                                     "the litigation and the resulting Supreme Court opinion. The Court took")
 
 
+def test_line_end_hyphens_in_compounds_the_document_prints(tmp_path: Path) -> None:
+    """A compound broken at its own hyphen keeps it ("notice-and-" "comment": its part "notice-and" is no
+    broken half of a word), and a participle the document closes compounds with is joined ("rulemaking"
+    printed, so "decision-" "making" is "decisionmaking"); both came out wrong after 'rights-oriented'."""
+    lines = [(20, 30 + 5 * i, 11, text) for i, text in enumerate([
+        "Agencies follow notice-and-comment rulemaking, and the courts review each rule and decision as the",
+        "statute sets it out for the agencies and for the public that reads the notice-and-",
+        "comment record. The agencies' decision-",
+        "making then rests on that record, as the courts have held in every case on notice-",
+        "and-comment procedures since the act was passed and the agencies began to make rules."])]
+    text = " ".join(p.text for p in parse_file(_hand_pdf(tmp_path / "compounds.pdf", lines)).paragraphs)
+    assert "public that reads the notice-and-comment record. The agencies' decisionmaking then" in text
+    assert "every case on notice-and-comment procedures" in text
+
+
 def test_an_author_line_is_front_matter_with_the_title_not_a_section(tmp_path: Path) -> None:
     body = "The river authority opened the harbour in 1911 and gave it wide powers over the trade in grain."
     lines = [(20, 30, 14, "Harbour Trade in the Valley"), (20, 40, 12, "Jane Roe* & John Doe**"),

@@ -457,23 +457,30 @@ def _join(lines: list[str], vocab: set[str]) -> str:
 
 def _words(pages: list[list[Line]]) -> set[str]:
     """Return the document's words as it prints them whole (lower case; compounds with their hyphens):
-    the halves of a word broken at a line's end ("ex-" and "ceptions") are no words of it."""
+    the halves of a word broken at a line's end ("ex-" and "ceptions") are no words of it, but a
+    compound's part ("notice-and-" "comment") is. It also holds, written "+making", the right halves of
+    the closed compounds of two of its words that it prints ("rule" + "making" in "rulemaking")."""
     words: set[str] = set()
     for page in pages:
         broken = False  # the line before ended in a hyphen
         for line in page:
             found = re.findall(r"\w+(?:-\w+)*", line.text)
             ends = bool(found) and bool(_HYPHEN_END.search(line.text.rstrip()))
-            words.update(w.lower() for w in found[1 if broken else 0:len(found) - (1 if ends else 0)])
+            halves = {0} if broken else set()
+            halves |= {len(found) - 1} if ends else set()
+            words.update(w.lower() for k, w in enumerate(found) if k not in halves or "-" in w)
             broken = ends
-    return words
+    closed = {f"+{word[k:]}" for word in words if len(word) >= 7 and "-" not in word
+              for k in range(3, len(word) - 3) if word[:k] in words}
+    return words | closed
 
 
 def _real_hyphen(left: str, line: str, vocab: set[str]) -> bool:
     """Whether "left-" + "right…" at a line end is a compound's hyphen rather than hyphenation, by the
     document's own words: the compound is printed whole elsewhere and the joined word is not; or the
     joined word is not a word of it, and the left half is a prefix ("non-", "self-"), or both halves are
-    words of it and the right one a participle ("rights-" "oriented"; "ex-" "ceptions" is hyphenation)."""
+    words of it and the right one a participle that it does not close compounds with ("rights-" "oriented";
+    "ex-" "ceptions" is hyphenation)."""
     match = re.match(r"\w+", line)
     right = match.group(0) if match else ""
     joined, compound = (left + right).lower(), f"{left}-{right}".lower()
@@ -482,8 +489,10 @@ def _real_hyphen(left: str, line: str, vocab: set[str]) -> bool:
     if joined in vocab:
         return False
     # a compound modifier ending in a participle, of two words of the document: "rights-" "oriented",
-    # "packet-" "related" (where "every-" "where" and "guide-" "lines" are hyphenation)
-    modifier = len(left) >= 3 and left.lower() in vocab and right.lower() in vocab and right.endswith(("ed", "ing"))
+    # "packet-" "related" (where "every-" "where" and "guide-" "lines" are hyphenation), unless the
+    # document closes such compounds ("rulemaking": "decision-" "making" is "decisionmaking")
+    modifier = (len(left) >= 3 and left.lower() in vocab and right.lower() in vocab and right.endswith(("ed", "ing"))
+                and f"+{right.lower()}" not in vocab)
     return modifier or left.lower() in _COMPOUND_PREFIXES
 
 
