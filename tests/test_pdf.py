@@ -647,6 +647,38 @@ def test_pdflatex_note_split_over_pages_is_one_note(tmp_path: Path, columns: int
     assert [p.footnotes for p in document.paragraphs] == [(), (), (1,), (2,), (), ()]
 
 
+@pytest.mark.slow
+def test_pdflatex_report_notes_numbered_per_chapter_beside_a_numbered_listing(tmp_path: Path) -> None:
+    """A thesis (LaTeX report): notes 1, 2 in each chapter, and a listing whose line numbers are set small
+    at the lines' start (read as raised numbers). Each chapter's notes are kept apart and cited by its
+    own text; the line numbers are no markers (they had the text restart more often than the notes,
+    and every chapter's note 1 became one)."""
+    require(pdfmaker.pdflatex(), "pdflatex", "texlive-latex-base and lmodern")
+    words = "harbour river town landing flood council quay timber boat fisher market tide".split()
+    rng = random.Random(3)
+    sentences = [" ".join(rng.choice(words) for _ in range(12)).capitalize() + "." for _ in range(40)]
+    notes = [f"See Smith, chapter {c}, note {n}, on {sentences[30 + 2 * c + n][:-1].lower()}." for c in (1, 2) for n in (1, 2)]
+    listing = "\\par\\noindent\\begin{tabular}{@{}l}" + "\\\\\n".join(
+        f"{{\\tiny {i}}}\\ \\texttt{{{code}}}" for i, code in enumerate(
+            ["int landings = 0;", "for (int i = 0; i < n; i++)", "landings += boats[i];", "return landings;"], 1)
+    ) + "\\end{tabular}\\par\n"
+    chapters = []
+    for c in (1, 2):
+        text = [" ".join(sentences[10 * c + 3 * k:10 * c + 3 * k + 3]) for k in range(3)]
+        text[0] += f"\\footnote{{{notes[2 * c - 2]}}}"
+        text[1] += f"\\footnote{{{notes[2 * c - 1]}}}"
+        chapters.append(f"\\chapter{{Chapter {c}}}\n" + "\n\n".join(text) + ("\n\n" + listing if c == 1 else ""))
+    (tmp_path / "thesis.tex").write_text("\\documentclass{report}\n\\usepackage[T1]{fontenc}\n\\usepackage{lmodern}\n"
+                                         "\\begin{document}\n" + "\n".join(chapters) + "\n\\end{document}\n")
+    subprocess.run([pdfmaker.pdflatex(), "-interaction=nonstopmode", "-halt-on-error", "thesis.tex"],
+                   cwd=tmp_path, check=True, capture_output=True, timeout=120)
+    document = parse_file(tmp_path / "thesis.pdf")
+    assert {n.marker: n.text for n in document.footnotes} == dict(zip([1, 2, "2:1", "2:2"], notes, strict=True))
+    cited = [p.footnotes for p in document.paragraphs if p.footnotes]
+    assert cited == [(1,), (2,), ("2:1",), ("2:2",)]
+    assert any("landings += boats[i];" in p.text for p in document.paragraphs)
+
+
 def _image_only(path: Path) -> Path:
     pdf = FPDF()
     pdf.add_page()
@@ -893,6 +925,123 @@ def test_a_page_of_nothing_but_the_rest_of_a_note(tmp_path: Path) -> None:
         "See Smith, The long history of harbours, a study in several volumes, volume one, chapters on the river "
         "towns and their cooperatives, and volume two, on the floods, London, 1990. See also Jones (1985)."]
     assert not any("London" in p.text for p in document.paragraphs)
+
+
+def test_a_note_goes_on_only_over_one_page_break_and_in_its_own_size(tmp_path: Path) -> None:
+    """Theses: a listing set small at the foot of the next page (10 pt under 8 pt notes), and lines in the
+    notes' size at the foot of a page two pages on (a table's lettered notes), were glued to the last note
+    cut mid-sentence ("… and their for (int i …"). Only lines set like the notes, right after the page
+    that left the note open, go on with it."""
+    def body(k: int) -> list[pdfmaker.Run]:
+        return [(20, 30 + 5 * i, 11, f"Page {k}: {text}") for i, text in enumerate(FILLER)]
+
+    page1 = [*body(1), (20, 45, 11, "The quays were rebuilt.^1"),
+             (20, 262, 8, "1 See Smith, The long history of harbours, a study in several volumes, volume one,"),
+             (20, 266, 8, "chapters on the river towns and their")]
+    page2 = [*body(2), (20, 240, 10, "for (int i = 0; i < harbours; i++)"), (26, 245, 10, "total += landings[i];")]
+    page3 = body(3)
+    page4 = [*body(4), (20, 262, 8, "a Measured at low tide on the first day of the survey."),
+             (20, 266, 8, "b Measured again after the floods of the following spring.")]
+    document = parse_file(pdfmaker.hand_pdf(tmp_path / "listing.pdf", [page1, page2, page3, page4]))
+    assert [n.text for n in document.footnotes] == [
+        "See Smith, The long history of harbours, a study in several volumes, volume one, chapters on the river "
+        "towns and their"]
+    text = " ".join(p.text for p in document.paragraphs)
+    assert "total += landings[i];" in text and "Measured again after the floods" in text
+
+
+def test_a_figure_source_over_the_notes_is_no_rest_of_a_note(tmp_path: Path) -> None:
+    """CRS reports (Word): a figure's "Source:" lines, set as small as the notes, stand over the rest of
+    a note marked "(continued...)", or over the notes of a page after a note that ended: they were glued
+    to the note. The rest of a note is set as close over the next note as notes are; Word's notice is
+    no text of the note."""
+    def body(k: int, cite: int) -> list[pdfmaker.Run]:
+        return [(20, 30 + 5 * i, 11, f"Page {k}: {text}") for i, text in enumerate(FILLER)] + [
+            (20, 45, 11, f"The quays were rebuilt in the end.^{cite}")]
+
+    page1 = [*body(1, 1), (20, 250, 9, "1 Smith, The long history of harbours (1990)."),
+             (20, 254.5, 9, "2 According to the council, the landings were rebuilt with money sent, via"),
+             (20, 258, 9, "(continued...)")]
+    page2 = [*body(2, 3), (30, 200, 9, "Source: Harbour board, annual report for the year 1990, table 4."),
+             (20, 240, 9, "the regional fund, to the towns themselves."), (20, 245, 9, "3 Jones, Timber (1985).")]
+    page3 = [*body(3, 4), (30, 200, 9, "Sources: Harbour board, annual reports for the years 1990 to 1995."),
+             (20, 245, 9, "4 Brown, Rivers (2010).")]
+    document = parse_file(pdfmaker.hand_pdf(tmp_path / "source.pdf", [page1, page2, page3]))
+    notes = {n.marker: n.text for n in document.footnotes}
+    assert notes == {1: "Smith, The long history of harbours (1990).",
+                     2: "According to the council, the landings were rebuilt with money sent, via the regional "
+                        "fund, to the towns themselves.", 3: "Jones, Timber (1985).", 4: "Brown, Rivers (2010)."}
+    text = " ".join(p.text for p in document.paragraphs)
+    assert "table 4." in text and "1990 to 1995." in text
+
+
+def test_a_running_footer_that_says_more_on_the_last_page_is_no_text_of_a_note(tmp_path: Path) -> None:
+    """CRS reports: the footer "Congressional Research Service 17" reads "… R48906 · VERSION 2 · NEW 18"
+    on the last page, under the last note, and was glued to it."""
+    authors = ["Smith, Harbours.", "Jones, Timber.", "Brown, Rivers.", "Green, Tides."]
+
+    def page(k: int, footer: str) -> list[pdfmaker.Run]:
+        return [*[(20, 30 + 5 * i, 11, text) for i, text in enumerate(FILLER[k % 3:] + FILLER[:k % 3])],
+                (20, 45, 11, f"The quays were rebuilt in the end.^{k}"), (20, 262, 8, f"{k} {authors[k - 1]}"),
+                (20, 285, 8, footer)]
+    pages = [page(k, f"Harbour Research Service {k}") for k in (1, 2, 3)]
+    pages.append(page(4, "Harbour Research Service R48906 · VERSION 2 · NEW 4"))
+    document = parse_file(pdfmaker.hand_pdf(tmp_path / "footer.pdf", pages))
+    assert [n.text for n in document.footnotes] == authors
+    assert not any("VERSION" in p.text for p in document.paragraphs)
+
+
+def test_a_copyright_block_under_the_notes_ends_the_last_note(tmp_path: Path) -> None:
+    """ACM papers: under the first column's notes, set apart and smaller, the copyright block
+    ("Permission to make digital or hard copies …") was glued to the last note."""
+    permission = ["Permission to make digital or hard copies of all or part of this work for personal or",
+                  "classroom use is granted without fee provided that copies are not made or distributed."]
+    page = [*[(20, 30 + 5 * i, 11, text) for i, text in enumerate(FILLER)],
+            (20, 45, 11, "The quays were rebuilt^1 in the end.^2"),
+            (20, 240, 8, "1 https://www.harbours.example/history"), (20, 244, 8, "2 http://goo.gl/F3Tiax"),
+            (20, 253, 7, permission[0]), (20, 256.5, 7, permission[1])]
+    document = parse_file(pdfmaker.hand_pdf(tmp_path / "acm.pdf", [page]))
+    assert {n.marker: n.text for n in document.footnotes} == {1: "https://www.harbours.example/history",
+                                                                  2: "http://goo.gl/F3Tiax"}
+    assert " ".join(permission) in " ".join(p.text for p in document.paragraphs)
+
+
+def test_a_numbered_bibliography_set_small_at_the_foot_is_no_notes(tmp_path: Path) -> None:
+    """Springer LNCS: the references, numbered "1. …" and set smaller than the text at the foot of the
+    last pages, went on the notes from the next number (notes 4-38, none cited by a raised number)."""
+    def body(k: int) -> list[pdfmaker.Run]:
+        return [(20, 30 + 5 * i, 11, f"Page {k}: {text}") for i, text in enumerate(FILLER)]
+
+    page1 = [*body(1), (20, 45, 11, "The quays were rebuilt^1 and the landings sold [3].^2"),
+             (20, 262, 8, "1 Smith, The long history of harbours (1990)."), (20, 266, 8, "2 Jones, Timber (1985).")]
+    references = ["Acquisti, A.: On the economics of harbours. Harbour Press (2003)", "The Anonymizer. Landings (2001)",
+                  "Back, A.: Freedom systems 2.1. White paper (2001)", "Back, A., Möller, U.: Traffic of boats (2001)",
+                  "Berthold, O.: Web mixes. Designing landings (2000)", "Danezis, G.: Restricted routes (2003)"]
+    page2 = [*body(2), (20, 60, 13, "References"),
+             *[(20, 200 + 5 * i, 9, f"{i + 1}. {text}") for i, text in enumerate(references)]]
+    document = parse_file(pdfmaker.hand_pdf(tmp_path / "references.pdf", [page1, page2]))
+    assert {n.marker: n.text for n in document.footnotes} == {1: "Smith, The long history of harbours (1990).",
+                                                                  2: "Jones, Timber (1985)."}
+    text = " ".join(p.text for p in document.paragraphs)
+    assert all(reference in text for reference in references[3:])
+
+
+@pytest.mark.parametrize("affiliation_pt", [9, 10.8], ids=["title-page", "body-size"])
+def test_numbered_affiliations_under_the_authors_are_no_notes(tmp_path: Path, affiliation_pt: float) -> None:
+    """A paper's title block: authors numbered by affiliation ("Roe¹, Doe¹, Poe²"), the affiliations
+    right under them, were read as notes 1 and 2 (a thesis printing a paper's title page; an LNCS paper,
+    affiliations as large as the text, over a heading and text: all of it became note 2), and the
+    paper's own note 1 then started a series of its own."""
+    page1 = [(20, 30, 16, "Harbours and Their Landings"), (20, 40, 11, "Jane Roe^1, John Doe^1, Ann Poe^2"),
+             (20, 48, affiliation_pt, "1 Vellmar University, Department of Rivers"),
+             (20, 53, affiliation_pt, "2 Harbour Institute, London")]
+    if affiliation_pt > 10:
+        page1 += [(20, 65, 13, "1 Introduction"), *[(20, 75 + 5 * i, 11, text) for i, text in enumerate(FILLER)]]
+    page2 = [*[(20, 30 + 5 * i, 11, text) for i, text in enumerate(FILLER[::-1])],
+             (20, 45, 11, "The quays were rebuilt in the end.^1"), (20, 266, 8, "1 Smith, The long history of harbours (1990).")]
+    document = parse_file(pdfmaker.hand_pdf(tmp_path / "authors.pdf", [page1, page2], bold_at=frozenset({(0, 4)})))
+    assert {n.marker: n.text for n in document.footnotes} == {1: "Smith, The long history of harbours (1990)."}
+    assert "Vellmar University" in " ".join(p.text for p in document.paragraphs)
 
 
 def test_a_page_of_many_lines_is_joined_in_one_pass() -> None:

@@ -3,7 +3,8 @@
 Every test places the runs of a page the way a real producer did (Word, Prince, Arbortext,
 InDesign law reviews: see ../shared/realpdf) and checks what a reader must get: which lines
 are notes, which note each marker cites, the words and the URLs. The real files are scored by
-``test_realpdf_scorer_floor`` (slow) with ../shared/realpdf/score_footnotes.py.
+``test_realpdf_scorer_floor`` and ``test_realpdf_genres_scorer_floor`` (slow) with
+../shared/realpdf/score_footnotes.py.
 """
 
 from __future__ import annotations
@@ -233,21 +234,47 @@ def test_labels_drawn_over_a_figure_stay_out_of_the_paragraphs(tmp_path: Path) -
 SUITE = Path(__file__).resolve().parents[2] / "shared" / "realpdf"
 
 
-@pytest.mark.slow
-def test_realpdf_scorer_floor(tmp_path: Path) -> None:
-    """The footnote scorer on the 20 published law-review PDFs of ../shared/realpdf/dev: a regression
-    guard a little under what the reader reaches (see README, "Real documents"), not a target."""
+def _score(tmp_path: Path, suite: str) -> dict:
+    """Run ../shared/realpdf/score_footnotes.py on a suite; return its JSON (per file and "all")."""
     if not (SUITE / "score_footnotes.py").is_file():
         pytest.skip(f"{SUITE} is not beside the repository (it comes with the project's shared folder)")
     out = tmp_path / "score.json"
     qa = f"{sys.executable} -m qa"
-    subprocess.run([sys.executable, str(SUITE / "score_footnotes.py"), "--qa", qa, str(SUITE / "dev"),
+    subprocess.run([sys.executable, str(SUITE / "score_footnotes.py"), "--qa", qa, str(SUITE / suite),
                     "--json", str(out)], check=True, capture_output=True, timeout=1500,
                    env={**os.environ, "HF_HUB_OFFLINE": "1"})
-    figures = json.loads(out.read_text())["all"]
+    return json.loads(out.read_text())
+
+
+@pytest.mark.slow
+def test_realpdf_scorer_floor(tmp_path: Path) -> None:
+    """The footnote scorer on the 20 published law-review PDFs of ../shared/realpdf/dev: a regression
+    guard a little under what the reader reaches (see README, "Real documents"), not a target."""
+    figures = _score(tmp_path, "dev")["all"]
     assert figures["footnote_recall"] >= 0.97 and figures["precision"] >= 0.97, figures
     assert figures["exact"] >= 0.95 and figures["attached"] >= 0.95, figures
     assert figures["body_leak"] <= 0.01 and figures["body_recall"] >= 0.95, figures
+
+
+@pytest.mark.slow
+def test_realpdf_genres_scorer_floor(tmp_path: Path) -> None:
+    """The same on ../shared/realpdf/genres (CRS reports, theses, two-column papers), overall and on the
+    nine files that are no CRS report (the reports carry the total): a guard a little under what the
+    reader reaches, as above."""
+    scored = _score(tmp_path, "genres")
+    counts: dict[str, int] = {}
+    for row in scored["files"]:
+        if not row["doc"].startswith("crs_"):
+            for key in ("matched", "truth_fn", "parser_fn", "exact"):
+                counts[key] = counts.get(key, 0) + row["counts"][key]
+    others = {"footnote_recall": counts["matched"] / counts["truth_fn"], "precision": counts["matched"] / counts["parser_fn"],
+              "exact": counts["exact"] / counts["matched"]}
+    figures = scored["all"]
+    assert figures["footnote_recall"] >= 0.99 and figures["precision"] >= 0.99, figures
+    assert figures["exact"] >= 0.97 and figures["attached"] >= 0.97, figures
+    assert figures["body_leak"] <= 0.01 and figures["body_recall"] >= 0.93, figures
+    assert others["footnote_recall"] >= 0.95 and others["precision"] >= 0.93, others
+    assert others["exact"] >= 0.95, others
 
 
 def test_authors_notes_wait_for_the_paragraph_the_page_breaks_cut(tmp_path: Path) -> None:

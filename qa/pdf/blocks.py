@@ -34,7 +34,12 @@ _NOTES_TITLE = re.compile(r"^\s*(?:end\s?notes|foot\s?notes|notes(?: and referen
 _BYLINE = re.compile(r"[^\W\d_]\.?[*∗†‡§¶‖]+$")
 # "* Professor of Law", "** J.D. 2024", "†Associate", "∗Professor"
 _STARRED = re.compile(r"^(?:[*∗]{1,3}|†{1,2}|‡{1,2}|§{1,2}|¶{1,2}|‖{1,2})\.?\s*[^\W\d_]")
+# Word's notice under a note that goes on over the page: no text of the note
+_CONTINUED = re.compile(r"^\((?:continued|cont'?d)\s*(?:\.{3}|…)?\)$", re.IGNORECASE)
 _Tail = tuple[Line, float, "float | None"]  # a page's last body line, the page's left and right edges
+# The last note so far, which may go on at the top of a page's (or column's) notes: the size its
+# lines are set in, whether it stopped mid-sentence, the printed page it stopped on.
+_Open = tuple[float, bool, int]
 # ("ex" is none: "ex-" at a line's end is far more often hyphenation, "ex-ceptions", than "ex-wife")
 _COMPOUND_PREFIXES = {"non", "self", "anti", "well", "long", "short", "like", "next", "cross", "cyber", "semi"}
 
@@ -54,16 +59,20 @@ def page_blocks(pages: list[list[Line]], body_size: float, numbers: list[int] | 
     last: int | None = None
     listed = False
     bodies: list[set[int]] = []
-    for lines in pages:
-        body, notes, listed, _ = _split_notes(lines, body_size, layout.pitch, last, listed)
+    open_note: _Open | None = None
+    for index, lines in enumerate(pages):
+        number = numbers[index] if numbers else index + 1
+        body, notes, listed, _ = _split_notes(lines, body_size, layout.pitch, last, listed, still_open(open_note, number))
         bodies.append({id(line) for line in body})
         last = notes[-1][0] if notes else last
+        open_note = note_left_open(lines, body, notes, number, open_note)
     if any(id(line) not in body for page, body in zip(plain, bodies, strict=True) for line in page):
         plain = [[line for line in page if id(line) in body] for page, body in zip(plain, bodies, strict=True)]
         lefts = left_edges(plain, body_size, kinds)
         layout = measure_layout(plain, lefts, body_size)
     blocks: list[Block] = []
     last_note: int | None = None
+    open_note = None
     listed = False  # inside a list of notes under a "Notes" title that goes on over the page
     tail: _Tail | None = None  # the last body line so far, with its page's left and right edges
     held: list[Block] = []  # the authors' notes of the page before, to come after its paragraph goes on
@@ -71,10 +80,10 @@ def page_blocks(pages: list[list[Line]], body_size: float, numbers: list[int] | 
         number = numbers[index] if numbers else index + 1
         if index:
             blocks.append(Block("pagebreak", "", number))
-        note = next((b for b in reversed(blocks) if b.kind == "note"), None)
-        open_note = note is not None and not ends_sentence(note.text)  # cut by the page break
-        body, notes, listed, carried = _split_notes(lines, body_size, layout.pitch, last_note, listed, open_note)
-        body = _glued_markers(body, [marker for marker, _ in notes])
+        body, notes, listed, carried = _split_notes(lines, body_size, layout.pitch, last_note, listed,
+                                                    still_open(open_note, number))
+        open_note = note_left_open(lines, body, notes, number, open_note)
+        body = _glued_markers(line_numbers(body), [marker for marker, _ in notes])
         body, starred = _author_notes(body, body_size)
         start = len(blocks)
         found, tail, continued = _paragraphs(body, number, layout, lefts[index], vocab, tail)
@@ -94,7 +103,21 @@ def page_blocks(pages: list[list[Line]], body_size: float, numbers: list[int] | 
             else:
                 blocks.append(Block("note", _join(note_lines, vocab), number, marker))
             last_note = marker
-    return _settle(_rehyphenate(blocks + held, vocab))
+    return _settle(_rehyphenate(uncited_lists(blocks + held), vocab))
+
+
+def uncited_lists(blocks: list[Block]) -> list[Block]:
+    """Return the blocks with each run of three or more notes in a row that the text never cites by a
+    raised number made body text again: a numbered list set small at a page's foot (a bibliography
+    "4. Adam Back …", a listing's numbered lines) is no notes; a note whose marker was missed is one."""
+    cited = {n for b in blocks if b.kind != "note" for n in _cited_numbers(b.text)}
+    notes = [i for i, b in enumerate(blocks) if b.kind == "note" and isinstance(b.marker, int)]
+    uncited: set[int] = set()
+    for is_cited, run in itertools.groupby(notes, key=lambda i: blocks[i].marker in cited):
+        found = list(run)
+        if not is_cited and len(found) >= 3:
+            uncited.update(found)
+    return [Block("body", f"{b.marker}. {b.text}", b.page) if i in uncited else b for i, b in enumerate(blocks)]
 
 
 def _after_cut_paragraph(blocks: list[Block], start: int) -> int | None:
@@ -137,9 +160,12 @@ def _drop_furniture(pages: list[list[Line]], printed: int) -> list[list[Line]]:
     seen = Counter(k for edge in edges for k in {key(line) for line in edge})
     # On most pages, or on every other page (left and right pages of a book); not two pages by chance.
     repeated = {k for k, n in seen.items() if n >= max(2, round(0.4 * printed))} | _running_heads(pages, key)
+    # where a running line stands, what it starts with: "Congressional Research Service #"
+    openings = {(y, text.split("#")[0].strip()) for y, text in repeated if len(text.split("#")[0].strip()) >= 12}
     out = []
     for page, edge in zip(pages, edges, strict=False):
-        drop = {id(line) for line in edge if key(line) in repeated or _is_folio(line, page)}
+        drop = {id(line) for line in edge if key(line) in repeated or _is_folio(line, page)
+                or _runs_on(key(line), openings)}
         # a rule typed as a row of dashes (the line over the notes) is no text
         out.append([line for line in page if id(line) not in drop and not _RULE.match(line.text)])
     return out
@@ -158,6 +184,13 @@ def _running_heads(pages: list[list[Line]], key: Callable[[Line], tuple[int, str
     return {k for k, seen in texts.items() if len(seen) >= 2}
 
 
+def _runs_on(key: tuple[int, str], openings: set[tuple[int, str]]) -> bool:
+    """Whether a line at a page's edge, by its place and text, is a running line that says more on
+    this page: set where one stands and opening as it does ("Congressional Research Service R48906 ·
+    VERSION 2 · NEW 18" on the last page, under "Congressional Research Service 17")."""
+    return any(abs(key[0] - y) <= 1 and key[1].startswith(text) for y, text in openings)
+
+
 def _is_folio(line: Line, page: list[Line]) -> bool:
     """Whether a line at a page's top or foot is its page number. A four- or five-digit number (a
     journal volume's pages) must stand apart, so that the last digits of a note's URL are kept."""
@@ -167,8 +200,29 @@ def _is_folio(line: Line, page: list[Line]) -> bool:
     return all(abs(other.y - line.y) > 1.3 * line.size for other in page if other is not line)
 
 
+def note_left_open(lines: list[Line], body: list[Line], notes: list[tuple[int, list[str]]], page: int,
+                   before: _Open | None) -> _Open | None:
+    """Return the last note so far after a page (a column) of lines, from its body lines, its notes,
+    its printed page and the last note before it: the page's last note, with the size its notes are
+    set in and whether it stopped mid-sentence; where the page has no notes, the one before."""
+    if not notes:
+        return before
+    kept = {id(line) for line in body}
+    sizes = [line.size for line in lines if id(line) not in kept]  # the notes' size: a line of small capitals is smaller
+    if not sizes:
+        return before
+    return statistics.median(sizes), not ends_sentence(notes[-1][1][-1] if notes[-1][1] else ""), page
+
+
+def still_open(note: _Open | None, page: int) -> _Open | None:
+    """Return the last note where it may go on on a printed page: from the page before, or from a
+    column before on the same page; a note goes on over one page break, not from a page further
+    back (a listing or a figure's caption at the foot of a later page is no note)."""
+    return note if note is not None and page - note[2] <= 1 else None
+
+
 def _split_notes(lines: list[Line], body_size: float, pitch: float, last: int | None, listed: bool = False,
-                 open_note: bool = False) -> tuple[list[Line], list[tuple[int, list[str]]], bool, bool]:
+                 open_note: _Open | None = None) -> tuple[list[Line], list[tuple[int, list[str]]], bool, bool]:
     """Split a page into body lines and its notes: (body, [(marker, lines)], whether a list of notes
     under a "Notes" title goes on to the next page, whether the first note goes on from the page
     before). Notes are the smaller lines at the foot of the page that start with a marker, or, at any
@@ -190,9 +244,9 @@ def _split_notes(lines: list[Line], body_size: float, pitch: float, last: int | 
         # Over the page, the lines before the first number go on with the last note.
         # A new list (a chapter's notes) may number from 1 again.
         found = _read_notes(lines[begin:end], set(), last if listed else None, pitch,
-                            first_gap=math.inf if listed else None)
+                            first_gap=math.inf if listed else None, open_note=open_note if listed else None)
         if found is not None and found[0] == 0:
-            return lines[:begin] + lines[end:], found[1], end == len(lines), found[2]
+            return lines[:begin] + found[3] + lines[end:], found[1], end == len(lines) and not found[3], found[2]
     start = len(lines)
     while start > 0 and lines[start - 1].size < 0.95 * body_size:
         start -= 1
@@ -203,10 +257,24 @@ def _split_notes(lines: list[Line], body_size: float, pitch: float, last: int | 
     if found is None:
         same = _same_size_notes(lines, pitch, last)
         if same is not None:
-            start, found = same, _read_notes(lines[same:], set(), last, pitch, lines[same - 1].y - lines[same].y)
-    if found is None:
+            start, found = same, _read_notes(lines[same:], set(), last, pitch, lines[same - 1].y - lines[same].y,
+                                             open_note=open_note)
+    if found is None or affiliations(lines[:start + found[0]], lines[start + found[0]:]):
         return lines, [], False, False
-    return lines[:start + found[0]], found[1], False, found[2]
+    return lines[:start + found[0]] + found[3], found[1], False, found[2]
+
+
+def affiliations(above: list[Line], area: list[Line]) -> bool:
+    """Whether the numbered lines at the foot of a page (or of a title block) are the authors'
+    affiliations, not notes: the lines right over them are an author line citing them, one number
+    more than once ("Lyngs¹, Lukoff², Seymour¹"); a note is cited once."""
+    byline: list[str] = []
+    for line in reversed(above):
+        if "⟦" not in line.text:
+            break
+        byline += re.findall(r"⟦(\d{1,9})⟧", line.text)
+    return bool(area) and area[0].lead is not None and max(Counter(byline).values(), default=0) > 1 and (
+        str(area[0].lead[0]) in byline)
 
 
 def _same_size_notes(lines: list[Line], pitch: float, last: int | None) -> int | None:
@@ -224,18 +292,21 @@ def _same_size_notes(lines: list[Line], pitch: float, last: int | None) -> int |
     start = next((i for i in range(opener, cited[0], -1) if gaps[i - 1] > 1.5 * pitch), None)
     if start is None or start <= cited[0]:
         return None
+    if any(line.size > 1.1 * lines[opener].size for line in lines[start:]):
+        return None  # notes hold no heading: numbered lines under the title (authors' affiliations) are none
     if start < opener and (last is None or any(gap >= gaps[start - 1] - 1 for k, gap in enumerate(gaps) if k != start - 1)):
         return None
     return start
 
 
 def _read_notes(area: list[Line], cited: set[int], last: int | None, pitch: float, first_gap: float | None,
-                body_left: float | None = None, open_note: bool = False
-                ) -> tuple[int, list[tuple[int, list[str]]], bool] | None:
+                body_left: float | None = None, open_note: _Open | None = None
+                ) -> tuple[int, list[tuple[int, list[str]]], bool, list[Line]] | None:
     """Return (how many first lines of the area are small body text, the notes as [(marker, lines)],
-    whether the first, with marker ``last``, goes on from the page before); None: no notes here.
+    whether the first, with marker ``last``, goes on from the page before, the lines under the last
+    note that are none of its text); None: no notes here.
     ``first_gap`` is the space between the body above and the area (None: nothing above), ``body_left``
-    where the body's lines start, ``open_note`` whether the last page's last note stopped mid-sentence."""
+    where the body's lines start, ``open_note`` the last page's last note, which may go on here."""
     left = min((line.x for line in area), default=0.0)
     widest = max((len(str(line.lead[0])) for line in area if line.lead), default=1)
     numbered = [line for line in area if line.lead]
@@ -265,33 +336,40 @@ def _read_notes(area: list[Line], cited: set[int], last: int | None, pitch: floa
         # Numbering that starts again (per page, per chapter): a note 1 that the page cites.
         return number in cited and (number > (last or 0) or number == 1) and near
 
-    steps = [a.y - b.y for a, b in itertools.pairwise(area)]
+    # the notes' line spacing: of lines set one under the other, not across a gap
+    size = statistics.median(line.size for line in area) if area else 0.0
+    steps = [a.y - b.y for a, b in itertools.pairwise(area) if a.y - b.y <= 2 * size]
     step = statistics.median(steps) if steps else pitch
+    # the space over a note's first line, where notes are set apart from each other
+    spacing = statistics.median([a.y - b.y for a, b in itertools.pairwise(area) if b.lead and a.y - b.y <= 2 * size]
+                                or [step])
 
     def goes_on(before: list[Line], after: Line | None, gap: float | None) -> bool:
         """Whether the lines above the first new note go on with the note the last page left open: set
         well apart from the body, or (TeX and LibreOffice set their notes only a little apart) set apart,
         flush with the body's edge or with the notes' wrapped lines (a quotation set small is indented
         from both) and as close above the next note as notes are."""
-        if gap is None:  # nothing above: a page of notes, which goes on with the last only mid-sentence
-            return last is not None and bool(before) and open_note
-        if last is None or not before:
+        if last is None or not before or open_note is None or not continued_note(before, open_note):
             return False
+        if gap is None:  # nothing above: a page of notes, which goes on with the last only mid-sentence
+            return open_note[1]
+        # as close above the next note as notes are (a figure's source set small between is not); with
+        # no next note on the page, only the rest of a note cut mid-sentence
+        close = open_note[1] if after is None else before[-1].y - after.y < 1.3 * max(step, spacing)
         if gap > 1.5 * pitch:
-            return True
+            return close
         x = min(line.x for line in before)
         wrapped = [line.x for line in area[len(before):] if line.lead is None]
         flush = (body_left is not None and x <= body_left + 1) or any(abs(x - w) <= 1 for w in wrapped)
-        close = after is None or before[-1].y - after.y < 1.3 * step
         return gap > 1.1 * pitch and flush and close
 
     first = next((i for i, line in enumerate(area) if opens(line, (last or 0) + 1)), None)
-    # A quotation set small may stand between the body and the notes: where the widest gap above the
-    # first new note is wider than the notes' own spacing and than the gap over the area, the lines
-    # over it are body text, and the note area starts under it.
+    # A quotation or a figure's source set small may stand between the body and the notes: where the
+    # widest gap above the first new note is wider than the notes' own spacing, the lines over it are
+    # body text, and the note area starts under it.
     end = len(area) if first is None else first
     cut = max(range(1, end), key=lambda i: area[i - 1].y - area[i].y, default=0)
-    skip = cut if cut and first_gap is not None and area[cut - 1].y - area[cut].y > max(1.5 * step, first_gap) else 0
+    skip = cut if cut and first_gap is not None and area[cut - 1].y - area[cut].y > 1.5 * max(step, spacing) else 0
     gap = area[skip - 1].y - area[skip].y if skip else first_gap
     area = area[skip:]
     if first is None:
@@ -304,18 +382,52 @@ def _read_notes(area: list[Line], cited: set[int], last: int | None, pitch: floa
             skip, area, first = skip + first, area[first:], 0  # small body text above the notes
     # the area's first lines go on with the last note of the page before (first > 0 only then)
     notes: list[tuple[int, list[str]]] = [(last or 0, [line.text for line in area[:first]])] if first else []
-    for line in area[first:]:
+    after: list[Line] = []
+    for k in range(first, len(area)):
+        line = area[k]
         expected = notes[-1][0] + 1 if notes else (last or 0) + 1
         if line.lead is not None and opens(line, expected):
             notes.append((line.lead[0], [line.lead[1]]))
-        else:
+            after = []
+        elif after or (k > first and set_apart(area[k - 1], line, max(step, spacing))):
+            after.append(line)  # no text of the note: a copyright block, a disclaimer under the notes
+        elif not _CONTINUED.match(line.text):
             notes[-1][1].append(line.text)
-    return skip, notes, first > 0
+    return skip, notes, first > 0, after
+
+
+def set_apart(above: Line, line: Line, step: float) -> bool:
+    """Whether a line that opens no note under a note's line ends the note, from the two lines and the
+    notes' line spacing: set further below it than notes are set apart, and in another size (an ACM
+    paper's copyright block under the first column's notes); a note's own lines are set close."""
+    return above.y - line.y > 1.6 * step and abs(above.size - line.size) >= 0.3
+
+
+def continued_note(lines: list[Line], open_note: _Open | None) -> bool:
+    """Whether lines at the top of a page's notes can be the rest of the note the page before left
+    open: there is one, and they are set in its size, some of them at least (a quotation in a note is
+    set smaller; a figure's caption or a listing is all in another size)."""
+    return open_note is not None and any(abs(line.size - open_note[0]) < 0.3 for line in lines)
 
 
 def _cited(lines: list[Line]) -> set[int]:
     """Return the note numbers the lines cite with raised markers (``⟦12⟧``)."""
-    return {int(n) for line in lines for n in re.findall(r"⟦(\d{1,9})⟧", line.text)}
+    return {n for line in lines for n in _cited_numbers(line.text)}
+
+
+def _cited_numbers(text: str) -> set[int]:
+    return {int(n) for n in re.findall(r"⟦(\d{1,9})⟧", text)}
+
+
+def line_numbers(body: list[Line]) -> list[Line]:
+    """Return the body lines with the raised numbers that open lines numbered in a row (n, n + 1 on
+    the lines under each other) set back as text: a code listing's line numbers, no markers. One such
+    number alone is a marker that the line break put first ("… of the file." / "¹. The function")."""
+    leading = [int(m.group(1)) if (m := re.match(r"⟦(\d{1,9})⟧", line.text)) else None for line in body]
+    numbered = {i for i in range(1, len(body)) if (a := leading[i - 1]) is not None and leading[i] == a + 1}
+    numbered |= {i - 1 for i in numbered}
+    return [replace(line, text=re.sub(r"^⟦(\d{1,9})⟧", r"\1", line.text)) if i in numbered else line
+            for i, line in enumerate(body)]
 
 
 def _glued_markers(body: list[Line], markers: list[int]) -> list[Line]:
