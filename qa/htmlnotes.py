@@ -253,8 +253,11 @@ def labelled_notes(pages: list[Page], pending: list[Marker], chosen: list[Marker
             text = squeeze("".join(el.itertext()))
             label = re.match(r"(\[?)(\d{1,4})\]?[.:)]?(?:\s|$)", text)
             number = int(label.group(2)) if label else None
-            if number in wanted and label and (label.group(1) == "[") == wanted[number].label.startswith("["):
-                # written as its marker is ("[12]" for a marker [12]): a stray "12." is the note's own text
+            written = label is not None and (label.group(1) == "[") == wanted.get(number, pending[0]).label.startswith("[")
+            following = current is not None and number == int(current.label) + 1
+            if number in wanted and (written or following):
+                # written as its marker is ("[12]" for a marker [12]), or the next number ("16." after "[15]."):
+                # another stray "92." is the note's own text
                 current = Marker(wanted.pop(number).el, el, str(number))
                 found.append(current)
             elif current is not None and text and el.getprevious() is current.note:
@@ -365,7 +368,12 @@ def note_text(note: etree._Element, label: str, markers: list[Marker]) -> str:
     backs: set[str] = set()
     for m in markers:
         if m.note is note:
-            around = (m.el, *m.el.iterancestors(), *m.el.iterdescendants())
+            inline = []  # the marker's wrappers up to its paragraph: a back-link names one of them
+            for a in m.el.iterancestors():
+                if local(a.tag) in BLOCK:
+                    break
+                inline.append(a)
+            around = (m.el, *inline, *m.el.iterdescendants())
             backs.update(v for el in around for v in (el.get("id"), el.get("name")) if v)
     parts: list[str] = []
     _note_text(note, backs, parts, 0, top=True, label=label.strip("[]().") or label)

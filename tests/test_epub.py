@@ -102,3 +102,11 @@ def test_a_chapters_header_and_asides_are_its_text(tmp_path: Path) -> None:
         ("Chapter One", "In Which the Harbour Is Dredged"), ("Chapter One", "The harbour was dredged."),
         ("Chapter One", "A box on dredgers and their crews."), ("Chapter One", "End of the first chapter.")]
     assert [(f.marker, f.text) for f in doc.footnotes] == [(1, "Port records.")]
+
+
+def test_a_note_linking_to_the_paragraph_that_cites_it_keeps_the_link_text(tmp_path: Path) -> None:
+    files = {"c.xhtml": xhtml(f'<p id="p-110">Two cases follow{ref(1, "notes.xhtml")}.</p>'),
+             "notes.xhtml": xhtml('<ol><li id="note-1"><p>See <a href="c.xhtml#p-110">Appendix</a> to this lecture. '
+                                  '<a href="c.xhtml#noteref-1" epub:type="backlink">↩</a></p></li></ol>')}
+    doc = parse_file(make_epub(tmp_path / "j.epub", files, list(files)))
+    assert [(f.marker, f.text) for f in doc.footnotes] == [(1, "See Appendix to this lecture.")]

@@ -42,17 +42,19 @@ def test_links_to_an_end_list_whose_ids_are_off_by_one(tmp_path: Path) -> None:
 
 def test_links_whose_targets_are_missing_find_labelled_paragraphs(tmp_path: Path) -> None:
     body = (f'<div><p>{CLAIMS[0]}<a href="#_ftn1">[1]</a></p><p>{CLAIMS[1]}<a href="#_ftn2">[2]</a></p>'
-            f'<p>{CLAIMS[2]}<a href="#_ftn3">[3]</a></p>'
+            f'<p>{CLAIMS[2]}<a href="#_ftn3">[3]</a> More.<a href="#_ftn4">[4]</a></p>'
             '<p>&nbsp;&nbsp; [1].&nbsp;&nbsp; Tennessee v. Lane, 541 U.S. 509 (2004).</p>'
             '<p>&nbsp;&nbsp; [2].&nbsp;&nbsp; Yoshino observed:</p><p>The Court has used liberty analysis.</p>'
             '<p>4. A stray number inside the note.</p>'
-            '<p>&nbsp;&nbsp; [3].&nbsp;&nbsp; 42 U.S.C. § 4151.</p></div>')
+            '<p>&nbsp;&nbsp; [3].&nbsp;&nbsp; 42 U.S.C. § 4151.</p>'
+            '<p>&nbsp; 4. &nbsp; The fourth note, its brackets forgotten.</p></div>')
     doc = page(tmp_path, body)
     assert notes_and_citing(doc) == [
         (1, "Tennessee v. Lane, 541 U.S. 509 (2004).", [CLAIMS[0]]),
         (2, "Yoshino observed: The Court has used liberty analysis. 4. A stray number inside the note.", [CLAIMS[1]]),
-        (3, "42 U.S.C. § 4151.", [CLAIMS[2]])]
-    assert [p.text for p in doc.paragraphs] == list(CLAIMS)
+        (3, "42 U.S.C. § 4151.", [f"{CLAIMS[2]} More."]),
+        (4, "The fourth note, its brackets forgotten.", [f"{CLAIMS[2]} More."])]
+    assert [p.text for p in doc.paragraphs] == [*CLAIMS[:2], f"{CLAIMS[2]} More."]
 
 
 def test_notes_in_a_details_box_with_return_links(tmp_path: Path) -> None:
