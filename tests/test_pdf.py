@@ -279,6 +279,20 @@ def test_line_end_hyphens_in_compounds_the_document_prints(tmp_path: Path) -> No
     assert "every case on notice-and-comment procedures" in text
 
 
+def test_a_list_items_two_lines_under_its_label_read_as_one(tmp_path: Path) -> None:
+    """A list item's lines set under its text, not its label (a hanging indent), are one paragraph also where
+    there are only two of them and the last starts with a capital ("… the use of" | "KYC)."): each was a
+    first-line indent against the page's edge, and the item was cut in two."""
+    full = [(20, 30 + 5 * i, 11, text) for i, text in enumerate(FILLER)]
+    items = [(20, 50, 11, "1. Interoperability: credentials are shown to every verifier in the same way, and"),
+             (25, 55, 11, "companies let us open accounts without checking our data (one exception is the"),
+             (25, 60, 11, "KYC rules of the banks, which check them once)."),
+             (20, 65, 11, "2. Privacy: we must sometimes show all our data to the police who stop us.")]
+    after = [(20, 75 + 5 * i, 11, text) for i, text in enumerate(FILLER)]
+    paragraphs = [p.text for p in parse_file(_hand_pdf(tmp_path / "items.pdf", full + items + after)).paragraphs]
+    assert any(p.endswith("(one exception is the KYC rules of the banks, which check them once).") for p in paragraphs)
+
+
 def test_an_author_line_is_front_matter_with_the_title_not_a_section(tmp_path: Path) -> None:
     body = "The river authority opened the harbour in 1911 and gave it wide powers over the trade in grain."
     lines = [(20, 30, 14, "Harbour Trade in the Valley"), (20, 40, 12, "Jane Roe* & John Doe**"),

@@ -499,7 +499,7 @@ def _paragraphs(lines: list[Line], page: int, layout: Layout, left: float, vocab
 
 def _set_in(lines: list[Line], left: float, body_size: float) -> dict[int, tuple[float, float | None]]:
     """Return the lines set in from the page's left edge as a block (a block quotation, a passage set to
-    a narrower measure), by index, with that block's left and right edges: three or more lines in a row
+    a narrower measure), by index, with that block's left and right edges: two or more lines in a row
     of the body's size that start at one place more than half an em in, and the line over them indented
     from that place. Against the page's edges each of their lines was a first-line indent, and a
     paragraph of its own where it ended a sentence."""
@@ -510,7 +510,7 @@ def _set_in(lines: list[Line], left: float, body_size: float) -> dict[int, tuple
         while (j < len(lines) and abs(lines[j].x - lines[i].x) <= 1 and abs(lines[j].size - body_size) < 0.3
                and not lines[j].bold):
             j += 1
-        if j - i >= 3 and lines[i].x - left > 0.5 * body_size:
+        if j - i >= 2 and lines[i].x - left > 0.5 * body_size:
             ends = [line.end for line in lines[i:j] if line.end is not None]
             block = (lines[i].x, max(ends) + 0.1 * body_size if ends else None)
             # the line over it, indented from it (up to three ems), opens its first paragraph
