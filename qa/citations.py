@@ -133,6 +133,9 @@ def _clauses(text: str) -> list[tuple[int, int]]:
             depth = max(0, depth - 1)
             if depth == 0 and ch == ")" and _ANOTHER.match(text, i + 1) and _YEAR.search(text, opened, i):
                 cuts.append(i + 1)  # "Compare A (2023), and B (2021), with C", "X 122 (2005) and Y"; not "(IIAs) and"
+            elif depth == 0 and ch == "”" and text[i - 1: i] in ".!?" and _NEW_SENTENCE.match(text, i + 2) \
+                    and text[i + 1: i + 2] == " ":
+                cuts.append(i + 1)  # a quotation ends a sentence: "… a far more demanding test.” Id. at 248"
         elif depth == 0 and (ch == ";" or (ch == "." and _sentence_ends(text, i))):
             cuts.append(i + 1)
 
@@ -238,6 +241,8 @@ def _full(text: str, head: int, end: int, groups: list[tuple[int, int]], nested:
     dated = _DATED.search(body)  # in the text as printed: ``outside`` has its parentheses blanked
     anchor = vp.start() if vp else dated.start() if dated else 0
     lead = _citation_start(outside[:anchor])
+    if _ID.match(body[lead:]):  # prose, then an "Id." the cuts did not see: never a work of its own
+        return Found("text", head, end, body, nested=nested)
     name = outside[lead: vp.start()].strip(" ,") if vp else ""
     return Found("full", head + lead, end, body[lead:], name=name, volume=vp.group("vol") if vp else None,
                  reporter=_reporter_key(vp.group("rep")) if vp else None, page=int(vp.group("page")) if vp else None,

@@ -28,6 +28,7 @@ _IDENTIFIES = re.compile(r"(?:(?:combined|prepared|written|joint|oral)\s+)*(?:st
 # prose after a dated citation, not its subsequent history ("cert. denied", "aff’d", "overruled by") nor its link
 _PROSE_AFTER = re.compile(r"(?<=\((?:1[5-9]|20)\d\d\)),\s+(?!cert\.|aff|rev|overruled|vacated|abrogated|superseded|"
                           r"modified|reh|appeal|available|archived|https?:|\[)(?=[a-z])")
+_SENTENCE_AFTER = re.compile(r"(?<=[)\]])\.\s+(?=[A-Z“\"])")  # the citation's sentence ends, prose follows
 _SHOWN = 500  # characters of an authority shown at most
 # the pin a book or statute is printed with: the pages or section before its date, or a statute's section at its end
 _DATED = r"\s*\((?:[^()]*\s)?(?:1[5-9]|20)\d\d\)"
@@ -234,8 +235,8 @@ def _authority_text(text: str, page: int | None = None) -> str:
                 if _explanatory(inner):
                     del out[opened:]
     shown = re.sub(r"\s+", " ", "".join(out)).strip(" .,;")
-    prose = _PROSE_AFTER.search(shown)  # "…, 50 Tex. 614 (1879), in which a home was destroyed …"
-    if prose:
+    prose = _PROSE_AFTER.search(shown) or _SENTENCE_AFTER.search(shown)  # "…, 50 Tex. 614 (1879), in which …",
+    if prose:  # "… (2022). “[T]he First Circuit …", "…privacy.html [https://perma.cc/X]. For …"
         shown = shown[: prose.start()]
     shown = re.sub(r"\s+,", ",", shown)
     # the pin after the first page: "505 U.S. 1003, 1028–29 (1992)", "in FORGIVENESS AND MERCY 162, 164 (1988)"

@@ -252,6 +252,23 @@ def test_a_pin_stops_where_prose_goes_on() -> None:
     assert out[2].resolved == "Laurence H. Tribe, Lawrence v. Texas, 117 HARV. L. REV. 1893, 1897 (2004)"
 
 
+def test_an_id_after_a_quotation_that_ends_a_sentence_is_an_id() -> None:
+    out = by_marker(resolve_footnotes(notes(
+        TRIBE, "Justice Kavanaugh says these cases “have grown review into a far more demanding test.” Id. at 1900 (citing "
+               "Motor Vehicle Mfrs. Ass’n v. State Farm, 463 U.S. 29 (1983)).", "Id.")))
+    assert out[2].references[0].kind == "id" and out[2].references[0].authority_note == 1
+    assert out[3].resolved.startswith("Laurence H. Tribe") and "Id. at" not in out[3].resolved
+
+
+def test_prose_after_a_citation_is_not_part_of_its_authority() -> None:
+    out = by_marker(resolve_footnotes(notes(
+        "Khiara M. Bridges, Foreword, 136 HARV. L. REV. 23 (2022). “The First Circuit described the allegation.”",
+        "Id. at 30.", "Privacy Statement, MCDONALD’S, https://example.org/privacy [https://perma.cc/JHP2]. For users it "
+        "says more.", "Id.")))
+    assert out[2].resolved == "Khiara M. Bridges, Foreword, 136 HARV. L. REV. 23, 30 (2022)"
+    assert out[4].resolved == "Privacy Statement, MCDONALD’S, https://example.org/privacy [https://perma.cc/JHP2]"
+
+
 def test_a_signal_is_a_whole_word() -> None:
     out = by_marker(resolve_footnotes(notes("Anderson v. Celebrezze, 460 U.S. 780 (1983).", "Anderson, 460 U.S. at 789.")))
     (ref,) = out[2].references
