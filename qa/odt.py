@@ -63,7 +63,8 @@ class _Reader:
                 if tag == "note":
                     pieces.append(self.note(ch))
                 elif tag == "s":
-                    pieces.append(" " * min(int(ch.get(f"{TEXT}c", "1") or 1), 100))
+                    count = ch.get(f"{TEXT}c", "1")
+                    pieces.append(" " * (min(int(count), 100) if count.isdecimal() else 1))
                 elif tag in ("tab", "line-break"):
                     pieces.append(" ")
                 elif tag == "text-box" or tag in _BLOCKS:  # a box, a paragraph in a paragraph: read after it

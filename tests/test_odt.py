@@ -53,7 +53,8 @@ def test_notes_in_place_with_their_printed_citation(tmp_path: Path) -> None:
 def test_deleted_hidden_and_boxed_text(tmp_path: Path) -> None:
     body = ('<text:tracked-changes><text:changed-region><text:deletion><text:p>Deleted words.</text:p>'
             '</text:deletion></text:changed-region></text:tracked-changes>'
-            '<text:p>Shown <text:span text:style-name="Gone">not shown </text:span><text:hidden-text text:string-value="x"/>'
+            '<text:p>Shown<text:s text:c="x"/><text:span text:style-name="Gone">not shown </text:span>'
+            '<text:hidden-text text:string-value="x"/>'
             f'text{note("1", "Note one.")}.<draw:frame><draw:text-box><text:p>In a box{note("2", "Note two.")}.</text:p>'
             '</draw:text-box></draw:frame></text:p>'
             '<table:table><table:table-row><table:table-cell><text:p>Cell A.</text:p></table:table-cell>'
