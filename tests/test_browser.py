@@ -230,7 +230,7 @@ def test_a_reload_lists_documents_added_since_and_a_blank_question_posts_nothing
 
     page.locator("#qa-remove-box").get_by_text("Remove a document").click()  # remove it again, confirming
     page.locator("#qa-remove-doc input").click()
-    page.get_by_role("option", name="lighthouses.md").click()
+    page.locator("#qa-remove-doc").get_by_role("option", name="lighthouses.md").click()
     page.once("dialog", lambda dialog: dialog.accept())
     page.locator("#qa-remove").click()
     page.locator("#qa-status", has_text="lighthouses.md: removed from your documents").wait_for(timeout=WAIT)
@@ -271,6 +271,69 @@ def test_the_conversation_survives_a_reload_and_exports_with_its_footnotes(brows
         page.locator("#qa-export-json").click()
     answers = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
     assert [a["question"] for a in answers] == [QUESTION] and answers[0]["results"][0]["citations"]
+    assert watch.outside == []
+    context.close()
+
+
+def _pdf_of(tmp_path: Path, name: str, text: str) -> Path:
+    import pdfmaker
+
+    from qa.parse import parse_file
+
+    source = tmp_path / f"{name}.txt"
+    source.write_text(text, encoding="utf-8")
+    return pdfmaker.fpdf_pdf(parse_file(source), tmp_path / f"{name}.pdf")
+
+
+def test_a_researchers_day_upload_two_pdfs_reload_filter_remove_export(browser, served, tmp_path):
+    """The issue's walk through the library: upload two PDFs, reload, ask within one of them, remove the other,
+    export the conversation with its footnotes."""
+    chat, url, work = served
+    filler = ("The survey walked the whole coast from north to south over three summers, counting every "
+              "structure that the sea and the wind have shaped, and what each of them costs to keep. ") * 3
+    canals = _pdf_of(tmp_path, "canals", f"Canal Report\n\nIntroduction\n\n{filler}\n\nLocks\n\nThe lock of Brede "
+                     "lifts barges four metres since 1902.¹\n\n¹ Waterways board, <https://example.org/brede-lock>.\n")
+    dunes = _pdf_of(tmp_path, "dunes", f"Dune Report\n\nIntroduction\n\n{filler}\n\nLocks\n\nThe dune lock of "
+                    "Harboøre keeps the sand back since 1911.¹\n\n¹ Coastal office, <https://example.org/harboore>.\n")
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, accept_downloads=True)
+    page = context.new_page()
+    watch = Watch(page)
+    page.goto(url + "/")
+    page.wait_for_selector("#qa-box textarea", timeout=WAIT)
+    with page.expect_file_chooser(timeout=WAIT) as chooser:
+        page.locator("#qa-upload").click()
+    chooser.value.set_files([str(canals), str(dunes)])
+    page.locator("#qa-status", has_text="dunes.pdf: added").wait_for(timeout=WAIT * 2)
+    page.reload()
+    page.locator("#qa-docs", has_text="Canal Report").wait_for(timeout=WAIT)
+    assert page.locator("#qa-docs", has_text="Dune Report").count() == 1
+
+    page.locator("#qa-filter input").click()  # ask within the canal report only
+    page.locator("#qa-filter").get_by_role("option", name="canals.pdf").click()
+    page.keyboard.press("Escape")
+    _ask(page, "Which lock keeps the sand back?")  # the dune report's words: yet only the canal report may answer
+    page.locator("#qa-chat .qa-passage").last.wait_for(timeout=WAIT)
+    page.wait_for_timeout(500)
+    assert page.locator(".qa-passage .qa-doc", has_text="Dune Report").count() == 0
+    assert page.locator(".qa-passage .qa-doc", has_text="Canal Report").count() >= 1
+
+    page.locator("#qa-remove-box").get_by_text("Remove a document").click()
+    page.locator("#qa-remove-doc input").click()
+    page.locator("#qa-remove-doc").get_by_role("option", name="dunes.pdf").click()
+    page.remove_listener("dialog", watch._dialog)  # this confirmation is the user's to accept
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("#qa-remove").click()
+    page.wait_for_function("() => /dunes\\.pdf: |no document/.test(document.querySelector('#qa-status').textContent)",
+                           timeout=WAIT * 2)
+    assert "dunes.pdf: removed" in page.locator("#qa-status").inner_text(), page.locator("#qa-status").inner_text()
+    assert "dunes.pdf" not in chat.documents() and (work / "docs" / ".removed" / "dunes.pdf").is_file()
+
+    with page.expect_download(timeout=WAIT) as download:
+        page.locator("#qa-export-md").click()
+    markdown = Path(download.value.path()).read_text(encoding="utf-8")
+    assert "## Which lock keeps the sand back?" in markdown
+    assert "lifts barges four metres" in markdown and "https://example.org/brede-lock" in markdown
+    page.screenshot(path=str(Path(os.environ.get("TMPDIR", "/tmp")) / "qa-library-day.png"))
     assert watch.outside == []
     context.close()
 

@@ -49,7 +49,8 @@ def app(chat: Chat) -> Any:
         _api(chat)
         # The library as it is now on every page load (a reload or a new tab after an upload), not as it was
         # when the server started.
-        demo.load(lambda: _library(chat), None, [widgets.doc_list, widgets.docs_filter], api_visibility="private")
+        demo.load(lambda: (*_library(chat), _removable(chat)), None,
+                  [widgets.doc_list, widgets.docs_filter, widgets.remove_doc], api_visibility="private")
         # and the conversation as it was before the reload (kept in this browser only)
         demo.load(restore, [widgets.saved], [widgets.chatbot, widgets.meta], api_visibility="private")
     return demo
@@ -261,23 +262,20 @@ def _wire_upload(chat: Chat, w: _Widgets) -> None:
         yield (f'<ul class="qa-status">{status}</ul>', *_library(chat))
 
     w.upload.upload(on_upload, [w.upload], [w.status, w.doc_list, w.docs_filter], api_name="upload",
-                    concurrency_limit=4)
+                    concurrency_limit=4).then(lambda: _removable(chat), None, [w.remove_doc], api_visibility="private")
 
     def on_remove(doc: str | None):
         job = chat.remove(doc or "")
         while not job.done.wait(PROGRESS_SECONDS):
             yield f'<p class="qa-status qa-busy">{render.esc(job.status)}</p>', gr.skip(), gr.skip(), gr.skip()
         status = "".join(f"<li>{render.esc(line)}</li>" for line in job.lines)
-        yield (f'<ul class="qa-status">{status}</ul>', *_library(chat),
-               gr.Dropdown(choices=sorted(chat.documents()), value=None))
+        yield f'<ul class="qa-status">{status}</ul>', *_library(chat), _removable(chat)
 
     # a confirmation first: a document is taken out of every answer (its file is kept)
     confirm = ("(doc) => (doc && window.confirm('Remove ' + doc + ' from your documents? Its file is kept in "
                ".removed/.')) ? doc : null")
     w.remove.click(on_remove, [w.remove_doc], [w.status, w.doc_list, w.docs_filter, w.remove_doc],
                    api_name="remove", concurrency_limit=1, js=confirm)
-    w.remove_doc.focus(lambda: gr.Dropdown(choices=sorted(chat.documents())), None, [w.remove_doc],
-                       api_visibility="private")
 
 
 def _library(chat: Chat) -> tuple[str, Any]:
@@ -285,6 +283,13 @@ def _library(chat: Chat) -> tuple[str, Any]:
     import gradio as gr
 
     return documents_html(chat), gr.Dropdown(choices=sorted(chat.documents()))
+
+
+def _removable(chat: Chat) -> Any:
+    """Return the "Remove a document" choices as the index has them now (nothing chosen)."""
+    import gradio as gr
+
+    return gr.Dropdown(choices=sorted(chat.documents()), value=None)
 
 
 def _upload_path(file: Any) -> Path:
