@@ -1,6 +1,6 @@
 """Benchmark: questions from many clients while a big upload is indexed in the chat.
 
-``python -m qa.bench_upload [--mb 20] [--clients 30] [--think 1.0] [--out DIR]`` copies the
+``python -m qa.bench_upload [--mb 20] [--clients 30] [--think 1.0] [--tiny] [--out DIR]`` copies the
 documents folder into a temporary one, starts the chat on it (``app.py``, 127.0.0.1 only,
 the real model) in a child process, makes a text file of about ``--mb`` MB from the
 corpus's paragraphs (each varied, so every passage is new, plus one sentence found only
@@ -55,6 +55,12 @@ def big_text(source: str, mb: float, seed: int = 1) -> str:
             out.append(NEEDLE)
         size += len(out[-1].encode("utf-8")) + 2
     return "\n\n".join(out) + "\n"
+
+
+def tiny_text(mb: float) -> str:
+    """Return about ``mb`` MB of one-word sentences ("Aa. Aa. …", the hostile upload of issue 21: every
+    sentence a passage), the needle first so that it is indexed whatever the document limits cut."""
+    return NEEDLE + "\n\n" + "Aa. " * int(mb * 2**20 / 4) + "\n"
 
 
 def free_port() -> int:
@@ -120,7 +126,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def run(mb: float, clients: int, think: float, out_dir: Path, docs_src: Path, max_minutes: float,
-        max_index_minutes: float) -> dict[str, Any]:
+        max_index_minutes: float, tiny: bool = False) -> dict[str, Any]:
     """Run the benchmark; return its figures."""
     from gradio_client import Client, handle_file
 
@@ -130,7 +136,7 @@ def run(mb: float, clients: int, think: float, out_dir: Path, docs_src: Path, ma
     source = "\n\n".join(p.read_text(encoding="utf-8") for p in sorted(docs_src.glob("*.txt")))
     upload = work / "upload" / f"big{mb:g}mb.txt"
     upload.parent.mkdir()
-    upload.write_text(big_text(source, mb), encoding="utf-8")
+    upload.write_text(tiny_text(mb) if tiny else big_text(source, mb), encoding="utf-8")
     from qa.questions import load_questions, question_file
 
     questions = [q.question for q in load_questions(question_file("paper"))]
@@ -233,9 +239,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--max-index-minutes", type=float, default=240.0, help="the upload is waited for this long")
     p.add_argument("--docs", default=str(REPO / "docs_src"), help="documents to copy (default: docs_src/)")
     p.add_argument("--out", default="bench_out", help="folder for bench_upload.json (default: bench_out/)")
+    p.add_argument("--tiny", action="store_true", help="upload one-word sentences ('Aa. Aa. …'), every one a "
+                   "passage: the document limits' worst case, instead of varied paragraphs")
     args = p.parse_args(argv)
     figures = run(args.mb, args.clients, args.think, Path(args.out), Path(args.docs), args.max_minutes,
-                  args.max_index_minutes)
+                  args.max_index_minutes, args.tiny)
     for key, value in figures.items():
         print(f"{key:20} {value}")
     ok = figures["errors"] == 0 and figures["p95_s"] < 3 and figures["needle_found"] and figures["indexing_s"]

@@ -21,6 +21,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,52 @@ from qa.records import Document
 DEFAULT_SECONDS = 300.0
 DEFAULT_MEMORY_MB = 4096
 Parser = Callable[[Path, str], Document]
+
+
+@dataclass(frozen=True)
+class DocumentLimits:
+    """What one document may cost, whatever it holds (a file of 25 MB of "Aa. " made 6.5 M passages and
+    needed ~65 GB): paragraphs and notes kept from the reader (in its child, before they reach the
+    caller), characters a paragraph or note keeps, and passages cut from it (``chunk``); each passage
+    holds at most the model's window of word pieces, so a document embeds at most passages × window."""
+
+    paragraphs: int = 50_000
+    notes: int = 50_000
+    chars: int = 1_000_000
+    passages: int = 50_000
+
+
+def document_limits() -> DocumentLimits:
+    """Return the per-document limits: ``QA_DOC_PASSAGES`` (default 50,000) sets the passages, and the
+    paragraphs and notes with them; the characters of one paragraph stay 1,000,000."""
+    try:
+        passages = int(os.environ.get("QA_DOC_PASSAGES") or DocumentLimits.passages)
+    except ValueError:
+        raise QAError("QA_DOC_PASSAGES must be a whole number of passages a document (default 50000)") from None
+    passages = max(passages, 1)
+    return DocumentLimits(paragraphs=passages, notes=passages, passages=passages)
+
+
+def cut(document: Document, limits: DocumentLimits) -> tuple[Document, str | None]:
+    """Return the document within ``limits`` (its first paragraphs and notes, each cut to ``chars``) and
+    a line naming what was left out (None: nothing)."""
+    paragraphs, notes = document.paragraphs, document.footnotes
+    over = [f"{len(paragraphs):,} paragraphs (the limit: {limits.paragraphs:,})"] \
+        if len(paragraphs) > limits.paragraphs else []
+    over += [f"{len(notes):,} notes (the limit: {limits.notes:,})"] if len(notes) > limits.notes else []
+    long = sum(1 for p in paragraphs[:limits.paragraphs] if len(p.text) > limits.chars or len(p.display) > limits.chars)
+    long += sum(1 for n in notes[:limits.notes] if len(n.text) > limits.chars)
+    if long:
+        over.append(f"{long:,} paragraph{'' if long == 1 else 's'} or note{'' if long == 1 else 's'} "
+                    f"of over {limits.chars:,} characters (cut there)")
+    if not over:
+        return document, None
+    kept = tuple(replace(p, text=p.text[:limits.chars], display=p.display[:limits.chars])
+                 for p in paragraphs[:limits.paragraphs])
+    kept_notes = tuple(replace(n, text=n.text[:limits.chars]) for n in notes[:limits.notes])
+    return replace(document, paragraphs=kept, footnotes=kept_notes), (
+        f"{document.doc}: indexed in part: {', '.join(over)}; the rest is left out (QA_DOC_PASSAGES): "
+        "split the file to index all of it")
 
 
 def limits() -> tuple[float, int]:
@@ -46,7 +93,15 @@ def limits() -> tuple[float, int]:
 
 def parse_within_budget(path: Path, doc: str | None = None, parse: Parser = parse_file,
                         seconds: float | None = None, memory_mb: int | None = None) -> Document:
-    """Return ``parse(path, doc)`` run in a child process within the budget, or raise DocumentError."""
+    """Return ``parse(path, doc)`` run in a child process within the budget (and the document limits),
+    or raise DocumentError."""
+    return read_within_budget(path, doc, parse, seconds, memory_mb)[0]
+
+
+def read_within_budget(path: Path, doc: str | None = None, parse: Parser = parse_file,
+                       seconds: float | None = None, memory_mb: int | None = None) -> tuple[Document, str | None]:
+    """Return (``parse(path, doc)`` run in a child process within the budget and cut to the document
+    limits, the line saying what was cut or None), or raise DocumentError."""
     path = Path(path)
     doc = doc or path.name
     default_seconds, default_memory = limits()
@@ -59,7 +114,8 @@ def parse_within_budget(path: Path, doc: str | None = None, parse: Parser = pars
     else:
         kind, value = _started(path, doc, parse, seconds, memory_mb)
     if kind == "ok":
-        return value
+        document, note = value
+        return document, note
     if kind == "timeout":
         raise DocumentError(f"{path}: skipped: reading it took more than {seconds:g} s (a damaged or hostile "
                             "file?); raise QA_PARSE_SECONDS if it is a sound, very long document")
@@ -133,8 +189,8 @@ def _child(send: Connection, parse: Parser, path: Path, doc: str, memory_mb: int
 
 
 def _read(parse: Parser, path: Path, doc: str, memory_mb: int) -> tuple[str, Any]:
-    """In the child (or here, without a budget): set the memory limit, parse; return ("ok", Document)
-    or (kind, message)."""
+    """In the child (or here, without a budget): set the memory limit, parse; return ("ok", (Document
+    within the document limits, what was cut or None)) or (kind, message)."""
     try:
         if memory_mb > 0:
             page = os.sysconf("SC_PAGE_SIZE")
@@ -142,7 +198,7 @@ def _read(parse: Parser, path: Path, doc: str, memory_mb: int) -> tuple[str, Any
                 now = int(f.read().split()[0]) * page  # a forked child starts as big as its parent
             limit = now + memory_mb * 2**20
             resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-        return "ok", parse(path, doc)
+        return "ok", cut(parse(path, doc), document_limits())  # cut here: the whole never reaches the caller
     except MemoryError:
         return "memory", ""
     except QAError as exc:

@@ -69,15 +69,17 @@ def chunk_paragraph(
     notes: dict[Marker, Footnote],
     count_tokens: Callable[[str], int],
     max_tokens: int,
+    room: int | None = None,
 ) -> list[Chunk]:
     """Return the chunks of one paragraph: whole/long windows, small windows, the titled first
-    sentence, footnote notes."""
+    sentence, footnote notes; at most ``room`` of them (the document's passages left), none made past it."""
     sentences = split_sentences(paragraph.text)
     fits = count_tokens(paragraph.text) <= max_tokens
     bodies = [paragraph.text] if fits else windows(sentences, count_tokens, max_tokens)
     for size in SMALL_WINDOWS:
-        if len(sentences) > size:
-            small = [" ".join(sentences[i:i + size]) for i in range(len(sentences) - size + 1)]
+        if len(sentences) > size and (room is None or len(bodies) < room):
+            end = len(sentences) - size + 1 if room is None else min(len(sentences) - size + 1, room - len(bodies))
+            small = [" ".join(sentences[i:i + size]) for i in range(end)]
             have = set(bodies)  # a set: a paragraph of 20,000 sentences took 25 s to check against a list
             # a single over-long sentence is kept (the model truncates it); pairs must fit
             bodies += [s for s in small if s not in have and (size == 1 or count_tokens(s) <= max_tokens)]
@@ -93,7 +95,7 @@ def chunk_paragraph(
             parts = [text] if count_tokens(text) <= max_tokens else windows(split_sentences(text), count_tokens, max_tokens)
             chunks += [Chunk(f"{paragraph.id}#n{marker}" + (f".{n}" if n else ""), paragraph.id, "note", part)
                        for n, part in enumerate(parts)]
-    return chunks
+    return chunks if room is None else chunks[:room]
 
 
 def chunk_document(
@@ -101,10 +103,15 @@ def chunk_document(
     footnotes: Iterable[Footnote],
     count_tokens: Callable[[str], int],
     max_tokens: int,
+    limit: int | None = None,
 ) -> list[Chunk]:
-    """Return every chunk of a document's paragraphs, in order."""
+    """Return every chunk of a document's paragraphs, in order; at most ``limit`` (the first paragraphs'),
+    none made past it."""
     notes = {n.marker: n for n in footnotes}
     out: list[Chunk] = []
     for paragraph in paragraphs:
-        out.extend(chunk_paragraph(paragraph, notes, count_tokens, max_tokens))
+        if limit is not None and len(out) >= limit:
+            break
+        out.extend(chunk_paragraph(paragraph, notes, count_tokens, max_tokens,
+                                   None if limit is None else limit - len(out)))
     return out

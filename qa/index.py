@@ -86,6 +86,7 @@ class BuildReport:
     seconds: float
     skipped: tuple[tuple[str, str], ...] = ()
     word_pieces: int = 0  # word pieces that went through the model (the passages', not the vocabulary's)
+    notices: tuple[str, ...] = ()  # documents indexed in part, one line each (a document limit)
 
 
 @dataclass
@@ -259,6 +260,7 @@ class _Documents:
     records: dict[str, dict[str, Any]] = field(default_factory=dict)
     parts: list[tuple[list[Paragraph], list[Footnote], list[Chunk]]] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)  # documents indexed in part (over a document limit)
     changed: set[str] = field(default_factory=set)  # documents whose chunks may differ from the last build's
     parsed: int = 0
     reused: int = 0
@@ -310,7 +312,7 @@ def _build(docs_dir: Path, index_dir: Path, embedder: TextEmbedder, status: Call
         log(note)
     _warm_word_table(embedder, log)
     return BuildReport(len(read.records), read.parsed, read.reused, embedded, len(chunks), len(paragraphs),
-                       len(notes), time.perf_counter() - start, tuple(read.skipped), pieces)
+                       len(notes), time.perf_counter() - start, tuple(read.skipped), pieces, tuple(read.notices))
 
 
 def _read_documents(docs_dir: Path, previous: _Previous | None, embedder: TextEmbedder,
@@ -329,13 +331,16 @@ def _read_documents(docs_dir: Path, previous: _Previous | None, embedder: TextEm
         reusable = previous.by_doc.get(doc) if previous and previous.same_pipeline else None
         if reusable is not None and "title" not in old_docs.get(doc, {}):  # built before titles were kept: read again
             reusable = None
+        said = len(read.notices)
         try:
             digest, before, document = _read_one(
-                path, doc, old_docs.get(doc, {}).get("sha256") if reusable else None, parse, status)
+                path, doc, old_docs.get(doc, {}).get("sha256") if reusable else None, parse, status, read.notices)
         except _Skipped as exc:
             read.skipped.append((doc, exc.reason))
             log(exc.line)
             continue
+        for line in read.notices[said:]:
+            log(line)
         if document is None and reusable is not None:  # unchanged: the last build's parts
             paragraphs, notes, chunks = reusable
             read.reused += 1
@@ -343,7 +348,7 @@ def _read_documents(docs_dir: Path, previous: _Previous | None, embedder: TextEm
             paragraphs = list(document.paragraphs) if document else []
             notes = list(document.footnotes) if document else []
             status(f"cutting {doc} into passages ({len(paragraphs):,} paragraphs)")
-            chunks = chunking.chunk_document(paragraphs, notes, embedder.count_tokens, embedder.max_tokens)
+            paragraphs, notes, chunks = _within_limit(doc, paragraphs, notes, embedder, read, log)
             read.parsed += 1
             read.changed.add(doc)
         # size and time from before the hash: a save after it shows as a change at the next look
@@ -357,6 +362,24 @@ def _read_documents(docs_dir: Path, previous: _Previous | None, embedder: TextEm
 READ_ATTEMPTS = 3
 
 
+def _within_limit(doc: str, paragraphs: list[Paragraph], notes: list[Footnote], embedder: TextEmbedder,
+                  read: _Documents, log: Callable[[str], None]) -> tuple[list[Paragraph], list[Footnote], list[Chunk]]:
+    """Return (paragraphs, notes, chunks) of a document within its passage limit (``budget.document_limits``):
+    chunking stops at the limit and the paragraphs after the last chunked one are left out, said in one line."""
+    limit = budget.document_limits().passages
+    chunks = chunking.chunk_document(paragraphs, notes, embedder.count_tokens, embedder.max_tokens, limit)
+    if len(chunks) < limit:
+        return paragraphs, notes, chunks
+    last = next(row for row, p in enumerate(paragraphs) if p.id == chunks[-1].paragraph_id)
+    kept = paragraphs[:last + 1]
+    cited = {m for p in kept for m in p.footnotes}
+    line = (f"{doc}: indexed in part: its first {len(kept):,} of {len(paragraphs):,} paragraphs made the limit of "
+            f"{limit:,} passages a document; the rest is left out (QA_DOC_PASSAGES): split the file to index all of it")
+    read.notices.append(line)
+    log(line)
+    return kept, [n for n in notes if n.marker in cited], chunks
+
+
 class _Skipped(Exception):
     """A document the build leaves out: the reason kept in the manifest, the line said."""
 
@@ -366,24 +389,27 @@ class _Skipped(Exception):
 
 
 def _read_one(path: Path, doc: str, last_hash: str | None, parse: Callable[[Path, str], Document],
-              status: Callable[[str], None]) -> tuple[str, os.stat_result, Document | None]:
+              status: Callable[[str], None], notices: list[str]) -> tuple[str, os.stat_result, Document | None]:
     """Return (hash, stat before hashing, parsed document) of a document file, the document None when its
     hash is ``last_hash`` (unchanged: not parsed); raise _Skipped when it cannot be read. A file that
-    changes while it is read (inode, size or time differ after) is read again."""
+    changes while it is read (inode, size or time differ after) is read again. A document cut to the
+    document limits adds its line to ``notices``."""
     for _ in range(READ_ATTEMPTS):
         try:
             before = path.stat()
             digest = file_hash(path)
         except OSError as exc:
             raise _Skipped(f"{doc}: skipped: cannot be read ({exc.strerror or exc})") from None
-        document = None
+        document, cut = None, None
         if digest != last_hash:
             status(f"reading {doc}")
             try:
-                document = budget.parse_within_budget(path, doc, parse)
+                document, cut = budget.read_within_budget(path, doc, parse)
             except QAError as exc:
                 raise _Skipped(str(exc), f"skipped: {exc}") from None
         if _same_file(before, path):
+            if cut:
+                notices.append(cut)
             return digest, before, document
     raise _Skipped(f"{doc}: skipped: it changed each time it was read; run qa build again when it is saved")
 

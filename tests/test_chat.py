@@ -281,3 +281,13 @@ def test_a_documents_folder_renamed_while_the_chat_runs_is_said_in_the_chat(chat
     (line,) = chat.remove("harbours.txt").lines
     assert "the documents folder is gone" in line
     assert chat.ask("When was the harbour of Vellmar opened?", 1).hits[0].paragraph.id == "harbours.txt#p2"
+
+
+def test_uploaded_temporaries_are_deleted_once_handled(chat: Chat, tmp_path: Path) -> None:
+    good, refused = tmp_path / "stations.txt", tmp_path / "tool.exe"
+    good.write_text(long_doc(), encoding="utf-8")
+    refused.write_bytes(b"MZ")
+    job = chat.submit([good, refused], discard=True)
+    assert job.done.wait(60)
+    assert not good.exists() and not refused.exists()
+    assert any(line.startswith("stations.txt: added") for line in job.lines)

@@ -656,3 +656,34 @@ def test_a_document_saved_while_it_is_read_is_read_again(tmp_path, small_docs, f
     idx = index.load(tmp_path / "idx")
     assert [p.text for p in idx.paragraphs if p.doc == "notes.md"] == ["Plums ripen in August."]
     assert index.stale(idx.manifest, small_docs) == []
+
+
+def test_a_document_of_tiny_sentences_is_indexed_up_to_the_passage_limit(tmp_path, small_docs, fake_embedder,
+                                                                          monkeypatch) -> None:
+    monkeypatch.setenv("QA_DOC_PASSAGES", "500")
+    (small_docs / "tiny.txt").write_text("Aa. " * 20_000 + "\n\nBb.\n", encoding="utf-8")  # 40,001 passages before
+    said: list[str] = []
+    report = index.build(small_docs, tmp_path / "idx", fake_embedder, log=said.append)
+    idx = index.load(tmp_path / "idx")
+    tiny = [c for c in idx.chunks if c.id.startswith("tiny.txt#")]
+    assert len(tiny) == 500 and report.documents == 3
+    (line,) = report.notices
+    assert line.startswith("tiny.txt: indexed in part: ") and "500 passages" in line and line in said
+    assert [p.doc for p in idx.paragraphs].count("tiny.txt") == 1  # "Bb." is past the limit: left out
+    assert search(idx, fake_embedder, "When was the harbour of Vellmar opened?", 1).hits[0].paragraph.id \
+        == "harbours.txt#p2"
+
+
+def test_the_reader_child_cuts_a_document_to_the_limits_before_handing_it_over(tmp_path) -> None:
+    from qa import budget
+    from qa.records import Document, Footnote, Paragraph
+
+    paragraphs = tuple(Paragraph(f"d#p{i}", "d", i, None, None, None, "x" * (2_000 if i == 0 else 5), "x")
+                       for i in range(30))
+    document = Document("d", None, paragraphs, (Footnote("d", 1, "n" * 3_000),))
+    limits = budget.DocumentLimits(paragraphs=20, notes=20, chars=1_000, passages=20)
+    cut, line = budget.cut(document, limits)
+    assert len(cut.paragraphs) == 20 and len(cut.paragraphs[0].text) == 1_000 and len(cut.footnotes[0].text) == 1_000
+    assert line == ("d: indexed in part: 30 paragraphs (the limit: 20), 2 paragraphs or notes of over 1,000 characters "
+                    "(cut there); the rest is left out (QA_DOC_PASSAGES): split the file to index all of it")
+    assert budget.cut(cut, limits)[1] is None

@@ -553,3 +553,42 @@ def test_the_page_has_the_chats_theme_css_and_script_and_no_runs_link(served):
     assert config.get("footer_links") == ["api", "settings"]
     status, theme_css, _ = _get(url, "/theme.css")
     assert status == 200 and b"system-ui" in theme_css
+
+
+def _raw(url: str, method: str, path: str, headers: dict[str, str], body: bytes = b"") -> tuple[int, bytes, dict]:
+    name, port = url.split("//")[1].strip("/").split(":")
+    conn = http.client.HTTPConnection(name, int(port), timeout=30)
+    conn.request(method, path, body=body or None, headers=headers)
+    resp = conn.getresponse()
+    out = resp.status, resp.read(), {k.lower(): v for k, v in resp.getheaders()}
+    conn.close()
+    return out
+
+
+def _multipart(name: str, data: bytes) -> tuple[bytes, str]:
+    boundary = "qa-test-boundary"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"{name}\"\r\n"
+            f"Content-Type: text/plain\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
+    return body, f"multipart/form-data; boundary={boundary}"
+
+
+@pytest.mark.parametrize("origin", ["http://evil.example", "http://localhost:1", "null"])
+def test_another_sites_page_cannot_post_files_or_read_answers(served, origin):
+    _, url, _, _ = served
+    own = url.split("//")[1].strip("/")
+    body, kind = _multipart("planted.txt", b"PLANTED-BY-A-WEB-PAGE")
+    status, _, _ = _raw(url, "POST", "/gradio_api/upload", {"Host": own, "Origin": origin, "Content-Type": kind}, body)
+    assert status == 403
+    status, _, headers = _raw(url, "OPTIONS", "/gradio_api/upload", {
+        "Host": own, "Origin": origin, "Access-Control-Request-Method": "POST"})
+    assert headers.get("access-control-allow-origin") != origin  # Gradio's default reflects any localhost page
+    status, _, _ = _raw(url, "POST", "/gradio_api/upload", {"Host": own, "Origin": f"http://{own}",
+                                                             "Content-Type": kind}, body)
+    assert status == 200  # the chat's own page may
+
+
+def test_x_forwarded_host_is_not_believed(served):
+    _, url, _, _ = served
+    own = url.split("//")[1].strip("/")
+    status, body, _ = _raw(url, "GET", "/config", {"Host": own, "X-Forwarded-Host": "evil.example"})
+    assert status == 200 and b"evil.example" not in body

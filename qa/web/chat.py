@@ -11,6 +11,7 @@ leaves nothing behind and the old index answering.
 ``qa.web.ui`` lays it out as a Gradio app.
 """
 
+import contextlib
 import errno
 import itertools
 import os
@@ -127,6 +128,15 @@ class Job:
     lines: list[str] = field(default_factory=list)
     done: threading.Event = field(default_factory=threading.Event)
     started: float = field(default_factory=time.monotonic)
+    discard: list[Path] = field(default_factory=list)  # uploaded temporaries, deleted when the job is done
+
+    def finish(self) -> None:
+        """Mark the job done, its uploaded temporaries deleted first."""
+        for path in self.discard:
+            with contextlib.suppress(OSError):
+                path.unlink(missing_ok=True)
+        self.status = "done"
+        self.done.set()
 
 
 def default_feedback_path(index_dir: Path) -> Path:
@@ -218,9 +228,12 @@ class Chat:
         job.done.wait()
         return job.lines
 
-    def submit(self, files: list[Path]) -> Job:
-        """Check uploaded files now (type, size, already there), then index them in the background; return the job."""
+    def submit(self, files: list[Path], discard: bool = False) -> Job:
+        """Check uploaded files now (type, size, already there), then index them in the background; return the job.
+        ``discard``: the files are the web server's temporaries, deleted once handled (refused ones at once)."""
         job = Job()
+        if discard:
+            job.discard = [Path(f) for f in files or []]
         staged: list[tuple[Path, str, str]] = []  # (upload, original name, doc name)
         known = _Known(self.docs_dir)  # the folder is listed once for all the files, not once per file
         if not self.docs_dir.is_dir():  # renamed or removed while the chat runs: never made again, empty
@@ -244,8 +257,7 @@ class Chat:
             staged.append((upload, name, doc))
         if not staged:
             job.lines = job.lines or [f"no file received; choose {KINDS} files"]
-            job.status = "done"
-            job.done.set()
+            job.finish()
             return job
         self.jobs = [j for j in self.jobs if not j.done.is_set()] + [job]
         threading.Thread(target=self._run_job, args=(job, staged), name="qa-indexing", daemon=True).start()
@@ -272,8 +284,7 @@ class Chat:
         if path is None:
             job.lines = [self.folder_gone() if not self.docs_dir.is_dir() else
                          f"{name[:200] or 'no document'}: not in your documents; choose one from the list"]
-            job.status = "done"
-            job.done.set()
+            job.finish()
             return job
         self.jobs = [j for j in self.jobs if not j.done.is_set()] + [job]
         threading.Thread(target=self._run_removal, args=(job, name, path), name="qa-indexing", daemon=True).start()
@@ -304,8 +315,7 @@ class Chat:
                 job.lines.append(f"{doc}: removed from your documents; the file is kept as "
                                  f"{self.docs_dir.name}/{kept} (move it back to add it again)")
             finally:
-                job.status = "done"
-                job.done.set()
+                job.finish()
 
     def progress(self) -> str:
         """Return what the background indexing is doing now ("" when idle)."""
@@ -357,8 +367,7 @@ class Chat:
             else:
                 self._report(job, report, added, reason if not staged else "")
             finally:
-                job.status = "done"
-                job.done.set()
+                job.finish()
 
     def _report(self, job: Job, report: index_mod.BuildReport, added: list[tuple[str, Path]], refresh: str) -> None:
         """Add a finished job's lines: each upload added (with its counts) or taken back out (with why)."""
@@ -374,6 +383,7 @@ class Chat:
                 renamed = f" (saved as {doc})" if doc != name else ""
                 job.lines.append(f"{name}: added{renamed}, {plural(c['paragraphs'], 'passage')}, "
                                  f"{plural(c['footnotes'], 'footnote')}; ask away")
+                job.lines += [line for line in report.notices if line.startswith(f"{doc}: ")]  # indexed in part
         if refresh:
             print(f"qa: index updated ({refresh}): {plural(report.documents, 'document')}, "
                   f"{plural(report.paragraphs, 'passage')}", file=sys.stderr, flush=True)

@@ -42,7 +42,9 @@ def app(chat: Chat) -> Any:
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
     import gradio as gr
 
-    with gr.Blocks(title="qa: ask your documents", analytics_enabled=False, fill_height=True) as demo:
+    # Gradio's copies of uploads the chat never handled (posted to /upload alone) go after an hour
+    with gr.Blocks(title="qa: ask your documents", analytics_enabled=False, fill_height=True,
+                   delete_cache=(3600, 3600)) as demo:
         widgets = _layout(chat)
         _wire_asking(chat, widgets)
         _wire_upload(chat, widgets)
@@ -253,7 +255,7 @@ def _wire_upload(chat: Chat, w: _Widgets) -> None:
     import gradio as gr
 
     def on_upload(files: list[Any] | None):
-        job = chat.submit([_upload_path(f) for f in files or []])
+        job = chat.submit([_upload_path(f) for f in files or []], discard=True)  # Gradio's copies: deleted when handled
         while not job.done.wait(PROGRESS_SECONDS):  # indexed in the background; questions go on meanwhile
             seconds = time.monotonic() - job.started
             yield (f'<p class="qa-status qa-busy">{render.esc(job.status)} ({seconds:.0f} s); '
@@ -402,25 +404,70 @@ def host_check(host: str, port: int) -> Any:
     return Middleware(_HostCheck, allowed=allowed_hosts(host, port), url=f"http://{host}:{port}/")
 
 
+# Gradio believes X-Forwarded-Host (and Forwarded) when it builds the page's own links; a chat behind a
+# proxy that sets them says so with QA_TRUST_FORWARDED_HOST=1, otherwise they are dropped.
+FORWARDED = (b"x-forwarded-host", b"forwarded")
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
 class _HostCheck:
-    """ASGI middleware: a request naming another host is refused with 421 before Gradio (or its CORS) sees it."""
+    """ASGI middleware, the chat's door: a request naming another host is refused with 421 (DNS rebinding);
+    one sent by another site's page (an ``Origin``, or for a state-changing request a ``Referer``, that is
+    not this chat's own address: uploads, feedback, removals posted by any page the user visits) with 403;
+    ``X-Forwarded-Host`` is dropped unless trusted."""
 
     def __init__(self, app: Any, allowed: set[str] | None, url: str) -> None:
         self.app, self.allowed, self.url = app, allowed, url
+        self.trust_forwarded = os.environ.get("QA_TRUST_FORWARDED_HOST", "") == "1"
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if self.allowed is not None and scope["type"] in ("http", "websocket"):
-            host = dict(scope.get("headers") or []).get(b"host", b"").decode("latin-1").lower()
-            if host not in self.allowed:
-                from starlette.responses import PlainTextResponse
-
-                if scope["type"] == "websocket":
-                    await send({"type": "websocket.close", "code": 1008})
-                    return
-                response = PlainTextResponse(f"misdirected request: this chat answers at {self.url}", status_code=421)
-                await response(scope, receive, send)
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        host = headers.get(b"host", b"").decode("latin-1").lower()
+        refusal = None
+        if self.allowed is not None and host not in self.allowed:
+            refusal = 421, f"misdirected request: this chat answers at {self.url}"
+        elif not same_origin(headers.get(b"origin"), host) or (
+                scope.get("method", "GET") not in SAFE_METHODS and not same_origin(headers.get(b"referer"), host)):
+            refusal = 403, f"refused: a request from another site's page; use the chat at {self.url}"
+        if refusal:
+            if scope["type"] == "websocket":
+                await send({"type": "websocket.close", "code": 1008})
                 return
+            from starlette.responses import PlainTextResponse
+
+            await PlainTextResponse(refusal[1], status_code=refusal[0])(scope, receive, send)
+            return
+        if not self.trust_forwarded and any(name in headers for name in FORWARDED):
+            scope = {**scope, "headers": [(k, v) for k, v in scope["headers"] if k not in FORWARDED]}
         await self.app(scope, receive, send)
+
+
+def same_origin(source: bytes | None, host: str) -> bool:
+    """Return whether an ``Origin`` or ``Referer`` header names this chat's own address (``host``, as the
+    request's Host header); no header (a program, not a page) passes. ``null`` (a sandboxed or file page) does not."""
+    if source is None:
+        return True
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(source.decode("latin-1").strip())
+        return parts.scheme in ("http", "https") and parts.netloc.lower() == host
+    except ValueError:
+        return False
+
+
+def _own_origin_only() -> None:
+    """Make Gradio's CORS answer only this chat's own origin: by default it lets the pages of any other
+    ``http://localhost:PORT`` read answers with the user's credentials."""
+    from gradio import route_utils
+
+    cors = getattr(route_utils, "CustomCORSMiddleware", None)
+    if cors is not None and hasattr(cors, "is_valid_origin"):
+        cors.is_valid_origin = lambda self, headers: same_origin(
+            headers.get("origin", "").encode("latin-1"), headers.get("host", "").lower())
 
 
 def static_text(name: str) -> str:
@@ -433,6 +480,7 @@ def launch(chat: Chat, host: str = "127.0.0.1", port: int = 7860, block: bool = 
     Gradio's own start-up lines (its "share=True" hint); ``serve`` prints the address itself."""
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
     demo = app(chat)
+    _own_origin_only()
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=256)
     demo.launch(
         server_name=host, server_port=port, prevent_thread_lock=not block, share=False, inbrowser=False,
