@@ -367,14 +367,16 @@ def _within_limit(doc: str, paragraphs: list[Paragraph], notes: list[Footnote], 
     """Return (paragraphs, notes, chunks) of a document within its passage limit (``budget.document_limits``):
     chunking stops at the limit and the paragraphs after the last chunked one are left out, said in one line."""
     limit = budget.document_limits().passages
-    chunks = chunking.chunk_document(paragraphs, notes, embedder.count_tokens, embedder.max_tokens, limit)
-    if len(chunks) < limit:
+    # one passage more than the limit tells a document over it from one that just fills it
+    chunks = chunking.chunk_document(paragraphs, notes, embedder.count_tokens, embedder.max_tokens, limit + 1)
+    if len(chunks) <= limit:
         return paragraphs, notes, chunks
+    chunks = chunks[:limit]
     last = next(row for row, p in enumerate(paragraphs) if p.id == chunks[-1].paragraph_id)
     kept = paragraphs[:last + 1]
     cited = {m for p in kept for m in p.footnotes}
-    line = (f"{doc}: indexed in part: its first {len(kept):,} of {len(paragraphs):,} paragraphs made the limit of "
-            f"{limit:,} passages a document; the rest is left out (QA_DOC_PASSAGES): split the file to index all of it")
+    line = (f"{doc}: indexed in part: the limit of {limit:,} passages a document was reached in paragraph "
+            f"{last + 1:,} of {len(paragraphs):,}; the rest is left out (QA_DOC_PASSAGES): split the file to index all of it")
     read.notices.append(line)
     log(line)
     return kept, [n for n in notes if n.marker in cited], chunks
