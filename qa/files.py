@@ -37,10 +37,13 @@ def _not_regular(path: Path) -> NotRegular:
                       "move it aside", str(path))
 
 
-def read_text(path: Path) -> str:
-    """Return the text of a regular file (raises NotRegular, FileNotFoundError, UnicodeDecodeError)."""
+def read_text(path: Path, max_bytes: int | None = None, errors: str = "strict") -> str:
+    """Return the text of a regular file of at most ``max_bytes`` (raises NotRegular, FileNotFoundError,
+    UnicodeDecodeError, or OSError EFBIG when larger: never read into memory whole)."""
     with os.fdopen(open_regular(path, os.O_RDONLY), "rb") as f:
-        return f.read().decode("utf-8")
+        if max_bytes is not None and os.fstat(f.fileno()).st_size > max_bytes:
+            raise OSError(errno.EFBIG, f"over {max_bytes >> 20} MB; move it aside", str(path))
+        return f.read().decode("utf-8", errors)
 
 
 def append_text(path: Path, text: str) -> None:

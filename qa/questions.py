@@ -23,6 +23,7 @@ QUESTION_SETS = {
     "realpdf": Path("questions/questions_realpdf.jsonl"),  # 20 law reviews in ../shared/realpdf/dev/pdfs
 }
 SNIPPET_CHARS = 120
+MAX_FILE_BYTES = 64 * 2**20  # a question file read whole (the chat's feedback file): refused when larger
 
 
 @dataclass(frozen=True)
@@ -107,11 +108,9 @@ def read_rows(path: Path) -> list[dict[str, Any]]:
     """Return the rows of a question file that may have been edited by hand (none when it does not
     exist; lines that are not JSON objects skipped; raises files.NotRegular for a link, a pipe, a device)."""
     try:
-        text = files.read_text(path)
+        text = files.read_text(path, MAX_FILE_BYTES, errors="replace")
     except FileNotFoundError:
         return []
-    except UnicodeDecodeError:
-        text = path.read_bytes().decode("utf-8", "replace")
     return [row for _, row in jsonl.parse_lines(text.splitlines(), skip_bad=True) if isinstance(row, dict)]
 
 

@@ -58,6 +58,13 @@ def clean_question(question: object) -> str:
     return text
 
 
+def shown(text: str, limit: int = 200) -> str:
+    """Return a value as an error message may quote it: at most ``limit`` characters (cut with "…"), control
+    characters as "?"; never the whole of an unbounded input."""
+    cut = text[:limit] + ("…" if len(text) > limit else "")
+    return "".join("?" if unicodedata.category(ch) in ("Cc", "Cs") else ch for ch in cut)
+
+
 def shown_question(question: object) -> str:
     """Return a question as an error reply may echo it: text only, at most MAX_QUESTION_CHARS characters
     (cut with "…"), lone surrogates replaced; never the whole of an unbounded input."""
@@ -136,7 +143,7 @@ def check_docs(index: Index, docs: object) -> frozenset[str] | None:
     known = index.manifest.get("documents", {})
     unknown = sorted(d for d in wanted if d not in known)
     if unknown:
-        raise InputError(f"docs: no document '{unknown[0]}' in the index; names are paths under the documents "
+        raise InputError(f"docs: no document '{shown(unknown[0])}' in the index; names are paths under the documents "
                          f"folder as qa build listed them (e.g. '{next(iter(sorted(known)), 'report.pdf')}')")
     return wanted
 

@@ -291,3 +291,16 @@ def test_uploaded_temporaries_are_deleted_once_handled(chat: Chat, tmp_path: Pat
     assert job.done.wait(60)
     assert not good.exists() and not refused.exists()
     assert any(line.startswith("stations.txt: added") for line in job.lines)
+
+
+def test_feedback_errors_never_echo_unbounded_input_and_a_huge_feedback_file_is_refused(chat: Chat) -> None:
+    from qa import questions
+    from qa.errors import InputError
+
+    with pytest.raises(InputError) as raised:
+        chat.record_feedback("When was the harbour opened?", "x" * 1_000_000)
+    assert len(str(raised.value)) < 400
+    with open(chat.feedback_path, "wb") as f:  # sparse: no disk spent
+        f.truncate(questions.MAX_FILE_BYTES + 1)
+    with pytest.raises(InputError, match=r"feedback not saved \(over 64 MB"):
+        chat.record_feedback("When was the harbour opened?", "harbours.txt#p2")

@@ -302,3 +302,9 @@ def test_a_huge_question_is_refused_before_its_characters_are_looked_at() -> Non
     with pytest.raises(InputError, match="too long") as raised:
         clean_question(_Uncountable("harbour " * 5_000_000))  # 40 MB
     assert len(str(raised.value)) < 200  # the message never repeats the question
+
+
+def test_an_unknown_document_in_the_filter_is_not_echoed_whole(idx: index.Index) -> None:
+    with pytest.raises(InputError, match="docs: no document") as raised:
+        search(idx, FakeEmbedder(), "When was the harbour opened?", docs=["x" * 1_000_000 + "\n"])
+    assert len(str(raised.value)) < 600 and "\n" not in str(raised.value)

@@ -35,7 +35,7 @@ from qa.embed import TextEmbedder
 from qa.errors import DocumentError, InputError, QAError
 from qa.parse import KINDS, SUPPORTED
 from qa.records import Answer, Paragraph
-from qa.search import check_k, clean_question, search, shown_question
+from qa.search import check_k, clean_question, search, shown, shown_question
 from qa.web import render
 
 DEFAULT_K = 5
@@ -416,7 +416,7 @@ class Chat:
         question = clean_question(question)
         row_no = self.index.by_id.get(passage_id)
         if row_no is None:
-            raise InputError(f"passage_id: unknown passage '{passage_id}'")
+            raise InputError(f"passage_id: unknown passage '{shown(passage_id)}'")
         paragraph = self.index.paragraphs[row_no]
         try:
             return self._append_feedback(question, passage_id, paragraph)
