@@ -196,6 +196,7 @@ def build(
     parse: Callable[[Path, str], Document] = parse_file,
     status: Callable[[str], None] | None = None,
     store: str | None = None,
+    new_passages: int | None = None,
 ) -> BuildReport:
     """Build (or incrementally update) the index of ``docs_dir`` in ``index_dir``; return a report.
 
@@ -214,7 +215,7 @@ def build(
         status = every(PROGRESS_SECONDS, log) if progress else (lambda line: None)
     try:
         with build_lock(index_dir, log):
-            return _build(docs_dir, index_dir, embedder, status, log, faiss_kind, start, parse, spec)
+            return _build(docs_dir, index_dir, embedder, status, log, faiss_kind, start, parse, spec, new_passages)
     except OSError as exc:
         if isinstance(exc, files.NotRegular):
             raise QAError(f"{exc.filename}: {exc.strerror}") from None
@@ -261,6 +262,7 @@ class _Documents:
     parts: list[tuple[list[Paragraph], list[Footnote], list[Chunk]]] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)  # documents indexed in part (over a document limit)
+    new_passages: int = 0  # passages of the documents read anew (not reused)
     changed: set[str] = field(default_factory=set)  # documents whose chunks may differ from the last build's
     parsed: int = 0
     reused: int = 0
@@ -268,9 +270,10 @@ class _Documents:
 
 def _build(docs_dir: Path, index_dir: Path, embedder: TextEmbedder, status: Callable[[str], None],
            log: Callable[[str], None], faiss_kind: str, start: float,
-           parse: Callable[[Path, str], Document], spec: dict[str, str] | None = None) -> BuildReport:
+           parse: Callable[[Path, str], Document], spec: dict[str, str] | None = None,
+           new_passages: int | None = None) -> BuildReport:
     previous = _previous(index_dir, embedder, log)
-    read = _read_documents(docs_dir, previous, embedder, status, log, parse)
+    read = _read_documents(docs_dir, previous, embedder, status, log, parse, new_passages)
     paragraphs = [p for ps, _, _ in read.parts for p in ps]
     notes = [n for _, ns, _ in read.parts for n in ns]
     chunks = [c for _, _, cs in read.parts for c in cs]
@@ -317,9 +320,10 @@ def _build(docs_dir: Path, index_dir: Path, embedder: TextEmbedder, status: Call
 
 def _read_documents(docs_dir: Path, previous: _Previous | None, embedder: TextEmbedder,
                     status: Callable[[str], None], log: Callable[[str], None],
-                    parse: Callable[[Path, str], Document]) -> _Documents:
+                    parse: Callable[[Path, str], Document], new_passages: int | None = None) -> _Documents:
     """Return the documents of ``docs_dir``: unchanged ones taken from the last build, the others parsed
-    (within the parse budget) and cut into chunks; unreadable ones and links out skipped with a reason."""
+    (within the parse budget) and cut into chunks, at most ``new_passages`` of theirs in all (the chat's
+    bound on one update); unreadable ones, links out and those past that bound skipped with a reason."""
     read = _Documents()
     for link in outside_links(docs_dir):
         doc = link.relative_to(docs_dir).as_posix()
@@ -345,10 +349,20 @@ def _read_documents(docs_dir: Path, previous: _Previous | None, embedder: TextEm
             paragraphs, notes, chunks = reusable
             read.reused += 1
         else:
+            # only a new or changed document counts (one read again for a new version of qa does not)
+            new = old_docs.get(doc, {}).get("sha256") != digest
+            room = None if new_passages is None or not new else new_passages - read.new_passages
+            if room is not None and room <= 0:
+                read.skipped.append((doc, f"{doc}: skipped: this update already adds {read.new_passages:,} passages, "
+                                          f"the chat's limit (QA_UPLOAD_PASSAGES); add it in another upload, or put it "
+                                          "in the documents folder and run qa build"))
+                log(read.skipped[-1][1])
+                continue
             paragraphs = list(document.paragraphs) if document else []
             notes = list(document.footnotes) if document else []
             status(f"cutting {doc} into passages ({len(paragraphs):,} paragraphs)")
-            paragraphs, notes, chunks = _within_limit(doc, paragraphs, notes, embedder, read, log)
+            paragraphs, notes, chunks = _within_limit(doc, paragraphs, notes, embedder, read, log, room)
+            read.new_passages += len(chunks) if new else 0
             read.parsed += 1
             read.changed.add(doc)
         # size and time from before the hash: a save after it shows as a change at the next look
@@ -363,10 +377,14 @@ READ_ATTEMPTS = 3
 
 
 def _within_limit(doc: str, paragraphs: list[Paragraph], notes: list[Footnote], embedder: TextEmbedder,
-                  read: _Documents, log: Callable[[str], None]) -> tuple[list[Paragraph], list[Footnote], list[Chunk]]:
-    """Return (paragraphs, notes, chunks) of a document within its passage limit (``budget.document_limits``):
-    chunking stops at the limit and the paragraphs after the last chunked one are left out, said in one line."""
-    limit = budget.document_limits().passages
+                  read: _Documents, log: Callable[[str], None],
+                  room: int | None = None) -> tuple[list[Paragraph], list[Footnote], list[Chunk]]:
+    """Return (paragraphs, notes, chunks) of a document within its passage limit (``budget.document_limits``,
+    or the ``room`` this build has left when smaller): chunking stops at the limit and the paragraphs after
+    the last chunked one are left out, said in one line."""
+    per_document = budget.document_limits().passages
+    limit = per_document if room is None else min(room, per_document)
+    what, knob = ("a document", "QA_DOC_PASSAGES") if limit == per_document else ("this update had left", "QA_UPLOAD_PASSAGES")
     # one passage more than the limit tells a document over it from one that just fills it
     chunks = chunking.chunk_document(paragraphs, notes, embedder.count_tokens, embedder.max_tokens, limit + 1)
     if len(chunks) <= limit:
@@ -375,8 +393,8 @@ def _within_limit(doc: str, paragraphs: list[Paragraph], notes: list[Footnote], 
     last = next(row for row, p in enumerate(paragraphs) if p.id == chunks[-1].paragraph_id)
     kept = paragraphs[:last + 1]
     cited = {m for p in kept for m in p.footnotes}
-    line = (f"{doc}: indexed in part: the limit of {limit:,} passages a document was reached in paragraph "
-            f"{last + 1:,} of {len(paragraphs):,}; the rest is left out (QA_DOC_PASSAGES): split the file to index all of it")
+    line = (f"{doc}: indexed in part: the limit of {limit:,} passages {what} was reached in paragraph "
+            f"{last + 1:,} of {len(paragraphs):,}; the rest is left out ({knob}): split the file to index all of it")
     read.notices.append(line)
     log(line)
     return kept, [n for n in notes if n.marker in cited], chunks

@@ -304,3 +304,17 @@ def test_feedback_errors_never_echo_unbounded_input_and_a_huge_feedback_file_is_
         f.truncate(questions.MAX_FILE_BYTES + 1)
     with pytest.raises(InputError, match=r"feedback not saved \(over 64 MB"):
         chat.record_feedback("When was the harbour opened?", "harbours.txt#p2")
+
+
+def test_one_upload_adds_at_most_the_chats_passage_limit(chat: Chat, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(chat_mod, "UPLOAD_PASSAGES", 300)
+    files = []
+    for n in range(3):  # over 200 passages each (100 one-word sentences: each alone, each pair, windows)
+        files.append(tmp_path / f"tiny{n}.txt")
+        files[-1].write_text(f"Word{n}. " * 100 + "\n", encoding="utf-8")
+    lines = chat.add_documents(files)
+    assert lines[0].startswith("tiny0.txt: added")
+    assert lines[1].startswith("tiny1.txt: added") and "passages this update had left" in lines[2]
+    assert lines[3].startswith("tiny2.txt: not added: ") and "QA_UPLOAD_PASSAGES" in lines[3]
+    assert not (chat.docs_dir / "tiny2.txt").exists()
+    assert sum(c.id.startswith("tiny") for c in chat.index.chunks) == 300

@@ -41,6 +41,9 @@ from qa.web import render
 DEFAULT_K = 5
 UPLOAD_TYPES = SUPPORTED  # every type qa build reads
 UPLOAD_MB = float(os.environ.get("QA_UPLOAD_MB") or 25)  # per file: larger ones go in docs_src/ + qa build
+# Passages one update of the index in the chat may add (an upload of many files, the refresh at start): each
+# costs the chat's own memory while it is indexed (1 MB of one-word sentences, 50,000 passages: 1.2 GB peak).
+UPLOAD_PASSAGES = int(os.environ.get("QA_UPLOAD_PASSAGES") or 100_000)
 MAX_FEEDBACK = int(os.environ.get("QA_FEEDBACK_MAX") or 10_000)  # rows: the file never grows without bound
 REMOVED = ".removed"  # where removed documents go, inside the documents folder (hidden: never indexed)
 QUESTION_TEXTS = 32  # a question encodes at most this many texts (itself and a few words); builds more
@@ -346,7 +349,8 @@ class Chat:
                 def status(line: str) -> None:
                     job.status = f"indexing {names}: {line}"
 
-                report = index_mod.build(self.docs_dir, self.index_dir, self.embedder, log=_console, status=status)
+                report = index_mod.build(self.docs_dir, self.index_dir, self.embedder, log=_console, status=status,
+                                         new_passages=UPLOAD_PASSAGES)
                 job.status = f"indexing {names}: loading the new index"
                 self.index = index_mod.open_index(self.index_dir, self.embedder, log=None)
             except Exception as exc:
