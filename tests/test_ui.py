@@ -592,3 +592,24 @@ def test_x_forwarded_host_is_not_believed(served):
     own = url.split("//")[1].strip("/")
     status, body, _ = _raw(url, "GET", "/config", {"Host": own, "X-Forwarded-Host": "evil.example"})
     assert status == 200 and b"evil.example" not in body
+
+
+def test_a_slow_first_answer_does_not_stop_the_chat_starting(monkeypatch):
+    """Gradio's own start-up check gives up after one 3 s timeout ("When localhost is not accessible, a
+    shareable link must be created", seen at load 20); the chat waits for its own address instead."""
+    import httpx
+    from gradio import networking
+
+    calls = []
+
+    def head(url, timeout=None, **kwargs):
+        calls.append(url)
+        if len(calls) < 3:
+            raise httpx.ReadTimeout("busy")
+        return httpx.Response(200)
+
+    monkeypatch.setattr(networking, "url_ok", networking.url_ok)  # restored after the test
+    monkeypatch.setattr(httpx, "head", head)
+    monkeypatch.setattr(ui.time, "sleep", lambda seconds: None)
+    ui._patient_start(seconds=30)
+    assert networking.url_ok("http://127.0.0.1:7860/") is True and len(calls) == 3

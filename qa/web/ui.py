@@ -470,6 +470,28 @@ def _own_origin_only() -> None:
             headers.get("origin", "").encode("latin-1"), headers.get("host", "").lower())
 
 
+def _patient_start(seconds: float = 60.0) -> None:
+    """Give Gradio's start-up check of its own address a minute: it asks once with a 3 s timeout and, on a busy
+    machine (seen at load 20 during a build), stops the chat with 'When localhost is not accessible, a
+    shareable link must be created'. Only loopback answers are awaited; nothing is shared."""
+    import httpx
+    from gradio import networking
+
+    def url_ok(url: str) -> bool:
+        deadline = time.monotonic() + seconds
+        while True:
+            try:
+                if httpx.head(url, timeout=10).status_code in (200, 401, 301, 302, 303, 307, 308):
+                    return True
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.5)
+
+    networking.url_ok = url_ok
+
+
 def static_text(name: str) -> str:
     """Return the text of a file shipped in ``qa/web/static`` (the chat's CSS and JavaScript)."""
     return resources.files("qa.web").joinpath("static", name).read_text(encoding="utf-8")
@@ -481,6 +503,7 @@ def launch(chat: Chat, host: str = "127.0.0.1", port: int = 7860, block: bool = 
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
     demo = app(chat)
     _own_origin_only()
+    _patient_start()
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=256)
     demo.launch(
         server_name=host, server_port=port, prevent_thread_lock=not block, share=False, inbrowser=False,
