@@ -308,7 +308,7 @@ class QueryEncoder:
     cold ``qa search`` skips importing torch. Passages go through the same session (builds use the
     ``Embedder``, which also makes the word table)."""
 
-    def __init__(self, name: str, path: str, file: Path, mode: str, max_seq_length: int) -> None:
+    def __init__(self, name: str, path: str, file: Path, mode: str, max_seq_length: int, backend: str = "torch") -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
@@ -323,7 +323,7 @@ class QueryEncoder:
         self._inputs = [i.name for i in self._session.get_inputs()]  # MPNet's graph has no token_type_ids
         self.max_tokens = max_seq_length - 2
         self.dimension = int(self._encode(["dimension"]).shape[1])
-        self.fingerprint = _fingerprint(path, "torch")  # the vectors of the torch model it exports
+        self.fingerprint = _fingerprint(path, backend)  # the vectors of the model (and backend) it exports
         self._words: tuple[dict[str, int], np.ndarray] | Literal[False] | None = None
 
     def count_tokens(self, text: str) -> int:
@@ -389,9 +389,11 @@ def _fingerprint(path: str, backend: str) -> str:
 
 def query_encoder(full: str) -> QueryEncoder | None:
     """Return the torch-free ``QueryEncoder`` of a model when it is a plain sentence-transformers
-    folder whose ONNX export is cached and onnxruntime is installed, else None."""
+    folder whose ONNX export is cached and onnxruntime is installed, else None. For a model built with
+    ``onnx`` or ``onnx-int8``, it runs that backend's own export: the same graph its passages went through."""
     base, backend = split_name(full)
-    if backend == "torch" and os.environ.get("QA_QUERY_ONNX", "1") != "0" \
+    onnx = backend in ("onnx", "onnx-int8") or (backend == "torch" and os.environ.get("QA_QUERY_ONNX", "1") != "0")
+    if onnx \
             and importlib.util.find_spec("onnxruntime") is not None and importlib.util.find_spec("tokenizers"):
         _offline()
         path = model_path(base)
@@ -400,11 +402,12 @@ def query_encoder(full: str) -> QueryEncoder | None:
             modules = [m.get("type", "") for m in json.loads((folder / "modules.json").read_text(encoding="utf-8"))]
             pooling = json.loads((folder / "1_Pooling" / "config.json").read_text(encoding="utf-8"))
             config = json.loads((folder / "sentence_bert_config.json").read_text(encoding="utf-8"))
-            file = cache_dir() / "onnx" / f"{folder.name}-{_folder_key(path)}" / "model.onnx"
+            graph = "model-int8.onnx" if backend == "onnx-int8" else "model.onnx"
+            file = cache_dir() / "onnx" / f"{folder.name}-{_folder_key(path)}" / graph
             mode = "cls" if pooling.get("pooling_mode_cls_token") else "mean" if pooling.get("pooling_mode_mean_tokens") else ""
             plain = [t.rsplit(".", 1)[-1] for t in modules] == ["Transformer", "Pooling", "Normalize"]
             if plain and mode and file.is_file() and (folder / "tokenizer.json").is_file():
-                return QueryEncoder(full, path, file, mode, int(config.get("max_seq_length", 256)))
+                return QueryEncoder(full, path, file, mode, int(config.get("max_seq_length", 256)), backend)
         except Exception:  # anything unexpected: the torch path answers instead
             pass
     return None

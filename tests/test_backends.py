@@ -185,3 +185,26 @@ def test_questions_go_without_torch_once_the_export_is_cached(tmp_path: Path) ->
     cos, word_cos = map(float, lines[1].split())
     assert cos > 0.9999 and word_cos > 0.9999
     assert lines[2] == "True 384 254"
+
+
+@pytest.mark.slow
+def test_questions_to_an_int8_index_go_without_torch_through_its_own_graph(tmp_path: Path) -> None:
+    """An index built with --backend onnx-int8: questions through the cached int8 export, torch-free, as its passages."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "QA_CACHE": str(tmp_path / "cache"), "HF_HUB_OFFLINE": "1"}
+    name = f"{DEFAULT_MODEL}+onnx-int8"
+    texts = ["When did the EEC open its delegation in Tokyo?", "harbour"]
+    make = (f"from qa.embed import Embedder\nimport numpy as np\ne = Embedder('{name}')\n"
+            f"np.save('{tmp_path / 'v.npy'}', e.encode_queries({texts!r}))\nprint(e.fingerprint)\n")
+    made = subprocess.run([sys.executable, "-c", make], capture_output=True, text=True, env=env, timeout=600, check=False)
+    assert made.returncode == 0, made.stderr
+    ask = (f"import sys, numpy as np\nfrom qa.embed import load_embedder\nq = load_embedder('{name}', questions=True)\n"
+           f"v = np.load('{tmp_path / 'v.npy'}')\n"
+           f"cos = float(min((q.encode_queries({texts!r}) * v).sum(1)))\n"
+           "print(type(q).__name__, 'torch' in sys.modules, q.fingerprint, cos)\n")
+    asked = subprocess.run([sys.executable, "-c", ask], capture_output=True, text=True, env=env, timeout=600, check=False)
+    kind, torch_loaded, fingerprint, cos = asked.stdout.split()
+    assert (kind, torch_loaded, fingerprint) == ("QueryEncoder", "False", made.stdout.strip()), asked.stderr
+    assert float(cos) > 0.9999
