@@ -1,7 +1,7 @@
 """Word, OpenDocument, HTML and EPUB readers on real files (slow): LibreOffice's own exports of one
 made document, the scorer on ../shared/realdocs, and the same law review read as a web page and as a PDF.
 
-Run as a script, the last prints the per-article table of the README:
+Run as a script, the last prints the per-article table of docs/readers.md:
 ``python tests/test_formats_real.py [NAME ...]`` (the twenty of ../shared/realpdf/dev by default).
 """
 
@@ -104,7 +104,7 @@ def _score() -> list[dict]:
 @pytest.mark.slow
 def test_realdocs_scorer_floor() -> None:
     """The footnote scorer on ../shared/realdocs, per format: a regression guard a little under what
-    the readers reach (README, "Other formats"), not a target; no file may fail."""
+    the readers reach (docs/readers.md, "Other formats"), not a target; no file may fail."""
     if not (REALDOCS / "truth").is_dir():
         pytest.skip(f"{REALDOCS} is not beside the repository (it comes with the project's shared folder)")
     files = _score()

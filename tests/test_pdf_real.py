@@ -249,7 +249,7 @@ def _score(tmp_path: Path, suite: str) -> dict:
 @pytest.mark.slow
 def test_realpdf_scorer_floor(tmp_path: Path) -> None:
     """The footnote scorer on the 20 published law-review PDFs of ../shared/realpdf/dev: a regression
-    guard a little under what the reader reaches (see README, "Real documents"), not a target."""
+    guard a little under what the reader reaches (see docs/readers.md, "Real documents"), not a target."""
     figures = _score(tmp_path, "dev")["all"]
     assert figures["footnote_recall"] >= 0.97 and figures["precision"] >= 0.97, figures
     assert figures["exact"] >= 0.95 and figures["attached"] >= 0.95, figures
