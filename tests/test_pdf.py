@@ -264,6 +264,23 @@ def test_a_passage_set_in_reads_by_its_own_edge(tmp_path: Path) -> None:
                                     "the litigation and the resulting Supreme Court opinion. The Court took")
 
 
+def test_one_line_paragraphs_each_indented_are_no_passage_set_in(tmp_path: Path) -> None:
+    """An address and credits as one-line paragraphs, each opening with a first-line indent, the last wrapping
+    back to the page's edge: they start at one place like a passage set in, but are paragraphs of their own
+    (LibreOffice's print of the shipped paper's last page ran them into one after 6121445)."""
+    full = [(20, 30 + 5 * i, 11, text) for i, text in enumerate(FILLER)]
+    credits = [(25, 50, 11, "Harbour Society of Vellmar for the Study of Rivers, Rue du Port 20, Vellmar, VE 1000"),
+               (25, 55, 11, "For more information, please visit the society."),
+               (25, 60, 11, "Cover design: the Harbour Society's own printers, who set the whole book by hand, and"),
+               (20, 65, 11, "printed in Vellmar.")]
+    after = [(25, 75, 11, "The harbours were rebuilt after the war, and the towns kept them for a")]
+    after += [(20, 80 + 5 * i, 11, text) for i, text in enumerate(FILLER)]
+    paragraphs = [p.text for p in parse_file(_hand_pdf(tmp_path / "credits.pdf", full + credits + after)).paragraphs]
+    assert "Harbour Society of Vellmar for the Study of Rivers, Rue du Port 20, Vellmar, VE 1000" in paragraphs
+    assert "For more information, please visit the society." in paragraphs
+    assert any(p.startswith("Cover design:") and p.endswith("printed in Vellmar.") for p in paragraphs)
+
+
 def test_line_end_hyphens_in_compounds_the_document_prints(tmp_path: Path) -> None:
     """A compound broken at its own hyphen keeps it ("notice-and-" "comment": its part "notice-and" is no
     broken half of a word), and a participle the document closes compounds with is joined ("rulemaking"

@@ -454,7 +454,7 @@ def _paragraphs(lines: list[Line], page: int, layout: Layout, left: float, vocab
     (None: the layout cannot tell)."""
     body_size = layout.body_size
     right = right_edge([line for line in lines if abs(line.size - body_size) < 0.3 and not line.bold], body_size)
-    edges = _set_in(lines, left, body_size)
+    edges = _set_in(lines, left, body_size, right)
     groups: list[tuple[str, list[Line]]] = []
     prev: Line | None = None
     ran_on = False  # the line before is a bold lead-in of this line's paragraph
@@ -497,7 +497,8 @@ def _paragraphs(lines: list[Line], page: int, layout: Layout, left: float, vocab
     return blocks, tail, continued
 
 
-def _set_in(lines: list[Line], left: float, body_size: float) -> dict[int, tuple[float, float | None]]:
+def _set_in(lines: list[Line], left: float, body_size: float,
+            right: float | None = None) -> dict[int, tuple[float, float | None]]:
     """Return the lines set in from the page's left edge as a block (a block quotation, a passage set to
     a narrower measure), by index, with that block's left and right edges: two or more lines in a row
     of the body's size that start at one place more than half an em in, and the line over them indented
@@ -510,7 +511,7 @@ def _set_in(lines: list[Line], left: float, body_size: float) -> dict[int, tuple
         while (j < len(lines) and abs(lines[j].x - lines[i].x) <= 1 and abs(lines[j].size - body_size) < 0.3
                and not lines[j].bold):
             j += 1
-        if j - i >= 2 and lines[i].x - left > 0.5 * body_size:
+        if j - i >= 2 and lines[i].x - left > 0.5 * body_size and not _indents(lines, i, j, left, right, body_size):
             ends = [line.end for line in lines[i:j] if line.end is not None]
             block = (lines[i].x, max(ends) + 0.1 * body_size if ends else None)
             # the line over it, indented from it (up to three ems), opens its first paragraph
@@ -518,6 +519,16 @@ def _set_in(lines: list[Line], left: float, body_size: float) -> dict[int, tuple
             out.update(dict.fromkeys(range(i - opener, j), block))
         i = max(j, i + 1)
     return out
+
+
+def _indents(lines: list[Line], i: int, j: int, left: float, right: float | None, body_size: float) -> bool:
+    """True when lines i..j-1, set in at one place, are first lines of paragraphs rather than a passage set in:
+    the last of them runs to the page's right edge and the text goes on at the page's left edge (one-line
+    paragraphs opening with a first-line indent, an address or a list of credits, the last one wrapping)."""
+    end = lines[j - 1].end if j < len(lines) else None
+    if right is None or end is None:
+        return False
+    return end >= right - body_size and abs(lines[j].x - left) <= 1
 
 
 def _lead_in(line: Line, after: Line | None, layout: Layout) -> bool:
