@@ -495,6 +495,21 @@ def test_app_py_without_documents_or_index_says_so_in_one_line(tmp_path):
     assert "Traceback" not in out.stderr
 
 
+def test_app_py_on_a_port_in_use_says_so_in_one_line(tmp_path):
+    port = _free_port()
+    with socket.socket() as busy:
+        busy.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        busy.bind(("127.0.0.1", port))
+        busy.listen()
+        env = {**__import__("os").environ, "GRADIO_SERVER_PORT": str(port)}
+        out = subprocess.run([sys.executable, str(REPO / "app.py"), "--docs", str(tmp_path / "nothing"),
+                              "--index", str(tmp_path / "index")], capture_output=True, text=True, env=env, timeout=120,
+                             check=False)
+    assert out.returncode == 2, out.stderr
+    assert out.stderr.strip().count("\n") == 0 and f"port {port} on 127.0.0.1 is in use" in out.stderr
+    assert "internal error" not in out.stderr and "Traceback" not in out.stderr
+
+
 @pytest.mark.slow
 def test_real_model_chat_answers_the_eec_question(tmp_path):
     """The real model on a copy of the shipped paper: serve's build-if-missing path, then /search and /chat."""

@@ -562,7 +562,23 @@ def serve(docs: Path, index_dir: Path, host: str = "127.0.0.1", port: int = 7860
           feedback: Path | None = None) -> None:
     """Build the index if needed, then serve the chat until interrupted (``qa serve``, ``python app.py``)."""
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+    if not port_free(host, port):  # said before the index is loaded or built, not as an "internal error" after
+        raise QAError(f"port {port} on {host} is in use (another chat running?); stop it, or choose another port "
+                      "with --port or GRADIO_SERVER_PORT")
     chat = prepare(docs, index_dir, model, feedback)
     print(f"qa: chat on http://{host}:{port} ({plural(len(chat.documents()), 'document')}, "
           f"{plural(len(chat.index.paragraphs), 'passage')}); Ctrl+C to stop", file=sys.stderr, flush=True)
     launch(chat, host, port, block=True)
+
+
+def port_free(host: str, port: int) -> bool:
+    """Return True when the chat could listen on host:port now."""
+    import socket
+
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds: a just-closed chat's
+            probe.bind((host, port))  # port is free, a listening one is not
+    except OSError:
+        return False
+    return True
