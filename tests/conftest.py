@@ -7,12 +7,17 @@ tests can talk to their own server).
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import socket
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+# gRPC's own log lines (pymilvus' channel to milvus-lite, closed at exit: "GOAWAY … ENHANCE_YOUR_CALM …
+# too_many_pings") came after pytest's summary; read before grpc is first imported.
+os.environ.setdefault("GRPC_VERBOSITY", "NONE")
 
 REPO = Path(__file__).resolve().parent.parent
 # The shipped paper, as the tests' own copy: tests never read or write the user's docs_src/ or index/.
