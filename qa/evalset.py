@@ -70,7 +70,7 @@ def stage(folder: Path, names: tuple[str, ...], into: Path,
     if not Path(folder).is_dir():
         raise InputError(f"{folder}: the question set's documents folder is not there; pass --docs DIR "
                          "(or --index DIR to score an index you built)")
-    names = names or tuple(p.relative_to(folder).as_posix() for p in listed(Path(folder)))
+    names = names or _all_in(Path(folder), listed)
     missing = [n for n in names if not (Path(folder) / n).is_file()]
     if missing:
         raise InputError(f"{Path(folder) / missing[0]}: a document of the question set is missing "
@@ -150,9 +150,9 @@ def choose(question_set: str | None, questions: Path, index_dir: Path | None, do
     key = cache_key(question_set, questions, docs)
     model = model_name(None)
     root = cache_dir()
-    names = stage(known[0], known[1], root / "eval" / key / "docs", index_mod.document_files)
-    target = index_folder(key, model, root)
     staged = root / "eval" / key / "docs"
+    names = stage(known[0], known[1], staged, index_mod.document_files)
+    target = index_folder(key, model, root)
     try:
         manifest = index_mod.read_manifest(target)
         current = manifest.get("model") == model and not index_mod.stale(manifest, staged)
@@ -171,6 +171,9 @@ def _wanted(known: tuple[Path, tuple[str, ...]] | None, listed: Callable[[Path],
     folder, names = known
     if names:
         return names
-    if not folder.is_dir():
-        return None
+    return _all_in(folder, listed) if folder.is_dir() else None
+
+
+def _all_in(folder: Path, listed: Callable[[Path], list[Path]]) -> tuple[str, ...]:
+    """Return the names of every document in a folder (a set written for all of them)."""
     return tuple(p.relative_to(folder).as_posix() for p in listed(folder))

@@ -299,7 +299,9 @@ class Chat:
             moved: Path | None = None
             try:
                 job.status = f"removing {doc}"
-                moved = _move_aside(path, self.docs_dir / REMOVED / doc)
+                aside = self.docs_dir / REMOVED / doc
+                aside.parent.mkdir(parents=True, exist_ok=True)
+                moved = _claim_free(path, aside)
 
                 def status(line: str) -> None:
                     job.status = f"removing {doc}: {line}"
@@ -396,7 +398,6 @@ class Chat:
         """Copy an upload into the docs folder under a free name (a hidden temp name first, then renamed)."""
         if not self.docs_dir.is_dir():
             raise DocumentError(self.folder_gone())
-        stem, suffix = os.path.splitext(doc)
         fd, tmp = tempfile.mkstemp(prefix=UPLOAD_PREFIX, dir=self.docs_dir)
         os.close(fd)
         try:
@@ -404,14 +405,7 @@ class Chat:
         except BaseException:  # a full disk: no partial file left behind
             Path(tmp).unlink(missing_ok=True)
             raise
-        for n in itertools.count(1):
-            dest = self.docs_dir / (doc if n == 1 else f"{stem}-{n}{suffix}")
-            try:
-                _claim(Path(tmp), dest)
-            except FileExistsError:
-                continue
-            return dest
-        raise AssertionError("unreachable")
+        return _claim_free(Path(tmp), self.docs_dir / doc)
 
     # --- feedback -------------------------------------------------------------
 
@@ -504,9 +498,8 @@ def _remove_partial_uploads(docs_dir: Path) -> None:
                 leftover.unlink(missing_ok=True)
 
 
-def _move_aside(path: Path, dest: Path) -> Path:
+def _claim_free(path: Path, dest: Path) -> Path:
     """Move ``path`` to ``dest`` (or ``dest-2``… when taken: nothing is overwritten); return where it went."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
     stem, suffix = os.path.splitext(dest.name)
     for n in itertools.count(1):
         target = dest.with_name(dest.name if n == 1 else f"{stem}-{n}{suffix}")
