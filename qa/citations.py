@@ -22,10 +22,14 @@ _SIGNAL = re.compile(
     r"^(?:(?:(?:see(?:\s+also|\s+generally)?|compare|accord|contra|but(?:\s+see)?|and|with|also|quoting|citing|"
     r"inter\s+alia)\b|cf\.|but\s+cf\.|e\.\s?g\.)\s*,?\s*)+", re.IGNORECASE)  # whole words: "Anderson" is no "And"
 # Volume, reporter (or journal), first page: "141 S. Ct. 2063", "35 Ecology L.Q. 1", "84 F.4th 378".
-_REPORTER = r"(?:[A-Z][\w.’'&]*|\d+(?:d|th|st|nd|rd)\.?|&|of|in)"
-_VOLUME_PAGE = re.compile(rf"\b(?P<vol>\d{{1,4}})\s+(?P<rep>[A-Z][\w.’'&]*(?:\s+{_REPORTER})*?)\s+(?P<page>\d{{1,7}})\b")
+_WORD = r"[A-Z][\w.’'&]*(?:-[\w.’'&]+)*"  # "F.4th", "CHI.-KENT"
+_REPORTER = rf"(?:{_WORD}|\d+(?:d|th|st|nd|rd)\.?|&|of|in)"
+# a volume is no part of a number ("5,000 YEARS 129": a title's number, then a book's page), a first page starts no range
+# ("28 U.S.C. 351–364" in a title)
+_VOLUME_PAGE = re.compile(rf"(?<!\d[,.])(?<![–-])\b(?P<vol>[1-9]\d{{0,3}})\s+(?P<rep>{_WORD}(?:\s+{_REPORTER})*?)"
+                          r"\s+(?P<page>\d{1,7})\b(?![–-]\w)")
 # A short form: "Midler, 849 F.2d at 462", "573 U.S. at 689–91".
-_SHORT = re.compile(rf"^(?:(?P<name>[^,;()]{{1,80}}?),\s+)?(?P<vol>\d{{1,4}})\s+(?P<rep>[A-Z][\w.’'&]*(?:\s+{_REPORTER})*?)"
+_SHORT = re.compile(rf"^(?:(?P<name>[^,;()]{{1,80}}?),\s+)?(?P<vol>\d{{1,4}})\s+(?P<rep>{_WORD}(?:\s+{_REPORTER})*?)"
                     r"\s+at\s+(?P<pin>[^(;]+)")
 _ID = re.compile(r"^id\.\s*(?P<pin>§+\s*[\w.:–-]+(?:\(\w{1,4}\))*|[^(;]*)", re.IGNORECASE)
 _SUPRA = re.compile(r"\bsupra\b(?:\s+notes?\s+(?P<note>\d{1,6})(?:[–-]\d+)?)?,?\s*(?P<pin>[^(;]*)", re.IGNORECASE)
@@ -49,6 +53,13 @@ _PROSE_END = re.compile(r"(?<![A-Za-z])[a-z]{3,}[.!?][’'”\"]{0,3}\s+(?=[A-Z�
 _DATED = re.compile(r"\((?:[^()]*\s)?(?:1[5-9]\d\d|20\d\d)\)|https?://")
 _YEAR = re.compile(r"\b(?:1[5-9]|20)\d\d\b")
 _ANOTHER = re.compile(r",?\s+(?:and|with)\s+(?=[A-Z])")
+# a chapter's first page: "Folk Tort Law, in RESEARCH HANDBOOK ON PRIVATE LAW THEORY 338 (eds., 2020)"
+_CHAPTER = re.compile(r",\s+in\s+[A-Z][^()]*?\s(?P<page>\d{1,5})(?=(?:,\s*\d[\d–\-]*)?\s*\()")
+# "Id., 34 F.4th at 847": the volume and reporter repeated before the pin
+_REPEATED = re.compile(rf"^\s*,?\s*\d{{1,4}}\s+{_WORD}(?:\s+{_REPORTER})*?\s+(?=at\s)")
+# a title's small words (Bluebook title case) and a case name's: lower case without being prose
+_SMALL_WORDS = frozenset("a an and as at but by de del du ex for from in into la nor of on or over rel the to upon "
+                         "v van von with y".split())
 _OPEN, _CLOSE = "([“", ")]”"
 
 
@@ -64,7 +75,7 @@ class Found:
     note: int | None = None  # "supra note N"
     volume: str | None = None
     reporter: str | None = None  # folded: "s.ct."
-    page: int | None = None  # a full citation's first page
+    page: int | None = None  # a full citation's first page (a chapter's in its book)
     pin: str | None = None  # "at 717" → "717"; "¶ 76", "§ 1:25", "art. 32"
     opinion: str | None = None  # "Kavanaugh, J., concurring", "majority opinion"
     nested: bool = False  # inside another citation's parenthetical: never what an "Id." points to
@@ -188,6 +199,7 @@ def _read_clause(text: str, start: int, end: int, nested: bool) -> list[Found]:
     opinion = next((o for o in (text[a + 1: b - 1].strip() for a, b in groups) if _OPINION.match(o)), None)
     body = text[head:end]
     out: list[Found] = []
+    after_prose = _short_after_prose(text, head, end, groups)
     if m := _ID.match(body):
         pin_end = head + m.end("pin") if m.group("pin").startswith("§") else min(bare_end, head + m.end("pin"))
         pin = _clean_pin(text[head + m.start("pin"): pin_end])  # "§ 12112(b)(5)" keeps its parentheses
@@ -199,6 +211,11 @@ def _read_clause(text: str, start: int, end: int, nested: bool) -> list[Found]:
                          note=note, pin=_clean_pin(s.group("pin")), opinion=opinion, nested=nested))
     elif sh := _SHORT.match(body):
         out.append(Found("short", head, end, body, name=_strip_signal(sh.group("name") or ""), volume=sh.group("vol"),
+                         reporter=_reporter_key(sh.group("rep")), pin=_clean_pin(sh.group("pin")), opinion=opinion,
+                         nested=nested))
+    elif after_prose is not None:
+        at, sh = after_prose
+        out.append(Found("short", at, end, text[at:end], name=(sh.group("name") or "").strip(), volume=sh.group("vol"),
                          reporter=_reporter_key(sh.group("rep")), pin=_clean_pin(sh.group("pin")), opinion=opinion,
                          nested=nested))
     else:
@@ -213,6 +230,55 @@ def _read_clause(text: str, start: int, end: int, nested: bool) -> list[Found]:
                 # a short form there already names its case, volume and reporter
                 out.extend(f for f in found if f.kind in ("full", "supra"))
     return out
+
+
+def _blanked(text: str, start: int, end: int, groups: list[tuple[int, int]]) -> str:
+    """text[start:end] with its parentheticals blanked (same length, so offsets hold)."""
+    out = text[start:end]
+    for a, b in reversed(groups):
+        out = out[: a - start] + " " * (b - a) + out[b - start:]
+    return out
+
+
+def _short_after_prose(text: str, head: int, end: int, groups: list[tuple[int, int]]) -> tuple[int, re.Match[str]] | None:
+    """A short form ending a prose clause ("… not the boardroom.” SFFA, 600 U.S. at 411"): where it starts, and its
+    match; None when the clause opens with its citation or holds none."""
+    outside = _blanked(text, head, end, groups)
+    at = re.search(rf"\b\d{{1,4}}\s+{_WORD}(?:\s+{_REPORTER})*?\s+at\s+\d", outside)
+    if not at:
+        return None
+    lead = _citation_start(outside[: at.start()])
+    short = _SHORT.match(text[head + lead: end]) if lead else None
+    return (head + lead, short) if short else None
+
+
+def reads_as_prose(text: str) -> bool:
+    """Return whether a clause is a sentence, not a citation: six or more lower-case words that are not a title's
+    small words, quotations left out ("… Justice Kavanaugh identifies which “…” " is; "Cal. Health & Safety Code
+    Ann. § 123472(a)(1)" and "RESTATEMENT (THIRD) OF TORTS § 20 cmt. f" are not)."""
+    text = re.sub(r"“[^”]*”|\"[^\"]*\"", " ", text)
+    words = re.findall(r"(?<![\w.’'-])[a-z][a-z’'-]+\b(?!\.)", text)
+    return sum(w not in _SMALL_WORDS for w in words) >= 6
+
+
+def _case_name_start(text: str, start: int, end: int) -> int:
+    """Where a case name starts when prose runs into it ("… consistent with Motor Vehicle Mfrs. Ass’n of the U.S.,
+    Inc. v. State Farm …"): after the last lower-case word of prose before its " v. ", at its first capital; start
+    when the words before " v. " are no prose (an author and title, "Transcript of Oral Argument at 28, …")."""
+    v = list(re.finditer(r"\sv\.\s", text[start:end]))
+    if not v:
+        return start
+    words = list(re.finditer(r"\S+", text[start: start + v[-1].start()]))
+    for i in range(len(words) - 1, -1, -1):
+        word = words[i].group()
+        bare = word.strip(",;:")
+        if word[0].isupper() or word[0] in "“‘\"'(&" or bare.lower().rstrip(".") in _SMALL_WORDS:
+            continue
+        if not (word[0].isalpha() and word[0].islower()):
+            return start  # a number, a section: no prose before the name
+        rest = [w for w in words[i + 1:] if w.group()[0].isupper()]
+        return start + rest[0].start() if rest else start
+    return start
 
 
 def _supra_in(text: str, head: int, end: int) -> tuple[int, re.Match[str]] | None:
@@ -232,20 +298,22 @@ def _full(text: str, head: int, end: int, groups: list[tuple[int, int]], nested:
     body = text[head:end]
     defines = tuple(m.group("name").strip(" “”\"") for m in _HEREINAFTER.finditer(body)
                     if not any(a < head + m.start() < b for a, b in groups))  # not one of a cited work's
-    outside = body
-    for a, b in reversed(groups):  # the reporter cite outside parentheticals
-        outside = outside[: a - head] + " " * (b - a) + outside[b - head:]
+    outside = _blanked(text, head, end, groups)  # the reporter cite outside parentheticals
     vp = _VOLUME_PAGE.search(outside)
-    if not (vp or defines or _CITATION_LIKE.search(body)):
-        return Found("text", head, end, body, nested=nested)
     dated = _DATED.search(body)  # in the text as printed: ``outside`` has its parentheses blanked
+    if not (vp or defines or _CITATION_LIKE.search(body)) or (not (vp or dated or defines) and reads_as_prose(outside)):
+        return Found("text", head, end, body, nested=nested)  # prose, or prose that names a "§ 706"
     anchor = vp.start() if vp else dated.start() if dated else 0
     lead = _citation_start(outside[:anchor])
+    if vp:
+        lead = _case_name_start(outside, lead, vp.start())
     if _ID.match(body[lead:]):  # prose, then an "Id." the cuts did not see: never a work of its own
         return Found("text", head, end, body, nested=nested)
     name = outside[lead: vp.start()].strip(" ,") if vp else ""
+    chapter = None if vp else _CHAPTER.search(body, lead)
+    page = int(vp.group("page")) if vp else int(chapter.group("page")) if chapter else None
     return Found("full", head + lead, end, body[lead:], name=name, volume=vp.group("vol") if vp else None,
-                 reporter=_reporter_key(vp.group("rep")) if vp else None, page=int(vp.group("page")) if vp else None,
+                 reporter=_reporter_key(vp.group("rep")) if vp else None, page=page,
                  opinion=opinion, nested=nested, defines=defines)
 
 
@@ -268,6 +336,6 @@ def _strip_signal(name: str) -> str:
 def _clean_pin(raw: str | None) -> str | None:
     """A pin cite as printed without "at" ("717", "¶ 76", "§ 1:25", "207 n.3", "2, 7–8"), or None where what
     follows is no pin; prose after it ("at 37. RFID is …", "at 850–51, and courts' …") is left out."""
-    m = _PIN_SHAPE.match((raw or "").strip(" ,.;"))
+    m = _PIN_SHAPE.match(_REPEATED.sub("", raw or "").strip(" ,.;"))
     pin = m.group(0).strip(" ,&") if m else ""
     return re.sub(r"^at\s*", "", pin) or None

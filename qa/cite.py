@@ -22,6 +22,8 @@ _ID = re.compile(r"^\W*(?:(?:see(?:\s+also)?|cf\.|accord|but\s+see|e\.g\.,?)\s+)
 _OP_CIT = re.compile(r"\bop\.?\s*cit\b\.?", re.IGNORECASE)
 _AUTHOR_MATCH = 0.8
 _PAGES_PER_WORK = 400  # a pin more than this past a work's first page is not in it
+_RECENT = 3  # notes before an "Id." whose works its pin is compared with
+_PAGED = 1000  # a pin page from here on names no work without a first page (a report, a brief, a book) alone
 # parentheticals that say which work it is (a hearing's one statement, an unpublished draft): kept
 _IDENTIFIES = re.compile(r"(?:(?:combined|prepared|written|joint|oral)\s+)*(?:statement|testimony|remarks)s?\s+of\b|"
                          r"on\s+file\b|unpublished\b|(?:draft\s+)?manuscript\b|draft\b", re.IGNORECASE)
@@ -32,7 +34,9 @@ _SENTENCE_AFTER = re.compile(r"(?<=[)\]])\.\s+(?=[A-Z“\"])")  # the citation's
 _SHOWN = 500  # characters of an authority shown at most
 # the pin a book or statute is printed with: the pages or section before its date, or a statute's section at its end
 _DATED = r"\s*\((?:[^()]*\s)?(?:1[5-9]|20)\d\d\)"
-_BOOK_PIN = re.compile(rf"\s(?P<pin>\d[\d–\-,\s&n.]*?(?={_DATED})|§+\s*[\w.:()–\-, ]+?(?={_DATED}|$))")
+# pages as a book prints them ("104–05", "103, 108 & n.4"), never a date's year ("SEPTEMBER 30, 2022 1–3")
+_PAGES = r"\d[\d–\-]*(?:(?:,\s*|\s*&\s*)(?!(?:1[5-9]|20)\d\d\b)(?:nn?\.\s*)?\d[\d–\-]*)*(?:\s*nn?\.\s*\d[\d–\-]*)?"
+_BOOK_PIN = re.compile(rf"\s(?P<pin>{_PAGES}(?={_DATED})|§+\s*[\w.:()–\-, ]+?(?={_DATED}|$))")
 _NEAREST = 100  # full citations of one volume and reporter a short form is compared with: the latest (bounds the work)
 
 
@@ -59,6 +63,7 @@ def resolve_footnotes(notes: list[Footnote]) -> list[Footnote]:
     cases: dict[tuple[str, str], list[_Work]] = {}  # full citations by volume and reporter, nested ones too
     named: dict[str, _Work] = {}  # "[hereinafter X]" names
     previous: list[_Work | None] = []  # the authorities of the note before (None: one not resolved)
+    recent: list[list[_Work | None]] = []  # the authorities of the last few notes, the latest last
     for note in notes:
         if _IBID.match(note.text):
             out.append(_point(note, out[-1] if out else None, "ibid"))
@@ -67,16 +72,19 @@ def resolve_footnotes(notes: list[Footnote]) -> list[Footnote]:
             out.append(_point(note, _find_author(note.text, out), "op. cit."))
             previous = []
         else:
-            resolved, previous, works = _resolve_note(note, find(note.text), previous, by_number, cases, named)
+            resolved, previous, works = _resolve_note(note, find(note.text), previous, by_number, cases, named,
+                                                      [w for ws in recent for w in ws if w is not None])
             out.append(resolved)
             by_number[str(note.marker).rsplit(":", 1)[-1]] = works
+        recent = [*recent, previous][-_RECENT:]
     return out
 
 
 def _resolve_note(note: Footnote, found: list[Found], previous: list[_Work | None], by_number: dict[str, list[_Work]],
-                  cases: dict[tuple[str, str], list[_Work]],
-                  named: dict[str, _Work]) -> tuple[Footnote, list[_Work | None], list[_Work]]:
-    """Resolve one note's citations in order; return it, its authorities (for the next "Id.") and its full works."""
+                  cases: dict[tuple[str, str], list[_Work]], named: dict[str, _Work],
+                  recent: list[_Work]) -> tuple[Footnote, list[_Work | None], list[_Work]]:
+    """Resolve one note's citations in order; return it, its authorities (for the next "Id.") and its full works.
+    ``recent``: the authorities of the last notes, which an "Id."'s pin may fit better than its antecedent."""
     current: list[_Work | None] = []
     works: list[_Work] = []
     refs: list[Reference] = []
@@ -100,6 +108,8 @@ def _resolve_note(note: Footnote, found: list[Found], previous: list[_Work | Non
         elif f.kind == "id":
             kind = "id"
             status, work = _antecedent(current[-1:] if current else previous, f.pin)
+            if work is not None and _pin_contradicts(work, f.pin, recent + [w for w in current if w is not None]):
+                status, work = "ambiguous", None
         elif f.kind == "supra":
             kind, status, work = _supra(f, by_number, named)
         else:
@@ -131,6 +141,21 @@ def _antecedent(candidates: list[_Work | None], pin: str | None) -> tuple[str, _
     return "ambiguous", None
 
 
+def _pin_contradicts(work: _Work, pin: str | None, others: list[_Work]) -> bool:
+    """Whether an "Id."'s pin says the authority the rule names is not the one meant, so the "Id." is ambiguous
+    (the rule and the evidence conflict): the page cannot be in it — before its first page, or more than
+    _PAGES_PER_WORK pages after; or, where it has no first page of its own (a report, a brief, a book), the page has
+    four digits and falls in another work of the last notes ("Id. at 2369" after an issue brief, two notes after
+    138 S. Ct. 2361)."""
+    page = pin_page(pin)
+    if page is None:
+        return False
+    if work.page is not None:
+        return not work.page <= page <= work.page + _PAGES_PER_WORK
+    return page >= _PAGED and any(o.page is not None and o.page <= page <= o.page + _PAGES_PER_WORK
+                                  and _decision(o) != _decision(work) for o in others)
+
+
 def _supra(f: Found, by_number: dict[str, list[_Work]], named: dict[str, _Work]) -> tuple[str, str, _Work | None]:
     """"Name, supra note N": the work of note N that the name (an author, a short title, a hereinafter name) picks."""
     if f.note is None:
@@ -153,13 +178,18 @@ def _short(f: Found, cases: dict[tuple[str, str], list[_Work]]) -> tuple[str, _W
     page = pin_page(f.pin)
     fits = [w for w in same if page is None or (w.page is not None and w.page <= page <= w.page + _PAGES_PER_WORK)]
     if f.name:
-        named_fits = [w for w in fits if not w.name or names_match(f.name, w.name)]
-        fits = named_fits or [w for w in same if w.name and names_match(f.name, w.name)]  # a mistyped pin
+        named_fits = [w for w in fits if not w.name or _named(f.name, w)]
+        fits = named_fits or [w for w in same if w.name and _named(f.name, w)]  # a mistyped pin
     if not fits:
         return "not found", None
     if len({w.page for w in fits}) != 1 and not _one_case(fits):
         return "ambiguous", None
     return "resolved", fits[-1]
+
+
+def _named(name: str, work: _Work) -> bool:
+    """Whether a short form's name names a work: its case name, or a name it was given ("[hereinafter SFFA]")."""
+    return names_match(name, work.name) or any(names_match(name, d) for d in work.defines)
 
 
 def _one_case(fits: list[_Work]) -> bool:
@@ -178,7 +208,9 @@ def _as_cited(work: _Work, opinion: str | None, cases: dict[tuple[str, str], lis
     """The nearest full citation of the same decision for this occurrence's opinion: the one citing that
     opinion, else a plain one ("Id. at 929 (Sotomayor, J., dissenting)" → the full cite of the dissent);
     one naming the case before one that does not."""
-    same = [w for w in cases.get((work.volume or "", work.reporter or ""), []) if w.page == work.page]
+    same = [w for w in cases.get((work.volume or "", work.reporter or ""), []) if w.page == work.page and (
+        not (w.name and work.name) or names_match(w.name, work.name) or names_match(work.name, w.name))]  # not what a
+    # search or a brief prints inside its own citation ("(search “697 F.3d 1105”)")
     this = [w for w in same if opinion and w.opinion and fold(w.opinion) == fold(opinion)]
     plain = [w for w in same if w.opinion is None]
     # a citation with the case's name before one printed by reporter only ("163 U.S. 537 (1896)")
@@ -240,7 +272,7 @@ def _authority_text(text: str, page: int | None = None) -> str:
         shown = shown[: prose.start()]
     shown = re.sub(r"\s+,", ",", shown)
     # the pin after the first page: "505 U.S. 1003, 1028–29 (1992)", "in FORGIVENESS AND MERCY 162, 164 (1988)"
-    first = rf"\s{page}" if page else r"\s\d{1,7}"
+    first = rf"\s{page}" if page else r"\s\d{1,7}(?!,\s*(?:1[5-9]|20)\d\d\b)"  # not "SEPTEMBER 30, 2022 1–3 (2022)"
     shown = re.sub(rf"({first}),\s*(?:at\s+)?\*?\d[\d–\-,\s&n.*]*?(?=\s*\()", r"\1", shown, count=1)
     return shown[:_SHOWN]
 
@@ -256,21 +288,42 @@ def _reference(kind: str, f: Found, status: str, work: _Work | None) -> Referenc
     if work is None or status != "resolved":
         return Reference(kind=kind, start=f.start, end=f.end, status=status)
     return Reference(kind=kind, start=f.start, end=f.end, status=status, authority=work.text, authority_note=work.note,
-                     pin=f.pin, opinion=f.opinion, resolved=_with_pin(work.text, f.pin, f.opinion, _first_page(work)))
+                     pin=f.pin, opinion=f.opinion, resolved=_with_pin(work.text, f.pin, f.opinion, _first_page(work),
+                                                                      _own_pin(work)))
 
 
 def _first_page(work: _Work) -> re.Pattern[str] | None:
-    """Where a work's volume, reporter and first page are printed ("602 U.S. 680"), for a pin to follow."""
-    if not (work.volume and work.page):
+    """Where a work's first page is printed, for a pin to follow: its volume, reporter and first page ("602 U.S.
+    680"), a chapter's first page in its book ("in HANDBOOK 338")."""
+    if work.page and work.volume:
+        return re.compile(rf"\b{work.volume}\s+[^()]*?\s{work.page}\b")
+    if work.page:
+        return re.compile(rf",\s+in\s+[^()]*?\s{work.page}\b")
+    return None
+
+
+def _own_pin(work: _Work) -> re.Pattern[str] | None:
+    """Where a document about a case prints its own page, before the case's citation ("Transcript of Oral Argument
+    at 28, Students for Fair Admissions …, 600 U.S. 181"): its pin goes there, never in the case's cite."""
+    if not is_about_a_case(work.name):
         return None
-    return re.compile(rf"\b{work.volume}\s+[^()]*?\s{work.page}\b")
+    return re.compile(r"^[^,]*?\bat\s+(?P<pin>\d[\d–\-]*)")
 
 
-def _with_pin(authority: str, pin: str | None, opinion: str | None, first_page: re.Pattern[str] | None = None) -> str:
+def _with_pin(authority: str, pin: str | None, opinion: str | None, first_page: re.Pattern[str] | None = None,
+              own_pin: re.Pattern[str] | None = None) -> str:
     """The authority with this occurrence's pin ("602 U.S. 680, 717 (2024)") and opinion. A work without a
     volume and first page (a book, a statute) prints its pin where the other's stood: "GAME THEORY 365
-    (2013)" at 370 is "GAME THEORY 370 (2013)"; "5 U.S.C. § 553" at § 553(b) is "5 U.S.C. § 553(b)"."""
+    (2013)" at 370 is "GAME THEORY 370 (2013)"; "5 U.S.C. § 553" at § 553(b) is "5 U.S.C. § 553(b)"; a
+    document about a case where its own page stood ("Transcript … at 28, Case, 600 U.S. 181")."""
     shown = authority
+    if own_pin:
+        printed = own_pin.search(shown) if pin else None
+        if printed and pin:
+            shown = f"{shown[: printed.start('pin')]}{pin}{shown[printed.end('pin'):]}"
+        elif pin:
+            shown = f"{shown}, {'at ' if pin[0].isdigit() else ''}{pin}"
+        return f"{shown} ({opinion})" if opinion else shown
     printed = _BOOK_PIN.search(shown) if pin and not first_page else None
     if printed and pin and (pin[0].isdigit() == printed.group("pin")[0].isdigit()):
         shown = f"{shown[: printed.start('pin')]}{pin}{shown[printed.end('pin'):]}"

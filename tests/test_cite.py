@@ -53,8 +53,8 @@ def test_ibid_first_note_is_unresolved_never_guessed() -> None:
 TRIBE = "Laurence H. Tribe, Lawrence v. Texas, 117 HARV. L. REV. 1893 (2004)."
 
 
-@pytest.mark.parametrize("text", ["Id.", "Id. at 1898.", "See id.", "See id. at 12; see also Yoshino, Equal.",
-                                  "Cf. id. at 4.", "See also id.", "Id.at 1898."])
+@pytest.mark.parametrize("text", ["Id.", "Id. at 1898.", "See id.", "See id. at 1912; see also Yoshino, Equal.",
+                                  "Cf. id. at 1904.", "See also id.", "Id.at 1898."])
 def test_id_points_to_the_authority_before(text: str) -> None:
     out = by_marker(resolve_footnotes(notes(TRIBE, text)))
     ref = out[2].references[0]
@@ -289,6 +289,93 @@ def test_a_hearing_statement_keeps_whose_statement_it_is() -> None:
         "Statement]; id. at 30 (statement of Aliza Shatzman) [hereinafter Shatzman Statement].",
         "Clark Statement, supra note 1, at 10.")))
     assert out[2].resolved == "Hearing Before the Subcomm. on Cts., 117th Cong. 10 (2022) (statement of Caitlyn Clark)"
+
+
+SFFA = "Students for Fair Admissions, Inc. v. President & Fellows of Harv. Coll., 600 U.S. 181 (2023) [hereinafter SFFA]."
+
+
+def test_a_short_form_ending_a_prose_note_is_found_and_is_what_id_follows() -> None:
+    out = by_marker(resolve_footnotes(notes(
+        SFFA, "Justice Jackson called out the hypocrisy. For Roberts, diversity belongs “in the bunker, not the "
+              "boardroom.” SFFA, 600 U.S. at 411 (Jackson, J., dissenting).", "Id. at 218.")))
+    (ref,) = out[2].references
+    assert (ref.kind, ref.authority_note, ref.pin, ref.opinion) == ("short", 1, "411", "Jackson, J., dissenting")
+    assert out[3].resolved == "Students for Fair Admissions, Inc. v. President & Fellows of Harv. Coll., 600 U.S. 181, 218 (2023)"
+
+
+def test_a_case_cited_inside_a_sentence_starts_at_its_name() -> None:
+    out = by_marker(resolve_footnotes(notes(
+        "The majority analogizes this to review “reasonably explained” as the Act requires, consistent with Motor Vehicle "
+        "Mfrs. Ass’n of the U.S., Inc. v. State Farm Mut. Auto. Ins. Co., 463 U.S. 29, 43 (1983).", "Id. at 44.",
+        "Transcript of Oral Argument at 28, Students for Fair Admissions, Inc. v. Univ. of N.C., 600 U.S. 181 (2023) "
+        "(No. 21-707).", "Id. at 29.")))
+    assert out[2].resolved == ("Motor Vehicle Mfrs. Ass’n of the U.S., Inc. v. State Farm Mut. Auto. Ins. Co., 463 U.S. 29, 44 "
+                               "(1983)")
+    # a document about a case is no prose before the case's name, and prints its own page where it stood
+    assert out[4].resolved == ("Transcript of Oral Argument at 29, Students for Fair Admissions, Inc. v. Univ. of N.C., "
+                               "600 U.S. 181 (2023) (No. 21-707)")
+
+
+def test_prose_that_names_a_section_is_no_citation() -> None:
+    out = by_marker(resolve_footnotes(notes(
+        "Am. Radio Relay League, Inc. v. FCC, 524 F.3d 227, 246 (D.C. Cir. 2008).",
+        "The second line of decisions referred to here is a line of cases at the circuit level that Justice Kavanaugh "
+        "identifies which “have grown State Farm’s ‘narrow’ § 706 review into a far more demanding test.” Id. at 248.",
+        "See 42 U.S.C. § 1983.", "Id.")))
+    assert out[2].resolved == "Am. Radio Relay League, Inc. v. FCC, 524 F.3d 227, 248 (D.C. Cir. 2008)"
+    assert out[4].resolved == "42 U.S.C. § 1983"  # a statute is a citation
+
+
+def test_first_pages_are_read_where_they_are_and_nowhere_else() -> None:
+    out = by_marker(resolve_footnotes(notes(
+        "James Lindgren, Measuring the Value, 71 CHI.-KENT L. REV. 149, 207 (1995).", "Id. at 209.",
+        "DAVID GRAEBER, DEBT: THE FIRST 5,000 YEARS 129 (2011).", "Id. at 122.",
+        "Mark A. Geistfeld, Folk Tort Law, in RESEARCH HANDBOOK ON PRIVATE LAW THEORY 338 (Hanoch Dagan ed., 2020).",
+        "Id. at 344–45.",
+        "U.S. CTS., COMPLAINTS UNDER 28 U.S.C. 351–364 DURING THE 12-MONTH PERIOD ENDING SEPTEMBER 30, 2022 1–3 (2022).",
+        "Id. at 4.")))
+    assert out[2].resolved == "James Lindgren, Measuring the Value, 71 CHI.-KENT L. REV. 149, 209 (1995)"  # a hyphen
+    assert out[4].resolved == "DAVID GRAEBER, DEBT: THE FIRST 5,000 YEARS 122 (2011)"  # "000 YEARS 129" is no volume
+    assert out[6].resolved == ("Mark A. Geistfeld, Folk Tort Law, in RESEARCH HANDBOOK ON PRIVATE LAW THEORY 338, 344–45 "
+                               "(Hanoch Dagan ed., 2020)")  # a chapter's first page stays
+    assert out[8].resolved == ("U.S. CTS., COMPLAINTS UNDER 28 U.S.C. 351–364 DURING THE 12-MONTH PERIOD ENDING SEPTEMBER "
+                               "30, 2022 4 (2022)")  # a section range and a date are no pages
+
+
+def test_an_id_repeating_its_reporter_takes_the_pin_after_it() -> None:
+    out = by_marker(resolve_footnotes(notes("Arizona v. Yellen, 34 F.4th 841 (9th Cir. 2022).", "See id., 34 F.4th at 847.")))
+    assert out[2].resolved == "Arizona v. Yellen, 34 F.4th 841, 847 (9th Cir. 2022)"
+
+
+def test_a_search_that_prints_a_case_cite_is_not_the_case() -> None:
+    out = by_marker(resolve_footnotes(notes(
+        "United States v. Budziak, 697 F.3d 1105 (9th Cir. 2012).", "Search Results, WESTLAW, https://example.org "
+        "(last visited Apr. 16, 2025) (search “697 F.3d 1105”; then select “citing references”).", "Budziak, 697 F.3d at 1107.")))
+    assert out[3].resolved == "United States v. Budziak, 697 F.3d 1105, 1107 (9th Cir. 2012)"
+
+
+def test_an_id_whose_pin_cannot_be_in_its_antecedent_is_ambiguous() -> None:
+    out = by_marker(resolve_footnotes(notes(
+        "138 S. Ct. 2361 (2018).",
+        "Crisis pregnancy centers are clinics. Am. Coll. of Obstetricians & Gynecologists, Issue Brief: Crisis Pregnancy "
+        "Centers 1 (2020), https://example.org/brief.pdf. They are often run by volunteers. Id.",
+        "Id. at 2369 (quoting Cal. Health & Safety Code Ann. § 123472(a)(1) (2016)).", "Id. at 2368.",
+        TRIBE, "Id. at 12.")))
+    assert out[2].references[-1].authority_note == 2  # the brief's own "Id.": no pin to weigh
+    # the rule names the issue brief (no page numbering of its own), the pin 2369 fits the case two notes up
+    assert (out[3].references[0].status, out[3].resolved) == ("ambiguous", None) and out[3].unresolved
+    assert out[4].resolved is None  # and what follows it is not guessed either
+    assert out[6].references[0].status == "ambiguous"  # page 12 of an article that begins at 1893
+
+
+def test_an_id_whose_pin_fits_its_antecedent_stays_resolved() -> None:
+    out = by_marker(resolve_footnotes(notes(
+        "BRUCE H. MANN, REPUBLIC OF DEBTORS 22 (2002).", "MANN, supra note 1, at 88 (quoting Dive v. Maningham (1551) "
+        "75 Eng. Rep. 96, 108–09).", "Id. at 102, 105.",
+        "Thomas F. Cotter, Extraterritorial Damages, 39 CARDOZO ARTS & ENT. L.J. 1 (2021).",
+        "MICHAELA D. PLATZER, CONG. RSCH. SERV., R46581, SEMICONDUCTORS 6 (2020).", "Id. at 1.")))
+    assert out[3].resolved == "BRUCE H. MANN, REPUBLIC OF DEBTORS 102, 105 (2002)"  # a quoted case holds 102: no candidate
+    assert out[6].resolved == "MICHAELA D. PLATZER, CONG. RSCH. SERV., R46581, SEMICONDUCTORS 1 (2020)"  # Cotter holds 1 too
 
 
 # --- op. cit. ------------------------------------------------------------------------------
