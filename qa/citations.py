@@ -29,7 +29,8 @@ _REPORTER = rf"(?:{_WORD}|\d+(?:d|th|st|nd|rd)\.?|&|of|in)"
 _VOLUME_PAGE = re.compile(rf"(?<!\d[,.])(?<![–-])\b(?P<vol>[1-9]\d{{0,3}})\s+(?P<rep>{_WORD}(?:\s+{_REPORTER})*?)"
                           r"\s+(?P<page>\d{1,7})\b(?![–-]\w)")
 # A short form: "Midler, 849 F.2d at 462", "573 U.S. at 689–91".
-_SHORT = re.compile(rf"^(?:(?P<name>[^,;()]{{1,80}}?),\s+)?(?P<vol>\d{{1,4}})\s+(?P<rep>{_WORD}(?:\s+{_REPORTER})*?)"
+_FIRM = r"(?:,\s+(?:Inc|Co|Corp|Ltd|LLC|LLP|L\.P|N\.A)\.?)?"  # "Lesher Commc’ns, Inc."
+_SHORT = re.compile(rf"^(?:(?P<name>[^,;()]{{1,80}}?{_FIRM}),\s+)?(?P<vol>\d{{1,4}})\s+(?P<rep>{_WORD}(?:\s+{_REPORTER})*?)"
                     r"\s+at\s+(?P<pin>[^(;]+)")
 _ID = re.compile(r"^id\.\s*(?P<pin>§+\s*[\w.:–-]+(?:\(\w{1,4}\))*|[^(;]*)", re.IGNORECASE)
 _SUPRA = re.compile(r"\bsupra\b(?:\s+notes?\s+(?P<note>\d{1,6})(?:[–-]\d+)?)?,?\s*(?P<pin>[^(;]*)", re.IGNORECASE)
@@ -53,10 +54,18 @@ _PROSE_END = re.compile(r"(?<![A-Za-z])[a-z]{3,}[.!?][’'”\"]{0,3}\s+(?=[A-Z�
 _DATED = re.compile(r"\((?:[^()]*\s)?(?:1[5-9]\d\d|20\d\d)\)|https?://")
 _YEAR = re.compile(r"\b(?:1[5-9]|20)\d\d\b")
 _ANOTHER = re.compile(r",?\s+(?:and|with)\s+(?=[A-Z])")
+# a decision's later (or earlier) history with its own reporter cite: "…, aff’d 928 F.2d 646", "aff’d sub nom. Beare
+# v. Briscoe, 498 F.2d 244"
+_HISTORY = re.compile(rf"\b(?:aff[’']d|rev[’']d|aff[’']g|rev[’']g|vacated|modified)(?:\s+in\s+part)?(?:\s+sub\s+nom\.\s+"
+                      rf"(?P<name>[^,()]{{1,120}}?))?,?\s+(?P<vol>[1-9]\d{{0,3}})\s+(?P<rep>{_WORD}(?:\s+{_REPORTER})*?)\s+"
+                      r"(?P<page>\d{1,7})\b(?![–-]\w)")
 # a chapter's first page: "Folk Tort Law, in RESEARCH HANDBOOK ON PRIVATE LAW THEORY 338 (eds., 2020)"
 _CHAPTER = re.compile(r",\s+in\s+[A-Z][^()]*?\s(?P<page>\d{1,5})(?=(?:,\s*\d[\d–\-]*)?\s*\()")
 # "Id., 34 F.4th at 847": the volume and reporter repeated before the pin
 _REPEATED = re.compile(rf"^\s*,?\s*\d{{1,4}}\s+{_WORD}(?:\s+{_REPORTER})*?\s+(?=at\s)")
+# a case's name in a sentence, just before its short form's volume: capitals and a case name's small words
+_PROSE_NAME = re.compile(rf"(?<!\S)(?P<name>[A-Z][^\s,;]*(?:\s+(?:[A-Z][^\s,;]*|of|the|and|for|&|ex|rel\.|v\.|de|la|on))*"
+                         rf"{_FIRM}),\s+$")
 # a title's small words (Bluebook title case) and a case name's: lower case without being prose
 _SMALL_WORDS = frozenset("a an and as at but by de del du ex for from in into la nor of on or over rel the to upon "
                          "v van von with y".split())
@@ -76,9 +85,10 @@ class Found:
     volume: str | None = None
     reporter: str | None = None  # folded: "s.ct."
     page: int | None = None  # a full citation's first page (a chapter's in its book)
-    pin: str | None = None  # "at 717" → "717"; "¶ 76", "§ 1:25", "art. 32"
+    pin: str | None = None  # "at 717" → "717"; "¶ 76", "§ 1:25", "art. 32"; a full citation's after its first page
     opinion: str | None = None  # "Kavanaugh, J., concurring", "majority opinion"
     nested: bool = False  # inside another citation's parenthetical: never what an "Id." points to
+    history: bool = False  # the decision as another citation's history cites it ("…, aff’d 928 F.2d 646")
     defines: tuple[str, ...] = ()  # "[hereinafter X]" names given to this citation
 
 
@@ -142,8 +152,10 @@ def _clauses(text: str) -> list[tuple[int, int]]:
             depth += 1
         elif ch in _CLOSE:
             depth = max(0, depth - 1)
-            if depth == 0 and ch == ")" and _ANOTHER.match(text, i + 1) and _YEAR.search(text, opened, i):
-                cuts.append(i + 1)  # "Compare A (2023), and B (2021), with C", "X 122 (2005) and Y"; not "(IIAs) and"
+            if depth == 0 and ch == ")" and _ANOTHER.match(text, i + 1) and _YEAR.search(text, cuts[-1], i):
+                # "Compare A (2023), and B (2021), with C", "A (1996) (discussing …), with B", "X 122 (2005) and Y";
+                # not "(IIAs) and" in a title before the work's date
+                cuts.append(i + 1)
             elif depth == 0 and ch == "”" and text[i - 1: i] in ".!?" and _NEW_SENTENCE.match(text, i + 2) \
                     and text[i + 1: i + 2] == " ":
                 cuts.append(i + 1)  # a quotation ends a sentence: "… a far more demanding test.” Id. at 248"
@@ -215,12 +227,14 @@ def _read_clause(text: str, start: int, end: int, nested: bool) -> list[Found]:
                          nested=nested))
     elif after_prose is not None:
         at, sh = after_prose
+        own = next((o for o in (text[a + 1: b - 1].strip() for a, b in groups if a > at) if _OPINION.match(o)), None)
         out.append(Found("short", at, end, text[at:end], name=(sh.group("name") or "").strip(), volume=sh.group("vol"),
-                         reporter=_reporter_key(sh.group("rep")), pin=_clean_pin(sh.group("pin")), opinion=opinion,
+                         reporter=_reporter_key(sh.group("rep")), pin=_clean_pin(sh.group("pin")), opinion=own,
                          nested=nested))
     else:
         full = _full(text, head, end, groups, nested, opinion)
         out.append(full)
+        out.extend(_history(full))
     for a, b in groups if not nested else ():  # citations quoted or cited inside a parenthetical (one level)
         inner = text[a + 1: b - 1]
         if _VOLUME_PAGE.search(inner) or _HEREINAFTER.search(inner):
@@ -248,6 +262,9 @@ def _short_after_prose(text: str, head: int, end: int, groups: list[tuple[int, i
     if not at:
         return None
     lead = _citation_start(outside[: at.start()])
+    if not lead:  # "Similarly, in Common Cause, 243 F. Supp. at 1322, the court …": the capitalized name before it
+        name = _PROSE_NAME.search(outside[: at.start()])
+        lead = name.start("name") if name and name.start("name") else 0
     short = _SHORT.match(text[head + lead: end]) if lead else None
     return (head + lead, short) if short else None
 
@@ -310,11 +327,27 @@ def _full(text: str, head: int, end: int, groups: list[tuple[int, int]], nested:
     if _ID.match(body[lead:]):  # prose, then an "Id." the cuts did not see: never a work of its own
         return Found("text", head, end, body, nested=nested)
     name = outside[lead: vp.start()].strip(" ,") if vp else ""
+    if vp and re.search(r"[.!?][”’\"]?\s+$", outside[lead: vp.start()]):
+        lead = vp.start()  # "… in Texas v. Yellen in June 2024. 105 F.4th 755 (5th Cir. 2024)": the prose names the
+        # case (kept for the short forms naming it), the citation is the reporter's alone
     chapter = None if vp else _CHAPTER.search(body, lead)
     page = int(vp.group("page")) if vp else int(chapter.group("page")) if chapter else None
+    after = re.match(r",\s*((?:at\s+)?\*?\d[^(;]*)", outside[vp.end():]) if vp else None
+    pin = _clean_pin(after.group(1)) if after else None  # its own pin: "…, 2022 Cal. Super. LEXIS 1969, at *4"
     return Found("full", head + lead, end, body[lead:], name=name, volume=vp.group("vol") if vp else None,
-                 reporter=_reporter_key(vp.group("rep")) if vp else None, page=page,
+                 reporter=_reporter_key(vp.group("rep")) if vp else None, page=page, pin=pin,
                  opinion=opinion, nested=nested, defines=defines)
+
+
+def _history(full: Found) -> list[Found]:
+    """The same decision as its history cites it ("Hoffman v. Maryland, 736 F. Supp. 83 (D. Md. 1990), aff’d 928 F.2d
+    646 (4th Cir. 1991)"): the whole citation again, under the history's reporter cite and name, marked nested (no
+    "Id." points to it; a short form "Hoffman, 928 F.2d at 647" does)."""
+    if full.kind != "full" or full.volume is None:
+        return []
+    return [Found("full", full.start, full.end, full.text, name=(h.group("name") or full.name).strip(), volume=h.group("vol"),
+                  reporter=_reporter_key(h.group("rep")), page=int(h.group("page")), nested=True, history=True)
+            for h in _HISTORY.finditer(_blanked(full.text, 0, len(full.text), _parentheticals(full.text, 0, len(full.text))))]
 
 
 def _citation_start(before: str) -> int:

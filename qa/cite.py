@@ -37,6 +37,8 @@ _DATED = r"\s*\((?:[^()]*\s)?(?:1[5-9]|20)\d\d\)"
 # pages as a book prints them ("104–05", "103, 108 & n.4"), never a date's year ("SEPTEMBER 30, 2022 1–3")
 _PAGES = r"\d[\d–\-]*(?:(?:,\s*|\s*&\s*)(?!(?:1[5-9]|20)\d\d\b)(?:nn?\.\s*)?\d[\d–\-]*)*(?:\s*nn?\.\s*\d[\d–\-]*)?"
 _BOOK_PIN = re.compile(rf"\s(?P<pin>{_PAGES}(?={_DATED})|§+\s*[\w.:()–\-, ]+?(?={_DATED}|$))")
+_CASE = re.compile(r"\sv\.\s|^(?:In\s+re|Ex\s+parte)\b")
+_LINK = re.compile(r"\[?https?://\S+")
 _NEAREST = 100  # full citations of one volume and reporter a short form is compared with: the latest (bounds the work)
 
 
@@ -52,6 +54,7 @@ class _Work:
     page: int | None
     opinion: str | None
     defines: tuple[str, ...]
+    history: bool = False  # cited as another decision's history: shown only where no citation of its own is
 
 
 def resolve_footnotes(notes: list[Footnote]) -> list[Footnote]:
@@ -64,6 +67,7 @@ def resolve_footnotes(notes: list[Footnote]) -> list[Footnote]:
     named: dict[str, _Work] = {}  # "[hereinafter X]" names
     previous: list[_Work | None] = []  # the authorities of the note before (None: one not resolved)
     recent: list[list[_Work | None]] = []  # the authorities of the last few notes, the latest last
+    texts: dict[str, str] = {}  # note N's text (the latest note N of any series)
     for note in notes:
         if _IBID.match(note.text):
             out.append(_point(note, out[-1] if out else None, "ibid"))
@@ -73,23 +77,25 @@ def resolve_footnotes(notes: list[Footnote]) -> list[Footnote]:
             previous = []
         else:
             resolved, previous, works = _resolve_note(note, find(note.text), previous, by_number, cases, named,
-                                                      [w for ws in recent for w in ws if w is not None])
+                                                      [w for ws in recent for w in ws if w is not None], texts)
             out.append(resolved)
             by_number[str(note.marker).rsplit(":", 1)[-1]] = works
+        texts[str(note.marker).rsplit(":", 1)[-1]] = note.text
         recent = [*recent, previous][-_RECENT:]
     return out
 
 
 def _resolve_note(note: Footnote, found: list[Found], previous: list[_Work | None], by_number: dict[str, list[_Work]],
                   cases: dict[tuple[str, str], list[_Work]], named: dict[str, _Work],
-                  recent: list[_Work]) -> tuple[Footnote, list[_Work | None], list[_Work]]:
+                  recent: list[_Work], texts: dict[str, str]) -> tuple[Footnote, list[_Work | None], list[_Work]]:
     """Resolve one note's citations in order; return it, its authorities (for the next "Id.") and its full works.
     ``recent``: the authorities of the last notes, which an "Id."'s pin may fit better than its antecedent."""
     current: list[_Work | None] = []
     works: list[_Work] = []
     refs: list[Reference] = []
     for f in found:
-        if f.kind == "full":
+        restated = _restated(f, cases) if f.kind == "full" else None
+        if f.kind == "full" and restated is None:
             full = _work(f, note.marker)
             works.append(full)
             if full.volume and full.reporter:
@@ -111,7 +117,9 @@ def _resolve_note(note: Footnote, found: list[Found], previous: list[_Work | Non
             if work is not None and _pin_contradicts(work, f.pin, recent + [w for w in current if w is not None]):
                 status, work = "ambiguous", None
         elif f.kind == "supra":
-            kind, status, work = _supra(f, by_number, named)
+            kind, status, work = _supra(f, by_number, named, texts)
+        elif restated is not None:
+            kind, status, work = "short", "resolved", restated
         else:
             kind = "short"
             status, work = _short(f, cases)
@@ -156,7 +164,8 @@ def _pin_contradicts(work: _Work, pin: str | None, others: list[_Work]) -> bool:
                                   and _decision(o) != _decision(work) for o in others)
 
 
-def _supra(f: Found, by_number: dict[str, list[_Work]], named: dict[str, _Work]) -> tuple[str, str, _Work | None]:
+def _supra(f: Found, by_number: dict[str, list[_Work]], named: dict[str, _Work],
+           texts: dict[str, str]) -> tuple[str, str, _Work | None]:
     """"Name, supra note N": the work of note N that the name (an author, a short title, a hereinafter name) picks."""
     if f.note is None:
         work = named.get(fold(f.name))
@@ -165,16 +174,53 @@ def _supra(f: Found, by_number: dict[str, list[_Work]], named: dict[str, _Work])
     defined = _distinct([w for w in works if any(names_match(d, f.name) or names_match(f.name, d) for d in w.defines)])
     if len(defined) == 1:
         return "hereinafter", "resolved", defined[0]
-    by_name = _distinct([w for w in works if names_match(f.name, w.text)])
-    if len(by_name) == 1:
-        return "supra", "resolved", by_name[0]
+    by_name = _distinct([w for w in works if names_match(f.name, _LINK.sub(" ", w.text))])  # not a name in a URL
+    cited_there = [w for w in by_name if str(w.note).rsplit(":", 1)[-1] == str(f.note)]
+    if len(by_name) == 1 or len(cited_there) == 1:  # the work cited in full in note N before one it only refers to
+        return "supra", "resolved", (cited_there or by_name)[0]
+    if not by_name and not defined and (work := _misprinted(f, by_number, texts)) is not None:
+        return "supra", "resolved", work
     return "supra", ("ambiguous" if len(by_name) > 1 or len(defined) > 1 else "not found"), None
+
+
+def _misprinted(f: Found, by_number: dict[str, list[_Work]], texts: dict[str, str]) -> _Work | None:
+    """The work a "Name, supra note N" meant when its name fits no work of note N (a misprint): the one work of note
+    N the name fits but for a misspelt word ("Hemel & Oullette" for Ouellette; "Most Americans Prefer Smart Guns" for
+    "Support", a title of four words or more); else, when note N does not print the name at all, the one work of
+    note N−1 or N+1 it fits ("Bell, supra note 70" for the Note in note 71). None when that is not one work."""
+    near = _distinct([w for w in by_number.get(str(f.note), []) if _names_nearly(f.name, w.text)])
+    if len(near) == 1:
+        return near[0]
+    if near or f.note is None or not fold(f.name) or fold(f.name) in fold(texts.get(str(f.note), "")):
+        return None
+    beside = _distinct([w for n in (f.note - 1, f.note + 1) for w in by_number.get(str(n), [])
+                        if str(w.note).rsplit(":", 1)[-1] == str(n) and names_match(f.name, _LINK.sub(" ", w.text))])
+    return beside[0] if len(beside) == 1 else None
+
+
+def _names_nearly(short: str, full: str) -> bool:
+    """Whether a name fits a work's text but for a misprint: its words in order, each the start of a word there or
+    (of five letters or more) spelt nearly alike, one word left unmatched in a name of four words or more."""
+    words = [w for w in fold(short).split() if w not in {"et", "al", "and", "the", "of", "v"}]
+    pool = fold(_LINK.sub(" ", full)).split()
+    misses, at = 0, 0
+    for w in words:
+        hit = next((i for i in range(at, len(pool)) if pool[i].startswith(w) or (
+            len(w) >= 5 and SequenceMatcher(None, w, pool[i]).ratio() >= _AUTHOR_MATCH)), None)
+        if hit is None:
+            misses += 1
+        else:
+            at = hit + 1
+    return bool(words) and misses <= (1 if len(words) >= 4 else 0) and at > 0
 
 
 def _short(f: Found, cases: dict[tuple[str, str], list[_Work]]) -> tuple[str, _Work | None]:
     """"Name, 849 F.2d at 462": the full citation with that volume and reporter whose pages hold the pin,
     the name deciding between several; "ambiguous" when it cannot."""
     same = cases.get((f.volume or "", f.reporter or ""), [])[-_NEAREST:]
+    if not same and f.name and f.reporter:  # a series left out: "243 F. Supp. at 1322" for 243 F. Supp. 3d 1315
+        same = [w for (volume, reporter), ws in cases.items() if volume == f.volume and reporter.startswith(f.reporter)
+                for w in ws if w.name and _named(f.name, w)][-_NEAREST:]
     page = pin_page(f.pin)
     fits = [w for w in same if page is None or (w.page is not None and w.page <= page <= w.page + _PAGES_PER_WORK)]
     if f.name:
@@ -190,6 +236,18 @@ def _short(f: Found, cases: dict[tuple[str, str], list[_Work]]) -> tuple[str, _W
 def _named(name: str, work: _Work) -> bool:
     """Whether a short form's name names a work: its case name, or a name it was given ("[hereinafter SFFA]")."""
     return names_match(name, work.name) or any(names_match(name, d) for d in work.defines)
+
+
+def _restated(f: Found, cases: dict[tuple[str, str], list[_Work]]) -> _Work | None:
+    """The earlier full citation a citation printed again without its court and date restates, as a short form
+    ("Cal. Dep’t of Hous. & Cmty. Dev., 2022 Cal. Super. LEXIS 1969, at *4" after "City of Encinitas v. Cal. Dep’t
+    of Hous. & Cmty. Dev., No. …, 2022 Cal. Super. LEXIS 1969, at *2 (Super. Ct. Jan. 25, 2022)"): the same volume,
+    reporter and first page, under a name it names; None for a citation of its own."""
+    if not (f.volume and f.name) or f.nested or re.search(_DATED, f.text):
+        return None
+    same = [w for w in cases.get((f.volume, f.reporter or ""), []) if w.page == f.page and w.name and _named(f.name, w)
+            and _CASE.search(w.name)]  # a decision: a statute printed again may cite another section
+    return same[-1] if same else None
 
 
 def _one_case(fits: list[_Work]) -> bool:
@@ -213,8 +271,11 @@ def _as_cited(work: _Work, opinion: str | None, cases: dict[tuple[str, str], lis
     # search or a brief prints inside its own citation ("(search “697 F.3d 1105”)")
     this = [w for w in same if opinion and w.opinion and fold(w.opinion) == fold(opinion)]
     plain = [w for w in same if w.opinion is None]
-    # a citation with the case's name before one printed by reporter only ("163 U.S. 537 (1896)")
-    shown = [w for w in this if w.name] or [w for w in plain if w.name] or this or plain
+    # its own citation before one in another's history, one with the case's name before one printed by reporter only
+    # ("163 U.S. 537 (1896)")
+    own = [w for w in this if not w.history], [w for w in plain if not w.history]
+    shown = next((ws for ws in ([w for w in own[0] if w.name], [w for w in own[1] if w.name], *own,
+                                [w for w in this if w.name], [w for w in plain if w.name], this, plain) if ws), [])
     return shown[-1] if shown else work
 
 
@@ -244,7 +305,7 @@ def _work(f: Found, marker: Marker) -> _Work:
         return _Work(text=_authority_text(f.text), note=marker, name=f.name, volume=None, reporter=None, page=None,
                      opinion=None, defines=f.defines)
     return _Work(text=_authority_text(f.text, f.page), note=marker, name=f.name, volume=f.volume, reporter=f.reporter,
-                 page=f.page, opinion=f.opinion, defines=f.defines)
+                 page=f.page, opinion=f.opinion, defines=f.defines, history=f.history)
 
 
 def _authority_text(text: str, page: int | None = None) -> str:
@@ -262,8 +323,8 @@ def _authority_text(text: str, page: int | None = None) -> str:
         out.append(ch)
         if ch == ")" and depth:
             depth -= 1
-            if depth == 0 and not attached:
-                inner = "".join(out[opened + 1: -1]).strip()
+            if depth == 0 and not attached and any(c.isdigit() for c in out[:opened]):  # not in a title before the
+                inner = "".join(out[opened + 1: -1]).strip()  # volume: "Get Out the Vote (or Else): Testing …"
                 if _explanatory(inner):
                     del out[opened:]
     shown = re.sub(r"\s+", " ", "".join(out)).strip(" .,;")

@@ -378,6 +378,83 @@ def test_an_id_whose_pin_fits_its_antecedent_stays_resolved() -> None:
     assert out[6].resolved == "MICHAELA D. PLATZER, CONG. RSCH. SERV., R46581, SEMICONDUCTORS 1 (2020)"  # Cotter holds 1 too
 
 
+def test_a_decision_printed_again_without_its_date_is_a_short_form() -> None:
+    out = by_marker(resolve_footnotes(notes(
+        "City of Encinitas v. Cal. Dep’t of Hous. & Cmty. Dev., No. 37-2019, 2022 Cal. Super. LEXIS 1969, at *2 (Super. "
+        "Ct. Jan. 25, 2022).", "Cal. Dep’t of Hous. & Cmty. Dev., 2022 Cal. Super. LEXIS 1969, at *4.", "See id. at *14–15.",
+        "Pub. L. No. 118-5, § 107(e)(1)(A), 137 Stat. 10, 39.", "Pub. L. No. 118-5, § 107(e)(1)(B), 137 Stat. 10, 41.")))
+    (ref,) = out[2].references
+    assert (ref.kind, ref.authority_note, ref.pin) == ("short", 1, "*4")
+    assert out[3].resolved == ("City of Encinitas v. Cal. Dep’t of Hous. & Cmty. Dev., No. 37-2019, 2022 Cal. Super. LEXIS "
+                               "1969, at *14–15 (Super. Ct. Jan. 25, 2022)")
+    assert out[5].references == ()  # a statute printed again cites its own section
+
+
+def test_a_decision_is_found_where_another_citation_s_history_cites_it() -> None:
+    out = by_marker(resolve_footnotes(notes(
+        "Hoffman v. Maryland, 736 F. Supp. 83 (D. Md. 1990), aff’d 928 F.2d 646 (4th Cir. 1991); Beare v. Smith, 321 F. "
+        "Supp. 1100 (S.D. Tex. 1971), aff’d sub nom. Beare v. Briscoe, 498 F.2d 244 (5th Cir. 1974).",
+        "Hoffman, 928 F.2d at 647.", "Briscoe, 498 F.2d at 248.",
+        "WesternGeco LLC v. ION Geophysical Corp., 791 F.3d 1340 (Fed. Cir. 2015).",
+        "WesternGeco LLC v. ION Geophysical Corp., 953 F. Supp. 2d 731 (S.D. Tex. 2013), aff’d in part, 791 F.3d 1340 "
+        "(Fed. Cir. 2015).", "WesternGeco, 791 F.3d at 1343.")))
+    assert out[2].resolved == "Hoffman v. Maryland, 736 F. Supp. 83 (D. Md. 1990), aff’d 928 F.2d 646, 647 (4th Cir. 1991)"
+    assert "498 F.2d 244, 248" in out[3].resolved and "Hoffman" not in out[3].resolved
+    # its own citation before the one in another's history
+    assert out[6].resolved == "WesternGeco LLC v. ION Geophysical Corp., 791 F.3d 1340, 1343 (Fed. Cir. 2015)"
+
+
+def test_supra_takes_the_work_note_n_cites_in_full_and_no_name_in_a_link() -> None:
+    out = by_marker(resolve_footnotes(notes(
+        "Mark A. Geistfeld, Tort Law: The Essentials 12 (2008).", "Nicholas Bagley, The Procedure Fetish, 118 MICH. L. "
+        "REV. 345 (2019); see also The Ezra Klein Show, How Liberals Hobble, N.Y. TIMES (Feb. 7, 2023), "
+        "https://www.nytimes.com/2023/02/07/ezra-klein-podcast-nicholas-bagley.html.", "Bagley, supra note 2, at 364.",
+        "See Geistfeld, supra note 1, at 3; Mark A. Geistfeld, The Equity of Tort Claims, 52 SW. L. REV. 493 (2024).",
+        "Geistfeld, supra note 4, at 500.")))
+    assert out[3].resolved == "Nicholas Bagley, The Procedure Fetish, 118 MICH. L. REV. 345, 364 (2019)"
+    assert out[5].resolved == "Mark A. Geistfeld, The Equity of Tort Claims, 52 SW. L. REV. 493, 500 (2024)"
+
+
+def test_works_compared_after_a_parenthetical_and_titles_with_parentheses() -> None:
+    out = by_marker(resolve_footnotes(notes(
+        "Compare W. Kip Viscusi, Regulating the Regulators, 63 U. CHI. L. REV. 1423 (1996) (discussing how regulation "
+        "oversteps), with W. Kip Viscusi, Constructive Cigarette Regulation, 47 DUKE L.J. 1095 (1998) [hereinafter Viscusi, "
+        "Constructive Cigarette Regulation].", "Viscusi, Constructive Cigarette Regulation, supra note 1, at 1096.",
+        "Ryan Eason, Get Out the Vote (or Else): Testing Compulsory Voting, 94 S. CALIF. L. REV. 963 (2021).", "Id. at 980.")))
+    assert out[2].resolved == "W. Kip Viscusi, Constructive Cigarette Regulation, 47 DUKE L.J. 1095, 1096 (1998)"
+    assert out[4].resolved == ("Ryan Eason, Get Out the Vote (or Else): Testing Compulsory Voting, 94 S. CALIF. L. REV. 963, 980 "
+                               "(2021)")
+
+
+def test_a_case_named_in_prose_and_cited_by_its_reporter_in_the_next_sentence() -> None:
+    out = by_marker(resolve_footnotes(notes(
+        "The Fifth Circuit issued its opinion in Texas v. Yellen in June 2024. 105 F.4th 755 (5th Cir. 2024).",
+        "Texas v. Yellen, 105 F.4th at 763.",
+        "Common Cause v. Kemp, 243 F. Supp. 3d 1315 (N.D. Ga. 2017).",
+        "See id. Similarly, in Common Cause, 243 F. Supp. at 1322, the court cited Hoffman for the proposition.")))
+    assert out[2].resolved == "105 F.4th 755, 763 (5th Cir. 2024)"  # the citation, not the sentence before it
+    short = out[4].references[-1]  # in a sentence, its series left out: name and volume decide
+    assert (short.kind, short.authority_note) == ("short", 3)
+    assert short.resolved == "Common Cause v. Kemp, 243 F. Supp. 3d 1315, 1322 (N.D. Ga. 2017)"
+
+
+def test_a_supra_with_a_misprint_is_resolved_only_where_one_work_fits() -> None:
+    out = by_marker(resolve_footnotes(notes(
+        "Daniel J. Hemel & Lisa Larrimore Ouellette, Beyond the Patents–Prizes Debate, 92 TEXAS L. REV. 303 (2013); "
+        "Christopher Buccafusco, Disability and Design, 95 N.Y.U. L. REV. 952 (2020).",
+        "Hemel & Oullette, supra note 1, at 316.", "Survey: Most Americans Support Smart Guns, JHU (Jan. 21, 2016).",
+        "Survey: Most Americans Prefer Smart Guns, supra note 3.", "Akbar, Essay, 1 J. 1 (2020).",
+        "Charles M. Bell, Note, Graymail, 16 GEO. J.L. & PUB. POL’Y 537 (2018).", "Bell, supra note 5.",
+        "Smith, supra note 6.", "Jones, Essay, 2 J. 2 (2021); on Bell, see Part II.", "Jane Bell, Essay, 3 J. 3 (2022).",
+        "Bell, supra note 9.")))
+    assert out[2].resolved == ("Daniel J. Hemel & Lisa Larrimore Ouellette, Beyond the Patents–Prizes Debate, 92 TEXAS L. REV. "
+                               "303, 316 (2013)")
+    assert out[4].resolved == "Survey: Most Americans Support Smart Guns, JHU (Jan. 21, 2016)"
+    assert out[7].references[0].authority_note == 6  # no Bell in note 5, one in note 6: a wrong note number
+    assert out[8].unresolved  # no Smith beside note 6 either
+    assert out[11].unresolved  # note 9 names Bell: its number is not taken for a misprint
+
+
 # --- op. cit. ------------------------------------------------------------------------------
 
 def test_op_cit_finds_the_same_authors_earlier_reference() -> None:
