@@ -317,9 +317,7 @@ class QueryEncoder:
         self._tokenizer.enable_truncation(max_length=max_seq_length)
         pad = next((t for t in ("[PAD]", "<pad>") if self._tokenizer.token_to_id(t) is not None), None)
         self._tokenizer.enable_padding(pad_id=self._tokenizer.token_to_id(pad) if pad else 0, pad_token=pad or "[PAD]")
-        options = ort.SessionOptions()
-        options.intra_op_num_threads, options.inter_op_num_threads = 1, 1
-        self._session = ort.InferenceSession(str(file), options, providers=["CPUExecutionProvider"])
+        self._session = ort.InferenceSession(str(file), session_options(1), providers=["CPUExecutionProvider"])
         self._inputs = [i.name for i in self._session.get_inputs()]  # MPNet's graph has no token_type_ids
         self.max_tokens = max_seq_length - 2
         self.dimension = int(self._encode(["dimension"]).shape[1])
@@ -501,13 +499,26 @@ def _one_by_one(infer: Callable[[dict[str, np.ndarray]], np.ndarray]) -> Runner:
     return run
 
 
-def _onnxruntime_run(file: Path, n_threads: int) -> Runner:
-    """Return a runner: an onnxruntime session on ``n_threads`` threads, one batch after another."""
+def session_options(n_threads: int) -> Any:
+    """Return onnxruntime's session options for ``n_threads`` threads that sleep, not spin, between batches.
+
+    By default onnxruntime's worker threads spin-wait for the next piece of work: on 2 cores that burned
+    CPU seconds for nothing (the paper's 357 chunks, onnx-int8 on 2 threads: 4.0-5.7 CPU-s spinning,
+    2.8-3.2 not, the wall time the same; docs/performance.md)."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
     options.intra_op_num_threads, options.inter_op_num_threads = n_threads, 1
-    session = ort.InferenceSession(str(file), options, providers=["CPUExecutionProvider"])
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.add_session_config_entry("session.inter_op.allow_spinning", "0")
+    return options
+
+
+def _onnxruntime_run(file: Path, n_threads: int) -> Runner:
+    """Return a runner: an onnxruntime session on ``n_threads`` threads, one batch after another."""
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(file), session_options(n_threads), providers=["CPUExecutionProvider"])
     names = [i.name for i in session.get_inputs()]  # MPNet's graph has no token_type_ids
     return _one_by_one(lambda feed: session.run(None, {k: feed[k] for k in names})[0])
 

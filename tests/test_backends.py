@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa.embed import BACKENDS, DEFAULT_MODEL, WORD_TABLE_WORDS, Embedder, batches, model_name, split_name
+from qa.embed import BACKENDS, DEFAULT_MODEL, WORD_TABLE_WORDS, Embedder, batches, model_name, session_options, split_name
 from qa.errors import ModelError
 
 
@@ -47,6 +47,14 @@ def test_batches_keep_padding_small_and_cover_every_text() -> None:
     assert max(len(g) for g in groups) == 128  # short words share big batches
     assert [len(g) for g in groups][:3] == [4, 4, 4]  # paragraphs go a few at a time (the third: 2 long, 2 short)
     assert batches([], 8) == [] and batches([""], 8) == [[0]]
+
+
+def test_onnxruntime_threads_sleep_between_batches_instead_of_spinning() -> None:
+    """Spinning worker threads burned CPU seconds for nothing on 2 cores (docs/performance.md)."""
+    options = session_options(2)
+    assert (options.intra_op_num_threads, options.inter_op_num_threads) == (2, 1)
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+    assert options.get_session_config_entry("session.inter_op.allow_spinning") == "0"
 
 
 @pytest.mark.slow
