@@ -285,7 +285,9 @@ def _build(docs_dir: Path, index_dir: Path, embedder: TextEmbedder, status: Call
     by_marker = {(n.doc, n.marker): n for n in notes}
     lexical_texts = [lexical.document_text(p, by_marker) for p in paragraphs]
     vocab = lexical.vocabulary(lexical_texts)
-    vocab_vectors, _, _ = _reuse_or_embed(vocab, previous.word_vector if previous else _nothing, embedder)
+    _warm_word_table(embedder, log)  # first: most of the vocabulary's words are then read from it, not embedded
+    vocab_vectors, _, _ = _reuse_or_embed(vocab, previous.word_vector if previous else _nothing, embedder,
+                                          encode=embedder.encode_words)
     manifest = {
         "format_version": FORMAT_VERSION, "model": embedder.name, "model_fingerprint": embedder.fingerprint,
         "dim": int(embedder.dimension),
@@ -313,7 +315,6 @@ def _build(docs_dir: Path, index_dir: Path, embedder: TextEmbedder, status: Call
     note = store_mod.retire(last, written.get("store", {"kind": "faiss"}))
     if note:
         log(note)
-    _warm_word_table(embedder, log)
     return BuildReport(len(read.records), read.parsed, read.reused, embedded, len(chunks), len(paragraphs),
                        len(notes), time.perf_counter() - start, tuple(read.skipped), pieces, tuple(read.notices))
 
@@ -568,11 +569,14 @@ def _nothing(text: str) -> None:
 
 
 def _reuse_or_embed(texts: list[str], known: Callable[[str], np.ndarray | None], embedder: TextEmbedder,
-                    status: Callable[[str], None] = lambda line: None) -> tuple[np.ndarray, int, int]:
+                    status: Callable[[str], None] = lambda line: None,
+                    encode: Callable[[list[str]], np.ndarray] | None = None) -> tuple[np.ndarray, int, int]:
     """Return (vectors of ``texts``, how many were embedded, the word pieces the model read): ``known`` gives
-    a text's vector from the last build, or None; only the rest go through the model, each distinct text
+    a text's vector from the last build, or None; only the rest go through ``encode`` (the model's
+    ``encode_passages``; for words ``encode_words``, which reads its word table first), each distinct text
     once, ``EMBED_BATCH`` at a time (a shared model is held for one batch, never a whole build; ``status``
     hears the count after each batch)."""
+    encode = encode or embedder.encode_passages
     vectors = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
     rows_of: dict[str, list[int]] = {}  # a text still to embed → every row that holds it
     for row, text in enumerate(texts):
@@ -591,7 +595,7 @@ def _reuse_or_embed(texts: list[str], known: Callable[[str], np.ndarray | None],
         left = f", about {_duration((time.monotonic() - start) / spent * (total - spent))} left" if spent else ""
         status(f"embedding {done:,} of {len(todo):,} new passages ({100 * done // len(todo)}%){left}")
         batch = todo[done:done + EMBED_BATCH]
-        for text, vector in zip(batch, embedder.encode_passages(batch), strict=True):
+        for text, vector in zip(batch, encode(batch), strict=True):
             vectors[rows_of[text]] = vector
         spent += sum(sizes[text] for text in batch)
     return vectors, len(todo), sum(sizes.values())

@@ -477,6 +477,35 @@ def test_each_distinct_text_is_embedded_once_longest_first_and_every_row_gets_it
     assert np.allclose(vectors, FakeEmbedder().encode(texts))
 
 
+def test_the_vocabulary_is_read_from_the_models_word_table_and_only_the_rest_embedded(small_docs: Path,
+                                                                                       tmp_path: Path) -> None:
+    class WithTable(CountingEmbedder):
+        """A model whose word table (made once, at the first build) holds two of the corpus's words."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.table: dict[str, np.ndarray] = {}
+
+        def build_word_table(self) -> int:
+            words = ["harbour", "orchards"]
+            self.table = dict(zip(words, FakeEmbedder.encode(self, words), strict=True))  # not counted
+            return len(self.table)
+
+        def encode_words(self, words: list[str]) -> np.ndarray:
+            missing = [w for w in words if w not in self.table]
+            fresh = dict(zip(missing, self.encode(missing), strict=True)) if missing else {}
+            return np.array([self.table[w] if w in self.table else fresh[w] for w in words])
+
+    model = WithTable()
+    index.build(small_docs, tmp_path / "idx", model, log=lambda line: None)
+    built = index.load(tmp_path / "idx", with_search=False)
+    assert {"harbour", "orchards", "pears"} <= set(built.vocab)
+    assert "harbour" not in model.encoded and "orchards" not in model.encoded  # read from the table, not embedded
+    assert "pears" in model.encoded  # a word the table lacks is embedded
+    row = built.vocab_rows["harbour"]
+    assert np.allclose(built.vocab_vectors[row], FakeEmbedder().encode(["harbour"])[0], atol=1e-3)  # float16 on disk
+
+
 @pytest.mark.parametrize("damage", [b"", b"\x93NUMPY garbage", b"not numpy at all" * 10])
 def test_a_damaged_vectors_file_is_rebuilt_with_a_notice(small_docs: Path, tmp_path: Path, damage: bytes) -> None:
     build(small_docs, tmp_path / "idx")
