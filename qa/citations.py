@@ -34,7 +34,8 @@ _SHORT = re.compile(rf"^(?:(?P<name>[^,;()]{{1,80}}?{_FIRM}),\s+)?(?P<vol>\d{{1,
                     r"\s+at\s+(?P<pin>[^(;]+)")
 _ID = re.compile(r"^id\.\s*(?P<pin>§+\s*[\w.:–-]+(?:\(\w{1,4}\))*|[^(;]*)", re.IGNORECASE)
 _SUPRA = re.compile(r"\bsupra\b(?:\s+notes?\s+(?P<note>\d{1,6})(?:[–-]\d+)?)?,?\s*(?P<pin>[^(;]*)", re.IGNORECASE)
-_HEREINAFTER = re.compile(r"[\[(]\s*hereinafter\s+(?P<name>[^\])]{1,120}?)\s*[\])]", re.IGNORECASE)
+_HEREINAFTER = re.compile(r"[\[(]\s*hereinafter\s+(?P<name>(?:[^\[\]()]|\([^()]{0,40}\)){1,120}?)\s*[\])]",
+                          re.IGNORECASE)  # "[hereinafter Kim (2023)]"
 _OPINION = re.compile(r"^(?:[\w.’' -]+,\s+(?:C\.\s?)?J+\.,?\s+(?:concurring|dissenting)[^)]*|(?:majority|plurality|lead|"
                       r"principal|controlling)\s+opinion|opinion\s+of\s+[^)]+|per\s+curiam)$", re.IGNORECASE)
 # What makes a clause a citation and not prose: a reporter cite, a year in parentheses, a section, a link.
@@ -47,9 +48,11 @@ _DOCUMENT_ABOUT_A_CASE = re.compile(r"\b(?:brief|reply|petition|motion|transcrip
 _PIN_PART = (r"(?:\*?\d[\w–\-:]*|[ivxlc]+(?:[–-][ivxlc]+)?\b|§+\s*[\w.:()–\-]+|¶+\s*[\w.–\-]+|(?:arts?|ch|pt|para|cmt|r)\.\s*"
              r"[\w.–\-]+|nn?\.\s*\d[\d–\-]*)")
 _PIN_SHAPE = re.compile(rf"(?:at\s+)?{_PIN_PART}(?:(?:\s*,\s*|\s*&\s*|\s+){_PIN_PART})*", re.IGNORECASE)
-# where prose ends before a citation: a signal, a sentence ending in a lower-case word ("a fire. Keller …"), not a
-# colon (titles have them)
-_PROSE_END = re.compile(r"(?<![A-Za-z])[a-z]{3,}[.!?][’'”\"]{0,3}\s+(?=[A-Z“])|(?:^|\s)(?i:see(?:\s+also|\s+generally)?|cf\.|"
+# where prose ends before a citation: a signal, a sentence ending in a lower-case word ("a fire. Keller …"), a
+# quotation's last word ("… in the State.” Letter from …") or a year ("… in May of 2023. Judicial Conference …"), not
+# a colon (titles have them)
+_PROSE_END = re.compile(r"(?:(?<![A-Za-z])[a-z]{3,}[.!?][’'”\"]{0,3}|(?<![A-Za-z])[A-Za-z][a-z]{2,}[.!?][’”\"]{1,3}|"
+                        r"\b(?:1[5-9]|20)\d\d\.)\s+(?=[A-Z“])|(?:^|\s)(?i:see(?:\s+also|\s+generally)?|cf\.|"
                         r"accord|e\.g\.,)\s+")
 _DATED = re.compile(r"\((?:[^()]*\s)?(?:1[5-9]\d\d|20\d\d)\)|https?://")
 _YEAR = re.compile(r"\b(?:1[5-9]|20)\d\d\b")
@@ -184,7 +187,7 @@ def _sentence_ends(text: str, i: int) -> bool:
     if _NEW_SENTENCE.match(text, i + 2):
         return True
     return text[i + 2: i + 3].isupper() and (
-        text[i - 1: i] in ")”\"" or bool(re.search(r"(?:^|[\s(])id$", text[max(0, i - 3): i], re.IGNORECASE)))
+        text[i - 1: i] in ")]”\"" or bool(re.search(r"(?:^|[\s(])id$", text[max(0, i - 3): i], re.IGNORECASE)))
 
 
 def _parentheticals(text: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -215,12 +218,13 @@ def _read_clause(text: str, start: int, end: int, nested: bool) -> list[Found]:
     if m := _ID.match(body):
         pin_end = head + m.end("pin") if m.group("pin").startswith("§") else min(bare_end, head + m.end("pin"))
         pin = _clean_pin(text[head + m.start("pin"): pin_end])  # "§ 12112(b)(5)" keeps its parentheses
-        out.append(Found("id", head, end, body, pin=pin, opinion=opinion, nested=nested))
-    elif sup := _supra_in(text, head, bare_end):
+        out.append(Found("id", head, end, body, pin=pin or _manuscript_pin(text, groups), opinion=opinion, nested=nested))
+    elif sup := _supra_in(text, head, end, groups):
         name_start, s = sup
         note = int(s.group("note")) if s.group("note") else None
         out.append(Found("supra", name_start, end, text[name_start:end], name=text[name_start: s.start()].strip(" ,"),
-                         note=note, pin=_clean_pin(s.group("pin")), opinion=opinion, nested=nested))
+                         note=note, pin=_clean_pin(s.group("pin")) or _manuscript_pin(text, groups), opinion=opinion,
+                         nested=nested))
     elif sh := _SHORT.match(body):
         out.append(Found("short", head, end, body, name=_strip_signal(sh.group("name") or ""), volume=sh.group("vol"),
                          reporter=_reporter_key(sh.group("rep")), pin=_clean_pin(sh.group("pin")), opinion=opinion,
@@ -244,6 +248,16 @@ def _read_clause(text: str, start: int, end: int, nested: bool) -> list[Found]:
                 # a short form there already names its case, volume and reporter
                 out.extend(f for f in found if f.kind in ("full", "supra"))
     return out
+
+
+def _manuscript_pin(text: str, groups: list[tuple[int, int]]) -> str | None:
+    """A pin a clause gives in a parenthetical ("Id. (manuscript at 46)", "Starr, supra note 14 (manuscript at
+    45–46)"): "manuscript at 46"; None when there is none."""
+    for a, b in groups:
+        m = re.match(r"manuscript\s+at\s+(.+)$", text[a + 1: b - 1].strip())
+        if m and (pin := _clean_pin(m.group(1))):
+            return f"manuscript at {pin}"
+    return None
 
 
 def _blanked(text: str, start: int, end: int, groups: list[tuple[int, int]]) -> str:
@@ -298,15 +312,18 @@ def _case_name_start(text: str, start: int, end: int) -> int:
     return start
 
 
-def _supra_in(text: str, head: int, end: int) -> tuple[int, re.Match[str]] | None:
-    """Where "supra" sits in a clause: the start of the name before it and the match."""
-    s = _SUPRA.search(text, head, end)
+def _supra_in(text: str, head: int, end: int, groups: list[tuple[int, int]]) -> tuple[int, re.Match[str]] | None:
+    """Where "supra" sits in a clause, outside its parentheticals ("Kim (2023), supra note 177, at 323"): the start
+    of the name before it and the match (on the clause with its parentheticals blanked)."""
+    s = _SUPRA.search(text[:head] + _blanked(text, head, end, groups), head, end)
+    if s and any(a < s.start() for a, _ in groups) and re.search(r"\d|https?:", _blanked(text, head, s.start(), groups)):
+        return None  # after a citation's parentheticals ("Smith, Title 5 (2000), cited in Doe, supra"): not its name
     if not s or not text[head: s.start()].strip(" ,") or not text[head: s.start()].rstrip().endswith(","):
         return None  # "See supra note 5", "as discussed supra in Part II": a cross-reference, not "Name, supra"
     before = text[head: s.start()]
     # in a prose clause the name starts after its last signal ("…, see generally Fiduciaries of Humanity, supra")
-    starts = list(re.finditer(r"(?:^|\s)(?i:see(?:\s+also|\s+generally)?|cf\.|accord|e\.g\.,)\s+|[a-z’']{4}[.:]\s+(?=[A-Z“])",
-                              before))
+    starts = list(re.finditer(r"(?:^|\s)(?i:see(?:\s+also|\s+generally)?|cf\.|accord|e\.g\.,)\s+|"
+                              r"[a-z’']{4}[.:][”’\"]?\s+(?=[A-Z“])", before))
     name_start = head + (starts[-1].end() if starts else 0)
     return name_start, s
 

@@ -26,7 +26,7 @@ _RECENT = 3  # notes before an "Id." whose works its pin is compared with
 _PAGED = 1000  # a pin page from here on names no work without a first page (a report, a brief, a book) alone
 # parentheticals that say which work it is (a hearing's one statement, an unpublished draft): kept
 _IDENTIFIES = re.compile(r"(?:(?:combined|prepared|written|joint|oral)\s+)*(?:statement|testimony|remarks)s?\s+of\b|"
-                         r"on\s+file\b|unpublished\b|(?:draft\s+)?manuscript\b|draft\b", re.IGNORECASE)
+                         r"on\s+file\b|unpublished\b|forthcoming\b|(?:draft\s+)?manuscript\b(?!\s+at\b)|draft\b", re.IGNORECASE)
 # prose after a dated citation, not its subsequent history ("cert. denied", "aff’d", "overruled by") nor its link
 _PROSE_AFTER = re.compile(r"(?<=\((?:1[5-9]|20)\d\d\)),\s+(?!cert\.|aff|rev|overruled|vacated|abrogated|superseded|"
                           r"modified|reh|appeal|available|archived|https?:|\[)(?=[a-z])")
@@ -311,7 +311,7 @@ def _work(f: Found, marker: Marker) -> _Work:
 def _authority_text(text: str, page: int | None = None) -> str:
     """A full citation as shown for a back-reference: no explanatory, quoting or opinion parentheticals, no
     hereinafter clause, no pin after the first page (``page`` where it is known), no closing period."""
-    text = re.sub(r"\s*[\[(]\s*hereinafter\b[^\])]*[\])]", "", text, flags=re.IGNORECASE)
+    text = re.sub(r"\s*[\[(]\s*hereinafter\b(?:[^\[\]()]|\([^()]{0,40}\))*[\])]", "", text, flags=re.IGNORECASE)
     out: list[str] = []
     depth, opened = 0, 0
     attached = False  # "230(c)": a subsection, not a parenthetical
@@ -327,6 +327,8 @@ def _authority_text(text: str, page: int | None = None) -> str:
                 inner = "".join(out[opened + 1: -1]).strip()  # volume: "Get Out the Vote (or Else): Testing …"
                 if _explanatory(inner):
                     del out[opened:]
+    if depth and not attached and any(c.isdigit() for c in out[:opened]) and _explanatory("".join(out[opened + 1:])):
+        del out[opened:]  # an explanatory parenthetical the note never closes runs to its end
     shown = re.sub(r"\s+", " ", "".join(out)).strip(" .,;")
     prose = _PROSE_AFTER.search(shown) or _SENTENCE_AFTER.search(shown)  # "…, 50 Tex. 614 (1879), in which …",
     if prose:  # "… (2022). “[T]he First Circuit …", "…privacy.html [https://perma.cc/X]. For …"
@@ -339,7 +341,8 @@ def _authority_text(text: str, page: int | None = None) -> str:
 
 
 def _explanatory(inner: str) -> bool:
-    """A parenthetical that explains, quotes or names an opinion, not one that dates or places the work."""
+    """A parenthetical that explains, quotes, names an opinion or gives this citation's own pin ("manuscript at 12"),
+    not one that dates or places the work."""
     if _IDENTIFIES.match(inner):
         return False
     return not inner or inner[0].islower() or inner[0] in "“\"‘'[" or is_opinion(inner)
@@ -378,6 +381,9 @@ def _with_pin(authority: str, pin: str | None, opinion: str | None, first_page: 
     (2013)" at 370 is "GAME THEORY 370 (2013)"; "5 U.S.C. § 553" at § 553(b) is "5 U.S.C. § 553(b)"; a
     document about a case where its own page stood ("Transcript … at 28, Case, 600 U.S. 181")."""
     shown = authority
+    if pin and pin.startswith("manuscript"):  # a draft's own pages: "(forthcoming 2025) (manuscript at 46)"
+        shown = f"{shown} ({pin})"
+        return f"{shown} ({opinion})" if opinion else shown
     if own_pin:
         printed = own_pin.search(shown) if pin else None
         if printed and pin:

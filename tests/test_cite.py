@@ -460,6 +460,43 @@ def test_a_supra_with_a_misprint_is_resolved_only_where_one_work_fits() -> None:
     assert out[11].unresolved  # note 9 names Bell: its number is not taken for a misprint
 
 
+def test_a_draft_cited_at_its_manuscript_pages_shows_this_occurrence_s_page() -> None:
+    out = by_marker(resolve_footnotes(notes(
+        "Sonja B. Starr, Admissions Essays After SFFA, IND. L.J. (forthcoming 2025) (manuscript at 12).",
+        "Starr, supra note 1 (manuscript at 45–46).", "Id. (manuscript at 46) (emphasis added).",
+        "Alan Schwartz, Interim Contract Interpretation 4–5 (Aug. 2022) (unpublished manuscript) (on file with authors).",
+        "Id. (manuscript at 18–23).")))
+    assert out[2].references[0].pin == "manuscript at 45–46"
+    assert out[2].resolved == "Sonja B. Starr, Admissions Essays After SFFA, IND. L.J. (forthcoming 2025) (manuscript at 45–46)"
+    assert out[3].resolved == "Sonja B. Starr, Admissions Essays After SFFA, IND. L.J. (forthcoming 2025) (manuscript at 46)"
+    assert out[5].resolved == ("Alan Schwartz, Interim Contract Interpretation 4–5 (Aug. 2022) (unpublished manuscript) (on "
+                               "file with authors) (manuscript at 18–23)")
+
+
+def test_an_authority_ends_where_its_citation_ends() -> None:
+    out = by_marker(resolve_footnotes(notes(
+        "James Bohman, Punishment, 5 BUFF. CRIM. L. REV. 551, 552 (2002) (“Thus, ‘to justify punishment’” (quoting "
+        "G.W.F. HEGEL, ELEMENTS 125 (1991)).", "Id. at 553.",  # its parenthetical never closed
+        "Remote permission concluded in May of 2023. Judicial Conference Revises Policy, U.S. CTS. (Sept. 12, 2023).",
+        "Id.", "The compact requires “geo-fencing in the State.” Letter from Bryan Newland to Marcellus W. Osceola, Jr. "
+        "(Aug. 6, 2021).", "Id.",
+        "CLAIRE JEAN KIM, ASIAN AMERICANS 321 (2023) [hereinafter Kim (2023)].", "Kim (2023), supra note 7, at 333.")))
+    assert out[2].resolved == "James Bohman, Punishment, 5 BUFF. CRIM. L. REV. 551, 553 (2002)"
+    assert out[4].resolved == "Judicial Conference Revises Policy, U.S. CTS. (Sept. 12, 2023)"  # after a year's sentence
+    assert out[6].resolved == "Letter from Bryan Newland to Marcellus W. Osceola, Jr. (Aug. 6, 2021)"  # after a quotation
+    assert out[8].resolved == "CLAIRE JEAN KIM, ASIAN AMERICANS 333 (2023)"  # a hereinafter name with its year
+
+
+def test_a_link_s_bracket_ends_a_sentence() -> None:
+    out = by_marker(resolve_footnotes(notes(
+        "Jane Roe, Essay, 1 J. 1 (2020).",
+        "See Lisa Bernstein, Managerial Contracting (Feb. 16, 2022) (unpublished manuscript), https://ssrn.com/x "
+        "[https://perma.cc/WX4J]. For more, see Roe, supra note 1.", "Bernstein, supra note 2.")))
+    assert out[2].references[0].authority_note == 1
+    assert out[3].resolved == ("Lisa Bernstein, Managerial Contracting (Feb. 16, 2022) (unpublished manuscript), "
+                               "https://ssrn.com/x [https://perma.cc/WX4J]")
+
+
 # --- op. cit. ------------------------------------------------------------------------------
 
 def test_op_cit_finds_the_same_authors_earlier_reference() -> None:
