@@ -69,6 +69,26 @@ def test_folios_are_trusted_only_where_one_offset_holds() -> None:
     assert decide(["", "ii", "1"], {}, 3) == {2: "ii", 3: "1"}
 
 
+def test_a_pdf_of_several_articles_prints_each_article_s_own_pages(tmp_path: Path) -> None:
+    made = pdfmaker.hand_pdf(tmp_path / "issue.pdf", [
+        page("Contents", "Reviewing the Court ........................................ 171", "Contents."),
+        page(None, "171", "First article."),
+        page("172 THE SUPREME COURT REVIEW [Vol. 2024:171", None, "Its second page."),
+        page("2024] REVIEWING THE COURT 173", None, "Its third page."),
+        page(None, "245", "Second article."),
+        page("246 THE SUPREME COURT REVIEW [Vol. 2024:245", None, "Its second page."),
+        page("2024] A SECOND LOOK 247", None, "Its third page."),
+    ])
+    paragraphs = parse_file(made).paragraphs
+    labels = {p.page: p.page_label for p in paragraphs} | {p.page_end: p.page_label_end for p in paragraphs}
+    assert labels == {1: None, 2: "171", 3: "172", 4: "173", 5: "245", 6: "246", 7: "247"}
+    # a contents line's page is no folio; the decision itself, from the folios read
+    assert decide([], {2: {101}, 3: {102}, 5: {501}, 6: {502}, 7: {503}}, 7) == {
+        2: "101", 3: "102", 5: "501", 6: "502", 7: "503"}
+    assert decide([], {1: {19}, 2: {20}, 3: {1}, 4: {2}, 5: {3}, 6: {4}, 7: {5}}, 7, first_pages={3}) == {
+        i: str(i - 2) for i in range(3, 8)} | {1: "19", 2: "20"}  # two pages agreeing are a run of their own
+
+
 @pytest.mark.parametrize("first, last, shown", [
     ("171", None, "p. 171"), ("171", "171", "p. 171"), ("171", "172", "pp. 171–72"), ("1495", "1497", "pp. 1495–97"),
     ("998", "1001", "pp. 998–1001"), ("1499", "1500", "pp. 1499–1500"), ("xii", "xiv", "pp. xii–xiv"), ("8", "9", "pp. 8–9"),

@@ -1,4 +1,5 @@
-"""Printed page numbers: a PDF's page labels where it has them, else the folios printed on its pages.
+"""Printed page numbers: a PDF's page labels where it has them, else the folios printed on its pages (each
+article's own run where a PDF holds several).
 
 A law review prints its volume's pages ("998 CALIFORNIA LAW REVIEW [Vol. 113:997", "2025] LOVING'S
 BORDERS 1081", a lone "1079" at the foot of an article's first page); ``blocks`` drops these lines as
@@ -10,7 +11,6 @@ its PDF positions.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from pathlib import Path
 
 from qa.pdf.layout import Line
@@ -19,6 +19,7 @@ _EDGE = 2  # lines at a page's top and foot where a folio is looked for
 _ALONE = re.compile(r"^(?:page\s+)?(\d{1,5})(?:\s*(?:/|of)\s*\d+)?$|^[-–—]\s*(\d{1,5})\s*[-–—]$", re.IGNORECASE)
 _HEAD_START = re.compile(r"^(\d{1,5})\s+[A-Z“\"]")  # "998 CALIFORNIA LAW REVIEW [Vol. 113:997"
 _HEAD_END = re.compile(r"[A-Za-z”\"’.\]]\s+(\d{1,5})$")  # "2025] LOVING’S BORDERS 1081"
+_LEADERS = re.compile(r"\.{4,}|(?:\.\s){3,}")  # dot leaders of a table of contents
 _FIRST_PAGE = re.compile(r"\bVol\.\s*\d{1,4}\s*:\s*(\d{1,5})\b", re.IGNORECASE)  # "[Vol. 101:1233": the article's first page
 
 
@@ -45,6 +46,8 @@ def folio_candidates(pages: list[list[Line]], numbers: list[int]) -> dict[int, s
     for lines, number in zip(pages, numbers, strict=False):
         for line in lines[:_EDGE] + lines[-_EDGE:]:
             text = line.text.strip()
+            if _LEADERS.search(text):
+                continue  # a contents line ("Author Information ........ 20") gives a page elsewhere
             for m in (_ALONE.match(text), _HEAD_START.match(text), _HEAD_END.search(text)):
                 if m:
                     found.setdefault(number, set()).add(int(next(g for g in m.groups() if g)))
@@ -61,21 +64,36 @@ def stated_first_pages(pages: list[list[Line]]) -> set[int]:
 def printed_pages(labels: list[str], folios: dict[int, set[int]], count: int, first_pages: set[int] | None = None,
                   ) -> dict[int, str]:
     """Return each PDF page's printed page number: its page label where the PDF has labels other than
-    its positions (1, 2, 3 …); else the folio, where one offset from the PDF position is printed on at
-    least two pages and half of those with a folio (a page without one between the first and last that
-    print it takes the same offset, and so do the pages before, back to a first page the running heads
-    state); else nothing (the PDF position stands)."""
+    its positions (1, 2, 3 …); else the folio of each run of pages that prints one offset from the PDF
+    positions (``folio_runs``: several articles in one PDF are several runs), the pages before a run taking
+    its offset back to a first page the running heads state; else nothing (the PDF position stands)."""
     if any(label and label != str(i) for i, label in enumerate(labels, start=1)):
         return {i: label for i, label in enumerate(labels, start=1) if label}
-    offsets = Counter(folio - page for page, seen in folios.items() for folio in seen)
-    if not offsets:
-        return {}
-    offset, agree = offsets.most_common(1)[0]
-    if agree < 2 or agree < 0.5 * len(folios):
-        return {}
-    printed = [page for page, seen in folios.items() if page + offset in seen]
-    # between the first and last page printing it: a cover or a blank page after the text prints none
-    first = min(printed)
-    stated = [page for page in range(1, first) if page + offset in (first_pages or set())]
-    first = min(stated, default=first)
-    return {page: str(page + offset) for page in range(first, max(printed) + 1) if page + offset >= 1}
+    out: dict[int, str] = {}
+    before = 0  # the last page of the run before: a stated first page is looked for after it
+    for offset, first, last in folio_runs(folios):
+        stated = [page for page in range(before + 1, first) if page + offset in (first_pages or set())]
+        out |= {page: str(page + offset) for page in range(min(stated, default=first), last + 1) if page + offset >= 1}
+        before = last
+    return out
+
+
+def folio_runs(folios: dict[int, set[int]]) -> list[tuple[int, int, int]]:
+    """Return the runs of pages whose folios stand one offset from their PDF positions, as (offset, first page,
+    last page) in page order: an offset printed on at least two pages and on half the pages with a folio
+    between its first and last (a page without one there, a blank or a figure, takes it too). Where two
+    offsets' runs overlap, the one printed on more pages holds; a run from a repeated number that is no
+    folio (a year at a line's end) then gives way."""
+    pages_of: dict[int, list[int]] = {}
+    for page, seen in folios.items():
+        for folio in seen:
+            pages_of.setdefault(folio - page, []).append(page)
+    runs: list[tuple[int, int, int]] = []
+    for offset, pages in sorted(pages_of.items(), key=lambda item: (-len(item[1]), item[0])):
+        first, last = min(pages), max(pages)
+        with_folio = [page for page in folios if first <= page <= last]
+        if len(pages) < 2 or len(pages) < 0.5 * len(with_folio):
+            continue
+        if all(last < other_first or first > other_last for _, other_first, other_last in runs):
+            runs.append((offset, first, last))
+    return sorted(runs, key=lambda run: run[1])
