@@ -51,9 +51,10 @@ _PIN_SHAPE = re.compile(rf"(?:at\s+)?{_PIN_PART}(?:(?:\s*,\s*|\s*&\s*|\s+){_PIN_
 # where prose ends before a citation: a signal, a sentence ending in a lower-case word ("a fire. Keller …"), a
 # quotation's last word ("… in the State.” Letter from …") or a year ("… in May of 2023. Judicial Conference …"), not
 # a colon (titles have them)
-_PROSE_END = re.compile(r"(?:(?<![A-Za-z])[a-z]{3,}[.!?][’'”\"]{0,3}|(?<![A-Za-z])[A-Za-z][a-z]{2,}[.!?][’”\"]{1,3}|"
-                        r"\b(?:1[5-9]|20)\d\d\.)\s+(?=[A-Z“])|(?:^|\s)(?i:see(?:\s+also|\s+generally)?|cf\.|"
-                        r"accord|e\.g\.,)\s+")
+_SIGNAL_WORD = r"(?:[Ss]ee(?:\s+also|\s+generally)?|[Cc]f\.|[Aa]ccord|[Ee]\.g\.,)"  # as set, not "SEE" in a title
+_ABBREVIATION = r"(?:rel|seq|etc|supp|cert|app|cmt|eds|trans|art|sec|ann|rev|stat|cong|sess|reg)\."  # "ex rel. Barez"
+_PROSE_END = re.compile(rf"(?:(?<![A-Za-z])(?!{_ABBREVIATION})[a-z]{{3,}}[.!?][’'”\"]{{0,3}}|(?<![A-Za-z])[A-Za-z][a-z]{{2,}}"
+                        rf"[.!?][’”\"]{{1,3}}|\b(?:1[5-9]|20)\d\d\.)\s+(?=[A-Z“])|(?:^|\s){_SIGNAL_WORD}\s+")
 _DATED = re.compile(r"\((?:[^()]*\s)?(?:1[5-9]\d\d|20\d\d)\)|https?://")
 _YEAR = re.compile(r"\b(?:1[5-9]|20)\d\d\b")
 _ANOTHER = re.compile(r",?\s+(?:and|with)\s+(?=[A-Z])")
@@ -226,7 +227,8 @@ def _read_clause(text: str, start: int, end: int, nested: bool) -> list[Found]:
                          note=note, pin=_clean_pin(s.group("pin")) or _manuscript_pin(text, groups), opinion=opinion,
                          nested=nested))
     elif sh := _SHORT.match(body):
-        out.append(Found("short", head, end, body, name=_strip_signal(sh.group("name") or ""), volume=sh.group("vol"),
+        out.append(Found("short", head, end, body, name=name_after_prose(_strip_signal(sh.group("name") or "")),
+                         volume=sh.group("vol"),
                          reporter=_reporter_key(sh.group("rep")), pin=_clean_pin(sh.group("pin")), opinion=opinion,
                          nested=nested))
     elif after_prose is not None:
@@ -283,6 +285,17 @@ def _short_after_prose(text: str, head: int, end: int, groups: list[tuple[int, i
     return (head + lead, short) if short else None
 
 
+def name_after_prose(name: str) -> str:
+    """Return a name that prose runs into without a break ("This hypothetical is based on the facts of Norton",
+    "discussed in Hemel & Ouellette"): its capitalized words after the last lower-case word of the prose; the
+    name itself when it has no such word."""
+    words = re.findall(r"(?<![\w.’'-])[a-z][a-z’'-]+\b(?!\.)", name)
+    if all(w in _SMALL_WORDS for w in words):
+        return name
+    tail = _PROSE_NAME.search(name + ", ")
+    return tail.group("name") if tail else name
+
+
 def reads_as_prose(text: str) -> bool:
     """Return whether a clause is a sentence, not a citation: six or more lower-case words that are not a title's
     small words, quotations left out ("… Justice Kavanaugh identifies which “…” " is; "Cal. Health & Safety Code
@@ -322,8 +335,7 @@ def _supra_in(text: str, head: int, end: int, groups: list[tuple[int, int]]) -> 
         return None  # "See supra note 5", "as discussed supra in Part II": a cross-reference, not "Name, supra"
     before = text[head: s.start()]
     # in a prose clause the name starts after its last signal ("…, see generally Fiduciaries of Humanity, supra")
-    starts = list(re.finditer(r"(?:^|\s)(?i:see(?:\s+also|\s+generally)?|cf\.|accord|e\.g\.,)\s+|"
-                              r"[a-z’']{4}[.:][”’\"]?\s+(?=[A-Z“])", before))
+    starts = list(re.finditer(rf"(?:^|\s){_SIGNAL_WORD}\s+|[a-z’']{{4}}[.:][”’\"]?\s+(?=[A-Z“])", before))
     name_start = head + (starts[-1].end() if starts else 0)
     return name_start, s
 
@@ -343,7 +355,7 @@ def _full(text: str, head: int, end: int, groups: list[tuple[int, int]], nested:
         lead = _case_name_start(outside, lead, vp.start())
     if _ID.match(body[lead:]):  # prose, then an "Id." the cuts did not see: never a work of its own
         return Found("text", head, end, body, nested=nested)
-    name = outside[lead: vp.start()].strip(" ,") if vp else ""
+    name = body[lead: vp.start()].strip(" ,") if vp else ""  # with an alias: "Ping v. United States (The Chinese …)"
     if vp and re.search(r"[.!?][”’\"]?\s+$", outside[lead: vp.start()]):
         lead = vp.start()  # "… in Texas v. Yellen in June 2024. 105 F.4th 755 (5th Cir. 2024)": the prose names the
         # case (kept for the short forms naming it), the citation is the reporter's alone
@@ -375,7 +387,7 @@ def _citation_start(before: str) -> int:
 
 
 def _reporter_key(rep: str) -> str:
-    return re.sub(r"\s+", "", rep).lower()
+    return re.sub(r"\s+", "", rep).lower().rstrip(".")  # "F. Supp. 2d." as "F. Supp. 2d"
 
 
 def _strip_signal(name: str) -> str:

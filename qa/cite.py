@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
-from qa.citations import Found, find, fold, is_about_a_case, is_opinion, names_match, pin_page
+from qa.citations import Found, find, fold, is_about_a_case, is_opinion, name_after_prose, names_match, pin_page
 from qa.records import Citation, Footnote, Marker, Paragraph, Reference
 
 # "Ibid." / "Ibidem" (other styles than the Bluebook's): the note before, as written.
@@ -174,7 +174,8 @@ def _supra(f: Found, by_number: dict[str, list[_Work]], named: dict[str, _Work],
     defined = _distinct([w for w in works if any(names_match(d, f.name) or names_match(f.name, d) for d in w.defines)])
     if len(defined) == 1:
         return "hereinafter", "resolved", defined[0]
-    by_name = _distinct([w for w in works if names_match(f.name, _LINK.sub(" ", w.text))])  # not a name in a URL
+    by_name = _distinct([w for w in works if names_match(f.name, _LINK.sub(" ", w.text))]) or _distinct(  # not in a URL
+        [w for w in works if names_match(name_after_prose(f.name), _LINK.sub(" ", w.text))])  # "… discussed in Hemel"
     cited_there = [w for w in by_name if str(w.note).rsplit(":", 1)[-1] == str(f.note)]
     if len(by_name) == 1 or len(cited_there) == 1:  # the work cited in full in note N before one it only refers to
         return "supra", "resolved", (cited_there or by_name)[0]
@@ -224,7 +225,9 @@ def _short(f: Found, cases: dict[tuple[str, str], list[_Work]]) -> tuple[str, _W
     page = pin_page(f.pin)
     fits = [w for w in same if page is None or (w.page is not None and w.page <= page <= w.page + _PAGES_PER_WORK)]
     if f.name:
-        named_fits = [w for w in fits if not w.name or _named(f.name, w)]
+        # a reporter-only cite printed with the first page of a case the name has nothing in common with is that case
+        others = {w.page for w in same if w.name and _unrelated(f.name, w)}
+        named_fits = [w for w in fits if (not w.name and w.page not in others) or (w.name and _named(f.name, w))]
         fits = named_fits or [w for w in same if w.name and _named(f.name, w)]  # a mistyped pin
     if not fits:
         return "not found", None
@@ -234,8 +237,36 @@ def _short(f: Found, cases: dict[tuple[str, str], list[_Work]]) -> tuple[str, _W
 
 
 def _named(name: str, work: _Work) -> bool:
-    """Whether a short form's name names a work: its case name, or a name it was given ("[hereinafter SFFA]")."""
-    return names_match(name, work.name) or any(names_match(name, d) for d in work.defines)
+    """Whether a short form's name names a work: its case name, its initials ("SFFA" for Students for Fair
+    Admissions, Inc. v. …; "NIFLA" for National Institute of Family and Life Advocates v. …), or a name it was given
+    ("[hereinafter SFFA]")."""
+    return names_match(name, work.name) or _initials(name, work.name) or any(names_match(name, d) for d in work.defines)
+
+
+def _unrelated(name: str, work: _Work) -> bool:
+    """Whether a short form's name has nothing in common with a work's: no word of it starts a word there, and it
+    is not its initials ("SFFA" and "Ohio v. EPA"; not "WesternGeco II" and "WesternGeco LLC v. ION …")."""
+    pool = fold(work.name).split()
+    words = [w for w in fold(name).split() if len(w) >= 3 and w not in {"the", "and", "for"}]
+    return not _named(name, work) and not any(p.startswith(w) for w in words for p in pool)
+
+
+def _initials(name: str, full: str) -> bool:
+    """Whether a name of capitals is the initials of a full name's first words, its small words skipped or not."""
+    if not re.fullmatch(r"[A-Z]{2,8}", name):
+        return False
+    words = fold(full).split()
+
+    def spell(letters: str, at: int) -> bool:
+        if not letters:
+            return True
+        if at >= len(words):
+            return False
+        if words[at][0] == letters[0] and spell(letters[1:], at + 1):
+            return True
+        return words[at] in {"of", "the", "and", "for", "a", "an", "in", "on"} and spell(letters, at + 1)
+
+    return spell(name.lower(), 0)
 
 
 def _restated(f: Found, cases: dict[tuple[str, str], list[_Work]]) -> _Work | None:

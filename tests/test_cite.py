@@ -497,6 +497,38 @@ def test_a_link_s_bracket_ends_a_sentence() -> None:
                                "https://ssrn.com/x [https://perma.cc/WX4J]")
 
 
+def test_names_are_read_whole_and_after_the_prose_that_runs_into_them() -> None:
+    out = by_marker(resolve_footnotes(notes(
+        "For how machine vision works, see JILL WALKER RETTBERG, MACHINE VISION: HOW WE SEE THE WORLD 6–8 (2023).",
+        "See RETTBERG, supra note 1, at 5.",  # "SEE" in a title is no signal
+        "Alfred L. Snapp & Son, Inc. v. Puerto Rico ex rel. Barez, 458 U.S. 592, 601–02 (1982).", "Id. at 602.",
+        "See Ping v. United States (The Chinese Exclusion Case), 130 U.S. 581, 606 (1889).",
+        "See The Chinese Exclusion Case, 130 U.S. at 606.",
+        "But see Norton v. Glenn, 860 A.2d 48, 57 (Pa. 2004).",
+        "This hypothetical is based on the facts of Norton, 860 A.2d at 50.",
+        "Much of that literature is discussed in Rettberg, supra note 1.",
+        "Carnegie Mellon Univ. v. Marvell Tech., 986 F. Supp. 2d 574 (W.D. Pa. 2013).",
+        "Carnegie Mellon, 986 F. Supp. 2d. at 593.")))
+    assert out[2].resolved == "JILL WALKER RETTBERG, MACHINE VISION: HOW WE SEE THE WORLD 5 (2023)"
+    # "rel." ends no sentence
+    assert out[4].resolved == "Alfred L. Snapp & Son, Inc. v. Puerto Rico ex rel. Barez, 458 U.S. 592, 602 (1982)"
+    assert out[6].resolved == "Ping v. United States (The Chinese Exclusion Case), 130 U.S. 581, 606 (1889)"  # by its alias
+    assert out[8].resolved == "Norton v. Glenn, 860 A.2d 48, 50 (Pa. 2004)"
+    assert out[9].references[0].authority_note == 1
+    assert out[11].resolved == "Carnegie Mellon Univ. v. Marvell Tech., 986 F. Supp. 2d 574, 593 (W.D. Pa. 2013)"
+
+
+def test_a_reporter_only_cite_of_another_case_does_not_make_a_named_short_form_ambiguous() -> None:
+    out = by_marker(resolve_footnotes(notes(
+        "Ohio v. EPA, 144 S. Ct. 2040 (2024); Loper Bright Enters. v. Raimondo, 144 S. Ct. 2244 (2024).",
+        "144 S. Ct. 2040 (2024).", "Loper Bright, 144 S. Ct. at 2254.", "SFFA, 144 S. Ct. at 2254.",
+        "Students for Fair Admissions, Inc. v. President & Fellows of Harv. Coll., 600 U.S. 181 (2023).",
+        "SFFA, 600 U.S. at 230.")))
+    assert out[3].resolved == "Loper Bright Enters. v. Raimondo, 144 S. Ct. 2244, 2254 (2024)"  # 2040's is Ohio v. EPA
+    assert out[4].unresolved  # a name that names no case here decides nothing
+    assert out[6].references[0].authority_note == 5  # its initials
+
+
 # --- op. cit. ------------------------------------------------------------------------------
 
 def test_op_cit_finds_the_same_authors_earlier_reference() -> None:
