@@ -1,7 +1,8 @@
 """Citations: resolve "Ibid." / "Id." / "supra note N" / "op. cit." footnotes, and turn a hit's markers into citations.
 
 ``resolve_footnotes`` runs at parse time (each note learns the full reference it
-points to, or is marked unresolved: we never guess). ``citations_for`` runs at
+points to, or is marked unresolved: we never guess); ``citations`` finds a note's
+citations, ``authority`` prints a resolved one with its pin. ``citations_for`` runs at
 search time and hands the UI and CLI what to show under a passage.
 """
 
@@ -13,7 +14,8 @@ import unicodedata
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
-from qa.citations import Found, find, fold, is_about_a_case, is_opinion, name_after_prose, names_match, pin_page
+from qa.authority import DATED, authority_text, with_pin
+from qa.citations import Found, find, fold, is_about_a_case, name_after_prose, names_match, pin_page
 from qa.records import Citation, Footnote, Marker, Paragraph, Reference
 
 # "Ibid." / "Ibidem" (other styles than the Bluebook's): the note before, as written.
@@ -24,19 +26,6 @@ _AUTHOR_MATCH = 0.8
 _PAGES_PER_WORK = 400  # a pin more than this past a work's first page is not in it
 _RECENT = 3  # notes before an "Id." whose works its pin is compared with
 _PAGED = 1000  # a pin page from here on names no work without a first page (a report, a brief, a book) alone
-# parentheticals that say which work it is (a hearing's one statement, an unpublished draft): kept
-_IDENTIFIES = re.compile(r"(?:(?:combined|prepared|written|joint|oral)\s+)*(?:statement|testimony|remarks)s?\s+of\b|"
-                         r"on\s+file\b|unpublished\b|forthcoming\b|(?:draft\s+)?manuscript\b(?!\s+at\b)|draft\b", re.IGNORECASE)
-# prose after a dated citation, not its subsequent history ("cert. denied", "aff’d", "overruled by") nor its link
-_PROSE_AFTER = re.compile(r"(?<=\((?:1[5-9]|20)\d\d\)),\s+(?!cert\.|aff|rev|overruled|vacated|abrogated|superseded|"
-                          r"modified|reh|appeal|available|archived|https?:|\[)(?=[a-z])")
-_SENTENCE_AFTER = re.compile(r"(?<=[)\]])\.\s+(?=[A-Z“\"])")  # the citation's sentence ends, prose follows
-_SHOWN = 500  # characters of an authority shown at most
-# the pin a book or statute is printed with: the pages or section before its date, or a statute's section at its end
-_DATED = r"\s*\((?:[^()]*\s)?(?:1[5-9]|20)\d\d\)"
-# pages as a book prints them ("104–05", "103, 108 & n.4"), never a date's year ("SEPTEMBER 30, 2022 1–3")
-_PAGES = r"\d[\d–\-]*(?:(?:,\s*|\s*&\s*)(?!(?:1[5-9]|20)\d\d\b)(?:nn?\.\s*)?\d[\d–\-]*)*(?:\s*nn?\.\s*\d[\d–\-]*)?"
-_BOOK_PIN = re.compile(rf"\s(?P<pin>{_PAGES}(?={_DATED})|§+\s*[\w.:()–\-, ]+?(?={_DATED}|$))")
 _CASE = re.compile(r"\sv\.\s|^(?:In\s+re|Ex\s+parte)\b")
 _LINK = re.compile(r"\[?https?://\S+")
 _NEAREST = 100  # full citations of one volume and reporter a short form is compared with: the latest (bounds the work)
@@ -274,7 +263,7 @@ def _restated(f: Found, cases: dict[tuple[str, str], list[_Work]]) -> _Work | No
     ("Cal. Dep’t of Hous. & Cmty. Dev., 2022 Cal. Super. LEXIS 1969, at *4" after "City of Encinitas v. Cal. Dep’t
     of Hous. & Cmty. Dev., No. …, 2022 Cal. Super. LEXIS 1969, at *2 (Super. Ct. Jan. 25, 2022)"): the same volume,
     reporter and first page, under a name it names; None for a citation of its own."""
-    if not (f.volume and f.name) or f.nested or re.search(_DATED, f.text):
+    if not (f.volume and f.name) or f.nested or re.search(DATED, f.text):
         return None
     same = [w for w in cases.get((f.volume, f.reporter or ""), []) if w.page == f.page and w.name and _named(f.name, w)
             and _CASE.search(w.name)]  # a decision: a statute printed again may cite another section
@@ -333,57 +322,17 @@ def _defined_head(text: str, named: dict[str, _Work]) -> str:
 
 def _work(f: Found, marker: Marker) -> _Work:
     if is_about_a_case(f.name):  # a brief or petition: its reporter cite is the case's, not its own
-        return _Work(text=_authority_text(f.text), note=marker, name=f.name, volume=None, reporter=None, page=None,
+        return _Work(text=authority_text(f.text), note=marker, name=f.name, volume=None, reporter=None, page=None,
                      opinion=None, defines=f.defines)
-    return _Work(text=_authority_text(f.text, f.page), note=marker, name=f.name, volume=f.volume, reporter=f.reporter,
+    return _Work(text=authority_text(f.text, f.page), note=marker, name=f.name, volume=f.volume, reporter=f.reporter,
                  page=f.page, opinion=f.opinion, defines=f.defines, history=f.history)
-
-
-def _authority_text(text: str, page: int | None = None) -> str:
-    """A full citation as shown for a back-reference: no explanatory, quoting or opinion parentheticals, no
-    hereinafter clause, no pin after the first page (``page`` where it is known), no closing period."""
-    text = re.sub(r"\s*[\[(]\s*hereinafter\b(?:[^\[\]()]|\([^()]{0,40}\))*[\])]", "", text, flags=re.IGNORECASE)
-    out: list[str] = []
-    depth, opened = 0, 0
-    attached = False  # "230(c)": a subsection, not a parenthetical
-    for ch in text:
-        if ch == "(":
-            if depth == 0:
-                opened, attached = len(out), bool(out) and not out[-1].isspace()
-            depth += 1
-        out.append(ch)
-        if ch == ")" and depth:
-            depth -= 1
-            if depth == 0 and not attached and any(c.isdigit() for c in out[:opened]):  # not in a title before the
-                inner = "".join(out[opened + 1: -1]).strip()  # volume: "Get Out the Vote (or Else): Testing …"
-                if _explanatory(inner):
-                    del out[opened:]
-    if depth and not attached and any(c.isdigit() for c in out[:opened]) and _explanatory("".join(out[opened + 1:])):
-        del out[opened:]  # an explanatory parenthetical the note never closes runs to its end
-    shown = re.sub(r"\s+", " ", "".join(out)).strip(" .,;")
-    prose = _PROSE_AFTER.search(shown) or _SENTENCE_AFTER.search(shown)  # "…, 50 Tex. 614 (1879), in which …",
-    if prose:  # "… (2022). “[T]he First Circuit …", "…privacy.html [https://perma.cc/X]. For …"
-        shown = shown[: prose.start()]
-    shown = re.sub(r"\s+,", ",", shown)
-    # the pin after the first page: "505 U.S. 1003, 1028–29 (1992)", "in FORGIVENESS AND MERCY 162, 164 (1988)"
-    first = rf"\s{page}" if page else r"\s\d{1,7}(?!,\s*(?:1[5-9]|20)\d\d\b)"  # not "SEPTEMBER 30, 2022 1–3 (2022)"
-    shown = re.sub(rf"({first}),\s*(?:at\s+)?\*?\d[\d–\-,\s&n.*]*?(?=\s*\()", r"\1", shown, count=1)
-    return shown[:_SHOWN]
-
-
-def _explanatory(inner: str) -> bool:
-    """A parenthetical that explains, quotes, names an opinion or gives this citation's own pin ("manuscript at 12"),
-    not one that dates or places the work."""
-    if _IDENTIFIES.match(inner):
-        return False
-    return not inner or inner[0].islower() or inner[0] in "“\"‘'[" or is_opinion(inner)
 
 
 def _reference(kind: str, f: Found, status: str, work: _Work | None) -> Reference:
     if work is None or status != "resolved":
         return Reference(kind=kind, start=f.start, end=f.end, status=status)
     return Reference(kind=kind, start=f.start, end=f.end, status=status, authority=work.text, authority_note=work.note,
-                     pin=f.pin, opinion=f.opinion, resolved=_with_pin(work.text, f.pin, f.opinion, _first_page(work),
+                     pin=f.pin, opinion=f.opinion, resolved=with_pin(work.text, f.pin, f.opinion, _first_page(work),
                                                                       _own_pin(work)))
 
 
@@ -403,37 +352,6 @@ def _own_pin(work: _Work) -> re.Pattern[str] | None:
     if not is_about_a_case(work.name):
         return None
     return re.compile(r"^[^,]*?\bat\s+(?P<pin>\d[\d–\-]*)")
-
-
-def _with_pin(authority: str, pin: str | None, opinion: str | None, first_page: re.Pattern[str] | None = None,
-              own_pin: re.Pattern[str] | None = None) -> str:
-    """The authority with this occurrence's pin ("602 U.S. 680, 717 (2024)") and opinion. A work without a
-    volume and first page (a book, a statute) prints its pin where the other's stood: "GAME THEORY 365
-    (2013)" at 370 is "GAME THEORY 370 (2013)"; "5 U.S.C. § 553" at § 553(b) is "5 U.S.C. § 553(b)"; a
-    document about a case where its own page stood ("Transcript … at 28, Case, 600 U.S. 181")."""
-    shown = authority
-    if pin and pin.startswith("manuscript"):  # a draft's own pages: "(forthcoming 2025) (manuscript at 46)"
-        shown = f"{shown} ({pin})"
-        return f"{shown} ({opinion})" if opinion else shown
-    if own_pin:
-        printed = own_pin.search(shown) if pin else None
-        if printed and pin:
-            shown = f"{shown[: printed.start('pin')]}{pin}{shown[printed.end('pin'):]}"
-        elif pin:
-            shown = f"{shown}, {'at ' if pin[0].isdigit() else ''}{pin}"
-        return f"{shown} ({opinion})" if opinion else shown
-    printed = _BOOK_PIN.search(shown) if pin and not first_page else None
-    if printed and pin and (pin[0].isdigit() == printed.group("pin")[0].isdigit()):
-        shown = f"{shown[: printed.start('pin')]}{pin}{shown[printed.end('pin'):]}"
-    elif pin:
-        page = pin[0].isdigit() or pin[0] == "*"  # a page ("717") or a star page ("*8"), not "¶ 4" or "§ 2"
-        at = first_page.search(shown) if page and first_page else None  # after the first page
-        pin = f"at {pin}" if pin[0] == "*" else pin
-        if at:
-            shown = f"{shown[: at.end()]}, {pin}{shown[at.end():]}"
-        else:
-            shown = f"{shown}, {'at ' if page and pin[0] != 'a' else ''}{pin}"
-    return f"{shown} ({opinion})" if opinion else shown
 
 
 def _with_refs(note: Footnote, refs: list[Reference]) -> Footnote:
