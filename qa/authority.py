@@ -19,7 +19,9 @@ _IDENTIFIES = re.compile(r"(?:(?:combined|prepared|written|joint|oral)\s+)*(?:st
 # prose after a dated citation, not its subsequent history ("cert. denied", "aff’d", "overruled by") nor its link
 _PROSE_AFTER = re.compile(r"(?<=\((?:1[5-9]|20)\d\d\)),\s+(?!cert\.|aff|rev|overruled|vacated|abrogated|superseded|"
                           r"modified|reh|appeal|available|archived|https?:|\[)(?=[a-z])")
-_SENTENCE_AFTER = re.compile(r"(?<=[)\]])\.\s+(?=[A-Z“\"])")  # the citation's sentence ends, prose follows
+# the citation's sentence ends, prose follows: after a parenthesis or a link, or after a section or a page when a
+# sentence follows ("21 C.F.R. § 808.1. The regulation provides …")
+_SENTENCE_AFTER = re.compile(r"(?<=[)\]])\.\s+(?=[A-Z“\"])|(?<=\d)\.\s+(?=[A-Z][a-z]+\s+[a-z])")
 _SHOWN = 500  # characters of an authority shown at most
 DATED = r"\s*\((?:[^()]*\s)?(?:1[5-9]|20)\d\d\)"  # a parenthetical ending in its year: "(9th Cir. 2022)"
 # pages as a book prints them ("104–05", "103, 108 & n.4"), never a date's year ("SEPTEMBER 30, 2022 1–3")

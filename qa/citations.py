@@ -347,8 +347,10 @@ def _full(text: str, head: int, end: int, groups: list[tuple[int, int]], nested:
     outside = _blanked(text, head, end, groups)  # the reporter cite outside parentheticals
     vp = _VOLUME_PAGE.search(outside)
     dated = _DATED.search(body)  # in the text as printed: ``outside`` has its parentheses blanked
-    if not (vp or defines or _CITATION_LIKE.search(body)) or (not (vp or dated or defines) and reads_as_prose(outside)):
-        return Found("text", head, end, body, nested=nested)  # prose, or prose that names a "§ 706"
+    like = _CITATION_LIKE.search(body)
+    if not (vp or defines or like) or (not (vp or dated or defines) and like and reads_as_prose(outside[: like.start()])):
+        return Found("text", head, end, body, nested=nested)  # prose, or prose that names a "§ 706" (not "21 U.S.C.
+        # § 343-1 notes. The savings clause is not codified …": a citation, then prose)
     anchor = vp.start() if vp else dated.start() if dated else 0
     lead = _citation_start(outside[:anchor])
     if vp:

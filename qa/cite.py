@@ -27,6 +27,7 @@ _PAGES_PER_WORK = 400  # a pin more than this past a work's first page is not in
 _RECENT = 3  # notes before an "Id." whose works its pin is compared with
 _PAGED = 1000  # a pin page from here on names no work without a first page (a report, a brief, a book) alone
 _CASE = re.compile(r"\sv\.\s|^(?:In\s+re|Ex\s+parte)\b")
+_SUPRA_IN = re.compile(r"\bsupra\b|\bid\.\s", re.IGNORECASE)
 _LINK = re.compile(r"\[?https?://\S+")
 _NEAREST = 100  # full citations of one volume and reporter a short form is compared with: the latest (bounds the work)
 
@@ -178,13 +179,15 @@ def _misprinted(f: Found, by_number: dict[str, list[_Work]], texts: dict[str, st
     N the name fits but for a misspelt word ("Hemel & Oullette" for Ouellette; "Most Americans Prefer Smart Guns" for
     "Support", a title of four words or more); else, when note N does not print the name at all, the one work of
     note N−1 or N+1 it fits ("Bell, supra note 70" for the Note in note 71). None when that is not one work."""
-    near = _distinct([w for w in by_number.get(str(f.note), []) if _names_nearly(f.name, w.text)])
+    whole = [w for w in by_number.get(str(f.note), []) if not _SUPRA_IN.search(w.text)]  # not one that swallowed
+    near = _distinct([w for w in whole if _names_nearly(f.name, w.text)])  # a back-reference (a clause mis-cut)
     if len(near) == 1:
         return near[0]
-    if near or f.note is None or not fold(f.name) or fold(f.name) in fold(texts.get(str(f.note), "")):
-        return None
+    if near or f.note is None or not fold(f.name) or names_match(f.name, texts.get(str(f.note), "")):
+        return None  # note N prints the name: the work is there, read or not
     beside = _distinct([w for n in (f.note - 1, f.note + 1) for w in by_number.get(str(n), [])
-                        if str(w.note).rsplit(":", 1)[-1] == str(n) and names_match(f.name, _LINK.sub(" ", w.text))])
+                        if str(w.note).rsplit(":", 1)[-1] == str(n) and not _SUPRA_IN.search(w.text)
+                        and names_match(f.name, _LINK.sub(" ", w.text))])
     return beside[0] if len(beside) == 1 else None
 
 

@@ -529,6 +529,24 @@ def test_a_reporter_only_cite_of_another_case_does_not_make_a_named_short_form_a
     assert out[6].references[0].authority_note == 5  # its initials
 
 
+def test_a_citation_followed_by_prose_is_still_a_citation() -> None:
+    out = by_marker(resolve_footnotes(notes(
+        "21 U.S.C. § 350e(b).", "21 C.F.R. § 808.1. The regulation provides examples of these state requirements, "
+        "including general electrical codes, and unfair trade practices. Id.")))
+    assert out[2].references[0].authority_note == 2 and out[2].resolved == "21 C.F.R. § 808.1"
+
+
+def test_a_misprinted_supra_is_not_guessed_when_note_n_prints_the_name_or_a_clause_was_mis_cut() -> None:
+    out = by_marker(resolve_footnotes(notes(
+        "See Riegel v. Medtronic, 552 U.S. 312 (2008) (analyzing the provision (quoting 21 U.S.C. § 360k(a)(1)). For more, "
+        "see CRS Report R45825, Federal Preemption, by Bryan L. Adkins, Alexander H. Pepper, and Jay B. Sykes (2023).",
+        "See Cent. Maine Power Co. v. Maine Comm’n, 144 F.4th 9, 31 (1st Cir. 2025) (observing that “issues of "
+        "preemption); Adkins, Pepper & Sykes, supra note 1, at 3–4.", "See Adkins, Pepper & Sykes, supra note 1, at 17.")))
+    # note 1's parenthesis never closes, so its CRS report is not read; note 1 prints the names: not a misprint,
+    # and note 2's clause that swallowed the supra is no work of theirs
+    assert out[3].unresolved and out[3].references[0].status == "not found"
+
+
 # --- op. cit. ------------------------------------------------------------------------------
 
 def test_op_cit_finds_the_same_authors_earlier_reference() -> None:
