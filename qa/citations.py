@@ -23,7 +23,7 @@ _SIGNAL = re.compile(
     r"inter\s+alia)\b|cf\.|but\s+cf\.|e\.\s?g\.)\s*,?\s*)+", re.IGNORECASE)  # whole words: "Anderson" is no "And"
 # Volume, reporter (or journal), first page: "141 S. Ct. 2063", "35 Ecology L.Q. 1", "84 F.4th 378".
 _WORD = r"[A-Z][\w.’'&]*(?:-[\w.’'&]+)*"  # "F.4th", "CHI.-KENT"
-_REPORTER = rf"(?:{_WORD}|\d+(?:d|th|st|nd|rd)\.?|&|of|in)"
+_REPORTER = rf"(?:{_WORD}|\d+(?:d|th|st|nd|rd)\.?|&|of|in|on)"  # "Yale J. on Reg."
 # a volume is no part of a number ("5,000 YEARS 129": a title's number, then a book's page), a first page starts no range
 # ("28 U.S.C. 351–364" in a title)
 _VOLUME_PAGE = re.compile(rf"(?<!\d[,.])(?<![–-])\b(?P<vol>[1-9]\d{{0,3}})\s+(?P<rep>{_WORD}(?:\s+{_REPORTER})*?)"

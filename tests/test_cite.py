@@ -547,6 +547,13 @@ def test_a_misprinted_supra_is_not_guessed_when_note_n_prints_the_name_or_a_clau
     assert out[3].unresolved and out[3].references[0].status == "not found"
 
 
+def test_a_journal_title_with_on_is_a_reporter() -> None:
+    out = by_marker(resolve_footnotes(notes(
+        "Alan Schwartz & Simone M. Sepe, Economic Challenges, 38 Yale J. on Reg. 678, 680 (2021).",
+        "Schwartz & Sepe, supra note 1, at 691–92.")))
+    assert out[2].resolved == "Alan Schwartz & Simone M. Sepe, Economic Challenges, 38 Yale J. on Reg. 678, 691–92 (2021)"
+
+
 # --- op. cit. ------------------------------------------------------------------------------
 
 def test_op_cit_finds_the_same_authors_earlier_reference() -> None:
