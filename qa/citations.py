@@ -55,7 +55,8 @@ _SIGNAL_WORD = r"(?:[Ss]ee(?:\s+also|\s+generally)?|[Cc]f\.|[Aa]ccord|[Ee]\.g\.,
 _ABBREVIATION = r"(?:rel|seq|etc|supp|cert|app|cmt|eds|trans|art|sec|ann|rev|stat|cong|sess|reg)\."  # "ex rel. Barez"
 _PROSE_END = re.compile(rf"(?:(?<![A-Za-z])(?!{_ABBREVIATION})[a-z]{{3,}}[.!?][’'”\"]{{0,3}}|(?<![A-Za-z])[A-Za-z][a-z]{{2,}}"
                         rf"[.!?][’”\"]{{1,3}}|\b(?:1[5-9]|20)\d\d\.)\s+(?=[A-Z“])|(?:^|\s){_SIGNAL_WORD}\s+")
-_DATED = re.compile(r"\((?:[^()]*\s)?(?:1[5-9]\d\d|20\d\d)\)|https?://")
+_DATE = re.compile(r"\((?:[^()]*\s)?(?:1[5-9]\d\d|20\d\d)\)")
+_DATED = re.compile(rf"{_DATE.pattern}|https?://")
 _YEAR = re.compile(r"\b(?:1[5-9]|20)\d\d\b")
 _ANOTHER = re.compile(r",?\s+(?:and|with)\s+(?=[A-Z])")
 # a decision's later (or earlier) history with its own reporter cite: "…, aff’d 928 F.2d 646", "aff’d sub nom. Beare
@@ -181,11 +182,14 @@ def _clauses(text: str) -> list[tuple[int, int]]:
 
 
 def _sentence_ends(text: str, i: int) -> bool:
-    """Whether the period at i ends a citation sentence: a new citation follows ("… (1992). See id."), or a
-    capital after a closing parenthesis, quotation mark or "Id." ("See id. Professor Hansford's …")."""
+    """Whether the period at i ends a citation sentence: a new citation follows ("… (1992). See id."), a
+    capital after a closing parenthesis, quotation mark or "Id." ("See id. Professor Hansford's …"), or a
+    sentence after a pin ("… 145 S. Ct. at 1508. As detailed by …")."""
     if text[i + 1: i + 2] != " ":
         return False
     if _NEW_SENTENCE.match(text, i + 2):
+        return True
+    if text[i - 1: i].isdigit() and re.match(r"[A-Z][a-z]+\s+[a-z]", text[i + 2: i + 40]):
         return True
     return text[i + 2: i + 3].isupper() and (
         text[i - 1: i] in ")]”\"" or bool(re.search(r"(?:^|[\s(])id$", text[max(0, i - 3): i], re.IGNORECASE)))
@@ -348,9 +352,10 @@ def _full(text: str, head: int, end: int, groups: list[tuple[int, int]], nested:
     vp = _VOLUME_PAGE.search(outside)
     dated = _DATED.search(body)  # in the text as printed: ``outside`` has its parentheses blanked
     like = _CITATION_LIKE.search(body)
-    if not (vp or defines or like) or (not (vp or dated or defines) and like and reads_as_prose(outside[: like.start()])):
-        return Found("text", head, end, body, nested=nested)  # prose, or prose that names a "§ 706" (not "21 U.S.C.
-        # § 343-1 notes. The savings clause is not codified …": a citation, then prose)
+    year = _DATE.search(body)  # a date, not only a link: "… submit such complaints through the Commission's website:
+    if not (vp or defines or like) or (not (vp or year or defines) and like and reads_as_prose(outside[: like.start()])):
+        return Found("text", head, end, body, nested=nested)  # http://…" is prose), or prose that names a "§ 706" (not
+        # "21 U.S.C. § 343-1 notes. The savings clause is not codified …": a citation, then prose)
     anchor = vp.start() if vp else dated.start() if dated else 0
     lead = _citation_start(outside[:anchor])
     if vp:

@@ -554,6 +554,19 @@ def test_a_journal_title_with_on_is_a_reporter() -> None:
     assert out[2].resolved == "Alan Schwartz & Simone M. Sepe, Economic Challenges, 38 Yale J. on Reg. 678, 691–92 (2021)"
 
 
+def test_a_sentence_after_a_pin_starts_a_clause_and_a_sentence_with_a_link_is_prose() -> None:
+    out = by_marker(resolve_footnotes(notes(
+        "Seven Cnty. Infrastructure Coal. v. Eagle County, 145 S. Ct. 1497 (2025).",
+        "Seven Cnty., 145 S. Ct. at 1508. As detailed by the Solicitor General, the total included 600 pages. Brief for "
+        "the Federal Respondents Supporting Petitioners at 6, Seven Cnty., 145 S. Ct. 1497 (No. 23-975).",
+        "See Brief for the Federal Respondents Supporting Petitioners, supra note 2, at 31.",
+        "Seven Cnty., 145 S. Ct. at 1510. In that order, the Commission established that parties could submit "
+        "complaints through the Commission’s website: http://esupport.fcc.gov/complaints.html. Id.")))
+    assert out[3].resolved == ("Brief for the Federal Respondents Supporting Petitioners at 31, Seven Cnty., 145 S. Ct. "
+                               "1497 (No. 23-975)")
+    assert out[4].references[-1].authority_note == 1  # the Id. is the case, not the sentence naming a website
+
+
 # --- op. cit. ------------------------------------------------------------------------------
 
 def test_op_cit_finds_the_same_authors_earlier_reference() -> None:
