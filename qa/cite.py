@@ -169,9 +169,18 @@ def _supra(f: Found, by_number: dict[str, list[_Work]], named: dict[str, _Work],
     cited_there = [w for w in by_name if str(w.note).rsplit(":", 1)[-1] == str(f.note)]
     if len(by_name) == 1 or len(cited_there) == 1:  # the work cited in full in note N before one it only refers to
         return "supra", "resolved", (cited_there or by_name)[0]
+    if re.search(r"\bet\s+al\b", f.name) and len(several := [w for w in by_name if _several_authors(w.text)]) == 1:
+        return "supra", "resolved", several[0]  # "Klein et al.": not Klein's article of his own
     if not by_name and not defined and (work := _misprinted(f, by_number, texts)) is not None:
         return "supra", "resolved", work
     return "supra", ("ambiguous" if len(by_name) > 1 or len(defined) > 1 else "not found"), None
+
+
+def _several_authors(text: str) -> bool:
+    """Whether a work's citation opens with several authors ("Benjamin Klein, Robert G. Crawford & Armen A. Alchian,
+    Vertical Integration …"; "Jane Roe et al., Title …"), read up to its second comma."""
+    head = ",".join(text.split(",")[:2])
+    return bool(re.search(r"\s&\s|\bet\s+al\b", head))
 
 
 def _misprinted(f: Found, by_number: dict[str, list[_Work]], texts: dict[str, str]) -> _Work | None:

@@ -567,6 +567,16 @@ def test_a_sentence_after_a_pin_starts_a_clause_and_a_sentence_with_a_link_is_pr
     assert out[4].references[-1].authority_note == 1  # the Id. is the case, not the sentence naming a website
 
 
+def test_et_al_picks_the_work_of_several_authors() -> None:
+    out = by_marker(resolve_footnotes(notes(
+        "See Benjamin Klein, Robert G. Crawford & Armen A. Alchian, Vertical Integration, 21 J.L. & ECON. 297 (1978); "
+        "Benjamin Klein, Why Hold-Ups Occur, 34 ECON. INQUIRY 444 (1996).",
+        "Klein et al., supra note 1, at 299.", "Klein, supra note 1, at 445.")))
+    assert out[2].resolved == ("Benjamin Klein, Robert G. Crawford & Armen A. Alchian, Vertical Integration, 21 J.L. & ECON. "
+                               "297, 299 (1978)")
+    assert out[3].unresolved  # "Klein" alone: either
+
+
 # --- op. cit. ------------------------------------------------------------------------------
 
 def test_op_cit_finds_the_same_authors_earlier_reference() -> None:
