@@ -166,7 +166,9 @@ def _clauses(text: str) -> list[tuple[int, int]]:
                 cuts.append(i + 1)  # a quotation ends a sentence: "… a far more demanding test.” Id. at 248"
         elif depth == 0 and (ch == ";" or (ch == "." and _sentence_ends(text, i))):
             cuts.append(i + 1)
-
+        elif depth and ch == "." and text[i - 1: i] in ")”" and _sentence_ends(text, i) and _never_closed(text, i, depth):
+            depth = 0  # a parenthesis the note never closes ends with its sentence: "(analyzing … (quoting 21 U.S.C.
+            cuts.append(i + 1)  # § 360k(a)(1)). For more information …, see CRS Report R45825 …"
         i += 1
     cuts.append(len(text))
     spans = []
@@ -179,6 +181,12 @@ def _clauses(text: str) -> list[tuple[int, int]]:
         if b > a:
             spans.append((a, b))
     return spans
+
+
+def _never_closed(text: str, i: int, depth: int) -> bool:
+    """Whether the rest of a note, from i, closes fewer parentheses and quotations than are open there."""
+    rest = text[i:]
+    return sum(rest.count(c) for c in _CLOSE) - sum(rest.count(c) for c in _OPEN) < depth
 
 
 def _sentence_ends(text: str, i: int) -> bool:

@@ -536,15 +536,21 @@ def test_a_citation_followed_by_prose_is_still_a_citation() -> None:
     assert out[2].references[0].authority_note == 2 and out[2].resolved == "21 C.F.R. § 808.1"
 
 
-def test_a_misprinted_supra_is_not_guessed_when_note_n_prints_the_name_or_a_clause_was_mis_cut() -> None:
+def test_a_parenthesis_never_closed_ends_with_its_sentence_and_a_mis_cut_clause_is_no_misprint() -> None:
     out = by_marker(resolve_footnotes(notes(
         "See Riegel v. Medtronic, 552 U.S. 312 (2008) (analyzing the provision (quoting 21 U.S.C. § 360k(a)(1)). For more, "
         "see CRS Report R45825, Federal Preemption, by Bryan L. Adkins, Alexander H. Pepper, and Jay B. Sykes (2023).",
         "See Cent. Maine Power Co. v. Maine Comm’n, 144 F.4th 9, 31 (1st Cir. 2025) (observing that “issues of "
         "preemption); Adkins, Pepper & Sykes, supra note 1, at 3–4.", "See Adkins, Pepper & Sykes, supra note 1, at 17.")))
-    # note 1's parenthesis never closes, so its CRS report is not read; note 1 prints the names: not a misprint,
-    # and note 2's clause that swallowed the supra is no work of theirs
-    assert out[3].unresolved and out[3].references[0].status == "not found"
+    # note 1's "(analyzing" never closes: its sentence still ends, and the CRS report after it is read; note 2's
+    # clause that swallowed a supra (its quotation never closes) is no work of theirs
+    assert out[3].references[0].authority_note == 1
+    assert out[3].resolved.startswith("CRS Report R45825, Federal Preemption, by Bryan L. Adkins")
+    out = by_marker(resolve_footnotes(notes(
+        "As Adkins, Pepper, and Sykes explain, preemption is a question of statutory interpretation.",
+        "See Cent. Maine Power Co. v. Maine Comm’n, 144 F.4th 9, 31 (1st Cir. 2025) (observing that “issues of "
+        "preemption); Adkins, Pepper & Sykes, supra note 1, at 3–4.", "See Adkins, Pepper & Sykes, supra note 1, at 17.")))
+    assert out[3].unresolved  # note 1 prints the names (no citation there): not a misprint for note 2
 
 
 def test_a_journal_title_with_on_is_a_reporter() -> None:
