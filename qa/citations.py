@@ -95,6 +95,7 @@ class Found:
     nested: bool = False  # inside another citation's parenthetical: never what an "Id." points to
     history: bool = False  # the decision as another citation's history cites it ("…, aff’d 928 F.2d 646")
     defines: tuple[str, ...] = ()  # "[hereinafter X]" names given to this citation
+    named_by_text: bool = False  # ``name`` is the case the body text names at the note's marker, not printed here
 
 
 def find(text: str) -> list[Found]:
@@ -335,6 +336,25 @@ def _case_name_start(text: str, start: int, end: int) -> int:
         rest = [w for w in words[i + 1:] if w.group()[0].isupper()]
         return start + rest[0].start() if rest else start
     return start
+
+
+def case_named_before(text: str) -> str:
+    """Return the case the end of a sentence names, for a note that cites it by reporter alone ("In Fulton v. City
+    of Philadelphia, for example," before the marker of "141 S. Ct. 1868 (2021)"); "" when it names none."""
+    sentence = re.split(r"(?:(?<=[a-z]{3})|(?<=\d))[.!?][”’\"]?\s+(?=[A-Z“])", text)[-1]  # not after "v." or "Inc."
+    v = list(re.finditer(r"\sv\.\s", sentence))
+    if not v:
+        return ""
+    start = _case_name_start(sentence, 0, len(sentence))
+    words = []
+    for word in sentence[v[-1].end():].split():
+        if not (word[0].isupper() or word.rstrip(",.").lower() in _SMALL_WORDS or word[0] in "&(" or word[0].isdigit()):
+            break
+        words.append(word)
+    while words and (words[-1].rstrip(",").lower() in _SMALL_WORDS or not words[-1].rstrip(",")):
+        words.pop()
+    name = f"{sentence[start: v[-1].end()]}{' '.join(words)}".strip(" ,")
+    return re.sub(r"^(?:(?:In|See|Later,?|Cf\.|But|And|As)\s+(?:in\s+)?)+", "", name)  # "In Fulton v. …", "See Ricci v. …"
 
 
 def _supra_in(text: str, head: int, end: int, groups: list[tuple[int, int]]) -> tuple[int, re.Match[str]] | None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 
 from qa.authority import DATED, authority_text, with_pin
-from qa.citations import Found, find, fold, is_about_a_case, name_after_prose, names_match, pin_page
+from qa.citations import Found, case_named_before, find, fold, is_about_a_case, name_after_prose, names_match, pin_page
 from qa.records import Citation, Footnote, Marker, Paragraph, Reference
 
 # "Ibid." / "Ibidem" (other styles than the Bluebook's): the note before, as written.
@@ -45,12 +45,15 @@ class _Work:
     opinion: str | None
     defines: tuple[str, ...]
     history: bool = False  # cited as another decision's history: shown only where no citation of its own is
+    named_by_text: bool = False  # its name is the one the body text gives it (a citation by reporter alone)
 
 
-def resolve_footnotes(notes: list[Footnote]) -> list[Footnote]:
+def resolve_footnotes(notes: list[Footnote], before: dict[str, str] | None = None) -> list[Footnote]:
     """Return the notes with their back-references resolved: ibid. (the note before), op. cit. (the latest
     full reference by that author), and for legal citations each "Id.", "supra note N", case short form and
-    "[hereinafter X]" name to the authority it refers to, with its own pin; ambiguous ones stay unresolved."""
+    "[hereinafter X]" name to the authority it refers to, with its own pin; ambiguous ones stay unresolved.
+    ``before``: the body text before each note's marker, by marker, which names a case a note cites by reporter
+    alone ("In Fulton v. City of Philadelphia," for "141 S. Ct. 1868 (2021)")."""
     out: list[Footnote] = []
     by_number: dict[str, list[_Work]] = {}  # the works cited in full in note N (the latest note N of any series)
     cases: dict[tuple[str, str], list[_Work]] = {}  # full citations by volume and reporter, nested ones too
@@ -66,13 +69,23 @@ def resolve_footnotes(notes: list[Footnote]) -> list[Footnote]:
             out.append(_point(note, _find_author(note.text, out), "op. cit."))
             previous = []
         else:
-            resolved, previous, works = _resolve_note(note, find(note.text), previous, by_number, cases, named,
+            found = _named_in_text(find(note.text), (before or {}).get(str(note.marker), ""))
+            resolved, previous, works = _resolve_note(note, found, previous, by_number, cases, named,
                                                       [w for ws in recent for w in ws if w is not None], texts)
             out.append(resolved)
             by_number[str(note.marker).rsplit(":", 1)[-1]] = works
         texts[str(note.marker).rsplit(":", 1)[-1]] = note.text
         recent = [*recent, previous][-_RECENT:]
     return out
+
+
+def _named_in_text(found: list[Found], before: str) -> list[Found]:
+    """A note's citations, a citation by reporter alone that opens the note named by the case the text before its
+    marker names (the name decides between decisions of one volume; the citation shown stays as printed)."""
+    if not (found and before and found[0].kind == "full" and found[0].volume and not found[0].name):
+        return found
+    name = case_named_before(before)
+    return [dataclasses.replace(found[0], name=name, named_by_text=True), *found[1:]] if name else found
 
 
 def _resolve_note(note: Footnote, found: list[Found], previous: list[_Work | None], by_number: dict[str, list[_Work]],
@@ -228,7 +241,10 @@ def _short(f: Found, cases: dict[tuple[str, str], list[_Work]]) -> tuple[str, _W
     if f.name:
         # a reporter-only cite printed with the first page of a case the name has nothing in common with is that case
         others = {w.page for w in same if w.name and _unrelated(f.name, w)}
-        named_fits = [w for w in fits if (not w.name and w.page not in others) or (w.name and _named(f.name, w))]
+        # a name the body text gave is weaker than a printed one ("Brown v. Board of Education’s" for "Brown v. Bd. of
+        # Educ."): enough that it shares a word, it only rules out a case it has nothing in common with
+        named_fits = [w for w in fits if (not w.name and w.page not in others) or (w.name and _named(f.name, w)) or (
+            w.named_by_text and not _unrelated(f.name, w))]
         fits = named_fits or [w for w in same if w.name and _named(f.name, w)]  # a mistyped pin
     if not fits:
         return "not found", None
@@ -286,12 +302,12 @@ def _one_case(fits: list[_Work]) -> bool:
     """Whether citations printed with different first pages are one decision: each names the case (the
     others abbreviate the fullest name: "Seven Cnty." of "Seven Cnty. Infrastructure Coal. v. Eagle County"),
     and those printed by reporter only share a first page with one of them (a mistyped first page)."""
-    named = [w for w in fits if w.name]
+    named = [w for w in fits if w.name and not w.named_by_text]  # names printed in the citations themselves
     if not named:
         return False
     fullest = max((w.name for w in named), key=len)
     return all(names_match(w.name, fullest) for w in named) and all(
-        w.page in {n.page for n in named} for w in fits if not w.name)
+        w.page in {n.page for n in named} for w in fits if w not in named)
 
 
 def _as_cited(work: _Work, opinion: str | None, cases: dict[tuple[str, str], list[_Work]]) -> _Work:
@@ -299,15 +315,17 @@ def _as_cited(work: _Work, opinion: str | None, cases: dict[tuple[str, str], lis
     opinion, else a plain one ("Id. at 929 (Sotomayor, J., dissenting)" → the full cite of the dissent);
     one naming the case before one that does not."""
     same = [w for w in cases.get((work.volume or "", work.reporter or ""), []) if w.page == work.page and (
-        not (w.name and work.name) or names_match(w.name, work.name) or names_match(work.name, w.name))]  # not what a
-    # search or a brief prints inside its own citation ("(search “697 F.3d 1105”)")
+        not (w.name and work.name) or w.named_by_text or work.named_by_text or names_match(w.name, work.name)
+        or names_match(work.name, w.name))]  # not what a search or a brief prints inside its own citation ("(search
+    # “697 F.3d 1105”)"); a name the body text gave ("Board of Regents v. Roth") decides nothing here
     this = [w for w in same if opinion and w.opinion and fold(w.opinion) == fold(opinion)]
     plain = [w for w in same if w.opinion is None]
     # its own citation before one in another's history, one with the case's name before one printed by reporter only
     # ("163 U.S. 537 (1896)")
     own = [w for w in this if not w.history], [w for w in plain if not w.history]
-    shown = next((ws for ws in ([w for w in own[0] if w.name], [w for w in own[1] if w.name], *own,
-                                [w for w in this if w.name], [w for w in plain if w.name], this, plain) if ws), [])
+    printed = [w for w in own[0] if w.name and not w.named_by_text], [w for w in own[1] if w.name and not w.named_by_text]
+    shown = next((ws for ws in (*printed, *own, [w for w in this if w.name], [w for w in plain if w.name], this, plain)
+                  if ws), [])
     return shown[-1] if shown else work
 
 
@@ -337,7 +355,7 @@ def _work(f: Found, marker: Marker) -> _Work:
         return _Work(text=authority_text(f.text), note=marker, name=f.name, volume=None, reporter=None, page=None,
                      opinion=None, defines=f.defines)
     return _Work(text=authority_text(f.text, f.page), note=marker, name=f.name, volume=f.volume, reporter=f.reporter,
-                 page=f.page, opinion=f.opinion, defines=f.defines, history=f.history)
+                 page=f.page, opinion=f.opinion, defines=f.defines, history=f.history, named_by_text=f.named_by_text)
 
 
 def _reference(kind: str, f: Found, status: str, work: _Work | None) -> Reference:

@@ -21,7 +21,7 @@ from qa.errors import DocumentError
 from qa.records import Block, Document, Footnote, Marker, Paragraph, marker_from_str
 from qa.series import MARK, number_series
 
-VERSION = 34  # bump when parsing changes: a rebuild then re-parses every document
+VERSION = 35  # bump when parsing changes: a rebuild then re-parses every document
 # Each format but text and Markdown has a reader module with ``read_blocks(path) -> list[Block]``.
 READERS = {".pdf": "qa.pdf", ".docx": "qa.docx", ".odt": "qa.odt", ".html": "qa.html", ".htm": "qa.html", ".epub": "qa.epub"}
 SUPPORTED = (".txt", ".md", ".markdown", *READERS)
@@ -332,7 +332,18 @@ def _collect_notes(doc: str, blocks: list[Block]) -> list[Footnote]:
     for marker, texts in parts.values():
         text = " ".join(texts)
         notes.append(Footnote(doc=doc, marker=marker, text=text, urls=extract_urls(text)))
-    return cite.resolve_footnotes(notes)
+    return cite.resolve_footnotes(notes, _before_markers(blocks))
+
+
+def _before_markers(blocks: list[Block]) -> dict[str, str]:
+    """The body text just before each note's first marker (300 characters, markers removed), by marker: a law
+    review names there the case a note cites by reporter alone ("In Fulton v. City of Philadelphia,⟦57⟧ …")."""
+    out: dict[str, str] = {}
+    for block in blocks:
+        if block.kind == "body":
+            for m in MARK.finditer(block.text):
+                out.setdefault(m.group(1), MARK.sub("", block.text[max(0, m.start() - 300): m.start()]))
+    return out
 
 
 def _keep_known_markers(text: str, known: set[str]) -> str:

@@ -346,3 +346,11 @@ def test_markers_int_cannot_read_are_kept_as_names() -> None:
     assert document.footnotes[0].unresolved
     document = parse_text("Text" + "¹" * 10**5 + " here.\n\n¹ A note.\n")
     assert document.paragraphs[0].text.startswith("Text")
+
+
+def test_a_note_citing_by_reporter_alone_is_named_by_the_sentence_at_its_marker() -> None:
+    doc = parse_text(
+        "In Fulton v. City of Philadelphia,[^1] the Court ruled for the agency. It said so twice.[^2]\n\n"
+        "[^1]: 141 S. Ct. 1868 (2021).\n[^2]: Fulton, 141 S. Ct. at 1181.\n", markdown=True)
+    notes = {n.marker: n for n in doc.footnotes}
+    assert notes[2].resolved == "141 S. Ct. 1868, 1181 (2021)" and notes[2].resolved_marker == 1
