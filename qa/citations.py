@@ -32,6 +32,10 @@ _VOLUME_PAGE = re.compile(rf"(?<!\d[,.])(?<![–-])\b(?P<vol>[1-9]\d{{0,3}})\s+(
 _FIRM = r"(?:,\s+(?:Inc|Co|Corp|Ltd|LLC|LLP|L\.P|N\.A)\.?)?"  # "Lesher Commc’ns, Inc."
 _SHORT = re.compile(rf"^(?:(?P<name>[^,;()]{{1,80}}?{_FIRM}),\s+)?(?P<vol>\d{{1,4}})\s+(?P<rep>{_WORD}(?:\s+{_REPORTER})*?)"
                     r"\s+at\s+(?P<pin>[^(;]+)")
+# a short form that prints a page range where "at" and a pin stand ("See 54 F.4th 342–43", "Texas v. Yellen, 105
+# F.4th 763–67"): no date follows it
+_SHORT_RANGE = re.compile(rf"^(?:(?P<name>[^,;()]{{1,80}}?{_FIRM}),\s+)?(?P<vol>\d{{1,4}})\s+(?P<rep>{_WORD}(?:\s+{_REPORTER})*?)"
+                          r"\s+(?P<pin>\d{1,7}[–-]\d{1,7})(?=\s*[.,]?\s*$|\.\s+[A-Z“])")
 _ID = re.compile(r"^id\.\s*(?P<pin>§+\s*[\w.:–-]+(?:\(\w{1,4}\))*|[^(;]*)", re.IGNORECASE)
 _SUPRA = re.compile(r"\bsupra\b(?:\s+notes?\s+(?P<note>\d{1,6})(?:[–-]\d+)?)?,?\s*(?P<pin>[^(;]*)", re.IGNORECASE)
 _HEREINAFTER = re.compile(r"[\[(]\s*hereinafter\s+(?P<name>(?:[^\[\]()]|\([^()]{0,40}\)){1,120}?)\s*[\])]",
@@ -228,6 +232,8 @@ def _read_clause(text: str, start: int, end: int, nested: bool) -> list[Found]:
     opinion = next((o for o in (text[a + 1: b - 1].strip() for a, b in groups) if _OPINION.match(o)), None)
     body = text[head:end]
     out: list[Found] = []
+    if not _ID.match(body) and (lead_in := _id_after_prose(text, head, end, groups)):
+        return _read_clause(text, head + lead_in, end, nested)  # "For broader histories, see generally id."
     after_prose = _short_after_prose(text, head, end, groups)
     if m := _ID.match(body):
         pin_end = head + m.end("pin") if m.group("pin").startswith("§") else min(bare_end, head + m.end("pin"))
@@ -243,6 +249,10 @@ def _read_clause(text: str, start: int, end: int, nested: bool) -> list[Found]:
         out.append(Found("short", head, end, body, name=name_after_prose(_strip_signal(sh.group("name") or "")),
                          volume=sh.group("vol"),
                          reporter=_reporter_key(sh.group("rep")), pin=_clean_pin(sh.group("pin")), opinion=opinion,
+                         nested=nested))
+    elif ranged := _SHORT_RANGE.match(body):  # "See 54 F.4th 342–43": a range is no first page, but a pin
+        out.append(Found("short", head, end, body, name=_strip_signal(ranged.group("name") or ""), volume=ranged.group("vol"),
+                         reporter=_reporter_key(ranged.group("rep")), pin=ranged.group("pin"), opinion=opinion,
                          nested=nested))
     elif after_prose is not None:
         at, sh = after_prose
@@ -263,6 +273,18 @@ def _read_clause(text: str, start: int, end: int, nested: bool) -> list[Found]:
                 # a short form there already names its case, volume and reporter
                 out.extend(f for f in found if f.kind in ("full", "supra"))
     return out
+
+
+def _id_after_prose(text: str, head: int, end: int, groups: list[tuple[int, int]]) -> int:
+    """Where an "Id." starts that prose leads into ("For broader histories, see generally id."), when nothing like a
+    citation comes before it in the clause ("Compare X, 24 FCC Rcd at 9558 (…) with, e.g., id." is not that); 0 when
+    there is none."""
+    outside = _blanked(text, head, end, groups)
+    lead = _citation_start(outside)
+    before = outside[:lead]
+    if lead and _ID.match(text[head + lead: end]) and not (_CITATION_LIKE.search(before) or _DATED.search(before)):
+        return lead
+    return 0
 
 
 def _manuscript_pin(text: str, groups: list[tuple[int, int]]) -> str | None:

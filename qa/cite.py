@@ -120,7 +120,7 @@ def _resolve_note(note: Footnote, found: list[Found], previous: list[_Work | Non
             if work is not None and _pin_contradicts(work, f.pin, recent + [w for w in current if w is not None]):
                 status, work = "ambiguous", None
         elif f.kind == "supra":
-            kind, status, work = _supra(f, by_number, named, texts)
+            kind, status, work = _supra(f, by_number, named, texts, works)
         elif restated is not None:
             kind, status, work = "short", "resolved", restated
         else:
@@ -167,12 +167,20 @@ def _pin_contradicts(work: _Work, pin: str | None, others: list[_Work]) -> bool:
                                   and _decision(o) != _decision(work) for o in others)
 
 
-def _supra(f: Found, by_number: dict[str, list[_Work]], named: dict[str, _Work],
-           texts: dict[str, str]) -> tuple[str, str, _Work | None]:
-    """"Name, supra note N": the work of note N that the name (an author, a short title, a hereinafter name) picks."""
+def _supra(f: Found, by_number: dict[str, list[_Work]], named: dict[str, _Work], texts: dict[str, str],
+           here: list[_Work]) -> tuple[str, str, _Work | None]:
+    """"Name, supra note N": the work of note N that the name (an author, a short title, a hereinafter name) picks;
+    "Name, supra" without a number: a hereinafter name, else the one work the name fits in this note before it, else
+    the one it fits in the notes before (``here``: the works this note has cited so far)."""
     if f.note is None:
         work = named.get(fold(f.name))
-        return ("hereinafter", "resolved", work) if work else ("supra", "not found", None)
+        if work:
+            return "hereinafter", "resolved", work
+        for pool in (here, [w for ws in by_number.values() for w in ws]):
+            fit = _distinct([w for w in pool if not _SUPRA_IN.search(w.text) and names_match(f.name, _LINK.sub(" ", w.text))])
+            if fit:
+                return ("supra", "resolved", fit[0]) if len(fit) == 1 else ("supra", "ambiguous", None)
+        return "supra", "not found", None
     works = by_number.get(str(f.note), [])
     defined = _distinct([w for w in works if any(names_match(d, f.name) or names_match(f.name, d) for d in w.defines)])
     if len(defined) == 1:

@@ -596,6 +596,22 @@ def test_a_citation_by_reporter_alone_is_named_by_the_text_at_its_marker() -> No
     assert by_marker(resolve_footnotes(notes(*texts)))[3].unresolved  # without the text: no name, not guessed
 
 
+def test_an_id_that_prose_leads_into_a_range_for_a_pin_and_a_supra_without_a_note() -> None:
+    out = by_marker(resolve_footnotes(notes(
+        "PAMELA HAAG, THE GUNNING OF AMERICA 16–18 (2016).",
+        "For broader histories, see generally id.; IAN V. HOGG, STORY OF THE GUN (1996).",
+        "Kentucky v. Yellen, 54 F.4th 325 (6th Cir. 2022).",
+        "The Sixth Circuit held that Tennessee had standing. See 54 F.4th 342–43.",
+        "See Audrey Rogers, Prosecutorial Use of Expert Testimony, 8 COLUM. J. GENDER & L. 67 (1998); see also Rogers, "
+        "supra, at 68 n.4.",
+        "Compare, e.g., Forbearance Order, 24 FCC Rcd at 9558 (filing format) with, e.g., id. at 9551.")))
+    assert out[2].references[0].authority_note == 1  # not lost in the prose before it
+    assert out[4].resolved == "Kentucky v. Yellen, 54 F.4th 325, 342–43 (6th Cir. 2022)"  # a range is a pin
+    assert out[5].references[-1].resolved == ("Audrey Rogers, Prosecutorial Use of Expert Testimony, 8 COLUM. J. GENDER & L. "
+                                              "67, 68 n.4 (1998)")  # the work of this note that the name fits
+    assert all(r.kind != "id" or r.status != "resolved" for r in out[6].references)  # its Id. is the order, not found
+
+
 # --- op. cit. ------------------------------------------------------------------------------
 
 def test_op_cit_finds_the_same_authors_earlier_reference() -> None:
