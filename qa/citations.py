@@ -11,11 +11,11 @@ are found too, marked ``nested``: a short form may point at them, an "Id." may n
 
 from __future__ import annotations
 
-import functools
 import itertools
 import re
-import unicodedata
 from dataclasses import dataclass
+
+from qa.names import FIRM, PROSE_NAME, case_name_start, name_after_prose, reads_as_prose
 
 # Signals that may open a citation clause: "See", "See also", "Cf.", "E.g.,", "See, e.g.,", "But see", …
 _SIGNAL = re.compile(
@@ -28,13 +28,11 @@ _REPORTER = rf"(?:{_WORD}|\d+(?:d|th|st|nd|rd)\.?|&|of|in|on)"  # "Yale J. on Re
 # ("28 U.S.C. 351–364" in a title)
 _VOLUME_PAGE = re.compile(rf"(?<!\d[,.])(?<![–-])\b(?P<vol>[1-9]\d{{0,3}})\s+(?P<rep>{_WORD}(?:\s+{_REPORTER})*?)"
                           r"\s+(?P<page>\d{1,7})\b(?![–-]\w)")
-# A short form: "Midler, 849 F.2d at 462", "573 U.S. at 689–91".
-_FIRM = r"(?:,\s+(?:Inc|Co|Corp|Ltd|LLC|LLP|L\.P|N\.A)\.?)?"  # "Lesher Commc’ns, Inc."
-_SHORT = re.compile(rf"^(?:(?P<name>[^,;()]{{1,80}}?{_FIRM}),\s+)?(?P<vol>\d{{1,4}})\s+(?P<rep>{_WORD}(?:\s+{_REPORTER})*?)"
+_SHORT = re.compile(rf"^(?:(?P<name>[^,;()]{{1,80}}?{FIRM}),\s+)?(?P<vol>\d{{1,4}})\s+(?P<rep>{_WORD}(?:\s+{_REPORTER})*?)"
                     r"\s+at\s+(?P<pin>[^(;]+)")
 # a short form that prints a page range where "at" and a pin stand ("See 54 F.4th 342–43", "Texas v. Yellen, 105
 # F.4th 763–67"): no date follows it
-_SHORT_RANGE = re.compile(rf"^(?:(?P<name>[^,;()]{{1,80}}?{_FIRM}),\s+)?(?P<vol>\d{{1,4}})\s+(?P<rep>{_WORD}(?:\s+{_REPORTER})*?)"
+_SHORT_RANGE = re.compile(rf"^(?:(?P<name>[^,;()]{{1,80}}?{FIRM}),\s+)?(?P<vol>\d{{1,4}})\s+(?P<rep>{_WORD}(?:\s+{_REPORTER})*?)"
                           r"\s+(?P<pin>\d{1,7}[–-]\d{1,7})(?=\s*[.,]?\s*$|\.\s+[A-Z“])")
 _ID = re.compile(r"^id\.\s*(?P<pin>§+\s*[\w.:–-]+(?:\(\w{1,4}\))*|[^(;]*)", re.IGNORECASE)
 _SUPRA = re.compile(r"\bsupra\b(?:\s+notes?\s+(?P<note>\d{1,6})(?:[–-]\d+)?)?,?\s*(?P<pin>[^(;]*)", re.IGNORECASE)
@@ -72,12 +70,6 @@ _HISTORY = re.compile(rf"\b(?:aff[’']d|rev[’']d|aff[’']g|rev[’']g|vacate
 _CHAPTER = re.compile(r",\s+in\s+[A-Z][^()]*?\s(?P<page>\d{1,5})(?=(?:,\s*\d[\d–\-]*)?\s*\()")
 # "Id., 34 F.4th at 847": the volume and reporter repeated before the pin
 _REPEATED = re.compile(rf"^\s*,?\s*\d{{1,4}}\s+{_WORD}(?:\s+{_REPORTER})*?\s+(?=at\s)")
-# a case's name in a sentence, just before its short form's volume: capitals and a case name's small words
-_PROSE_NAME = re.compile(rf"(?<!\S)(?P<name>[A-Z][^\s,;]*(?:\s+(?:[A-Z][^\s,;]*|of|the|and|for|&|ex|rel\.|v\.|de|la|on))*"
-                         rf"{_FIRM}),\s+$")
-# a title's small words (Bluebook title case) and a case name's: lower case without being prose
-_SMALL_WORDS = frozenset("a an and as at but by de del du ex for from in into la nor of on or over rel the to upon "
-                         "v van von with y".split())
 _OPEN, _CLOSE = "([“", ")]”"
 
 
@@ -108,31 +100,6 @@ def find(text: str) -> list[Found]:
     for start, end in _clauses(text):
         out.extend(_read_clause(text, start, end, nested=False))
     return out
-
-
-@functools.lru_cache(maxsize=8192)
-def fold(text: str) -> str:
-    """Return text folded for comparing names: lower case, letters and digits, single spaces."""
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower().replace("’", "'")
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", text).split())
-
-
-def names_match(short: str, full: str) -> bool:
-    """Return whether every word of a short name starts a word of the full one ("Jud. Conf. U.S." ~ "Judicial
-    Conference of the United States"; "Holbrook" ~ "Timothy R. Holbrook"), in order."""
-    words = [w for w in fold(short).split() if w not in {"et", "al", "and", "the", "of", "v"}]
-    pool = fold(full).split()
-    if not words:
-        return False
-    at = 0
-    for w in words:
-        while at < len(pool) and not pool[at].startswith(w):
-            at += 1
-        if at == len(pool):
-            return False
-        at += 1
-    return True
 
 
 def is_opinion(parenthetical: str) -> bool:
@@ -314,69 +281,10 @@ def _short_after_prose(text: str, head: int, end: int, groups: list[tuple[int, i
         return None
     lead = _citation_start(outside[: at.start()])
     if not lead:  # "Similarly, in Common Cause, 243 F. Supp. at 1322, the court …": the capitalized name before it
-        name = _PROSE_NAME.search(outside[: at.start()])
+        name = PROSE_NAME.search(outside[: at.start()])
         lead = name.start("name") if name and name.start("name") else 0
     short = _SHORT.match(text[head + lead: end]) if lead else None
     return (head + lead, short) if short else None
-
-
-def name_after_prose(name: str) -> str:
-    """Return a name that prose runs into without a break ("This hypothetical is based on the facts of Norton",
-    "discussed in Hemel & Ouellette"): its capitalized words after the last lower-case word of the prose; the
-    name itself when it has no such word."""
-    words = re.findall(r"(?<![\w.’'-])[a-z][a-z’'-]+\b(?!\.)", name)
-    if all(w in _SMALL_WORDS for w in words):
-        return name
-    tail = _PROSE_NAME.search(name + ", ")
-    return tail.group("name") if tail else name
-
-
-def reads_as_prose(text: str) -> bool:
-    """Return whether a clause is a sentence, not a citation: six or more lower-case words that are not a title's
-    small words, quotations left out ("… Justice Kavanaugh identifies which “…” " is; "Cal. Health & Safety Code
-    Ann. § 123472(a)(1)" and "RESTATEMENT (THIRD) OF TORTS § 20 cmt. f" are not)."""
-    text = re.sub(r"“[^”]*”|\"[^\"]*\"", " ", text)
-    words = re.findall(r"(?<![\w.’'-])[a-z][a-z’'-]+\b(?!\.)", text)
-    return sum(w not in _SMALL_WORDS for w in words) >= 6
-
-
-def _case_name_start(text: str, start: int, end: int) -> int:
-    """Where a case name starts when prose runs into it ("… consistent with Motor Vehicle Mfrs. Ass’n of the U.S.,
-    Inc. v. State Farm …"): after the last lower-case word of prose before its " v. ", at its first capital; start
-    when the words before " v. " are no prose (an author and title, "Transcript of Oral Argument at 28, …")."""
-    v = list(re.finditer(r"\sv\.\s", text[start:end]))
-    if not v:
-        return start
-    words = list(re.finditer(r"\S+", text[start: start + v[-1].start()]))
-    for i in range(len(words) - 1, -1, -1):
-        word = words[i].group()
-        bare = word.strip(",;:")
-        if word[0].isupper() or word[0] in "“‘\"'(&" or bare.lower().rstrip(".") in _SMALL_WORDS:
-            continue
-        if not (word[0].isalpha() and word[0].islower()):
-            return start  # a number, a section: no prose before the name
-        rest = [w for w in words[i + 1:] if w.group()[0].isupper()]
-        return start + rest[0].start() if rest else start
-    return start
-
-
-def case_named_before(text: str) -> str:
-    """Return the case the end of a sentence names, for a note that cites it by reporter alone ("In Fulton v. City
-    of Philadelphia, for example," before the marker of "141 S. Ct. 1868 (2021)"); "" when it names none."""
-    sentence = re.split(r"(?:(?<=[a-z]{3})|(?<=\d))[.!?][”’\"]?\s+(?=[A-Z“])", text)[-1]  # not after "v." or "Inc."
-    v = list(re.finditer(r"\sv\.\s", sentence))
-    if not v:
-        return ""
-    start = _case_name_start(sentence, 0, len(sentence))
-    words = []
-    for word in sentence[v[-1].end():].split():
-        if not (word[0].isupper() or word.rstrip(",.").lower() in _SMALL_WORDS or word[0] in "&(" or word[0].isdigit()):
-            break
-        words.append(word)
-    while words and (words[-1].rstrip(",").lower() in _SMALL_WORDS or not words[-1].rstrip(",")):
-        words.pop()
-    name = f"{sentence[start: v[-1].end()]}{' '.join(words)}".strip(" ,")
-    return re.sub(r"^(?:(?:In|See|Later,?|Cf\.|But|And|As)\s+(?:in\s+)?)+", "", name)  # "In Fulton v. …", "See Ricci v. …"
 
 
 def _supra_in(text: str, head: int, end: int, groups: list[tuple[int, int]]) -> tuple[int, re.Match[str]] | None:
@@ -409,7 +317,7 @@ def _full(text: str, head: int, end: int, groups: list[tuple[int, int]], nested:
     anchor = vp.start() if vp else dated.start() if dated else 0
     lead = _citation_start(outside[:anchor])
     if vp:
-        lead = _case_name_start(outside, lead, vp.start())
+        lead = case_name_start(outside, lead, vp.start())
     if _ID.match(body[lead:]):  # prose, then an "Id." the cuts did not see: never a work of its own
         return Found("text", head, end, body, nested=nested)
     name = body[lead: vp.start()].strip(" ,") if vp else ""  # with an alias: "Ping v. United States (The Chinese …)"

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 
 from qa.authority import DATED, authority_text, with_pin
-from qa.citations import Found, case_named_before, find, fold, is_about_a_case, name_after_prose, names_match, pin_page
+from qa.citations import Found, find, is_about_a_case, pin_page
+from qa.names import case_named_before, fold, initials, name_after_prose, names_match, several_authors
 from qa.records import Citation, Footnote, Marker, Paragraph, Reference
 
 # "Ibid." / "Ibidem" (other styles than the Bluebook's): the note before, as written.
@@ -190,18 +191,11 @@ def _supra(f: Found, by_number: dict[str, list[_Work]], named: dict[str, _Work],
     cited_there = [w for w in by_name if str(w.note).rsplit(":", 1)[-1] == str(f.note)]
     if len(by_name) == 1 or len(cited_there) == 1:  # the work cited in full in note N before one it only refers to
         return "supra", "resolved", (cited_there or by_name)[0]
-    if re.search(r"\bet\s+al\b", f.name) and len(several := [w for w in by_name if _several_authors(w.text)]) == 1:
+    if re.search(r"\bet\s+al\b", f.name) and len(several := [w for w in by_name if several_authors(w.text)]) == 1:
         return "supra", "resolved", several[0]  # "Klein et al.": not Klein's article of his own
     if not by_name and not defined and (work := _misprinted(f, by_number, texts)) is not None:
         return "supra", "resolved", work
     return "supra", ("ambiguous" if len(by_name) > 1 or len(defined) > 1 else "not found"), None
-
-
-def _several_authors(text: str) -> bool:
-    """Whether a work's citation opens with several authors ("Benjamin Klein, Robert G. Crawford & Armen A. Alchian,
-    Vertical Integration …"; "Jane Roe et al., Title …"), read up to its second comma."""
-    head = ",".join(text.split(",")[:2])
-    return bool(re.search(r"\s&\s|\bet\s+al\b", head))
 
 
 def _misprinted(f: Found, by_number: dict[str, list[_Work]], texts: dict[str, str]) -> _Work | None:
@@ -265,7 +259,7 @@ def _named(name: str, work: _Work) -> bool:
     """Whether a short form's name names a work: its case name, its initials ("SFFA" for Students for Fair
     Admissions, Inc. v. …; "NIFLA" for National Institute of Family and Life Advocates v. …), or a name it was given
     ("[hereinafter SFFA]")."""
-    return names_match(name, work.name) or _initials(name, work.name) or any(names_match(name, d) for d in work.defines)
+    return names_match(name, work.name) or initials(name, work.name) or any(names_match(name, d) for d in work.defines)
 
 
 def _unrelated(name: str, work: _Work) -> bool:
@@ -274,24 +268,6 @@ def _unrelated(name: str, work: _Work) -> bool:
     pool = fold(work.name).split()
     words = [w for w in fold(name).split() if len(w) >= 3 and w not in {"the", "and", "for"}]
     return not _named(name, work) and not any(p.startswith(w) for w in words for p in pool)
-
-
-def _initials(name: str, full: str) -> bool:
-    """Whether a name of capitals is the initials of a full name's first words, its small words skipped or not."""
-    if not re.fullmatch(r"[A-Z]{2,8}", name):
-        return False
-    words = fold(full).split()
-
-    def spell(letters: str, at: int) -> bool:
-        if not letters:
-            return True
-        if at >= len(words):
-            return False
-        if words[at][0] == letters[0] and spell(letters[1:], at + 1):
-            return True
-        return words[at] in {"of", "the", "and", "for", "a", "an", "in", "on"} and spell(letters, at + 1)
-
-    return spell(name.lower(), 0)
 
 
 def _restated(f: Found, cases: dict[tuple[str, str], list[_Work]]) -> _Work | None:
