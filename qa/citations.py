@@ -122,6 +122,7 @@ def pin_page(pin: str | None) -> int | None:
 def _clauses(text: str) -> list[tuple[int, int]]:
     """Cut a note into citation clauses: at ";" and where a new citation sentence starts, at depth 0."""
     cuts, depth, i, opened = [0], 0, 0, 0
+    closing = _closing_after(text)
     while i < len(text):
         ch = text[i]
         if ch in _OPEN:
@@ -138,7 +139,7 @@ def _clauses(text: str) -> list[tuple[int, int]]:
                 cuts.append(i + 1)  # a quotation ends a sentence: "… a far more demanding test.” Id. at 248"
         elif depth == 0 and (ch == ";" or (ch == "." and _sentence_ends(text, i))):
             cuts.append(i + 1)
-        elif depth and ch == "." and text[i - 1: i] in ")”" and _sentence_ends(text, i) and _never_closed(text, i, depth):
+        elif depth and ch == "." and text[i - 1: i] in ")”" and closing[i] < depth and _sentence_ends(text, i):
             depth = 0  # a parenthesis the note never closes ends with its sentence: "(analyzing … (quoting 21 U.S.C.
             cuts.append(i + 1)  # § 360k(a)(1)). For more information …, see CRS Report R45825 …"
         i += 1
@@ -155,10 +156,14 @@ def _clauses(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _never_closed(text: str, i: int, depth: int) -> bool:
-    """Whether the rest of a note, from i, closes fewer parentheses and quotations than are open there."""
-    rest = text[i:]
-    return sum(rest.count(c) for c in _CLOSE) - sum(rest.count(c) for c in _OPEN) < depth
+def _closing_after(text: str) -> list[int]:
+    """For each position, how many more parentheses and quotations the rest of the note closes than it opens:
+    fewer than are open there, and one of them is never closed (one pass, so a long note costs no more)."""
+    out = [0] * (len(text) + 1)
+    for i in range(len(text) - 1, -1, -1):
+        ch = text[i]
+        out[i] = out[i + 1] + (1 if ch in _CLOSE else -1 if ch in _OPEN else 0)
+    return out
 
 
 def _sentence_ends(text: str, i: int) -> bool:
@@ -207,9 +212,9 @@ def _read_clause(text: str, start: int, end: int, nested: bool) -> list[Found]:
         pin = _clean_pin(text[head + m.start("pin"): pin_end])  # "§ 12112(b)(5)" keeps its parentheses
         out.append(Found("id", head, end, body, pin=pin or _manuscript_pin(text, groups), opinion=opinion, nested=nested))
     elif sup := _supra_in(text, head, end, groups):
-        name_start, s = sup
+        name_start, at, s = sup
         note = int(s.group("note")) if s.group("note") else None
-        out.append(Found("supra", name_start, end, text[name_start:end], name=text[name_start: s.start()].strip(" ,"),
+        out.append(Found("supra", name_start, end, text[name_start:end], name=text[name_start: at].strip(" ,"),
                          note=note, pin=_clean_pin(s.group("pin")) or _manuscript_pin(text, groups), opinion=opinion,
                          nested=nested))
     elif sh := _SHORT.match(body):
@@ -287,19 +292,20 @@ def _short_after_prose(text: str, head: int, end: int, groups: list[tuple[int, i
     return (head + lead, short) if short else None
 
 
-def _supra_in(text: str, head: int, end: int, groups: list[tuple[int, int]]) -> tuple[int, re.Match[str]] | None:
+def _supra_in(text: str, head: int, end: int, groups: list[tuple[int, int]]) -> tuple[int, int, re.Match[str]] | None:
     """Where "supra" sits in a clause, outside its parentheticals ("Kim (2023), supra note 177, at 323"): the start
-    of the name before it and the match (on the clause with its parentheticals blanked)."""
-    s = _SUPRA.search(text[:head] + _blanked(text, head, end, groups), head, end)
-    if s and any(a < s.start() for a, _ in groups) and re.search(r"\d|https?:", _blanked(text, head, s.start(), groups)):
+    of the name before it, of "supra", and the match (on the clause with its parentheticals blanked)."""
+    s = _SUPRA.search(_blanked(text, head, end, groups))
+    at = head + s.start() if s else end
+    if s and any(a < at for a, _ in groups) and re.search(r"\d|https?:", _blanked(text, head, at, groups)):
         return None  # after a citation's parentheticals ("Smith, Title 5 (2000), cited in Doe, supra"): not its name
-    if not s or not text[head: s.start()].strip(" ,") or not text[head: s.start()].rstrip().endswith(","):
+    if not s or not text[head: at].strip(" ,") or not text[head: at].rstrip().endswith(","):
         return None  # "See supra note 5", "as discussed supra in Part II": a cross-reference, not "Name, supra"
-    before = text[head: s.start()]
+    before = text[head: at]
     # in a prose clause the name starts after its last signal ("…, see generally Fiduciaries of Humanity, supra")
     starts = list(re.finditer(rf"(?:^|\s){_SIGNAL_WORD}\s+|[a-z’']{{4}}[.:][”’\"]?\s+(?=[A-Z“])", before))
     name_start = head + (starts[-1].end() if starts else 0)
-    return name_start, s
+    return name_start, at, s
 
 
 def _full(text: str, head: int, end: int, groups: list[tuple[int, int]], nested: bool, opinion: str | None) -> Found:
