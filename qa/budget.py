@@ -5,7 +5,9 @@ caller gets the ``Document`` or a one-line ``DocumentError`` naming the file, in
 time, and the program goes on: ``qa build`` and the chat skip the file, ``qa parse``
 says why. The child is forked from a single-threaded program (``qa parse``, ``qa build``:
 about 10 ms a file) and started afresh as ``python -m qa.budget`` from a threaded one
-(the chat, whose threads must not be forked: about 150 ms a file). Limits: ``QA_PARSE_SECONDS`` (default 300) and
+(the chat, whose threads must not be forked: about 150 ms a file). ``start_reading`` starts
+the child and returns at once (a build reads two documents at once); the time
+limit counts from the child's start. Limits: ``QA_PARSE_SECONDS`` (default 300) and
 ``QA_PARSE_MEMORY_MB`` (address space the reader may add, default 4096); 0 turns the
 budget off (the reader then runs in this process).
 """
@@ -20,6 +22,7 @@ import resource
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection
@@ -102,17 +105,52 @@ def read_within_budget(path: Path, doc: str | None = None, parse: Parser = parse
                        seconds: float | None = None, memory_mb: int | None = None) -> tuple[Document, str | None]:
     """Return (``parse(path, doc)`` run in a child process within the budget and cut to the document
     limits, the line saying what was cut or None), or raise DocumentError."""
+    return start_reading(path, doc, parse, seconds, memory_mb).result()
+
+
+GRACE_SECONDS = 1.0  # a child collected after its time is up still gets this long to hand over what it read
+
+
+@dataclass
+class Reading:
+    """One document being read in its child process: started by ``start_reading``, its answer taken by
+    ``result`` (a build starts the next document's child before it takes this one's answer)."""
+
+    path: Path
+    seconds: float
+    memory_mb: int
+    started: float
+    collect: Callable[[float | None], tuple[str, Any]]  # time left → (kind, value) as ``_read`` makes them
+    stop: Callable[[], None]  # end the child (a reading that is not wanted after all)
+
+    def result(self) -> tuple[Document, str | None]:
+        """Return (the document within the document limits, what was cut or None), or raise DocumentError;
+        the time limit counts from the child's start."""
+        left = None if self.seconds <= 0 else max(self.seconds - (time.monotonic() - self.started), GRACE_SECONDS)
+        kind, value = self.collect(left)
+        return _answer(self.path, kind, value, self.seconds, self.memory_mb)
+
+
+def start_reading(path: Path, doc: str | None = None, parse: Parser = parse_file,
+                  seconds: float | None = None, memory_mb: int | None = None) -> Reading:
+    """Return a ``Reading`` of ``parse(path, doc)``: its child process started now (forked from a
+    single-threaded program, a fresh interpreter from a threaded one); without a budget, the reader
+    runs here when the result is asked for."""
     path = Path(path)
     doc = doc or path.name
     default_seconds, default_memory = limits()
     seconds = default_seconds if seconds is None else seconds
     memory_mb = default_memory if memory_mb is None else memory_mb
+    started = time.monotonic()
     if seconds <= 0 and memory_mb <= 0:  # no budget: read here, but a reader's error is still one file's
-        kind, value = _read(parse, path, doc, 0)
-    elif threading.active_count() == 1:
-        kind, value = _forked(path, doc, parse, seconds, memory_mb)
-    else:
-        kind, value = _started(path, doc, parse, seconds, memory_mb)
+        return Reading(path, seconds, memory_mb, started, lambda left: _read(parse, path, doc, 0), lambda: None)
+    start = _forked if threading.active_count() == 1 else _started
+    collect, stop = start(path, doc, parse, memory_mb)
+    return Reading(path, seconds, memory_mb, started, collect, stop)
+
+
+def _answer(path: Path, kind: str, value: Any, seconds: float, memory_mb: int) -> tuple[Document, str | None]:
+    """Return the child's document and cut line, or raise its DocumentError."""
     if kind == "ok":
         document, note = value
         return document, note
@@ -129,46 +167,65 @@ def read_within_budget(path: Path, doc: str | None = None, parse: Parser = parse
     raise DocumentError(value)
 
 
-def _forked(path: Path, doc: str, parse: Parser, seconds: float, memory_mb: int) -> tuple[str, Any]:
-    """Run the reader in a forked child; return (kind, value) as ``_read`` makes them."""
+Started = tuple[Callable[[float | None], tuple[str, Any]], Callable[[], None]]
+
+
+def _forked(path: Path, doc: str, parse: Parser, memory_mb: int) -> Started:
+    """Start the reader in a forked child; return (collect, stop) for its ``Reading``."""
     ctx = multiprocessing.get_context("fork")
     receive, send = ctx.Pipe(duplex=False)
     child = ctx.Process(target=_child, args=(send, parse, path, doc, memory_mb), daemon=True)
     child.start()
     send.close()
-    try:
-        if not receive.poll(seconds if seconds > 0 else None):
-            return "timeout", None
-        try:
-            return receive.recv()
-        except (EOFError, OSError):
-            child.join(5)
-            return "died", child.exitcode
-    finally:
+
+    def stop() -> None:
         if child.is_alive():
             child.kill()
         child.join(5)
         receive.close()
 
+    def collect(left: float | None) -> tuple[str, Any]:
+        try:
+            if not receive.poll(left):
+                return "timeout", None
+            try:
+                return receive.recv()
+            except (EOFError, OSError):
+                child.join(5)
+                return "died", child.exitcode
+        finally:
+            stop()
 
-def _started(path: Path, doc: str, parse: Parser, seconds: float, memory_mb: int) -> tuple[str, Any]:
-    """Run the reader in a fresh ``python -m qa.budget`` (safe from a threaded program); return (kind, value)."""
+    return collect, stop
+
+
+def _started(path: Path, doc: str, parse: Parser, memory_mb: int) -> Started:
+    """Start the reader in a fresh ``python -m qa.budget`` (safe from a threaded program); return
+    (collect, stop) for its ``Reading``."""
     reader = f"{parse.__module__}:{parse.__qualname__}"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
     proc = subprocess.Popen([sys.executable, "-m", "qa.budget", reader, str(memory_mb), str(path), doc],
                             stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, env=env)
-    try:
-        out, _ = proc.communicate(timeout=seconds if seconds > 0 else None)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+
+    def stop() -> None:
+        if proc.poll() is None:
+            proc.kill()
         proc.communicate()
-        return "timeout", None
-    if proc.returncode != 0 or not out:
-        return "died", proc.returncode
-    try:
-        return pickle.loads(out)  # our own child's answer, never a file
-    except Exception:
-        return "died", proc.returncode
+
+    def collect(left: float | None) -> tuple[str, Any]:
+        try:
+            out, _ = proc.communicate(timeout=left)
+        except subprocess.TimeoutExpired:
+            stop()
+            return "timeout", None
+        if proc.returncode != 0 or not out:
+            return "died", proc.returncode
+        try:
+            return pickle.loads(out)  # our own child's answer, never a file
+        except Exception:
+            return "died", proc.returncode
+
+    return collect, stop
 
 
 def _died(path: Path, code: int | None, memory_mb: int) -> str:
