@@ -149,6 +149,12 @@ def start_reading(path: Path, doc: str | None = None, parse: Parser = parse_file
     return Reading(path, seconds, memory_mb, started, collect, stop)
 
 
+def finished(path: Path, document: Document, cut: str | None) -> Reading:
+    """Return a ``Reading`` already done: a document read earlier (the chat reads an upload before it goes
+    into the documents folder), handed on without reading it again."""
+    return Reading(Path(path), 0.0, 0, time.monotonic(), lambda left: ("ok", (document, cut)), lambda: None)
+
+
 def _answer(path: Path, kind: str, value: Any, seconds: float, memory_mb: int) -> tuple[Document, str | None]:
     """Return the child's document and cut line, or raise its DocumentError."""
     if kind == "ok":

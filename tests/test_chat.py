@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from conftest import SMALL_TXT, FakeEmbedder
 
-from qa import index
+from qa import budget, index
 from qa.web import chat as chat_mod
 from qa.web import ui
 from qa.web.chat import Chat, Serialised
@@ -86,6 +86,31 @@ def test_questions_are_answered_while_an_upload_is_indexed(small_docs: Path, tmp
     assert job.lines == ["stations.txt: added, 151 passages, 0 footnotes; ask away"]
     assert chat.ask("Which station opened in 1877?", 1).hits[0].paragraph.doc == "stations.txt"
     assert chat.progress() == ""
+
+
+def test_an_upload_is_read_once_and_a_second_under_a_taken_name_is_read_again(chat: Chat, tmp_path: Path,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """The reader's child runs once an upload: the build takes the document the check read (it read each
+    twice: ~0.07 s a PDF page). One saved under another name ("harbours-2.txt") is read again, as its records
+    name the file."""
+    read: list[str] = []
+    started = budget._started
+
+    def counting(path: Path, doc: str, *rest):
+        read.append(doc)
+        return started(path, doc, *rest)
+
+    monkeypatch.setattr(budget, "_started", counting)
+    upload = tmp_path / "stations.txt"
+    upload.write_text(long_doc(5), encoding="utf-8")
+    assert chat.add_documents([upload]) == ["stations.txt: added, 6 passages, 0 footnotes; ask away"]
+    assert read == ["stations.txt"]
+    read.clear()
+    other = tmp_path / "harbours.txt"
+    other.write_text(SMALL_TXT.replace("Vellmar", "Ostmar"), encoding="utf-8")
+    lines = chat.add_documents([other])
+    assert lines[0].startswith("harbours.txt: added (saved as harbours-2.txt), ") and read == ["harbours.txt", "harbours-2.txt"]
+    assert chat.ask("When was the harbour of Ostmar opened?", 1).hits[0].paragraph.id == "harbours-2.txt#p2"
 
 
 def test_an_upload_over_the_size_limit_is_refused_saying_the_limit(chat: Chat, tmp_path: Path,

@@ -616,7 +616,8 @@ def test_progress_lines_name_what_the_build_does(small_docs: Path, tmp_path: Pat
     assert lines[2:4] == ["reading notes.md (2 of 2 documents)", "cutting notes.md into passages (2 paragraphs)"]
     embedding = [line for line in lines if "passages embedded" in line]
     assert embedding[0] == "2 of 2 documents read · 0 of 21 passages embedded"
-    assert re.fullmatch(r"2 of 2 documents read · 4 of 21 passages embedded · about \d+ s left", embedding[1])
+    assert embedding[1] == "2 of 2 documents read · 4 of 21 passages embedded"  # the time left from the second batch on
+    assert re.fullmatch(r"2 of 2 documents read · 8 of 21 passages embedded · about \d+ s left", embedding[2])
     assert embedding[-1] == "2 of 2 documents read · 21 of 21 passages embedded · about 0 s left"
     assert lines[-1].startswith("writing the index")
 

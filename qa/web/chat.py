@@ -11,6 +11,7 @@ leaves nothing behind and the old index answering.
 ``qa.web.ui`` lays it out as a Gradio app.
 """
 
+import collections
 import contextlib
 import errno
 import itertools
@@ -29,12 +30,12 @@ from typing import Any
 
 import numpy as np
 
+from qa import budget, library, output, questions
 from qa import index as index_mod
-from qa import library, output, questions
 from qa.embed import TextEmbedder
 from qa.errors import DocumentError, InputError, QAError
 from qa.parse import KINDS, SUPPORTED
-from qa.records import Answer, Paragraph
+from qa.records import Answer, Document, Paragraph
 from qa.search import check_k, clean_question, search, shown, shown_question
 from qa.web import render
 
@@ -328,31 +329,42 @@ class Chat:
         return running[0].status if running else ""
 
     def _run_job(self, job: Job, staged: list[tuple[Path, str, str]], reason: str = "") -> None:
-        """Index staged uploads (or refresh): read each within the parse budget, copy the readable ones
-        in, build, swap the index; on any failure take the copies back out and keep the old index."""
+        """Index staged uploads (or refresh): read each within the parse budget (a few at once, in their
+        children), copy the readable ones in, build (taking them as read: each file is read once), swap the
+        index; on any failure take the copies back out and keep the old index."""
         with self._build_lock:
             added: list[tuple[str, Path]] = []
+            read_already: dict[str, tuple[str, Document, str | None]] = {}
             copying = ""
+            todo = collections.deque(staged)
+            readings: collections.deque[tuple[Path, str, str, budget.Reading]] = collections.deque()
             try:
-                for upload, name, doc in staged:
-                    job.status = f"reading {name}"
+                while todo or readings:
+                    while todo and len(readings) < index_mod.AHEAD:
+                        upload, name, doc = todo.popleft()
+                        readings.append((upload, name, doc, budget.start_reading(upload, doc)))
+                    upload, name, doc, reading = readings.popleft()
+                    job.status = f"reading {name} ({len(staged) - len(todo) - len(readings)} of {len(staged)} files)"
                     try:
-                        _check_readable(upload, name, doc)
+                        document, cut = _checked(reading, upload, name)
                     except QAError as exc:
                         job.lines.append(str(exc))
                         continue
                     copying = name
-                    added.append((name, self._copy_in(upload, doc)))
+                    path = self._copy_in(upload, doc)
+                    added.append((name, path))
                     copying = ""
+                    if path.name == doc:  # under another name ("-2"), its records would name the wrong file: read again
+                        read_already[doc] = (index_mod.file_hash(path), document, cut)
                 if staged and not added:
                     return
-                names = ", ".join(name for name, _ in added) or "your documents"
+                names = added[0][0] if len(added) == 1 else f"{len(added)} files" if added else "your documents"
 
                 def status(line: str) -> None:
                     job.status = f"indexing {names}: {line}"
 
                 report = index_mod.build(self.docs_dir, self.index_dir, self.embedder, log=_console, status=status,
-                                         new_passages=UPLOAD_PASSAGES)
+                                         new_passages=UPLOAD_PASSAGES, read_already=read_already)
                 job.status = f"indexing {names}: loading the new index"
                 self.index = index_mod.open_index(self.index_dir, self.embedder, log=None)
             except Exception as exc:
@@ -373,6 +385,8 @@ class Chat:
             else:
                 self._report(job, report, added, reason if not staged else "")
             finally:
+                for *_, reading in readings:  # a job that failed while others were being read
+                    reading.stop()
                 job.finish()
 
     def _report(self, job: Job, report: index_mod.BuildReport, added: list[tuple[str, Path]], refresh: str) -> None:
@@ -544,12 +558,11 @@ def safe_filename(name: str) -> str:
     return stem + suffix.lower()
 
 
-def _check_readable(upload: Path, name: str, doc: str) -> None:
-    """Parse an upload before it goes near the docs folder: a bad file changes nothing."""
-    from qa.budget import parse_within_budget
-
+def _checked(reading: budget.Reading, upload: Path, name: str) -> tuple[Document, str | None]:
+    """Return an upload's document (and its cut line), read before it goes near the docs folder: a bad file
+    changes nothing (InputError naming the file as uploaded)."""
     try:
-        parse_within_budget(upload, doc)
+        return reading.result()
     except QAError as exc:
         raise InputError(str(exc).replace(str(upload), name)) from None
     except Exception as exc:  # a reader library's own error on a corrupt file
