@@ -427,6 +427,7 @@ def _take(item: _Next, old_docs: dict[str, Any], embedder: TextEmbedder, progres
     except _Skipped as exc:
         read.skipped.append((doc, exc.reason))
         log(exc.line)
+        progress.pages_read([], reused=True)
         return
     for line in read.notices[said:]:
         log(line)
@@ -442,6 +443,7 @@ def _take(item: _Next, old_docs: dict[str, Any], embedder: TextEmbedder, progres
                                       f"the chat's limit (QA_UPLOAD_PASSAGES); add it in another upload, or put it "
                                       "in the documents folder and run qa build"))
             log(read.skipped[-1][1])
+            progress.pages_read([], reused=True)
             return
         paragraphs = list(document.paragraphs) if document else []
         notes = list(document.footnotes) if document else []
@@ -707,7 +709,7 @@ class _Progress:
 
     def pages_read(self, paragraphs: list[Paragraph], reused: bool) -> None:
         """Count a document taken, with its pages (the last page a paragraph is on); one the last build's
-        parts serve is not counted at all."""
+        parts serve, or one skipped, is not counted at all."""
         if reused:
             self.documents -= 1
             return

@@ -325,8 +325,10 @@ def test_a_binary_document_is_skipped_and_reported(small_docs: Path, tmp_path: P
     (small_docs / "notes.md").unlink()
     (small_docs / "scan.txt").write_bytes(b"\x00\x01\x02\x03" * 100)
     lines: list[str] = []
-    report = index.build(small_docs, tmp_path / "idx", FakeEmbedder(), log=lines.append)
+    said: list[str] = []
+    report = index.build(small_docs, tmp_path / "idx", FakeEmbedder(), log=lines.append, status=said.append)
     assert report.documents == 1
+    assert said[-2].startswith("1 of 1 documents read · ")  # the skipped file is not one still to read
     assert [doc for doc, _ in report.skipped] == ["scan.txt"]
     assert "binary" in report.skipped[0][1]
     assert len(lines) == 1 and "scan.txt" in lines[0]
