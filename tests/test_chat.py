@@ -335,9 +335,9 @@ def test_feedback_errors_never_echo_unbounded_input_and_a_huge_feedback_file_is_
 def test_one_upload_adds_at_most_the_chats_passage_limit(chat: Chat, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr(chat_mod, "UPLOAD_PASSAGES", 300)
     files = []
-    for n in range(3):  # over 250 passages each (250 one-word sentences: each alone, and windows)
+    for n in range(3):  # over 200 passages each (100 one-word sentences: each alone, each pair, windows)
         files.append(tmp_path / f"tiny{n}.txt")
-        files[-1].write_text(f"Word{n}. " * 250 + "\n", encoding="utf-8")
+        files[-1].write_text(f"Word{n}. " * 100 + "\n", encoding="utf-8")
     lines = chat.add_documents(files)
     assert lines[0].startswith("tiny0.txt: added")
     assert lines[1].startswith("tiny1.txt: added") and "passages this update had left" in lines[2]
