@@ -14,6 +14,7 @@ budget off (the reader then runs in this process).
 
 from __future__ import annotations
 
+import collections
 import importlib
 import multiprocessing
 import os
@@ -23,11 +24,11 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from qa.errors import DocumentError, QAError
 from qa.parse import parse_file
@@ -147,6 +148,38 @@ def start_reading(path: Path, doc: str | None = None, parse: Parser = parse_file
     start = _forked if threading.active_count() == 1 else _started
     collect, stop = start(path, doc, parse, memory_mb)
     return Reading(path, seconds, memory_mb, started, collect, stop)
+
+
+AHEAD = 2  # documents read in their children at once (the machine's two cores)
+T = TypeVar("T")
+U = TypeVar("U")
+
+
+def read_ahead(items: Iterable[T], start: Callable[[T], U], reading_of: Callable[[U], Reading | None],
+               ahead: int = AHEAD) -> Generator[U, None, None]:
+    """Yield ``start(item)`` for each item, in order, while the readings of up to ``ahead`` of them (those whose
+    ``reading_of`` is not None) run in their children; when the caller stops (close it: ``contextlib.closing``),
+    the readings not yet yielded are stopped."""
+    todo, started = iter(items), collections.deque[U]()
+
+    def running() -> int:
+        return sum(1 for u in started if reading_of(u) is not None)
+
+    try:
+        while True:
+            if running() < ahead:
+                for item in todo:  # goes on where the last look stopped
+                    started.append(start(item))
+                    if running() >= ahead:
+                        break
+            if not started:
+                return
+            yield started.popleft()
+    finally:  # a caller that stops (an error, ^C) leaves no reader running
+        for u in started:
+            reading = reading_of(u)
+            if reading is not None:
+                reading.stop()
 
 
 def finished(path: Path, document: Document, cut: str | None) -> Reading:

@@ -22,7 +22,6 @@ list, longest first. ``Index`` is the loaded state that ``search`` reads.
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import errno
 import fcntl
@@ -331,9 +330,6 @@ def _build(docs_dir: Path, index_dir: Path, embedder: TextEmbedder, status: Call
                        len(notes), time.perf_counter() - start, tuple(read.skipped), pieces, tuple(read.notices))
 
 
-AHEAD = 2  # documents read in their children at once (the machine's two cores)
-
-
 @dataclass
 class _Next:
     """A document looked at, not yet taken: its file's hash and stat, the last build's parts when it is
@@ -353,7 +349,7 @@ def _read_documents(docs_dir: Path, previous: _Previous | None, embedder: TextEm
                     log: Callable[[str], None], parse: Callable[[Path, str], Document], new_passages: int | None = None,
                     read_already: dict[str, tuple[str, Document, str | None]] | None = None) -> _Documents:
     """Return the documents of ``docs_dir``: unchanged ones taken from the last build, the others parsed
-    (within the parse budget, in their children, ``AHEAD`` at a time) and cut into chunks, at most
+    (within the parse budget, in their children, ``budget.AHEAD`` at a time) and cut into chunks, at most
     ``new_passages`` of theirs in all (the chat's bound on one update); unreadable ones, links out and
     those past that bound skipped with a reason. ``read_already`` holds documents read before (see ``build``)."""
     read = _Documents()
@@ -362,24 +358,20 @@ def _read_documents(docs_dir: Path, previous: _Previous | None, embedder: TextEm
         read.skipped.append((doc, f"{doc}: skipped: a link to a file outside {docs_dir}/ (only files inside it are read)"))
         log(read.skipped[-1][1])
     old_docs = previous.manifest.get("documents", {}) if previous else {}
-    paths = collections.deque(document_files(docs_dir))
+    paths = document_files(docs_dir)
     progress.documents = len(paths)
-    looked: collections.deque[_Next] = collections.deque()
-    try:
-        while paths or looked:
-            while paths and sum(1 for n in looked if n.reading is not None) < AHEAD:
-                path = paths.popleft()
-                doc = path.relative_to(docs_dir).as_posix()
-                reusable = previous.by_doc.get(doc) if previous and previous.same_pipeline else None
-                if reusable is not None and "title" not in old_docs.get(doc, {}):  # built before titles were kept
-                    reusable = None
-                looked.append(_look(path, doc, old_docs.get(doc, {}).get("sha256") if reusable else None, reusable,
-                                    parse, (read_already or {}).get(doc)))
-            _take(looked.popleft(), old_docs, embedder, progress, log, parse, read, new_passages)
-    finally:  # a build that stops (an error, ^C) leaves no reader running
+
+    def look(path: Path) -> _Next:
+        doc = path.relative_to(docs_dir).as_posix()
+        reusable = previous.by_doc.get(doc) if previous and previous.same_pipeline else None
+        if reusable is not None and "title" not in old_docs.get(doc, {}):  # built before titles were kept
+            reusable = None
+        return _look(path, doc, old_docs.get(doc, {}).get("sha256") if reusable else None, reusable, parse,
+                     (read_already or {}).get(doc))
+
+    with contextlib.closing(budget.read_ahead(paths, look, lambda item: item.reading)) as looked:
         for item in looked:
-            if item.reading is not None:
-                item.reading.stop()
+            _take(item, old_docs, embedder, progress, log, parse, read, new_passages)
     return read
 
 

@@ -11,7 +11,6 @@ leaves nothing behind and the old index answering.
 ``qa.web.ui`` lays it out as a Gradio app.
 """
 
-import collections
 import contextlib
 import errno
 import itertools
@@ -336,15 +335,10 @@ class Chat:
             added: list[tuple[str, Path]] = []
             read_already: dict[str, tuple[str, Document, str | None]] = {}
             copying = ""
-            todo = collections.deque(staged)
-            readings: collections.deque[tuple[Path, str, str, budget.Reading]] = collections.deque()
+            readings = budget.read_ahead(staged, lambda s: (*s, budget.start_reading(s[0], s[2])), lambda r: r[3])
             try:
-                while todo or readings:
-                    while todo and len(readings) < index_mod.AHEAD:
-                        upload, name, doc = todo.popleft()
-                        readings.append((upload, name, doc, budget.start_reading(upload, doc)))
-                    upload, name, doc, reading = readings.popleft()
-                    job.status = f"reading {name} ({len(staged) - len(todo) - len(readings)} of {len(staged)} files)"
+                for n, (upload, name, doc, reading) in enumerate(readings, 1):
+                    job.status = f"reading {name} ({n} of {len(staged)} files)"
                     try:
                         document, cut = _checked(reading, upload, name)
                     except QAError as exc:
@@ -385,8 +379,7 @@ class Chat:
             else:
                 self._report(job, report, added, reason if not staged else "")
             finally:
-                for *_, reading in readings:  # a job that failed while others were being read
-                    reading.stop()
+                readings.close()  # a job that failed while others were being read: their readers stopped
                 job.finish()
 
     def _report(self, job: Job, report: index_mod.BuildReport, added: list[tuple[str, Path]], refresh: str) -> None:
