@@ -145,12 +145,16 @@ def _antecedent(candidates: list[_Work | None], pin: str | None) -> tuple[str, _
     if len(distinct) == 1:
         return "resolved", distinct[0]
     page = pin_page(pin)
-    fits = [w for w in distinct if w is not None and w.page is not None and page is not None
-            and w.page <= page <= w.page + _PAGES_PER_WORK]
+    fits = [w for w in distinct if w is not None and page is not None and _holds(w, page)]
     unknown = [w for w in distinct if w is None or w.page is None or page is None]
     if len(fits) == 1 and not unknown:
         return "resolved", fits[0]
     return "ambiguous", None
+
+
+def _holds(work: _Work, page: int) -> bool:
+    """Return whether a work's pages can hold a pin page: from its first page to _PAGES_PER_WORK after it."""
+    return work.page is not None and work.page <= page <= work.page + _PAGES_PER_WORK
 
 
 def _pin_contradicts(work: _Work, pin: str | None, others: list[_Work]) -> bool:
@@ -163,9 +167,8 @@ def _pin_contradicts(work: _Work, pin: str | None, others: list[_Work]) -> bool:
     if page is None:
         return False
     if work.page is not None:
-        return not work.page <= page <= work.page + _PAGES_PER_WORK
-    return page >= _PAGED and any(o.page is not None and o.page <= page <= o.page + _PAGES_PER_WORK
-                                  and _decision(o) != _decision(work) for o in others)
+        return not _holds(work, page)
+    return page >= _PAGED and any(_holds(o, page) and _decision(o) != _decision(work) for o in others)
 
 
 def _supra(f: Found, by_number: dict[str, list[_Work]], named: dict[str, _Work], texts: dict[str, str],
@@ -239,7 +242,7 @@ def _short(f: Found, cases: dict[tuple[str, str], list[_Work]]) -> tuple[str, _W
         same = [w for (volume, reporter), ws in cases.items() if volume == f.volume and reporter.startswith(f.reporter)
                 for w in ws if w.name and _named(f.name, w)][-_NEAREST:]
     page = pin_page(f.pin)
-    fits = [w for w in same if page is None or (w.page is not None and w.page <= page <= w.page + _PAGES_PER_WORK)]
+    fits = [w for w in same if page is None or _holds(w, page)]
     if f.name:
         # a reporter-only cite printed with the first page of a case the name has nothing in common with is that case
         others = {w.page for w in same if w.name and _unrelated(f.name, w)}
