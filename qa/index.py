@@ -382,10 +382,9 @@ def _look(path: Path, doc: str, last_hash: str | None,
     it was ``ready`` (read before the build: its file's hash, the document, its cut line)."""
     item = _Next(path, doc, last_hash)
     try:
-        item.before = path.stat()
-        item.digest = file_hash(path)
-    except OSError as exc:
-        item.skipped = _Skipped(f"{doc}: skipped: cannot be read ({exc.strerror or exc})")
+        item.before, item.digest = _stat_and_hash(path, doc)
+    except _Skipped as exc:
+        item.skipped = exc
         return item
     item.reusable = reusable
     if ready is not None and ready[0] == item.digest:
@@ -487,6 +486,15 @@ class _Skipped(Exception):
         self.reason, self.line = reason, line or reason
 
 
+def _stat_and_hash(path: Path, doc: str) -> tuple[os.stat_result, str]:
+    """Return (stat, sha256) of a document file, the stat taken before hashing (a save after it shows as a change
+    at the next look); raise _Skipped when it cannot be read."""
+    try:
+        return path.stat(), file_hash(path)
+    except OSError as exc:
+        raise _Skipped(f"{doc}: skipped: cannot be read ({exc.strerror or exc})") from None
+
+
 def _read_one(path: Path, doc: str, last_hash: str | None, parse: Callable[[Path, str], Document],
               status: Callable[[str], None], notices: list[str]) -> tuple[str, os.stat_result, Document | None]:
     """Return (hash, stat before hashing, parsed document) of a document file, the document None when its
@@ -494,11 +502,7 @@ def _read_one(path: Path, doc: str, last_hash: str | None, parse: Callable[[Path
     changes while it is read (inode, size or time differ after) is read again. A document cut to the
     document limits adds its line to ``notices``."""
     for _ in range(READ_ATTEMPTS):
-        try:
-            before = path.stat()
-            digest = file_hash(path)
-        except OSError as exc:
-            raise _Skipped(f"{doc}: skipped: cannot be read ({exc.strerror or exc})") from None
+        before, digest = _stat_and_hash(path, doc)
         document, cut = None, None
         if digest != last_hash:
             status(f"reading {doc}")
