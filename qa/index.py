@@ -354,7 +354,7 @@ def _read_documents(docs_dir: Path, previous: _Previous | None, embedder: TextEm
     those past that bound skipped with a reason. ``read_already`` holds documents read before (see ``build``)."""
     read = _Documents()
     for link in outside_links(docs_dir):
-        doc = link.relative_to(docs_dir).as_posix()
+        doc = _shown(link.relative_to(docs_dir).as_posix())
         read.skipped.append((doc, f"{doc}: skipped: a link to a file outside {docs_dir}/ (only files inside it are read)"))
         log(read.skipped[-1][1])
     old_docs = previous.manifest.get("documents", {}) if previous else {}
@@ -381,6 +381,10 @@ def _look(path: Path, doc: str, last_hash: str | None,
     """Return a document looked at: hashed, and its reading started unless the last build's parts serve or
     it was ``ready`` (read before the build: its file's hash, the document, its cut line)."""
     item = _Next(path, doc, last_hash)
+    if _shown(doc) != doc:  # bytes the file system allows but no index file (JSON, UTF-8) can hold
+        item.doc = _shown(doc)
+        item.skipped = _Skipped(f"{item.doc}: skipped: its name is not valid UTF-8; rename it")
+        return item
     try:
         item.before, item.digest = _stat_and_hash(path, doc)
     except _Skipped as exc:
@@ -484,6 +488,11 @@ class _Skipped(Exception):
     def __init__(self, reason: str, line: str | None = None) -> None:
         super().__init__(reason)
         self.reason, self.line = reason, line or reason
+
+
+def _shown(name: str) -> str:
+    """Return a file name as text: undecodable bytes (lone surrogates in a ``Path``) written as \\xNN."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def _stat_and_hash(path: Path, doc: str) -> tuple[os.stat_result, str]:
@@ -932,7 +941,7 @@ def stale(manifest: dict[str, Any], docs_dir: Path) -> list[str]:
         return []
     built = manifest.get("documents", {})
     skipped = manifest.get("skipped", {})
-    now = {p.relative_to(docs_dir).as_posix(): p for p in document_files(docs_dir)}
+    now = {_shown(p.relative_to(docs_dir).as_posix()): p for p in document_files(docs_dir)}
     changes = [] if manifest.get("pipeline") == PIPELINE else ["built by another version of qa"]
     changes += [f"removed {doc}" for doc in built if doc not in now]
     for doc, path in now.items():

@@ -338,6 +338,18 @@ def test_a_binary_document_is_skipped_and_reported(small_docs: Path, tmp_path: P
     assert index.stale(loaded.manifest, small_docs) == []  # a known-bad file is not "new"
 
 
+def test_a_file_whose_name_is_not_utf8_is_skipped_and_the_rest_built(small_docs: Path, tmp_path: Path) -> None:
+    # Linux allows any bytes in a name; the index files (JSON, UTF-8) cannot hold them: the build crashed
+    (small_docs / os.fsdecode(b"scan-\xff.txt")).write_text("A sound sentence about harbours.\n", encoding="utf-8")
+    lines: list[str] = []
+    report = index.build(small_docs, tmp_path / "idx", FakeEmbedder(), log=lines.append)
+    assert report.documents == 2
+    assert report.skipped == (("scan-\\xff.txt", "scan-\\xff.txt: skipped: its name is not valid UTF-8; rename it"),)
+    assert lines == ["scan-\\xff.txt: skipped: its name is not valid UTF-8; rename it"]
+    loaded = index.load(tmp_path / "idx")
+    assert index.stale(loaded.manifest, small_docs) == []  # the known-bad name is not "new" at each search
+
+
 def test_subfolders_are_indexed_and_hidden_files_skipped(small_docs: Path, tmp_path: Path) -> None:
     (small_docs / "sub").mkdir()
     (small_docs / "sub" / "bridges.txt").write_text("The old bridge was built in 1820.\n", encoding="utf-8")
