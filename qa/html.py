@@ -17,7 +17,19 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from qa.errors import DocumentError
-from qa.htmlnotes import BLOCK, HEADING, UNSEEN, Page, find_markers, kinds_of, label_block, note_text, remove, words_of
+from qa.htmlnotes import (
+    BLOCK,
+    HEADING,
+    UNSEEN,
+    Marker,
+    Page,
+    find_markers,
+    kinds_of,
+    label_block,
+    note_text,
+    remove_all,
+    words_of,
+)
 from qa.markup import MAX_DEPTH, body_block, local, mark, note_keys, squeeze
 from qa.records import Block
 
@@ -60,9 +72,7 @@ def pages_blocks(pages: list[Page]) -> list[Block]:
     """Return the blocks of HTML pages read in order: body blocks with markers, then every note."""
     for page in pages:
         _local_links(page)
-        for el in list(page.root.iter()):
-            if local(el.tag) in _JUNK and el.getparent() is not None:
-                remove(el)
+        remove_all((el, "") for el in page.root.iter() if local(el.tag) in _JUNK)
     ids = _ids(pages)
     order = {el: i for i, el in enumerate(el for page in pages for el in page.root.iter())}
     markers = find_markers(pages, ids, order)
@@ -73,16 +83,15 @@ def pages_blocks(pages: list[Page]) -> list[Block]:
             notes.setdefault(m.note, len(notes))
             first_label.setdefault(m.note, m.label)
     keys = note_keys([first_label[n] for n in notes])
-    texts = [note_text(n, first_label[n], markers) for n in notes]
+    own: dict[etree._Element, list[Marker]] = {}  # each note's markers, found once (not all of them per note)
     for m in markers:
-        _replace(_marker_span(m.el), f"⟦#{notes[m.note]}⟧")
-    for n in notes:
-        if n.getparent() is not None:
-            remove(n)
-    for m in markers:  # a label set apart from its note (<dt>1</dt>, <h5>(1)</h5>) goes with it
-        label = label_block(m.target) if m.target is not None else None
-        if label is not None and label.getparent() is not None:
-            remove(label)
+        own.setdefault(m.note, []).append(m)
+    texts = [note_text(n, first_label[n], own[n]) for n in notes]
+    remove_all([(_marker_span(m.el), f"⟦#{notes[m.note]}⟧") for m in markers])  # each marker's number in its place
+    remove_all((n, "") for n in notes)
+    # a label set apart from its note (<dt>1</dt>, <h5>(1)</h5>) goes with it
+    labels = [label_block(m.target) for m in markers if m.target is not None]
+    remove_all((label, "") for label in labels if label is not None)
     blocks: list[Block] = []
     for page in pages:
         body = next((el for el in page.root.iter() if local(el.tag) == "body"), page.root)
@@ -139,11 +148,6 @@ def _marker_span(el: etree._Element) -> etree._Element:
             and not (parent.text or "").strip() and not (el.tail or "").strip():
         el, parent = parent, parent.getparent()
     return el
-
-
-def _replace(el: etree._Element, text: str) -> None:
-    """Put ``text`` where the element was (its tail kept)."""
-    remove(el, text)
 
 
 def _chrome(el: etree._Element, book: bool = False) -> bool:

@@ -214,3 +214,32 @@ def test_docutils_texinfo_and_definition_list_notes(tmp_path: Path) -> None:
     dl = (f'<p>{CLAIMS[0]}<sup><a href="#n1" id="r1">1</a></sup></p><dl class="notes"><dt id="n1">1</dt>'
           '<dd>The definition-list note.</dd></dl>')
     assert notes_and_citing(page(tmp_path, dl, "dl.html")) == [(1, "The definition-list note.", [CLAIMS[0]])]
+
+
+def test_remove_all_leaves_the_text_one_by_one_removal_leaves() -> None:
+    from lxml import etree
+
+    from qa.htmlnotes import remove, remove_all
+    xml = "<p>a<b>1</b>b<i>2</i><b>3</b>c<i>4</i><u>k<b>5</b>x</u><b>6</b></p>"
+    one, batch = etree.fromstring(xml), etree.fromstring(xml)
+    for el in [el for el in one.iter() if el.tag == "b"]:
+        remove(el, f"[{el.text}]")
+    remove_all([(el, f"[{el.text}]") for el in batch.iter() if el.tag == "b"])
+    assert etree.tostring(batch) == etree.tostring(one) == b"<p>a[1]b<i>2</i>[3]c<i>4</i><u>k[5]x</u>[6]</p>"
+
+
+def test_many_markers_cost_each_note_its_own_markers_and_the_paragraph_one_write(tmp_path: Path, monkeypatch) -> None:
+    # a hostile page of 300,000 links to one note (9 MB) took over 300 s: each note's text looked at every
+    # marker, and each marker put in its place rewrote its paragraph's whole text
+    from qa import html, htmlnotes
+    seen: list[int] = []
+    writes: list[int] = []
+    note_text, set_text = html.note_text, getattr(htmlnotes, "_set_text", None)
+    monkeypatch.setattr(html, "note_text", lambda note, label, own: seen.append(len(own)) or note_text(note, label, own))
+    monkeypatch.setattr(htmlnotes, "_set_text", lambda *a: writes.append(1) or set_text(*a), raising=False)
+    refs = "".join(f'<sup><a href="#n{i % 3}">{i % 3 + 1}</a></sup>' for i in range(600))
+    doc = page(tmp_path, f'<p>Claim.{refs}</p><ol>' + "".join(f'<li id="n{i}">Note {i}.</li>' for i in range(3)) + "</ol>")
+    assert [f.text for f in doc.footnotes] == ["Note 0.", "Note 1.", "Note 2."]
+    assert set(doc.paragraphs[0].footnotes) == {1, 2, 3} and doc.paragraphs[0].text == "Claim."
+    assert sorted(seen) == [200, 200, 200]  # each note its own markers, not all 600
+    assert len(writes) < 20  # the paragraph's text written once, not once per marker
