@@ -20,7 +20,8 @@ from qa.names import FIRM, PROSE_NAME, case_name_start, name_after_prose, reads_
 # Signals that may open a citation clause: "See", "See also", "Cf.", "E.g.,", "See, e.g.,", "But see", …
 _SIGNAL = re.compile(
     r"^(?:(?:(?:see(?:\s+also|\s+generally)?|compare|accord|contra|but(?:\s+see)?|and|with|also|quoting|citing|"
-    r"inter\s+alia)\b|cf\.|but\s+cf\.|e\.\s?g\.)\s*,?\s*)+", re.IGNORECASE)  # whole words: "Anderson" is no "And"
+    r"inter\s+alia|for\s+example|for\s+instance)\b|cf\.|but\s+cf\.|e\.\s?g\.)\s*,?\s*)+",
+    re.IGNORECASE)  # whole words: "Anderson" is no "And"
 # Volume, reporter (or journal), first page: "141 S. Ct. 2063", "35 Ecology L.Q. 1", "84 F.4th 378".
 _WORD = r"[A-Z][\w.’'&]*(?:-[\w.’'&]+)*"  # "F.4th", "CHI.-KENT"
 _REPORTER = rf"(?:{_WORD}|\d+(?:d|th|st|nd|rd)\.?|&|of|in|on)"  # "Yale J. on Reg."
@@ -36,7 +37,7 @@ _SHORT_RANGE = re.compile(rf"^(?:(?P<name>[^,;()]{{1,80}}?{FIRM}),\s+)?(?P<vol>\
                           r"\s+(?P<pin>\d{1,7}[–-]\d{1,7})(?=\s*[.,]?\s*$|\.\s+[A-Z“])")
 _ID = re.compile(r"^id\.\s*(?P<pin>§+\s*[\w.:–-]+(?:\(\w{1,4}\))*|[^(;]*)", re.IGNORECASE)
 _SUPRA = re.compile(r"\bsupra\b(?:\s+notes?\s+(?P<note>\d{1,6})(?:[–-]\d+)?)?,?\s*(?P<pin>[^(;]*)", re.IGNORECASE)
-_HEREINAFTER = re.compile(r"[\[(]\s*hereinafter\s+(?P<name>(?:[^\[\]()]|\([^()]{0,40}\)){1,120}?)\s*[\])]",
+_HEREINAFTER = re.compile(r"[\[(]\s*hereinafter,?\s+(?P<name>(?:[^\[\]()]|\([^()]{0,40}\)){1,120}?)\s*[\])]",
                           re.IGNORECASE)  # "[hereinafter Kim (2023)]"
 _OPINION = re.compile(r"^(?:[\w.’' -]+,\s+(?:C\.\s?)?J+\.,?\s+(?:concurring|dissenting)[^)]*|(?:majority|plurality|lead|"
                       r"principal|controlling)\s+opinion|opinion\s+of\s+[^)]+|per\s+curiam)$", re.IGNORECASE)
@@ -46,7 +47,8 @@ _CITATION_LIKE = re.compile(r"\d{1,4}\s+[A-Z][\w.’'&]*(?:\s+\S+){0,6}?\s+\d+|\
 # A sentence inside a note that starts a new citation ("… (1992). See id. at 5.").
 _NEW_SENTENCE = re.compile(r"(?:(?:see|but|compare|accord|contra|ibid)\b|cf\.|e\.g\.|id\.)", re.IGNORECASE)
 _DOCUMENT_ABOUT_A_CASE = re.compile(r"\b(?:brief|reply|petition|motion|transcript|oral\s+argument|complaint|memorandum|"
-                                    r"appendix|letter|amicus)\b", re.IGNORECASE)
+                                    r"appendix|letter|amicus|recent\s+case)\b", re.IGNORECASE)
+# ("Recent Case, Baker v. …, 84 F.4th 378 (5th Cir. 2023), 137 HARV. L. REV. 2408 (2024)": a student's comment on it)
 _PIN_PART = (r"(?:\*?\d[\w–\-:]*|[ivxlc]+(?:[–-][ivxlc]+)?\b|§+\s*[\w.:()–\-]+|¶+\s*[\w.–\-]+|(?:arts?|ch|pt|para|cmt|r)\.\s*"
              r"[\w.–\-]+|nn?\.\s*\d[\d–\-]*)")
 _PIN_SHAPE = re.compile(rf"(?:at\s+)?{_PIN_PART}(?:(?:\s*,\s*|\s*&\s*|\s+){_PIN_PART})*", re.IGNORECASE)
@@ -63,11 +65,18 @@ _YEAR = re.compile(r"\b(?:1[5-9]|20)\d\d\b")
 _ANOTHER = re.compile(r",?\s+(?:and|with)\s+(?=[A-Z])")
 # a decision's later (or earlier) history with its own reporter cite: "…, aff’d 928 F.2d 646", "aff’d sub nom. Beare
 # v. Briscoe, 498 F.2d 244"
-_HISTORY = re.compile(rf"\b(?:aff[’']d|rev[’']d|aff[’']g|rev[’']g|vacated|modified)(?:\s+in\s+part)?(?:\s+sub\s+nom\.\s+"
-                      rf"(?P<name>[^,()]{{1,120}}?))?,?\s+(?P<vol>[1-9]\d{{0,3}})\s+(?P<rep>{_WORD}(?:\s+{_REPORTER})*?)\s+"
+_HISTORY = re.compile(rf"\b(?:aff[’']d|rev[’']d|aff[’']g|rev[’']g|vacated|modified)(?:\s+in\s+part)?(?:\s+sub\s+nom\.,?\s+"
+                      rf"(?P<name>(?:[^,()]|,\s+(?=(?:Inc|Co|Corp|Ltd|LLC|LLP|L\.P)\b)){{1,120}}?))?,?\s+(?P<vol>[1-9]\d{{0,3}})\s+(?P<rep>{_WORD}(?:\s+{_REPORTER})*?)\s+"
                       r"(?P<page>\d{1,7})\b(?![–-]\w)")
 # a chapter's first page: "Folk Tort Law, in RESEARCH HANDBOOK ON PRIVATE LAW THEORY 338 (eds., 2020)"
 _CHAPTER = re.compile(r",\s+in\s+[A-Z][^()]*?\s(?P<page>\d{1,5})(?=(?:,\s*\d[\d–\-]*)?\s*\()")
+# a statute's short form: "Pub. L. No. 111-31, § 3, 123 Stat. at 1781", "ch. 675, § 505, 52 Stat. at 1052"
+_STATUTE_SHORT = re.compile(rf"^(?P<name>(?:ch\.|Pub\.\s*L\.\s*No\.)\s*\d[\d-]*)(?:,\s*(?:§+|sec\.)\s*[\w.()–-]+)?,\s+"
+                            rf"(?P<vol>\d{{1,4}})\s+(?P<rep>{_WORD}(?:\s+{_REPORTER})*?)\s+at\s+(?P<pin>[^(;]+)", re.IGNORECASE)
+# after an unclosed parenthesis, a semicolon and a signal start a new citation: "(quoting X (8th Cir. 2010); see also Y"
+_SIGNAL_AFTER = re.compile(r"\s+(?:[Ss]ee|[Cc]f\.|[Bb]ut\s+see|[Aa]ccord|[Cc]ontra|[Cc]ompare)\b")
+_AT_PIN = re.compile(r"\sat\s+\*?\d")  # a short form's pin: "Levine, 555 U.S. at 565"
+_DOCKET = re.compile(r"No\.\s*\S+")  # "No. 3:23-0058": a docket number, no case name
 # "Id., 34 F.4th at 847": the volume and reporter repeated before the pin
 _REPEATED = re.compile(rf"^\s*,?\s*\d{{1,4}}\s+{_WORD}(?:\s+{_REPORTER})*?\s+(?=at\s)")
 _OPEN, _CLOSE = "([“", ")]”"
@@ -121,27 +130,37 @@ def pin_page(pin: str | None) -> int | None:
 
 def _clauses(text: str) -> list[tuple[int, int]]:
     """Cut a note into citation clauses: at ";" and where a new citation sentence starts, at depth 0."""
-    cuts, depth, i, opened = [0], 0, 0, 0
+    cuts, opened, i = [0], [], 0  # opened: the parentheses and quotations open at i
     closing = _closing_after(text)
     while i < len(text):
         ch = text[i]
         if ch in _OPEN:
-            opened = i if depth == 0 else opened
-            depth += 1
+            opened.append(ch)
         elif ch in _CLOSE:
-            depth = max(0, depth - 1)
-            if depth == 0 and ch == ")" and _ANOTHER.match(text, i + 1) and _YEAR.search(text, cuts[-1], i):
-                # "Compare A (2023), and B (2021), with C", "A (1996) (discussing …), with B", "X 122 (2005) and Y";
-                # not "(IIAs) and" in a title before the work's date
+            if ch == ")" and "(" in opened:  # a parenthesis closes the quotations opened in it and never closed
+                del opened[len(opened) - 1 - opened[::-1].index("("):]  # ("… certain “foreign …, observing …”);")
+            elif opened:
+                opened.pop()
+            if not opened and ch == ")" and _ANOTHER.match(text, i + 1) and (
+                    _YEAR.search(text, cuts[-1], i) or _AT_PIN.search(text, cuts[-1], i)
+                    or _ID.match(_strip_signal(text[cuts[-1]: i]))):
+                # "Compare A (2023), and B (2021), with C", "A (1996) (discussing …), with B", "X 122 (2005) and Y",
+                # "Compare Levine, 555 U.S. at 565 (…), with Riegel", "Compare id. (noting …), with Baker"; not "(IIAs)
+                # and" in a title before the work's date
                 cuts.append(i + 1)
-            elif depth == 0 and ch == "”" and text[i - 1: i] in ".!?" and _NEW_SENTENCE.match(text, i + 2) \
+            elif not opened and ch == "”" and text[i - 1: i] in ".!?" and _NEW_SENTENCE.match(text, i + 2) \
                     and text[i + 1: i + 2] == " ":
                 cuts.append(i + 1)  # a quotation ends a sentence: "… a far more demanding test.” Id. at 248"
-        elif depth == 0 and (ch == ";" or (ch == "." and _sentence_ends(text, i))):
+            elif not opened and ch == "”" and text[i - 1: i] == ";":
+                cuts.append(i + 1)  # a title quoted with the semicolon inside: "TMC, “… for NORI;” and TMC, “…”"
+        elif not opened and (ch == ";" or (ch == "." and _sentence_ends(text, i))):
             cuts.append(i + 1)
-        elif depth and ch == "." and text[i - 1: i] in ")”" and closing[i] < depth and _sentence_ends(text, i):
-            depth = 0  # a parenthesis the note never closes ends with its sentence: "(analyzing … (quoting 21 U.S.C.
+        elif opened and ch == "." and text[i - 1: i] in ")”" and closing[i] < len(opened) and _sentence_ends(text, i):
+            opened = []  # a parenthesis the note never closes ends with its sentence: "(analyzing … (quoting 21 U.S.C.
             cuts.append(i + 1)  # § 360k(a)(1)). For more information …, see CRS Report R45825 …"
+        elif opened and ch == ";" and closing[i] < len(opened) and _SIGNAL_AFTER.match(text, i + 1):
+            opened = []  # or with a semicolon and a signal: "(quoting In re Medtronic …, 623 F.3d 1200, 1204 (8th Cir.
+            cuts.append(i + 1)  # 2010); see also Hughes v. Boston Sci. Corp., 631 F.3d 762 …"
         i += 1
     cuts.append(len(text))
     spans = []
@@ -222,6 +241,9 @@ def _read_clause(text: str, start: int, end: int, nested: bool) -> list[Found]:
                          volume=sh.group("vol"),
                          reporter=_reporter_key(sh.group("rep")), pin=_clean_pin(sh.group("pin")), opinion=opinion,
                          nested=nested))
+    elif statute := _STATUTE_SHORT.match(body):  # "Pub. L. No. 111-31, § 3, 123 Stat. at 1781"
+        out.append(Found("short", head, end, body, name=statute.group("name"), volume=statute.group("vol"),
+                         reporter=_reporter_key(statute.group("rep")), pin=_clean_pin(statute.group("pin")), nested=nested))
     elif ranged := _SHORT_RANGE.match(body):  # "See 54 F.4th 342–43": a range is no first page, but a pin
         out.append(Found("short", head, end, body, name=_strip_signal(ranged.group("name") or ""), volume=ranged.group("vol"),
                          reporter=_reporter_key(ranged.group("rep")), pin=ranged.group("pin"), opinion=opinion,
@@ -238,12 +260,16 @@ def _read_clause(text: str, start: int, end: int, nested: bool) -> list[Found]:
         out.extend(_history(full))
     for a, b in groups if not nested else ():  # citations quoted or cited inside a parenthetical (one level)
         inner = text[a + 1: b - 1]
+        if re.match(r"\s*hereinafter\b", inner, re.IGNORECASE):
+            continue  # the name given to this citation: "(hereinafter NOAA, “…,” 82 Federal Register 42327)"
         if _VOLUME_PAGE.search(inner) or _HEREINAFTER.search(inner):
             for ia, ib in _clauses(inner):
                 found = _read_clause(text, a + 1 + ia, a + 1 + ib, nested=True)
                 # a cited work's own citations; of its back-references only those naming an author or title:
                 # a short form there already names its case, volume and reporter
                 out.extend(f for f in found if f.kind in ("full", "supra"))
+        elif out and out[0].kind == "text":  # prose citing a work by a name it was given: "… over time” (EPA
+            out.append(Found("text", a + 1, b - 1, inner, nested=True))  # Inventory, p. 3-6)"
     return out
 
 
@@ -327,6 +353,7 @@ def _full(text: str, head: int, end: int, groups: list[tuple[int, int]], nested:
     if _ID.match(body[lead:]):  # prose, then an "Id." the cuts did not see: never a work of its own
         return Found("text", head, end, body, nested=nested)
     name = body[lead: vp.start()].strip(" ,") if vp else ""  # with an alias: "Ping v. United States (The Chinese …)"
+    name = "" if _DOCKET.fullmatch(name) else name  # "No. 3:23-0058, 2023 WL 5490179": named by the text, if at all
     if vp and re.search(r"[.!?][”’\"]?\s+$", outside[lead: vp.start()]):
         lead = vp.start()  # "… in Texas v. Yellen in June 2024. 105 F.4th 755 (5th Cir. 2024)": the prose names the
         # case (kept for the short forms naming it), the citation is the reporter's alone
@@ -342,12 +369,20 @@ def _full(text: str, head: int, end: int, groups: list[tuple[int, int]], nested:
 def _history(full: Found) -> list[Found]:
     """The same decision as its history cites it ("Hoffman v. Maryland, 736 F. Supp. 83 (D. Md. 1990), aff’d 928 F.2d
     646 (4th Cir. 1991)"): the whole citation again, under the history's reporter cite and name, marked nested (no
-    "Id." points to it; a short form "Hoffman, 928 F.2d at 647" does)."""
+    "Id." points to it; a short form "Hoffman, 928 F.2d at 647" does). A history under a name of its own ("aff’d sub
+    nom. Beare v. Briscoe, 498 F.2d 244 (5th Cir. 1974)") is a citation by itself: that name to its date."""
     if full.kind != "full" or full.volume is None:
         return []
-    return [Found("full", full.start, full.end, full.text, name=(h.group("name") or full.name).strip(), volume=h.group("vol"),
-                  reporter=_reporter_key(h.group("rep")), page=int(h.group("page")), nested=True, history=True)
-            for h in _HISTORY.finditer(_blanked(full.text, 0, len(full.text), _parentheticals(full.text, 0, len(full.text))))]
+    out = []
+    for h in _HISTORY.finditer(_blanked(full.text, 0, len(full.text), _parentheticals(full.text, 0, len(full.text)))):
+        text = full.text
+        if h.group("name"):
+            date = re.compile(r"\s*\([^()]*\)").match(full.text, h.end())
+            text = full.text[h.start("name"): date.end() if date else len(full.text)]
+        out.append(Found("full", full.start, full.end, text, name=(h.group("name") or full.name).strip(),
+                         volume=h.group("vol"), reporter=_reporter_key(h.group("rep")), page=int(h.group("page")),
+                         nested=True, history=True))
+    return out
 
 
 def _citation_start(before: str) -> int:

@@ -29,7 +29,18 @@ _RECENT = 3  # notes before an "Id." whose works its pin is compared with
 _PAGED = 1000  # a pin page from here on names no work without a first page (a report, a brief, a book) alone
 _CASE = re.compile(r"\sv\.\s|^(?:In\s+re|Ex\s+parte)\b")
 _SUPRA_IN = re.compile(r"\bsupra\b|\bid\.\s", re.IGNORECASE)
+# a work that has sections: a statute, a code, a regulation, a treatise or restatement printed with one
+_SECTIONED = re.compile(r"§|\bsec\.|\bStat\.|U\.S\.C|C\.F\.R|\bCode\b|\bAct\b|\bPub\.\s*L\.|\bch\.\s*\d|Restatement|"
+                        r"\bArt(?:icle)?s?\b|\bConst\.|\bRules?\b|\bReg\.", re.IGNORECASE)
 _LINK = re.compile(r"\[?https?://\S+")
+# what may stand with a hereinafter name as its pin, folded: "p 5", "pp 1100 1102", "table a 233", "annex 6", "3 a i"
+_LOCATOR_WORDS = frozenset("at p pp page pages table tables figure fig annex chapter ch section sec para paragraph "
+                           "appendix app part pt note n nn and see".split())
+_BEFORE_NAME = frozenset({"the", "annex", "preamble", "to"})  # "… of the Annex to the 1994 Agreement"
+_LEAD_IN = ("for example", "for instance", "in particular", "see also", "see", "also")  # before a name, folded
+_NAME_WORDS = 30  # words of a hereinafter name at most
+_YEAR = re.compile(r"\b(?:1[5-9]|20)\d\d\b")
+_NOTICES = frozenset({"fed.reg", "federalregister"})  # a Federal Register document printed again is the same one
 _NEAREST = 100  # full citations of one volume and reporter a short form is compared with: the latest (bounds the work)
 
 
@@ -97,7 +108,8 @@ def _resolve_note(note: Footnote, found: list[Found], previous: list[_Work | Non
     current: list[_Work | None] = []
     works: list[_Work] = []
     refs: list[Reference] = []
-    for f in found:
+    for printed in found:
+        f = _named_use(printed, named)
         restated = _restated(f, cases) if f.kind == "full" else None
         if f.kind == "full" and restated is None:
             full = _work(f, note.marker)
@@ -162,7 +174,10 @@ def _pin_contradicts(work: _Work, pin: str | None, others: list[_Work]) -> bool:
     (the rule and the evidence conflict): the page cannot be in it — before its first page, or more than
     _PAGES_PER_WORK pages after; or, where it has no first page of its own (a report, a brief, a book), the page has
     four digits and falls in another work of the last notes ("Id. at 2369" after an issue brief, two notes after
-    138 S. Ct. 2361)."""
+    138 S. Ct. 2361); or the pin is a section and it has none: no statute, code, regulation or work printed with
+    sections ("Id. § 360e(d)(5)" after an agency's web page)."""
+    if pin and pin.startswith("§") and not _SECTIONED.search(work.text):
+        return True
     page = pin_page(pin)
     if page is None:
         return False
@@ -250,7 +265,8 @@ def _short(f: Found, cases: dict[tuple[str, str], list[_Work]]) -> tuple[str, _W
         # Educ."): enough that it shares a word, it only rules out a case it has nothing in common with
         named_fits = [w for w in fits if (not w.name and w.page not in others) or (w.name and _named(f.name, w)) or (
             w.named_by_text and not _unrelated(f.name, w))]
-        fits = named_fits or [w for w in same if w.name and _named(f.name, w)]  # a mistyped pin
+        fits = named_fits or [w for w in same if w.name and _named(f.name, w)] or [  # a mistyped pin, a misspelt name
+            w for w in fits if w.name and not w.named_by_text and _names_nearly(f.name, w.name)]  # ("Mfg." for "Mfr.")
     if not fits:
         return "not found", None
     if len({w.page for w in fits}) != 1 and not _one_case(fits):
@@ -280,8 +296,12 @@ def _restated(f: Found, cases: dict[tuple[str, str], list[_Work]]) -> _Work | No
     reporter and first page, under a name it names; None for a citation of its own."""
     if not (f.volume and f.name) or f.nested or re.search(DATED, f.text):
         return None
+    cite = re.search(rf"\b{f.volume}\s+\S.*?\s{f.page}\b", f.text)
+    notice = f.reporter in _NOTICES and cite is not None and not _YEAR.search(  # no date after it, in its sentence
+        re.split(r"\.\s", f.text[cite.end():], maxsplit=1)[0])
     same = [w for w in cases.get((f.volume, f.reporter or ""), []) if w.page == f.page and w.name and _named(f.name, w)
-            and _CASE.search(w.name)]  # a decision: a statute printed again may cite another section
+            and (_CASE.search(w.name) or notice)]  # a decision or a notice: a statute printed again may cite another
+    # section
     return same[-1] if same else None
 
 
@@ -327,14 +347,43 @@ def _distinct(works: list[_Work]) -> list[_Work]:
     return list({_decision(w): w for w in works}.values())
 
 
+def _named_use(f: Found, named: dict[str, _Work]) -> Found:
+    """A citation read as the use of a name given earlier when it prints that name with its own reporter cite or
+    date ("NOAA, “Deep Seabed Mining: …,” 82 Federal Register 42327." after "(hereinafter NOAA, “…,” 82 Federal
+    Register 42327)"; "NOAA, 1995 Report to Congress, p. 12"): a "text" clause; else the citation as found."""
+    if f.kind == "full" and not f.defines and _defined_head(f.text, named):
+        return dataclasses.replace(f, kind="text")
+    return f
+
+
 def _defined_head(text: str, named: dict[str, _Work]) -> str:
-    """The hereinafter name a clause opens with, when the rest is at most a pin ("NOI at 59945")."""
-    words = fold(text).split()
-    for k in range(1, min(len(words), 12) + 1):  # a name of up to 12 words, then at most a pin
-        name = " ".join(words[:k])
-        if name in named and re.fullmatch(r"(?:at )?[\d ]*", " ".join(words[k:])):
-            return name
+    """The hereinafter name a clause cites, "" when none: the clause opens with it (after a lead-in: "For example,
+    see") and the rest is at most a pin ("NOI at 59945", "Kraska, “…,” pp. 503-504", "EPA Inventory, Annex 6, Table
+    A-233, https://…"); or a pin "of" it opens the clause ("Table 4-1 of EPA RIA", "§3(a)(i) of E.O. 14285")."""
+    if not named:
+        return ""
+    words = fold(_LINK.sub(" ", text)).split()
+    lead = 0
+    while step := next((len(w.split()) for w in _LEAD_IN if " ".join(words[lead: lead + len(w.split())]) == w), 0):
+        lead += step  # "For example, see"
+    for start in dict.fromkeys((lead, 0)):
+        for k in range(min(len(words), start + _NAME_WORDS), start, -1):  # the longest name first
+            name = " ".join(words[start:k])
+            if name in named and _is_locator(words[k:]):
+                return name
+    of = words.index("of") if "of" in words[:10] else -1
+    if of > 0 and _is_locator(words[:of]) and any(c.isdigit() for w in words[:of] for c in w):
+        for start in range(of + 1, min(len(words), of + 6)):  # "of the Annex to the 1994 Agreement"
+            for k in range(min(len(words), start + _NAME_WORDS), start, -1):
+                if " ".join(words[start:k]) in named and set(words[of + 1: start]) <= _BEFORE_NAME:
+                    return " ".join(words[start:k])
     return ""
+
+
+def _is_locator(words: list[str]) -> bool:
+    """Whether folded words are at most a pin: locator words ("p", "table", "annex"), numbers and the short marks
+    between them ("a 233", "es 2")."""
+    return len(words) <= 12 and all(w in _LOCATOR_WORDS or any(c.isdigit() for c in w) or len(w) <= 2 for w in words)
 
 
 def _work(f: Found, marker: Marker) -> _Work:

@@ -194,6 +194,11 @@ def test_one_decision_printed_with_two_first_pages_is_one_and_briefs_citing_it_a
         "Alpha v. Beta, 145 S. Ct. 1490 (2025).", "145 S. Ct. at 1512.")))
     assert out[4].resolved == "Seven Cnty. Infrastructure Coal. v. Eagle County, 145 S. Ct. 1506, 1511 (2025)"
     assert out[6].references[0].status == "ambiguous"  # Alpha or Seven County: the name is not printed
+    out = by_marker(resolve_footnotes(notes(
+        "Compare id. (noting a calamity), with Baker v. City of McKinney, 84 F.4th 378, 388 (5th Cir. 2023). See "
+        "generally Recent Case, Baker v. City of McKinney, 84 F.4th 378 (5th Cir. 2023), 137 HARV. L. REV. 2408 (2024).",
+        "Baker, 84 F.4th at 379.")))
+    assert out[2].resolved == "Baker v. City of McKinney, 84 F.4th 378, 379 (5th Cir. 2023)"  # not a comment on it
 
 
 def test_short_form_naming_an_opinion_shows_the_plain_citation_with_that_opinion() -> None:
@@ -612,6 +617,92 @@ def test_an_id_that_prose_leads_into_a_range_for_a_pin_and_a_supra_without_a_not
     assert all(r.kind != "id" or r.status != "resolved" for r in out[6].references)  # its Id. is the order, not found
 
 
+# --- report styles (CRS): names used bare, statutes, agencies' notices --------------------------
+
+def test_a_name_given_in_parentheses_is_used_bare_with_a_pin_a_lead_in_or_a_table_of_it() -> None:
+    out = by_marker(resolve_footnotes(notes(
+        "For example, Kathryn Miller et al., “Challenging the Need for Deep Seabed Mining,” Frontiers in Marine "
+        "Science, vol. 8 (July 2021) (hereinafter Miller et al., “Challenging the Need”); and EPA, Regulatory Impact "
+        "Analysis of the Waste Emissions Charge, 2024 (hereinafter, EPA RIA).",
+        "Miller et al., “Challenging the Need,” pp. 14-15.", "For example, see Miller et al., “Challenging the Need,” p. 4.",
+        "Table 4-1 of EPA RIA.", "EPA states that “the inventory is an important resource” (EPA RIA, p. 3-6).",
+        "EPA RIA, Annex 6, Table A-233, https://www.epa.gov/ria.", "Miller et al., “Challenging the Need,” and the "
+        "other studies it reviews.")))
+    for n in (2, 3):
+        assert out[n].references[0].kind == "hereinafter" and out[n].resolved.startswith("Kathryn Miller et al.")  # no
+        # "For example," of the note that gave the name
+    for n in (4, 5, 6):
+        assert out[n].references[-1].authority_note == 1 and out[n].resolved.startswith("EPA, Regulatory Impact Analysis")
+    assert out[7].references == ()  # prose goes on after the name: no pin
+
+
+def test_a_citation_printed_as_a_name_given_earlier_is_that_work() -> None:
+    out = by_marker(resolve_footnotes(notes(
+        "NOAA, “Deep Seabed Mining: Approval of Exploration License Extensions,” 82 Federal Register 42327, September 7, "
+        "2017 (hereinafter NOAA, “Deep Seabed Mining: Approval,” 82 Federal Register 42327).",
+        "NOAA, “Deep Seabed Mining: Approval,” 82 Federal Register 42327.",
+        "NOAA, “Deep Seabed Mining: Approval of Exploration License Extensions,” 87 Federal Register 52743, August 29, 2022.",
+        "NOAA, “Deep Seabed Mining,” 87 Federal Register 52743.",
+        "NOAA, “Deep Seabed Mining,” 87 Federal Register 52743, August 29, 2022.",
+        "NOAA, “Deep Seabed Mining,” 87 Federal Register 52743. The notice links to an application of May 2025.")))
+    assert out[1].references == ()  # the name given is no citation of its own
+    assert out[2].references[0].kind == "hereinafter"
+    assert out[2].resolved.endswith("82 Federal Register 42327, September 7, 2017")
+    # a notice printed again without its date is the one printed with it, as a decision is
+    assert out[4].references[0].authority_note == 3 and out[4].resolved.endswith("August 29, 2022")
+    assert out[5].references == ()  # printed again with its date: a citation of its own
+    assert out[6].resolved.endswith("52743, August 29, 2022")  # a date in the prose after it is not its own
+
+
+def test_a_statute_s_short_form_and_a_misspelt_case_name() -> None:
+    out = by_marker(resolve_footnotes(notes(
+        "Ch. 675, 52 Stat. 1040 (1938); Pub. L. No. 111-31, 123 Stat. 1776 (2009).",
+        "See ch. 675, § 505, 52 Stat. at 1052.", "Pub. L. No. 111-31, § 3, 123 Stat. at 1781.",
+        "U.S. Smokeless Tobacco Mfr. Co. v. City of N.Y., 708 F.3d 428 (2d Cir. 2013); R.J. Reynolds Tobacco Co. v. "
+        "Cnty. of L.A., 29 F.4th 542 (9th Cir. 2022).", "U.S. Smokeless Tobacco Mfg. Co., 708 F.3d at 434.",
+        "Smokeless Products Co., 708 F.3d at 434.")))
+    assert out[2].resolved == "Ch. 675, 52 Stat. 1040, 1052 (1938)"
+    assert out[3].references[0].authority_note == 1 and out[3].resolved.startswith("Pub. L. No. 111-31, 123 Stat. 1776")
+    assert out[5].resolved.startswith("U.S. Smokeless Tobacco Mfr. Co.")  # one word misspelt of six
+    assert out[6].unresolved  # two words that fit nothing: not that case
+
+
+def test_a_history_under_its_own_name_is_shown_alone_and_a_docket_number_is_no_name() -> None:
+    before = {"1": "In GenBioPro v. Sorsaia, a manufacturer challenged the laws."}
+    out = by_marker(resolve_footnotes(notes(
+        "No. 3:23-0058, 2023 WL 5490179, at *1–2 (S.D.W.Va. Aug. 24, 2023), aff’d sub nom., GenBioPro, Inc. v. Raynes, "
+        "144 F.4th 258 (4th Cir. 2025).", "Raynes, 144 F.4th at 273.", "Id. at 276.", "Sorsaia, 2023 WL 5490179 at *10."),
+        before))
+    assert out[2].resolved == "GenBioPro, Inc. v. Raynes, 144 F.4th 258, 273 (4th Cir. 2025)"
+    assert out[3].resolved == "GenBioPro, Inc. v. Raynes, 144 F.4th 258, 276 (4th Cir. 2025)"
+    assert out[4].references[0].authority_note == 1 and "2023 WL 5490179" in out[4].resolved
+
+
+def test_clauses_end_where_an_unclosed_quotation_or_parenthesis_would_run_on() -> None:
+    out = by_marker(resolve_footnotes(notes(
+        "Hughes v. Talen Energy Mktg., LLC, 578 U.S. 150 (2016); Riegel v. Medtronic, Inc., 552 U.S. 312 (2008); Wyeth "
+        "v. Levine, 555 U.S. 555 (2009).",
+        "Perez v. Nidek, 711 F.3d 1109, 1120 (9th Cir. 2013) (quoting In re Medtronic, Inc., 623 F.3d 1200, 1204 (8th Cir. "
+        "2010); see also Hughes v. Boston Sci. Corp., 631 F.3d 762, 768 (5th Cir. 2011).",
+        "See Hughes, 631 F.3d at 768.",
+        "See Cent. Me. Power Co. v. Me. Comm’n, 144 F.4th 9, 31 (1st Cir. 2025) (regarding certain “foreign "
+        "government-influenced entity, observing that “issues of preemption are questions of law”); Levine, 555 U.S. at 565.",
+        "Compare, e.g., Levine, 555 U.S. at 565 (stating the rule), with Riegel, 552 U.S. at 321–25 (not stating it).")))
+    assert out[3].resolved.startswith("Hughes v. Boston Sci. Corp., 631 F.3d 762, 768")  # "; see also" ends "(quoting"
+    assert out[4].references[0].authority_note == 1  # the parenthesis closes the quotation opened in it
+    assert [r.authority_note for r in out[5].references] == [1, 1]
+    assert "Riegel" in out[5].resolved and "Levine" in out[5].resolved
+
+
+def test_an_id_pinned_to_a_section_of_a_work_without_sections_is_ambiguous() -> None:
+    out = by_marker(resolve_footnotes(notes(
+        "U.S. Food & Drug Admin., Premarket Approval (PMA) (May 16, 2019), https://www.fda.gov/pma.", "Id.",
+        "Id. § 360e(d)(5).", "21 U.S.C. § 360c(a)(1)(A).", "Id. § 360e(d)(5).")))
+    assert out[2].resolved_marker == 1
+    assert out[3].unresolved and out[3].references[0].status == "ambiguous"
+    assert out[5].resolved == "21 U.S.C. § 360e(d)(5)"
+
+
 # --- op. cit. ------------------------------------------------------------------------------
 
 def test_op_cit_finds_the_same_authors_earlier_reference() -> None:
@@ -736,15 +827,16 @@ SHARED = Path(__file__).resolve().parents[2] / "shared"
 CASES = Path(__file__).resolve().parent / "data" / "citations"
 
 
-def _score_citations(tmp_path: Path, cases: Path, parses: Path) -> Counter:
+def _score_citations(tmp_path: Path, cases: Path, parses: Path, pdfs: str = "dev") -> Counter:
     """Run ../shared/citations/score_citations.py on a case file; return the outcomes counted. The first call
-    parses the PDFs its cases need (``qa parse --json``) into ``parses``; the next ones score those parses."""
+    parses the PDFs its cases need (``qa parse --json``, from ../shared/realpdf/PDFS/pdfs) into ``parses``; the next
+    ones score those parses."""
     scorer = SHARED / "citations" / "score_citations.py"
     if not (scorer.is_file() and (SHARED / "realpdf" / "dev" / "pdfs").is_dir()):
         pytest.skip(f"{SHARED / 'citations'} is not beside the repository (it comes with the project's shared folder)")
     out = tmp_path / "cases.json"
     source = ["--from-parses", str(parses)] if parses.is_dir() else [
-        "--qa", f"{sys.executable} -m qa", "--pdfs", str(SHARED / "realpdf" / "dev" / "pdfs"), "--save-parses", str(parses)]
+        "--qa", f"{sys.executable} -m qa", "--pdfs", str(SHARED / "realpdf" / pdfs / "pdfs"), "--save-parses", str(parses)]
     subprocess.run([sys.executable, str(scorer), *source, "--cases", str(cases), "--json", str(out)],
                    check=True, capture_output=True, timeout=900, env={**os.environ, "HF_HUB_OFFLINE": "1"})
     return Counter(case["outcome"] for case in json.loads(out.read_text()))
@@ -753,8 +845,8 @@ def _score_citations(tmp_path: Path, cases: Path, parses: Path) -> Counter:
 @pytest.mark.slow
 def test_citation_scorer_floor(tmp_path: Path) -> None:
     """The citation scorer on the annotated back-references of ../shared/citations (188) and tests/data/citations
-    (90 and 100, all 20 dev law reviews): a regression guard a little under what the resolver reaches
-    (docs/citations.md)."""
+    (90 and 100, all 20 dev law reviews; 164 in four CRS reports): a regression guard a little under what the
+    resolver reaches (docs/citations.md)."""
     parses = tmp_path / "parses"
     round2 = _score_citations(tmp_path, CASES / "cases_round2.jsonl", parses)  # its cases span the 20 reviews
     assert round2["correct"] >= 98 and round2["wrong"] <= 1, round2
@@ -762,3 +854,5 @@ def test_citation_scorer_floor(tmp_path: Path) -> None:
     assert shared["correct"] >= 185 and shared["wrong"] <= 2, shared
     more = _score_citations(tmp_path, CASES / "cases_more.jsonl", parses)
     assert more["correct"] >= 88 and more["wrong"] <= 1, more
+    crs = _score_citations(tmp_path, CASES / "cases_crs.jsonl", tmp_path / "crs", "genres")
+    assert crs["correct"] >= 158 and crs["wrong"] <= 1, crs
