@@ -27,6 +27,10 @@ READERS = {".pdf": "qa.pdf", ".docx": "qa.docx", ".odt": "qa.odt", ".html": "qa.
 SUPPORTED = (".txt", ".md", ".markdown", *READERS)
 KINDS = ".txt, .md, " + ", ".join(READERS)  # what the messages offer
 MAX_BYTES = 200 * 1024 * 1024
+# A text line is cut here as it is read: what it becomes (a paragraph, a note) keeps at most 1,000,000 characters
+# (``budget.DocumentLimits.chars``), and markers written shorter ("[^12]" → "⟦12⟧") leave over that from twice
+# as many; a 200 MB one-line file needed 3.9 GB read whole.
+MAX_LINE_CHARS = 2_000_000
 FRONT_PARAGRAPHS = 40  # where a document's metadata must be borne out (title page, abstract, first pages)
 
 _SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹"
@@ -118,7 +122,8 @@ def text_blocks(text: str, markdown: bool = False) -> list[Block]:
 def _split_blocks(text: str) -> list[list[str]]:
     blocks: list[list[str]] = []
     current: list[str] = []
-    for line in text.split("\n"):
+    for whole in text.split("\n"):
+        line = whole[:MAX_LINE_CHARS]
         if line.strip():
             current.append(line.rstrip())
         elif current:

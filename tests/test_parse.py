@@ -354,3 +354,18 @@ def test_a_note_citing_by_reporter_alone_is_named_by_the_sentence_at_its_marker(
         "[^1]: 141 S. Ct. 1868 (2021).\n[^2]: Fulton, 141 S. Ct. at 1181.\n", markdown=True)
     notes = {n.marker: n for n in doc.footnotes}
     assert notes[2].resolved == "141 S. Ct. 1868, 1181 (2021)" and notes[2].resolved_marker == 1
+
+
+def test_a_line_longer_than_any_paragraph_keeps_is_cut_as_it_is_read(tmp_path: Path) -> None:
+    # a 200 MB one-line text file was read whole through every stage (3.9 GB) before the paragraph was cut
+    from qa import budget
+    limit = budget.DocumentLimits().chars
+    path = tmp_path / "one-line.md"
+    path.write_text("Opening words.[^1] " + "word " * (3 * limit // 5) + "\n\n[^1]: The note.\n", encoding="utf-8")
+    doc = parse_file(path)
+    # cut as read at twice what a paragraph keeps: markers written shorter ("[^12]" → "⟦12⟧") still leave enough
+    assert len(doc.paragraphs) == 1 and 2 * limit - 100 < len(doc.paragraphs[0].display) <= 2 * limit
+    assert doc.paragraphs[0].text.startswith("Opening words. word word") and doc.paragraphs[0].footnotes == (1,)
+    assert doc.footnotes[0].text == "The note."
+    kept, line = budget.cut(doc, budget.DocumentLimits())
+    assert len(kept.paragraphs[0].text) == limit and line is not None and "over 1,000,000 characters" in line
