@@ -60,6 +60,15 @@ class _Work:
     named_by_text: bool = False  # its name is the one the body text gives it (a citation by reporter alone)
 
 
+# an authority an "Id." or short form left ambiguous: an "Id." after it is ambiguous too, not "not found"
+_UNDECIDED = _Work(text="", note=0, name="", volume=None, reporter=None, page=None, opinion=None, defines=())
+
+
+def _known(works: list[_Work | None]) -> list[_Work]:
+    """The authorities of a list that were resolved."""
+    return [w for w in works if w is not None and w is not _UNDECIDED]
+
+
 def resolve_footnotes(notes: list[Footnote], before: dict[str, str] | None = None) -> list[Footnote]:
     """Return the notes with their back-references resolved: ibid. (the note before), op. cit. (the latest
     full reference by that author), and for legal citations each "Id.", "supra note N", case short form and
@@ -83,7 +92,7 @@ def resolve_footnotes(notes: list[Footnote], before: dict[str, str] | None = Non
         else:
             found = _named_in_text(find(note.text), (before or {}).get(str(note.marker), ""))
             resolved, previous, works = _resolve_note(note, found, previous, by_number, cases, named,
-                                                      [w for ws in recent for w in ws if w is not None], texts)
+                                                      _known([w for ws in recent for w in ws]), texts)
             out.append(resolved)
             by_number[str(note.marker).rsplit(":", 1)[-1]] = works
         texts[str(note.marker).rsplit(":", 1)[-1]] = note.text
@@ -130,7 +139,7 @@ def _resolve_note(note: Footnote, found: list[Found], previous: list[_Work | Non
         elif f.kind == "id":
             kind = "id"
             status, work = _antecedent(current[-1:] if current else previous, f.pin)
-            if work is not None and _pin_contradicts(work, f.pin, recent + [w for w in current if w is not None]):
+            if work is not None and _pin_contradicts(work, f.pin, recent + _known(current)):
                 status, work = "ambiguous", None
         elif f.kind == "supra":
             kind, status, work = _supra(f, by_number, named, texts, works)
@@ -142,7 +151,7 @@ def _resolve_note(note: Footnote, found: list[Found], previous: list[_Work | Non
         if work is not None and work.volume:
             work = _as_cited(work, f.opinion, cases)
         if not f.nested:
-            current.append(work)
+            current.append(_UNDECIDED if status == "ambiguous" else work)
         if work is not None:
             works.append(work)  # a later "Name, supra note N" may name it too
         refs.append(_reference(kind, f, status, work))
@@ -154,6 +163,8 @@ def _antecedent(candidates: list[_Work | None], pin: str | None) -> tuple[str, _
     distinct = list({_decision(w): w for w in candidates}.values())
     if not distinct or distinct == [None]:
         return "not found", None
+    if distinct == [_UNDECIDED]:
+        return "ambiguous", None
     if len(distinct) == 1:
         return "resolved", distinct[0]
     page = pin_page(pin)

@@ -17,6 +17,10 @@ FIRM = r"(?:,\s+(?:Inc|Co|Corp|Ltd|LLC|LLP|L\.P|N\.A)\.?)?"  # "Lesher Commc’n
 PROSE_NAME = re.compile(rf"(?<!\S)(?P<name>[A-Z][^\s,;]*(?:\s+(?:[A-Z][^\s,;]*|of|the|and|for|&|ex|rel\.|v\.|de|la|on))*"
                         rf"{FIRM}),\s+$")
 
+# what prose says an author does, after the author's name: "as Professor Mendelson notes, supra note 47"
+_REPORTS = re.compile(r"\s+(?:notes|argues|explains|observes|writes|suggests|contends|describes|concludes|shows|"
+                      r"recounts|puts\s+it|points\s+out)$")
+_TITLE = re.compile(r"^(?:(?:Professors?|Judges?|Justices?|Dean|Chief|Dr\.|Mr\.|Ms\.|Mrs\.)\s+)+")  # before a name
 # a title's small words (Bluebook title case) and a case name's: lower case without being prose
 SMALL_WORDS = frozenset("a an and as at but by de del du ex for from in into la nor of on or over rel the to upon "
                         "v van von with y".split())
@@ -49,13 +53,14 @@ def names_match(short: str, full: str) -> bool:
 
 def name_after_prose(name: str) -> str:
     """Return a name that prose runs into without a break ("This hypothetical is based on the facts of Norton",
-    "discussed in Hemel & Ouellette"): its capitalized words after the last lower-case word of the prose; the
-    name itself when it has no such word."""
+    "discussed in Hemel & Ouellette", "as Professor Mendelson notes"): its capitalized words after the last
+    lower-case word of the prose, a verb that reports what the author says and a title ("Professor") left out;
+    the name itself when it has no such word."""
     words = re.findall(r"(?<![\w.’'-])[a-z][a-z’'-]+\b(?!\.)", name)
     if all(w in SMALL_WORDS for w in words):
         return name
-    tail = PROSE_NAME.search(name + ", ")
-    return tail.group("name") if tail else name
+    tail = PROSE_NAME.search(_REPORTS.sub("", name) + ", ")
+    return _TITLE.sub("", tail.group("name")) if tail else name
 
 
 def reads_as_prose(text: str) -> bool:

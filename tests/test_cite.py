@@ -703,6 +703,17 @@ def test_an_id_pinned_to_a_section_of_a_work_without_sections_is_ambiguous() -> 
     assert out[5].resolved == "21 U.S.C. § 360e(d)(5)"
 
 
+def test_an_id_after_an_ambiguous_id_is_ambiguous_and_a_supra_names_its_author_in_prose() -> None:
+    out = by_marker(resolve_footnotes(notes(
+        "Alpha v. Beta, 501 U.S. 1 (1990); Gamma v. Delta, 502 U.S. 5 (1991).", "Id.", "See id. at 3.",
+        "Nina A. Mendelson, Rulemaking, Democracy, and Torrents of E-Mail, 79 GEO. WASH. L. REV. 1343 (2011) (citing Cary "
+        "Coglianese, Citizen Participation in Rulemaking, 55 DUKE L.J. 943 (2006)).",
+        "This number is merely an example—as Professor Mendelson notes, supra note 4, at 1361, it can be higher.")))
+    assert [r.status for n in (2, 3) for r in out[n].references] == ["ambiguous", "ambiguous"]  # not "not found"
+    assert out[5].resolved == ("Nina A. Mendelson, Rulemaking, Democracy, and Torrents of E-Mail, 79 GEO. WASH. L. REV. "
+                               "1343, 1361 (2011)")
+
+
 # --- op. cit. ------------------------------------------------------------------------------
 
 def test_op_cit_finds_the_same_authors_earlier_reference() -> None:
