@@ -16,6 +16,7 @@ A vector is known by its chunk id (document + paragraph + chunk number), never b
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Collection, Sequence
 from pathlib import Path
@@ -25,7 +26,7 @@ import numpy as np
 
 from qa import indexfiles
 from qa import vectors as vectors_mod
-from qa.errors import QAError
+from qa.errors import IndexLoadError, QAError
 
 FAISS_FILE = "vectors.faiss"
 VECTORS_FILE = "vectors.npy"  # the build's own copy of the vectors, beside the FAISS file
@@ -134,6 +135,7 @@ class FaissStore:
         self.ids = list(ids)
         self._pending: dict[str, tuple[list[str], np.ndarray]] = {}
         self._doc_rows = _rows_by_doc(docs)
+        self._mapped: list[tuple[Path, os.stat_result]] = []  # the files this store reads through memory maps
 
     @classmethod
     def empty(cls, path: Path, kind: str, dim: int) -> FaissStore:
@@ -155,7 +157,9 @@ class FaissStore:
             ends = np.concatenate([vectors[:32], vectors[-32:]])  # a sample: reading all would undo the mapping
             if not np.isfinite(ends).all():
                 raise indexfiles.Damaged(f"{path.parent / VECTORS_FILE}: holds values that are not finite numbers")
-        return cls(path, _kind_of(index), index.d, index, ids, docs, vectors)
+        store = cls(path, _kind_of(index), index.d, index, ids, docs, vectors)
+        store._mapped = [(p, p.stat()) for p in (path, path.parent / VECTORS_FILE) if p.is_file()]
+        return store
 
     def add(self, doc: str, ids: Sequence[str], vectors: np.ndarray) -> None:
         """Add one document's vectors (written by ``commit``)."""
@@ -188,6 +192,7 @@ class FaissStore:
     def search(self, vector: np.ndarray, k: int,
                docs: Collection[str] | None = None) -> tuple[list[str], np.ndarray]:
         """Return (chunk ids, cosines) of the ``k`` nearest chunks, of ``docs`` only when given."""
+        self._check_mapped()
         rows = None
         if docs is not None:
             parts = [self._doc_rows[d] for d in sorted(docs) if d in self._doc_rows]
@@ -204,6 +209,20 @@ class FaissStore:
         sims, found = vectors_mod.search(self.index, vector, k, rows)
         keep = found >= 0
         return [self.ids[r] for r in found[keep]], sims[keep]
+
+    def _check_mapped(self) -> None:
+        """Raise IndexLoadError when a file this store maps was cut short in place since it was loaded: reading
+        a mapped page past a file's end kills the whole process (SIGBUS), the chat with it. A file a build
+        removed or replaced since is no concern: the map holds the old one, which no name reaches."""
+        for path, was in self._mapped:
+            try:
+                now = path.stat()
+            except OSError:
+                continue
+            if (now.st_dev, now.st_ino) == (was.st_dev, was.st_ino) and now.st_size != was.st_size:
+                raise IndexLoadError(f"{path}: changed on disk since the index was loaded ({was.st_size:,} bytes, now "
+                                     f"{now.st_size:,}); rebuild with: qa build --index {path.parent.parent}, "
+                                     "then restart the chat")
 
     def count(self) -> int:
         """Return how many vectors the store holds."""

@@ -281,3 +281,37 @@ def test_milvus_filters_hold_for_any_document_name(kind: str, tmp_path: Path, st
         ids, sims = vector_store.search(x[3 * d + 3], 10, docs={doc})
         assert sorted(ids) == [f"{doc}#p{i}" for i in range(3)], doc
         assert sims[0] == pytest.approx(1.0, abs=1e-5), doc
+
+
+@pytest.mark.parametrize("victim", [store.FAISS_FILE, store.VECTORS_FILE])
+def test_a_mapped_file_cut_short_under_a_loaded_index_is_one_line_not_a_crash(victim: str, small_docs: Path,
+                                                                               tmp_path: Path) -> None:
+    # the store reads both files through memory maps: a page past the end of a file truncated in place killed
+    # the whole process with SIGBUS (a running chat, for every user); run in a child so the old code's crash
+    # is a failed assertion, not a dead test run
+    import subprocess
+    import sys
+    index.build(small_docs, tmp_path / "idx", FakeEmbedder(), log=lambda line: None)
+    code = f"""
+import os, sys
+sys.path.insert(0, {str(Path(__file__).parent)!r})
+from pathlib import Path
+from conftest import FakeEmbedder
+from qa import index
+from qa.errors import QAError
+from qa.search import search
+loaded = index.load(Path({str(tmp_path / "idx")!r}))
+search(loaded, FakeEmbedder(), "harbour", k=3)
+gen = Path({str(tmp_path / "idx")!r}) / loaded.manifest["generation"]
+os.truncate(gen / {victim!r}, 64)
+for docs in (None, frozenset(["harbours.txt"])):
+    try:
+        search(loaded, FakeEmbedder(), "harbour", k=3, docs=docs)
+    except QAError as exc:
+        print(exc)
+"""
+    done = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr[-500:]
+    lines = done.stdout.splitlines()
+    assert len(lines) == 2 and all(f"{victim}: changed on disk since the index was loaded" in line for line in lines)
