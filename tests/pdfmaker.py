@@ -503,8 +503,10 @@ def chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-def html_page(document: Document, notes_pt: float = 9) -> str:
-    """Return the document as a web page: <sup> note numbers, the notes as a numbered list at the end."""
+def html_page(document: Document, notes_pt: float = 9, titled: bool = True, web: bool = False) -> str:
+    """Return the document as a web page: <sup> note numbers, the notes as a numbered list at the end,
+    under a "Notes" title where ``titled``; ``web``: as a blog serves Word's notes, numbers in brackets
+    ("[7]") and a link back ("↑") after each note."""
     notes = {n.marker: n.text for n in document.footnotes}
     out = ['<!doctype html><html><head><meta charset="utf-8"><style>',
            'body { font-family: "DejaVu Serif"; font-size: 11pt; margin: 0 }',
@@ -513,13 +515,15 @@ def html_page(document: Document, notes_pt: float = 9) -> str:
            '</style></head><body>']
     for kind, content in outline(document):
         if kind == "paragraph":
-            body = "".join(f"<sup>{text}</sup>" if is_marker else _html_inline(text) for text, is_marker in content)
+            body = "".join((f"<sup>[{text}]</sup>" if web else f"<sup>{text}</sup>") if is_marker else _html_inline(text)
+                           for text, is_marker in content)
             out.append(f"<p>{body}</p>")
         else:
             tag = {"title": "h1", "matter": "p", "heading": "h2"}[kind]
             out.append(f"<{tag}>{_html_inline(content)}</{tag}>")
-    out.append('<h2>Notes</h2><ol class="notes">')
-    out += [f"<li>{_html_inline(notes[m])}</li>" for m in sorted(notes)]
+    out.append('<h2>Notes</h2><ol class="notes">' if titled else '<ol class="notes">')
+    back = ' <a href="#top">↑</a>' if web else ""
+    out += [f"<li>{_html_inline(notes[m])}{back}</li>" for m in sorted(notes)]
     out.append("</ol></body></html>")
     return "\n".join(out)
 
@@ -529,7 +533,7 @@ def _html_inline(text: str) -> str:
     return "".join(escape(p) if i % 2 == 0 else f"<i>{escape(p)}</i>" for i, p in enumerate(parts))
 
 
-def chromium_pdf(document: Document, folder: Path, **layout: float) -> Path:
+def chromium_pdf(document: Document, folder: Path, **layout: Any) -> Path:
     """Print the document's web page to PDF with headless Chromium (endnotes, not footnotes); return the path."""
     page = folder / "corpus.html"
     page.write_text(html_page(document, **layout), encoding="utf-8")

@@ -157,13 +157,18 @@ def test_libreoffice_corpus_parses_like_the_text(tmp_path: Path, text_doc: Docum
 
 
 
+CHROMIUM_LAYOUTS = {"notes-9pt": {"notes_pt": 9}, "notes-11pt": {"notes_pt": 11},
+                    "untitled-web": {"notes_pt": 11, "titled": False, "web": True}}
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("notes_pt", [9, 11])
-def test_chromium_web_page_with_endnotes_parses_like_the_text(tmp_path: Path, text_doc: Document, notes_pt: int) -> None:
+@pytest.mark.parametrize("layout", CHROMIUM_LAYOUTS)
+def test_chromium_web_page_with_endnotes_parses_like_the_text(tmp_path: Path, text_doc: Document, layout: str) -> None:
     """A web page printed by Chromium: <sup> numbers, the notes as a right-aligned numbered list
-    under "Notes" at the end, smaller than the text or the same size."""
+    under "Notes" at the end, smaller than the text or the same size; or, as a blog serves Word's notes,
+    under no title, cited "[7]", each with a link back "↑" (that list was body text)."""
     require(pdfmaker.chromium(), "Chromium", "chromium")
-    pdf = pdfmaker.chromium_pdf(text_doc, tmp_path, notes_pt=notes_pt)
+    pdf = pdfmaker.chromium_pdf(text_doc, tmp_path, **CHROMIUM_LAYOUTS[layout])
     raw = "\n".join(page.extract_text() for page in pypdf.PdfReader(pdf).pages)
     assert "Kyodo" in raw and "<sup>" not in raw
     doc = parse_file(pdf)
@@ -523,6 +528,42 @@ def test_text_after_a_list_of_endnotes_over_the_page_is_not_a_note() -> None:
     assert notes == {1: "Endnote one, a source.", 2: "Endnote two, another source."}
     assert any(b.kind == "body" and b.text.startswith("Appendix text") for b in blocks)
     assert not any(b.text == "Notes" for b in blocks)
+
+
+def test_a_closing_list_of_notes_under_no_title_is_read_as_notes() -> None:
+    """Notes a web page prints as a numbered list after its text, under no "Notes" title, in the body's
+    size, over the page (a note's second paragraph set apart from the next note), with a title in a note
+    set bold and links back ("↑"): notes (they were body text; the list stopped at the set-apart paragraph).
+    A short numbered list closing a document whose footnotes run far higher is no list of notes."""
+    from qa.pdf.blocks import page_blocks
+    from qa.pdf.endnotes import endnote_start
+    from qa.pdf.layout import Line
+
+    def line(y: float, text: str, bold: bool = False, x: float = 72.0) -> Line:
+        m = re.match(r"^(\d+)\.\s+(.*)", text)
+        return Line(x, y, 10.0, bold, text, (int(m.group(1)), m.group(2), False) if m else None)
+
+    body = [line(700 - 12 * i, f"Harbour trade grew in the valley towns, as the record shows.⟦{n}⟧ It went on.")
+            for i, n in enumerate(range(1, 5))]
+    first = [*body, line(640, "1. . Hull harbour report, 1912. ↑"), line(628, "2. . Flood inquiry, 1954, on the"),
+             line(616, "Flooded Quays of the North", bold=True, x=84), line(604, "and their rebuilding.", x=84)]
+    # over the page, note 2's second paragraph, set well apart from the next note
+    second = [line(700, "See also the inquiry's maps. ↑", x=84), line(677, "3. . Market board minutes, 1961. ↑"),
+              line(665, "4. . Id. ↑")]
+    notes = {b.marker: b.text for b in page_blocks([first, second], 10.0) if b.kind == "note"}
+    assert notes == {1: "Hull harbour report, 1912.", 3: "Market board minutes, 1961.", 4: "Id.",
+                     2: "Flood inquiry, 1954, on the Flooded Quays of the North and their rebuilding. "
+                        "See also the inquiry's maps."}
+    cited = [line(700, "A footnoted page cites its note.⟦40⟧ The text goes on to the end of its line."),
+             line(640, "1. The first step of the method, done by hand."), line(628, "2. The second step."),
+             line(616, "3. The third step, checked against the first.")]
+    assert not any(b.kind == "note" and b.marker in (1, 2, 3) for b in page_blocks([cited], 10.0))
+    # a thesis's footnotes, numbered from 1 in each chapter: no closing list (the next chapter cites them again)
+    def chapter(raised: bool) -> list[Line]:
+        notes = [Line(72.0, 100 - 10 * n, 8.0, False, f"{f'⟦{n}⟧' if raised else f'{n}. '}A source, {n}.",
+                      (n, f"A source, {n}.", raised)) for n in (1, 2, 3)]
+        return [*body[:3], *notes]
+    assert endnote_start([chapter(False), chapter(True)]) is None
 
 
 FILLER = ["Harbours along the river were built in the nineteenth century by the towns themselves,",

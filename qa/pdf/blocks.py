@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from qa.parse import ends_sentence
+from qa.pdf.endnotes import endnote_start, note_text
 from qa.pdf.layout import Layout, Line, heading_like, left_edges, measure_layout, right_edge, starts_paragraph
 from qa.pdf.roman import roman_notes
 from qa.records import Block
@@ -50,6 +51,8 @@ def page_blocks(pages: list[list[Line]], body_size: float, numbers: list[int] | 
     ``numbers`` gives each page's printed page and ``columns`` its column (a column of a two-column
     page is a page here)."""
     pages = roman_notes(_drop_furniture(pages, len(set(numbers)) if numbers else len(pages)))
+    closing = endnote_start(pages)
+    opens = lambda index: closing[1] if closing is not None and closing[0] == index else None  # noqa: E731
     vocab = _words(pages)
     plain = [[line for line in page if abs(line.size - body_size) < 0.3 and not line.bold] for page in pages]
     kinds = [(n % 2, c) for n, c in zip(numbers, columns or [0] * len(numbers), strict=False)] if numbers else None
@@ -62,7 +65,8 @@ def page_blocks(pages: list[list[Line]], body_size: float, numbers: list[int] | 
     open_note: _Open | None = None
     for index, lines in enumerate(pages):
         number = numbers[index] if numbers else index + 1
-        body, notes, listed, _ = _split_notes(lines, body_size, layout.pitch, last, listed, still_open(open_note, number))
+        body, notes, listed, _ = _split_notes(lines, body_size, layout.pitch, last, listed, still_open(open_note, number),
+                                              opens(index))
         bodies.append({id(line) for line in body})
         last = notes[-1][0] if notes else last
         open_note = note_left_open(lines, body, notes, number, open_note)
@@ -81,7 +85,7 @@ def page_blocks(pages: list[list[Line]], body_size: float, numbers: list[int] | 
         if index:
             blocks.append(Block("pagebreak", "", number))
         body, notes, listed, carried = _split_notes(lines, body_size, layout.pitch, last_note, listed,
-                                                    still_open(open_note, number))
+                                                    still_open(open_note, number), opens(index))
         open_note = note_left_open(lines, body, notes, number, open_note)
         body = _glued_markers(line_numbers(body), [marker for marker, _ in notes])
         body, starred = _author_notes(body, body_size)
@@ -103,7 +107,8 @@ def page_blocks(pages: list[list[Line]], body_size: float, numbers: list[int] | 
             else:
                 blocks.append(Block("note", _join(note_lines, vocab), number, marker))
             last_note = marker
-    return _settle(_rehyphenate(uncited_lists(blocks + held), vocab))
+    blocks = [replace(b, text=note_text(b.text)) if b.kind == "note" else b for b in blocks + held]
+    return _settle(_rehyphenate(uncited_lists(blocks), vocab))
 
 
 def uncited_lists(blocks: list[Block]) -> list[Block]:
@@ -222,14 +227,17 @@ def still_open(note: _Open | None, page: int) -> _Open | None:
 
 
 def _split_notes(lines: list[Line], body_size: float, pitch: float, last: int | None, listed: bool = False,
-                 open_note: _Open | None = None) -> tuple[list[Line], list[tuple[int, list[str]]], bool, bool]:
+                 open_note: _Open | None = None, closing: int | None = None
+                 ) -> tuple[list[Line], list[tuple[int, list[str]]], bool, bool]:
     """Split a page into body lines and its notes: (body, [(marker, lines)], whether a list of notes
     under a "Notes" title goes on to the next page, whether the first note goes on from the page
     before). Notes are the smaller lines at the foot of the page that start with a marker, or, at any
-    size, the numbered lines under a "Notes" title."""
+    size, the numbered lines under a "Notes" title or from line ``closing`` on (the document's closing
+    list of notes, ``endnotes.endnote_start``)."""
     big = lambda line: line.bold or line.size >= 1.15 * body_size  # noqa: E731
-    begin = 0 if listed else next((i + 1 for i, line in enumerate(lines[:-1]) if big(line)
-                                   and _NOTES_TITLE.match(line.text) and lines[i + 1].lead), None)
+    begin = closing if closing is not None else 0 if listed else next(
+        (i + 1 for i, line in enumerate(lines[:-1]) if big(line) and _NOTES_TITLE.match(line.text) and lines[i + 1].lead),
+        None)
     if listed and lines and lines[0].lead is None:
         # Over the page, text goes on with the last note only where it is set like the notes (indented
         # under their numbers, or a numbered line first); flush text at the body's edge is not a note.
@@ -238,8 +246,8 @@ def _split_notes(lines: list[Line], body_size: float, pitch: float, last: int | 
             begin = None
     if begin is not None:  # endnotes: the list runs to the next heading, a gap, or on over the page
         end = begin
-        while end < len(lines) and not (big(lines[end]) and lines[end].lead is None) and not (
-                end > begin and lines[end - 1].y - lines[end].y > 2.5 * max(lines[end].size, lines[end - 1].size)):
+        while end < len(lines) and not (big(lines[end]) and lines[end].lead is None and _heads(lines, end, body_size)) \
+                and not (end > begin and lines[end - 1].y - lines[end].y > 2.5 * max(lines[end].size, lines[end - 1].size)):
             end += 1
         # Over the page, the lines before the first number go on with the last note.
         # A new list (a chapter's notes) may number from 1 again.
@@ -262,6 +270,12 @@ def _split_notes(lines: list[Line], body_size: float, pitch: float, last: int | 
     if found is None or affiliations(lines[:start + found[0]], lines[start + found[0]:]):
         return lines, [], False, False
     return lines[:start + found[0]] + found[3], found[1], False, found[2]
+
+
+def _heads(lines: list[Line], i: int, body_size: float) -> bool:
+    """Whether a bold or large line in a list of notes is a heading that ends it: set larger than the body,
+    or apart from the line above; a note's line set bold (a title in a citation) follows at the notes' pitch."""
+    return i == 0 or lines[i].size >= 1.15 * body_size or lines[i - 1].y - lines[i].y > 1.5 * lines[i].size
 
 
 def affiliations(above: list[Line], area: list[Line]) -> bool:
@@ -353,6 +367,8 @@ def _read_notes(area: list[Line], cited: set[int], last: int | None, pitch: floa
             return False
         if gap is None:  # nothing above: a page of notes, which goes on with the last only mid-sentence
             return open_note[1]
+        if gap == math.inf:  # a list of notes going on over the page, its first lines set as notes are
+            return True  # (``_split_notes`` saw to that): the last note's rest, however far from the next
         # as close above the next note as notes are (a figure's source set small between is not); with
         # no next note on the page, only the rest of a note cut mid-sentence
         close = open_note[1] if after is None else before[-1].y - after.y < 1.3 * max(step, spacing)

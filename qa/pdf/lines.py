@@ -29,7 +29,8 @@ _ACCENTS = {"¨": "\u0308", "´": "\u0301", "ˆ": "\u0302", "˜": "\u0303", "ˇ"
 _ACCENT_BEFORE = re.compile(f"([{''.join(_ACCENTS)}]) ?([A-Za-z])")
 _CEDILLA_AFTER = re.compile(r"([cCsStT]) ?¸")
 _GUTTER_STEPS = 4000
-_MARKER_RUN = re.compile(r"^\d{1,3}(?:\s*,\s*\d{1,3})*$")
+# a raised number, or numbers, as a note marker; in brackets too ("[5]": a web page's <sup>, Word's HTML)
+_MARKER_RUN = re.compile(r"^\d{1,3}(?:\s*,\s*\d{1,3})*$|^\[\d{1,3}\]$")
 _ROMAN_RUN = re.compile(r"[ivxlc]{1,9}\s*")  # a raised roman note number (Word's endnotes); ``roman`` decides
 # A line's leading note number: raised, superscript, set apart, or printed flush against the note's
 # first word ("4Marie Söderberg", "7https://…") but not an ordinal or a decade ("2d Cir.", "1990s").
