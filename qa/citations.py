@@ -42,7 +42,8 @@ _HEREINAFTER = re.compile(r"[\[(]\s*hereinafter,?\s+(?P<name>(?:[^\[\]()]|\([^()
 _OPINION = re.compile(r"^(?:[\w.’' -]+,\s+(?:C\.\s?)?J+\.,?\s+(?:concurring|dissenting)[^)]*|(?:majority|plurality|lead|"
                       r"principal|controlling)\s+opinion|opinion\s+of\s+[^)]+|per\s+curiam)$", re.IGNORECASE)
 # What makes a clause a citation and not prose: a reporter cite, a year in parentheses, a section, a link.
-_CITATION_LIKE = re.compile(r"\d{1,4}\s+[A-Z][\w.’'&]*(?:\s+\S+){0,6}?\s+\d+|\((?:[^()]*\s)?(?:1[5-9]\d\d|20\d\d)\)|§|"
+_CITATION_LIKE = re.compile(r"\d{1,4}\s+[A-Z][\w.’'&]*(?:\s+\S+){0,6}?\s+\d+|\((?:[^()]*\s)?(?:(?:1[5-9]|20)\d\d[–-])?"
+                            r"(?:1[5-9]\d\d|20\d\d)\)|§|"
                             r"https?://|\bNo\.\s*\d|\bU\.N\. Doc\b|\bart\.\s*\d|¶|,\s+at\s+\d")
 # A sentence inside a note that starts a new citation ("… (1992). See id. at 5.").
 _NEW_SENTENCE = re.compile(r"(?:(?:see|but|compare|accord|contra|ibid)\b|cf\.|e\.g\.|id\.)", re.IGNORECASE)
@@ -59,7 +60,7 @@ _SIGNAL_WORD = r"(?:[Ss]ee(?:\s+also|\s+generally)?|[Cc]f\.|[Aa]ccord|[Ee]\.g\.,
 _ABBREVIATION = r"(?:rel|seq|etc|supp|cert|app|cmt|eds|trans|art|sec|ann|rev|stat|cong|sess|reg)\."  # "ex rel. Barez"
 _PROSE_END = re.compile(rf"(?:(?<![A-Za-z])(?!{_ABBREVIATION})[a-z]{{3,}}[.!?][’'”\"]{{0,3}}|(?<![A-Za-z])[A-Za-z][a-z]{{2,}}"
                         rf"[.!?][’”\"]{{1,3}}|\b(?:1[5-9]|20)\d\d\.)\s+(?=[A-Z“])|(?:^|\s){_SIGNAL_WORD}\s+")
-_DATE = re.compile(r"\((?:[^()]*\s)?(?:1[5-9]\d\d|20\d\d)\)")
+_DATE = re.compile(r"\((?:[^()]*\s)?(?:(?:1[5-9]|20)\d\d[–-])?(?:1[5-9]\d\d|20\d\d)\)")  # "(… eds., 1915-1918)"
 _DATED = re.compile(rf"{_DATE.pattern}|https?://")
 _YEAR = re.compile(r"\b(?:1[5-9]|20)\d\d\b")
 _ANOTHER = re.compile(r",?\s+(?:and|with)\s+(?=[A-Z])")

@@ -32,6 +32,7 @@ _SUPRA_IN = re.compile(r"\bsupra\b|\bid\.\s", re.IGNORECASE)
 # a work that has sections: a statute, a code, a regulation, a treatise or restatement printed with one
 _SECTIONED = re.compile(r"§|\bsec\.|\bStat\.|U\.S\.C|C\.F\.R|\bCode\b|\bAct\b|\bPub\.\s*L\.|\bch\.\s*\d|Restatement|"
                         r"\bArt(?:icle)?s?\b|\bConst\.|\bRules?\b|\bReg\.", re.IGNORECASE)
+_IN_BOOK = re.compile(r"^(?P<chapter>.+?),\s+in\s+(?:(?P<volume>\d{1,3})\s+)?(?P<book>[A-Z].*)$")  # "Title, in 3 BOOK"
 _LINK = re.compile(r"\[?https?://\S+")
 # what may stand with a hereinafter name as its pin, folded: "p 5", "pp 1100 1102", "table a 233", "annex 6", "3 a i"
 _LOCATOR_WORDS = frozenset("at p pp page pages table tables figure fig annex chapter ch section sec para paragraph "
@@ -222,9 +223,27 @@ def _supra(f: Found, by_number: dict[str, list[_Work]], named: dict[str, _Work],
         return "supra", "resolved", (cited_there or by_name)[0]
     if re.search(r"\bet\s+al\b", f.name) and len(several := [w for w in by_name if several_authors(w.text)]) == 1:
         return "supra", "resolved", several[0]  # "Klein et al.": not Klein's article of his own
+    if not by_name and not defined and (work := _chapter_in(f, works)) is not None:
+        return "supra", "resolved", work
     if not by_name and not defined and (work := _misprinted(f, by_number, texts)) is not None:
         return "supra", "resolved", work
     return "supra", ("ambiguous" if len(by_name) > 1 or len(defined) > 1 else "not found"), None
+
+
+def _chapter_in(f: Found, works: list[_Work]) -> _Work | None:
+    """A chapter cited in a book note N cites ("John H. Wigmore, Planetary Theory …, in 3 EVOLUTION OF LAW, supra note
+    164, at 531"): the chapter, printed in that book, where one work of note N is the book (its title read across a
+    line-end hyphen, "EVO-LUTION"); None otherwise."""
+    m = _IN_BOOK.match(f.name)
+    if not m:
+        return None
+    book = m.group("book")
+    fit = _distinct([w for w in works if not _SUPRA_IN.search(w.text) and any(
+        names_match(b, _LINK.sub(" ", w.text)) for b in (book, book.replace("-", "")))])
+    if len(fit) != 1:
+        return None
+    volume = f"{m.group('volume')} " if m.group("volume") else ""
+    return dataclasses.replace(fit[0], text=f"{m.group('chapter')}, in {volume}{fit[0].text}", name=m.group("chapter"))
 
 
 def _misprinted(f: Found, by_number: dict[str, list[_Work]], texts: dict[str, str]) -> _Work | None:

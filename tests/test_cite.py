@@ -714,6 +714,20 @@ def test_an_id_after_an_ambiguous_id_is_ambiguous_and_a_supra_names_its_author_i
                                "1343, 1361 (2011)")
 
 
+def test_a_chapter_cited_in_a_book_by_supra_is_the_chapter_in_that_book() -> None:
+    out = by_marker(resolve_footnotes(notes(
+        "See generally, e.g., EVOLUTION OF LAW: SELECT READINGS ON THE ORIGIN AND DEVELOPMENT OF LEGAL INSTITUTIONS "
+        "(Albert Kocourek & John H. Wigmore eds., 1915-1918) (tracing the evolution).",
+        "John H. Wigmore, Planetary Theory of the Law’s Evolution, in 3 EVO-LUTION OF LAW, supra note 1, at 531; see Oliver "
+        "Wendell Holmes, Law in Science and Science in Law, 12 HARV. L. REV. 443, 449 (1899).",
+        "Wigmore, supra note 2, at 532.", "Holmes, supra note 2, at 450.")))
+    book = ("EVOLUTION OF LAW: SELECT READINGS ON THE ORIGIN AND DEVELOPMENT OF LEGAL INSTITUTIONS (Albert Kocourek & "
+            "John H. Wigmore eds., 1915-1918)")  # a book dated by a range of years is a citation
+    assert out[2].resolved == f"John H. Wigmore, Planetary Theory of the Law’s Evolution, in 3 {book}, at 531"
+    assert out[3].resolved == f"John H. Wigmore, Planetary Theory of the Law’s Evolution, in 3 {book}, at 532"
+    assert out[4].resolved.startswith("Oliver Wendell Holmes")
+
+
 # --- op. cit. ------------------------------------------------------------------------------
 
 def test_op_cit_finds_the_same_authors_earlier_reference() -> None:
