@@ -14,6 +14,7 @@ import dataclasses
 import importlib
 import re
 import unicodedata
+from collections.abc import Iterator
 from pathlib import Path
 
 from qa import cite, meta
@@ -60,7 +61,11 @@ def parse_file(path: Path, doc: str | None = None) -> Document:
     if suffix in READERS:  # imported lazily: PDFium is only needed for PDFs, lxml for the others
         blocks = importlib.import_module(READERS[suffix]).read_blocks(path)
     else:
-        blocks = text_blocks(read_text(path), markdown=suffix != ".txt")
+        most = most_text_blocks()
+        blocks = text_blocks(read_text(path), markdown=suffix != ".txt", most=most)
+        if len(blocks) > most:
+            raise DocumentError(f"{path}: refused: over {most:,} paragraphs and pages (a generated or damaged "
+                                "file?); split it, or raise QA_DOC_PASSAGES")
     document = assemble(doc, blocks)
     if not document.paragraphs:
         raise DocumentError(f"{path}: no text found; is the file empty?")
@@ -105,33 +110,52 @@ def _utf16(raw: bytes) -> str | None:
         return None
 
 
-def text_blocks(text: str, markdown: bool = False) -> list[Block]:
-    """Return the blocks of a plain-text or Markdown document (form feeds are page breaks)."""
-    pages = text.split("\f")
-    paged = len(pages) > 1
+def most_text_blocks() -> int:
+    """Return how many blocks (paragraphs, notes, headings, page breaks) a text file may make before it is
+    refused: ten times the paragraphs and notes a document keeps (``budget.document_limits``); 24 MB of
+    "x\\n\\n" (8 M paragraphs) needed 1.9 GB, of "a\\f" (12 M pages) 4.1 GB, to keep 50,000."""
+    from qa.budget import document_limits  # here: budget reads documents through this module
+
+    limits = document_limits()
+    return 10 * (limits.paragraphs + limits.notes)
+
+
+def text_blocks(text: str, markdown: bool = False, most: int | None = None) -> list[Block]:
+    """Return the blocks of a plain-text or Markdown document (form feeds are page breaks); with ``most``,
+    reading stops after the page that makes more than that many."""
+    paged = "\f" in text
     raw: list[Block] = []
-    for number, page_text in enumerate(pages, start=1):
+    for number, page_text in enumerate(_pieces(text, "\f"), start=1):
         page = number if paged else None
         if number > 1:
             raw.append(Block("pagebreak", "", page))
         for lines in _split_blocks(page_text):
             raw.extend(_classify(lines, page, markdown))
+            if most is not None and len(raw) > most:
+                return raw
     return _settle_headings(raw)
 
 
-def _split_blocks(text: str) -> list[list[str]]:
-    blocks: list[list[str]] = []
+def _pieces(text: str, sep: str) -> Iterator[str]:
+    """Yield the parts of ``text`` between ``sep``s one at a time (``split`` makes them all at once: 100 M lines)."""
+    start = 0
+    while (end := text.find(sep, start)) >= 0:
+        yield text[start:end]
+        start = end + 1
+    yield text[start:]
+
+
+def _split_blocks(text: str) -> Iterator[list[str]]:
     current: list[str] = []
-    for whole in text.split("\n"):
+    for whole in _pieces(text, "\n"):
         line = whole[:MAX_LINE_CHARS]
         if line.strip():
             current.append(line.rstrip())
         elif current:
-            blocks.append(current)
+            yield current
             current = []
     if current:
-        blocks.append(current)
-    return blocks
+        yield current
 
 
 def _classify(lines: list[str], page: int | None, markdown: bool) -> list[Block]:

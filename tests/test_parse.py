@@ -369,3 +369,27 @@ def test_a_line_longer_than_any_paragraph_keeps_is_cut_as_it_is_read(tmp_path: P
     assert doc.footnotes[0].text == "The note."
     kept, line = budget.cut(doc, budget.DocumentLimits())
     assert len(kept.paragraphs[0].text) == limit and line is not None and "over 1,000,000 characters" in line
+
+
+def test_a_text_of_more_pages_and_paragraphs_than_the_limits_allow_is_refused_as_read(tmp_path: Path,
+                                                                                        monkeypatch) -> None:
+    # 24 MB of "a\f" (12 M pages) took 4.1 GB and 97 CPU-s to read before all but the first 50,000 paragraphs
+    # were dropped; ten times the limits (here 10 paragraphs and 10 notes: 200 blocks) is as far as a text is read
+    from qa import budget, parse
+    monkeypatch.setenv("QA_DOC_PASSAGES", "10")
+    pages = tmp_path / "pages.txt"
+    pages.write_text("A page of text.\f" * 500, encoding="utf-8")
+    with pytest.raises(DocumentError, match=r"pages\.txt: refused: over 200 paragraphs and pages .*QA_DOC_PASSAGES"):
+        parse_file(pages)
+    seen: list[int] = []
+    classify = parse._classify
+    monkeypatch.setattr(parse, "_classify", lambda *a: seen.append(1) or classify(*a))
+    lines = tmp_path / "lines.md"
+    lines.write_text("x\n\n" * 5000, encoding="utf-8")
+    with pytest.raises(DocumentError, match="refused: over 200"):
+        parse_file(lines)
+    assert len(seen) == 201  # read no further than the limit
+    fits = tmp_path / "fits.md"
+    fits.write_text("".join(f"Paragraph {i} of the text.\n\n" for i in range(150)), encoding="utf-8")
+    kept, line = budget.read_within_budget(fits, seconds=0, memory_mb=0)
+    assert len(kept.paragraphs) == 10 and line is not None and "150 paragraphs (the limit: 10)" in line
