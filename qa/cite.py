@@ -411,9 +411,21 @@ def _defined_head(text: str, named: dict[str, _Work]) -> str:
 
 
 def _is_locator(words: list[str]) -> bool:
-    """Whether folded words are at most a pin: locator words ("p", "table", "annex"), numbers and the short marks
-    between them ("a 233", "es 2")."""
-    return len(words) <= 12 and all(w in _LOCATOR_WORDS or any(c.isdigit() for c in w) or len(w) <= 2 for w in words)
+    """Whether folded words are at most a pin: locator words ("p", "table", "annex"), numbers, and the short marks
+    that go with a number ("table a 233", "es 2", "3 a i" of "§3(a)(i)"), not short words alone ("is of no")."""
+    if len(words) > 12:
+        return False
+    numbered = False  # whether the last word that is no short mark holds a number
+    for i, w in enumerate(words):
+        digit = any(c.isdigit() for c in w)
+        if len(w) <= 2 and not digit and w not in _LOCATOR_WORDS:
+            if not (numbered or (i + 1 < len(words) and any(c.isdigit() for c in words[i + 1]))):
+                return False
+        elif digit or w in _LOCATOR_WORDS:
+            numbered = digit
+        else:
+            return False
+    return True
 
 
 def _work(f: Found, marker: Marker) -> _Work:

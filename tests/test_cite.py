@@ -634,6 +634,10 @@ def test_a_name_given_in_parentheses_is_used_bare_with_a_pin_a_lead_in_or_a_tabl
     for n in (4, 5, 6):
         assert out[n].references[-1].authority_note == 1 and out[n].resolved.startswith("EPA, Regulatory Impact Analysis")
     assert out[7].references == ()  # prose goes on after the name: no pin
+    out = by_marker(resolve_footnotes(notes("EPA, Regulatory Impact Analysis, 2024 (hereinafter EPA RIA).",
+                                            "EPA RIA, or so it is.", "EPA RIA, Table ES-2.", "See §3(a)(i) of EPA RIA.")))
+    assert out[2].references == ()  # short words, no number: prose, not a pin
+    assert out[3].references[0].authority_note == out[4].references[0].authority_note == 1
 
 
 def test_a_citation_printed_as_a_name_given_earlier_is_that_work() -> None:
