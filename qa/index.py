@@ -31,6 +31,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -174,9 +175,16 @@ def _maybe_file(path: Path) -> bool:
 
 
 def file_hash(path: Path) -> str:
-    """Return the sha256 hex digest of a file's bytes."""
+    """Return the sha256 hex digest of a regular file's bytes (links followed); anything else raises OSError
+    at once: a pipe put in a document's place after the folder was listed would block the build or the chat
+    forever, waiting for a writer."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise OSError(errno.EINVAL, "not a regular file", str(path))
+    os.set_blocking(fd, True)
     h = hashlib.sha256()
-    with open(path, "rb") as f:
+    with os.fdopen(fd, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()

@@ -792,3 +792,29 @@ def test_the_reader_child_cuts_a_document_to_the_limits_before_handing_it_over(t
     assert line == ("d: indexed in part: 30 paragraphs (the limit: 20), 2 paragraphs or notes of over 1,000 characters "
                     "(cut there); the rest is left out (QA_DOC_PASSAGES): split the file to index all of it")
     assert budget.cut(cut, limits)[1] is None
+
+
+def test_hashing_a_pipe_in_a_documents_place_fails_at_once(tmp_path: Path) -> None:
+    # the folder is listed (regular files only), then each file hashed: a pipe swapped in between blocked the
+    # build (and the chat's upload check) forever, waiting for a writer
+    import threading
+    fifo = tmp_path / "swapped.txt"
+    os.mkfifo(fifo)
+    outcome: list[str] = []
+
+    def hash_it() -> None:
+        try:
+            index.file_hash(fifo)
+            outcome.append("hashed")
+        except OSError as exc:
+            outcome.append(exc.strerror or "")
+
+    worker = threading.Thread(target=hash_it, daemon=True)
+    worker.start()
+    worker.join(30)
+    if worker.is_alive():  # the old code: still waiting; let it go before failing
+        with open(fifo, "wb"):
+            pass
+    assert outcome == ["not a regular file"]
+    with pytest.raises(index._Skipped, match=r"swapped\.txt: skipped: cannot be read \(not a regular file\)"):
+        index._stat_and_hash(fifo, "swapped.txt")
