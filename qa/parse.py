@@ -68,7 +68,9 @@ def parse_file(path: Path, doc: str | None = None) -> Document:
                                 "file?); split it, or raise QA_DOC_PASSAGES")
     document = assemble(doc, blocks)
     if not document.paragraphs:
-        raise DocumentError(f"{path}: no text found; is the file empty?")
+        raise DocumentError(f"{path}: no text found; " + ("is the file empty?" if suffix not in READERS else
+                            "is it empty, its text only in images, or nested too deep to read (a hostile file)? "
+                            "Open it and save it again"))
     front = [p.text for p in document.paragraphs[:FRONT_PARAGRAPHS]]
     title, authors, year = meta.describe(path, document.title, front)
     return dataclasses.replace(document, title=title, authors=authors, year=year)

@@ -72,3 +72,11 @@ def test_a_document_without_content_is_refused(tmp_path: Path) -> None:
         z.writestr("mimetype", "application/vnd.oasis.opendocument.text")
     with pytest.raises(DocumentError, match=r"empty\.odt: not a valid OpenDocument text .* no content\.xml"):
         parse_file(path)
+
+
+def test_text_nested_deeper_than_the_reader_walks_is_said_so(tmp_path: Path) -> None:
+    # 240 nested sections (under libxml2's 256, over the reader's 200) asked "is the file empty?" of a file
+    # that is not
+    path = make_odt(tmp_path / "deep.odt", "<text:section>" * 240 + "<text:p>Deep text.</text:p>" + "</text:section>" * 240)
+    with pytest.raises(DocumentError, match=r"deep\.odt: no text found; .*nested too deep to read"):
+        parse_file(path)
