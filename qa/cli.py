@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from qa.errors import InputError, QAError
+from qa.errors import InputError, QAError, one_line
 
 DEFAULT_DOCS = "docs_src"
 DEFAULT_INDEX = "index"
@@ -132,7 +132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except QAError as exc:
-        print(f"qa: error: {exc}", file=sys.stderr)
+        print(one_line(f"qa: error: {exc}"), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("qa: interrupted", file=sys.stderr)
@@ -140,7 +140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
     except Exception as exc:  # last resort: one line, never a traceback
-        print(f"qa: internal error: {type(exc).__name__}: {exc}; please report it", file=sys.stderr)
+        print(one_line(f"qa: internal error: {type(exc).__name__}: {exc}; please report it"), file=sys.stderr)
         return 1
 
 
@@ -158,7 +158,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     # Progress lines every 10 s on stderr, a terminal or not (a log file, a service).
     report = index.build(Path(args.docs), Path(args.index), embedder, progress=True, faiss_kind=args.faiss,
                          store=args.store,
-                         log=lambda line: print(f"qa: {line}", file=sys.stderr, flush=True))
+                         log=lambda line: print(one_line(f"qa: {line}"), file=sys.stderr, flush=True))
     print(f"indexed {plural(report.documents, 'document')} ({report.parsed} parsed, {report.reused} unchanged): "
           f"{plural(report.paragraphs, 'passage')}, {plural(report.footnotes, 'footnote')}, "
           f"{plural(report.chunks, 'chunk')} ({report.embedded:,} embedded) in {report.seconds:.1f}s → {args.index}/"
@@ -244,7 +244,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
         try:
             _parse_one(file, args.json, indent=None)
         except QAError as exc:
-            print(f"qa: error: {exc}", file=sys.stderr, flush=True)
+            print(one_line(f"qa: error: {exc}"), file=sys.stderr, flush=True)
             failed += 1
         sys.stdout.flush()
     return 2 if failed else 0

@@ -19,3 +19,12 @@ class ModelError(QAError):
 
 class InputError(QAError):
     """A question, questions file or option is malformed."""
+
+
+def one_line(message: str) -> str:
+    """Return a message as one line for a terminal or a log: control characters (a newline or an escape
+    sequence in a file's name, which would start a line of its own or drive the terminal) written as \\n, \\x1b."""
+    if message.isprintable():
+        return message
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii")
+                   for ch in message)

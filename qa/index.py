@@ -47,7 +47,7 @@ from qa import settings as settings_mod
 from qa import store as store_mod
 from qa import vectors as vectors_mod
 from qa.embed import TextEmbedder, model_name
-from qa.errors import DocumentError, IndexLoadError, QAError
+from qa.errors import DocumentError, IndexLoadError, QAError, one_line
 from qa.parse import KINDS, SUPPORTED, parse_file
 from qa.parse import VERSION as PARSE_VERSION
 from qa.records import (
@@ -921,7 +921,7 @@ def model_for(index_dir: Path, model: str | None = None) -> str:
 
 
 def _stderr(line: str) -> None:
-    print(line, file=sys.stderr)
+    print(one_line(line), file=sys.stderr)
 
 
 def open_index(index_dir: Path, embedder: TextEmbedder, log: Callable[[str], None] | None = _stderr) -> Index:

@@ -274,6 +274,22 @@ def test_parse_of_a_binary_file_is_a_one_line_error(tmp_path: Path, capsys: pyte
     assert "scan.txt" in one_line_error(capsys)
 
 
+def test_a_file_name_with_a_newline_or_an_escape_stays_one_line(small_docs: Path, tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture) -> None:
+    # a name is any bytes but "/": "bad\nqa: indexed 99 documents, all fine.txt" printed a second line of the
+    # attacker's choosing (and an ESC sequence drives the terminal), in qa parse's error and qa build's log
+    bad = small_docs / "bad\nqa: indexed 99 documents, all fine \x1b[2J.txt"
+    bad.write_bytes(b"\x00\x01\x02" * 100)
+    assert cli.main(["parse", str(bad)]) == 2
+    line = one_line_error(capsys)
+    assert "bad\\nqa: indexed 99 documents, all fine \\x1b[2J.txt" in line and "\x1b" not in line
+    assert cli.main(["build", "--docs", str(small_docs), "--index", str(tmp_path / "idx")]) == 0
+    _, err = capsys.readouterr()
+    skipped = [line for line in err.splitlines() if "binary" in line]
+    assert len(skipped) == 1 and skipped[0].startswith("qa: ") and "all fine \\x1b[2J.txt" in skipped[0]
+    assert not any(line.startswith("qa: indexed 99") for line in err.splitlines())
+
+
 @pytest.mark.parametrize("content", [b"%PDF-1.4\n1 0 obj <<", b"\xab\xfb\xe6 random bytes" * 100])
 def test_parse_of_a_corrupt_pdf_is_one_line_without_library_noise(tmp_path: Path, content: bytes) -> None:
     path = tmp_path / "broken.pdf"

@@ -32,7 +32,7 @@ import numpy as np
 from qa import budget, library, output, questions
 from qa import index as index_mod
 from qa.embed import TextEmbedder
-from qa.errors import DocumentError, InputError, QAError
+from qa.errors import DocumentError, InputError, QAError, one_line
 from qa.parse import KINDS, SUPPORTED
 from qa.records import Answer, Document, Paragraph
 from qa.search import check_k, clean_question, search, shown, shown_question
@@ -519,7 +519,7 @@ def _claim_free(path: Path, dest: Path) -> Path:
 
 
 def _console(line: str) -> None:
-    print(f"qa: {line}", file=sys.stderr, flush=True)
+    print(one_line(f"qa: {line}"), file=sys.stderr, flush=True)
 
 
 def plural(n: int, word: str) -> str:

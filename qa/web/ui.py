@@ -24,7 +24,7 @@ from typing import Any
 from qa import index as index_mod
 from qa import library, output
 from qa.embed import TextEmbedder
-from qa.errors import IndexLoadError, QAError
+from qa.errors import IndexLoadError, QAError, one_line
 from qa.parse import KINDS
 from qa.web import render
 from qa.web.chat import DEFAULT_K, UPLOAD_MB, UPLOAD_TYPES, Chat, Serialised, plural, safe_filename
@@ -545,13 +545,13 @@ def prepare(docs: Path, index_dir: Path, model: str | None = None, feedback: Pat
             changes = index_mod.stale(manifest, docs)
             if changes:  # serve the index as it is, bring it up to date in the background
                 reason = f"documents changed: {', '.join(changes[:3])}{', …' if len(changes) > 3 else ''}"
-                print(f"qa: updating the index of {docs}/ in the background ({reason}); "
-                      "answering from the current one meanwhile", file=sys.stderr, flush=True)
+                print(one_line(f"qa: updating the index of {docs}/ in the background ({reason}); "
+                               "answering from the current one meanwhile"), file=sys.stderr, flush=True)
                 chat.refresh(reason)
             return chat
-    print(f"qa: building the index of {docs}/ in {index_dir}/ ({reason})…", file=sys.stderr, flush=True)
+    print(one_line(f"qa: building the index of {docs}/ in {index_dir}/ ({reason})…"), file=sys.stderr, flush=True)
     report = index_mod.build(docs, index_dir, serial, progress=True, log=lambda line: print(
-        f"qa: {line}", file=sys.stderr, flush=True))
+        one_line(f"qa: {line}"), file=sys.stderr, flush=True))
     print(f"qa: indexed {plural(report.documents, 'document')}: {plural(report.paragraphs, 'passage')}, "
           f"{plural(report.footnotes, 'footnote')} in {report.seconds:.1f}s"
           + (f"; {len(report.skipped)} skipped" if report.skipped else ""), file=sys.stderr, flush=True)
