@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from qa.errors import InputError, QAError, one_line
+from qa.errors import InputError, QAError, one_line, printable
 
 DEFAULT_DOCS = "docs_src"
 DEFAULT_INDEX = "index"
@@ -230,7 +230,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(output.answer_to_json(answer), ensure_ascii=False, indent=1))
     else:
-        print(output.answer_text(answer))
+        print(printable(output.answer_text(answer)))
     return 0
 
 
@@ -271,21 +271,20 @@ def _parse_one(file: str, as_json: bool, indent: int | None) -> int:
         }
         print(json.dumps(out, ensure_ascii=False, indent=indent))
         return 0
-    print(f"{document.doc}: {plural(len(document.paragraphs), 'paragraph')}, "
-          f"{plural(len(document.footnotes), 'footnote')}"
-          + (f" — {document.title}" if document.title else ""))
+    print(one_line(f"{document.doc}: {plural(len(document.paragraphs), 'paragraph')}, "
+                   f"{plural(len(document.footnotes), 'footnote')}" + (f" — {document.title}" if document.title else "")))
     section = object()
     for p in document.paragraphs:
         if p.section != section:
             section = p.section
-            print(f"\n## {section or '(no section)'}")
+            print(f"\n## {one_line(section or '(no section)')}")
         where = output.printed_pages(p.page_label, p.page_label_end, p.page, p.page_end)
         notes = f"  notes {', '.join(map(str, p.footnotes))}" if p.footnotes else ""
-        print(f"\n[{p.id.rsplit('#', 1)[-1]}]{' ' + where if where else ''}{notes}\n{p.display}")
+        print(f"\n[{one_line(p.id.rsplit('#', 1)[-1])}]{' ' + where if where else ''}{notes}\n{printable(p.display)}")
     print("\n## Footnotes")
     for n in document.footnotes:
         extra = f"  → [{n.resolved_marker}]" if n.resolved else ("  → unresolved" if n.unresolved else "")
-        print(f"[{n.marker}] {n.text}{extra}")
+        print(printable(f"[{n.marker}] {n.text}{extra}"))
     return 0
 
 

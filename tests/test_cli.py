@@ -448,3 +448,14 @@ def test_a_full_disk_during_build_is_one_line_and_the_old_index_stays(
     assert cli.main(["build", "--docs", str(small_docs), "--index", str(built)]) == 2
     assert "could not write the index" in one_line_error(capsys)
     assert index.read_manifest(built)["generation"] == generation
+
+
+def test_a_documents_escape_sequences_never_reach_the_terminal(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    # a web page's "&#27;]0;title&#7;" or a text file's raw ESC went through qa parse and qa search's text output
+    # to the terminal as it was: a hostile document could retitle, clear or (OSC 52) fill the clipboard
+    page = tmp_path / "esc.html"
+    page.write_text("<p>Treaty text &#27;[2J and &#27;]52;c;cHduZWQ=&#7; after it.</p>", encoding="utf-8")
+    assert cli.main(["parse", str(page)]) == 0
+    out, _ = capsys.readouterr()
+    assert "\x1b" not in out and "\x07" not in out
+    assert "Treaty text \\x1b[2J and \\x1b]52;c;cHduZWQ=\\x07 after it." in out
