@@ -503,10 +503,12 @@ def chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-def html_page(document: Document, notes_pt: float = 9, titled: bool = True, web: bool = False) -> str:
+def html_page(document: Document, notes_pt: float = 9, titled: bool = True, web: bool = False,
+              on_line: bool = False) -> str:
     """Return the document as a web page: <sup> note numbers, the notes as a numbered list at the end,
     under a "Notes" title where ``titled``; ``web``: as a blog serves Word's notes, numbers in brackets
-    ("[7]") and a link back ("↑") after each note."""
+    ("[7]") and a link back ("↑") after each note; ``on_line``: as Word saves its notes as HTML, the text's
+    "[7]" a link on the line (not raised), each note a paragraph "[7]. …" with a first-line indent."""
     notes = {n.marker: n.text for n in document.footnotes}
     out = ['<!doctype html><html><head><meta charset="utf-8"><style>',
            'body { font-family: "DejaVu Serif"; font-size: 11pt; margin: 0 }',
@@ -515,12 +517,16 @@ def html_page(document: Document, notes_pt: float = 9, titled: bool = True, web:
            '</style></head><body>']
     for kind, content in outline(document):
         if kind == "paragraph":
-            body = "".join((f"<sup>[{text}]</sup>" if web else f"<sup>{text}</sup>") if is_marker else _html_inline(text)
-                           for text, is_marker in content)
+            marker = "<a href='#n{0}'>[{0}]</a>" if on_line else "<sup>[{0}]</sup>" if web else "<sup>{0}</sup>"
+            body = "".join(marker.format(text) if is_marker else _html_inline(text) for text, is_marker in content)
             out.append(f"<p>{body}</p>")
         else:
             tag = {"title": "h1", "matter": "p", "heading": "h2"}[kind]
             out.append(f"<{tag}>{_html_inline(content)}</{tag}>")
+    if on_line:
+        out += [f"<p id='n{m}' style='text-indent: 0.5in'>[{m}]. {_html_inline(notes[m])}</p>" for m in sorted(notes)]
+        out.append("</body></html>")
+        return "\n".join(out)
     out.append('<h2>Notes</h2><ol class="notes">' if titled else '<ol class="notes">')
     back = ' <a href="#top">↑</a>' if web else ""
     out += [f"<li>{_html_inline(notes[m])}{back}</li>" for m in sorted(notes)]

@@ -158,7 +158,8 @@ def test_libreoffice_corpus_parses_like_the_text(tmp_path: Path, text_doc: Docum
 
 
 CHROMIUM_LAYOUTS = {"notes-9pt": {"notes_pt": 9}, "notes-11pt": {"notes_pt": 11},
-                    "untitled-web": {"notes_pt": 11, "titled": False, "web": True}}
+                    "untitled-web": {"notes_pt": 11, "titled": False, "web": True},
+                    "word-html": {"titled": False, "on_line": True}}
 
 
 @pytest.mark.slow
@@ -166,7 +167,8 @@ CHROMIUM_LAYOUTS = {"notes-9pt": {"notes_pt": 9}, "notes-11pt": {"notes_pt": 11}
 def test_chromium_web_page_with_endnotes_parses_like_the_text(tmp_path: Path, text_doc: Document, layout: str) -> None:
     """A web page printed by Chromium: <sup> numbers, the notes as a right-aligned numbered list
     under "Notes" at the end, smaller than the text or the same size; or, as a blog serves Word's notes,
-    under no title, cited "[7]", each with a link back "↑" (that list was body text)."""
+    under no title, cited "[7]", each with a link back "↑" (that list was body text); or, as Word saves
+    its notes as HTML, cited "[7]" on the line and listed as paragraphs "[7]. …" (was body text too)."""
     require(pdfmaker.chromium(), "Chromium", "chromium")
     pdf = pdfmaker.chromium_pdf(text_doc, tmp_path, **CHROMIUM_LAYOUTS[layout])
     raw = "\n".join(page.extract_text() for page in pypdf.PdfReader(pdf).pages)
@@ -564,6 +566,34 @@ def test_a_closing_list_of_notes_under_no_title_is_read_as_notes() -> None:
                       (n, f"A source, {n}.", raised)) for n in (1, 2, 3)]
         return [*body[:3], *notes]
     assert endnote_start([chapter(False), chapter(True)]) is None
+
+
+def test_a_closing_list_of_bracketed_notes_cited_on_the_line_is_read_as_notes() -> None:
+    """Word's notes saved as a web page and printed: the text cites "[1]" on the line, not raised; the notes
+    are paragraphs "[1]. …" indented a half inch, wrapped flush with the text's edge, over the page, one of
+    them printed with another number ("9." for 3). Notes, each cited where the text cites it (they were
+    body text). A list "[1] …" under "References" that the text cites so is a bibliography, no notes."""
+    from qa.pdf.blocks import page_blocks
+    from qa.pdf.layout import Line
+
+    def line(y: float, text: str, x: float = 72.0) -> Line:  # "9. Market": a lead, as lines reads it; "[1]." none
+        m = re.match(r"^(\d+)\.\s+(.*)", text)
+        return Line(x, y, 10.0, False, text, (int(m.group(1)), m.group(2), False) if m else None)
+
+    body = [line(700 - 12 * i, f"Harbour trade grew in the valley towns, as the record shows.[{n}] It went on.")
+            for i, n in enumerate(range(1, 6))]
+    first = [*body, line(630, "[1]. Hull harbour report, 1912.", 108), line(610, "[2]. Flood inquiry, 1954, on the", 108),
+             line(598, "flooded quays."), line(578, "9. Market board minutes, 1961, and", 108)]
+    second = [line(700, "its maps."), line(680, "[4]. Leith harbour report, 1921, and", 108),
+              line(668, "the inquiry."), line(648, "[5]. Id.", 108)]
+    blocks = page_blocks([first, second], 10.0)
+    notes = {b.marker: b.text for b in blocks if b.kind == "note"}
+    assert notes == {1: "Hull harbour report, 1912.", 4: "Leith harbour report, 1921, and the inquiry.", 5: "Id.",
+                     2: "Flood inquiry, 1954, on the flooded quays. 9. Market board minutes, 1961, and its maps."}
+    assert "⟦1⟧" in blocks[0].text and "[1]" not in blocks[0].text
+    references = [*body, line(640, "7. References", 108),
+                  *[line(620 - 12 * n, f"[{n}] Author {n}, A book, 2001.") for n in range(1, 6)]]
+    assert not any(b.kind == "note" for b in page_blocks([references], 10.0))
 
 
 FILLER = ["Harbours along the river were built in the nineteenth century by the towns themselves,",

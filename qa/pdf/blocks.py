@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from qa.parse import ends_sentence
-from qa.pdf.endnotes import endnote_start, note_text
+from qa.pdf.endnotes import Closing, cite_brackets, endnote_start, note_text
 from qa.pdf.layout import Layout, Line, heading_like, left_edges, measure_layout, right_edge, starts_paragraph
 from qa.pdf.roman import roman_notes
 from qa.records import Block
@@ -52,7 +52,8 @@ def page_blocks(pages: list[list[Line]], body_size: float, numbers: list[int] | 
     page is a page here)."""
     pages = roman_notes(_drop_furniture(pages, len(set(numbers)) if numbers else len(pages)))
     closing = endnote_start(pages)
-    opens = lambda index: closing[1] if closing is not None and closing[0] == index else None  # noqa: E731
+    if closing is not None and closing.bracketed:
+        pages = cite_brackets(pages, closing)
     vocab = _words(pages)
     plain = [[line for line in page if abs(line.size - body_size) < 0.3 and not line.bold] for page in pages]
     kinds = [(n % 2, c) for n, c in zip(numbers, columns or [0] * len(numbers), strict=False)] if numbers else None
@@ -65,8 +66,9 @@ def page_blocks(pages: list[list[Line]], body_size: float, numbers: list[int] | 
     open_note: _Open | None = None
     for index, lines in enumerate(pages):
         number = numbers[index] if numbers else index + 1
-        body, notes, listed, _ = _split_notes(lines, body_size, layout.pitch, last, listed, still_open(open_note, number),
-                                              opens(index))
+        goes_on = _closing_goes_on(closing, index, last)
+        body, notes, listed, _ = _split_notes(lines, body_size, layout.pitch, last, listed or goes_on,
+                                              still_open(open_note, number), _closing_line(closing, index, goes_on))
         bodies.append({id(line) for line in body})
         last = notes[-1][0] if notes else last
         open_note = note_left_open(lines, body, notes, number, open_note)
@@ -84,8 +86,9 @@ def page_blocks(pages: list[list[Line]], body_size: float, numbers: list[int] | 
         number = numbers[index] if numbers else index + 1
         if index:
             blocks.append(Block("pagebreak", "", number))
-        body, notes, listed, carried = _split_notes(lines, body_size, layout.pitch, last_note, listed,
-                                                    still_open(open_note, number), opens(index))
+        goes_on = _closing_goes_on(closing, index, last_note)
+        body, notes, listed, carried = _split_notes(lines, body_size, layout.pitch, last_note, listed or goes_on,
+                                                    still_open(open_note, number), _closing_line(closing, index, goes_on))
         open_note = note_left_open(lines, body, notes, number, open_note)
         body = _glued_markers(line_numbers(body), [marker for marker, _ in notes])
         body, starred = _author_notes(body, body_size)
@@ -109,6 +112,21 @@ def page_blocks(pages: list[list[Line]], body_size: float, numbers: list[int] | 
             last_note = marker
     blocks = [replace(b, text=note_text(b.text)) if b.kind == "note" else b for b in blocks + held]
     return _settle(_rehyphenate(uncited_lists(blocks), vocab))
+
+
+def _closing_goes_on(closing: Closing | None, index: int, last: int | None) -> bool:
+    """Whether the document's closing list of notes goes on at the top of page ``index``: a page after the one it
+    starts on, while its last number is still to come (``last``: the last note so far), however the page's
+    first line is set (Word's notes on a web page wrap flush with the text's edge)."""
+    return closing is not None and index > closing.page and (last or 0) < closing.last
+
+
+def _closing_line(closing: Closing | None, index: int, goes_on: bool) -> int | None:
+    """Return the line at which page ``index`` reads the closing list of notes: where it starts, 0 where it goes
+    on (``goes_on``), None elsewhere."""
+    if goes_on:
+        return 0
+    return closing.line if closing is not None and closing.page == index else None
 
 
 def uncited_lists(blocks: list[Block]) -> list[Block]:
@@ -238,16 +256,18 @@ def _split_notes(lines: list[Line], body_size: float, pitch: float, last: int | 
     begin = closing if closing is not None else 0 if listed else next(
         (i + 1 for i, line in enumerate(lines[:-1]) if big(line) and _NOTES_TITLE.match(line.text) and lines[i + 1].lead),
         None)
-    if listed and lines and lines[0].lead is None:
+    if listed and closing is None and lines and lines[0].lead is None:
         # Over the page, text goes on with the last note only where it is set like the notes (indented
         # under their numbers, or a numbered line first); flush text at the body's edge is not a note.
         leads = [line.x for line in lines if line.lead]
         if not leads or lines[0].x <= min(leads) + 1:
             begin = None
-    if begin is not None:  # endnotes: the list runs to the next heading, a gap, or on over the page
-        end = begin
+    if begin is not None:  # endnotes: the list runs to the next heading, a gap, or on over the page; in the
+        end = begin        # closing list, a note's paragraphs are set apart: a gap ends it only where no note follows
+        last_opening = max((i for i, line in enumerate(lines) if line.lead is not None), default=-1)
         while end < len(lines) and not (big(lines[end]) and lines[end].lead is None and _heads(lines, end, body_size)) \
-                and not (end > begin and lines[end - 1].y - lines[end].y > 2.5 * max(lines[end].size, lines[end - 1].size)):
+                and not (end > begin and (closing is None or last_opening < end)
+                         and lines[end - 1].y - lines[end].y > 2.5 * max(lines[end].size, lines[end - 1].size)):
             end += 1
         # Over the page, the lines before the first number go on with the last note.
         # A new list (a chapter's notes) may number from 1 again.
@@ -337,9 +357,12 @@ def _read_notes(area: list[Line], cited: set[int], last: int | None, pitch: floa
         # Numbers may be right-aligned (" 9." under "10."): a digit less, about half an em further
         # in; or indented over wrapped lines set flush left (Word, Prince): up to three ems in.
         slack = 2 + 0.6 * line.size * (widest - len(str(number))) + 3 * line.size
-        if line.x > left + slack:
+        # A number in brackets ("[7]. Id.") leads a line only in a closing list of notes (``endnotes``): it opens
+        # a note however far it is indented, and one past the expected one too (that one was printed otherwise).
+        bracketed = line.text.startswith("[")
+        if line.x > left + slack and not bracketed:
             return False
-        if number == expected:
+        if number == expected or (bracketed and expected is not None and number == expected + 1):
             return True
         # Out of sequence (a note the reader missed): a number cited on the page, set where the
         # notes start; a wrapped line that starts "137 S. Ct." or "62)." is no note.
@@ -385,7 +408,9 @@ def _read_notes(area: list[Line], cited: set[int], last: int | None, pitch: floa
     # body text, and the note area starts under it.
     end = len(area) if first is None else first
     cut = max(range(1, end), key=lambda i: area[i - 1].y - area[i].y, default=0)
-    skip = cut if cut and first_gap is not None and area[cut - 1].y - area[cut].y > 1.5 * max(step, spacing) else 0
+    # (not over the page in a list of notes, ``first_gap`` infinite: there the lines above are the last note's rest)
+    skip = (cut if cut and first_gap is not None and first_gap != math.inf
+            and area[cut - 1].y - area[cut].y > 1.5 * max(step, spacing) else 0)
     gap = area[skip - 1].y - area[skip].y if skip else first_gap
     area = area[skip:]
     if first is None:

@@ -10,64 +10,121 @@ under a "Notes" title. A numbered list in the text is none: the text cites few o
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, replace
 
 from qa.pdf.layout import Line
 
 MIN_NOTES = 3
 SHARE = 0.8  # of the numbers the text before the list cites, up to the highest, that the list must hold
 _CITED = re.compile(r"⟦(\d{1,9})⟧")
+_ON_LINE = re.compile(r"\[(\d{1,4})\]")
+_BRACKETED = re.compile(r"⟦(\d{1,9})⟧|\[(\d{1,4})\]")
+_OPENING = re.compile(r"^(?:⟦\d{1,9}⟧|\[\d{1,4}\])")
+_BRACKET_LABEL = re.compile(r"^\[(\d{1,4})\]\.?\s+(?=\S)")
+# a bibliography's title, numbered or not ("7. REFERENCES")
+_REFERENCES = re.compile(r"^\s*(?:[\dIVX]{1,4}\.?\s+)?(?:references|bibliography|works cited|literature(?: cited)?"
+                         r"|literaturverzeichnis|literatur)\s*$", re.IGNORECASE)
 # A web page's link back to the marker ("↑", "↩", "^"), printed before or after a note's text, and the
 # number's own point printed twice ("1. . Alwynne Smart": the list's number, then the note's).
 _BACKLINK = re.compile(r"^(?:[.)]\s+|[\^↑↩⤴]\s*)+|\s*[\^↑↩⤴]+$")
 
 
-def endnote_start(pages: list[list[Line]]) -> tuple[int, int] | None:
-    """Return where the document's closing list of notes starts, as (page, line) indexes: the first line of
-    its last run of lines opening with the numbers 1, 2, 3 … in order (the 1 not raised) (a wrapped line that happens to open
-    with a number is skipped), when it runs to at least ``MIN_NOTES`` and the text before it cites with
-    raised markers ``SHARE`` of the numbers up to its last one and up to the highest one cited (a list of
-    references runs past the few notes a paper cites; a list in a law review stops short of its notes) and
-    cites (nearly) none of them after it starts; None where there is no such list."""
+@dataclass(frozen=True)
+class Closing:
+    """Where a document's closing list of notes starts (page and line indexes), its last number, and whether
+    the text cites it by bracketed numbers on the line ("[7]") rather than raised ones."""
+    page: int
+    line: int
+    last: int
+    bracketed: bool
+
+
+def endnote_start(pages: list[list[Line]]) -> Closing | None:
+    """Return the document's closing list of notes: its last run of lines opening with the numbers 1, 2, 3 …
+    in order (the 1 not raised; a wrapped line that happens to open with a number is skipped, one number
+    may be missing), when it runs
+    to at least ``MIN_NOTES``, stands under no references title, and the text before it cites ``SHARE`` of
+    the numbers up to its last one and up to the highest one cited (a list of references runs past the few
+    notes a paper cites; a list in a law review stops short of its notes) and (nearly) none of them after it
+    starts. The text cites by raised markers, or, where the list's numbers are bracketed ("[7]."), by
+    bracketed numbers on the line too (Word's notes on a web page, printed unstyled). None: no such list."""
     lines = [(p, i, line) for p, page in enumerate(pages) for i, line in enumerate(page)]
     runs: list[tuple[int, int]] = []  # (index of the run's first line, its highest number)
     for k, (_, _, line) in enumerate(lines):
-        if line.lead is None:
+        label = _label(line)
+        if label is None:
             continue
-        number = line.lead[0]
-        # the latest run this number goes on (a note's own numbered list, from 1, does not end the notes)
-        at = next((r for r in range(len(runs) - 1, -1, -1) if runs[r][1] + 1 == number), None)
+        number = label
+        # the latest run this number goes on, one number may be missing ("[89]." then "92." then "[91]."); a
+        # note's own numbered list, from 1, does not end the notes
+        at = next((r for r in range(len(runs) - 1, -1, -1) if runs[r][1] < number <= runs[r][1] + 2), None)
         if at is not None:
             runs[at] = (runs[at][0], number)
-        elif number == 1 and not line.lead[2]:  # numbered in plain figures: a raised 1 opens a page's footnotes
+        elif number == 1 and not (line.lead and line.lead[2]):  # in plain figures: a raised 1 opens a page's footnotes
             runs.append((k, 1))
-    last_cited: dict[int, int] = {}  # each number's last citation, by line
-    for k, (_, _, line) in enumerate(lines):
-        for n in _citations(line):
-            last_cited[n] = k
-    cited: set[int] = set()
-    seen = 0
-    best: tuple[int, int] | None = None
-    for start, highest in runs:  # the text before each run, read once from the top
-        for _, _, line in lines[seen:start]:
-            cited.update(_citations(line))
-        seen = max(seen, start)
-        if highest < MIN_NOTES or not cited:
-            continue
-        top = max(cited)
-        held = len(cited & set(range(1, highest + 1)))
-        # the text is over: it cites (nearly) none of the list's numbers after the list starts (page footnotes
-        # numbered 1, 2 … per chapter, under chapters numbered 2, 3 …, are no list)
-        later = sum(1 for n in range(1, highest + 1) if last_cited.get(n, -1) > start)
-        if held >= SHARE * max(top, highest) and later <= (1 - SHARE) * highest:
-            best = lines[start][0], lines[start][1]
+    best: Closing | None = None
+    for bracketed in (False, True):
+        last_cited: dict[int, int] = {}  # each number's last citation, by line
+        for k, (_, _, line) in enumerate(lines):
+            for n in _citations(line, bracketed):
+                last_cited[n] = k
+        cited: set[int] = set()
+        seen = 0
+        for start, highest in runs:  # the text before each run, read once from the top
+            for _, _, line in lines[seen:start]:
+                cited.update(_citations(line, bracketed))
+            seen = max(seen, start)
+            first = lines[start][2]
+            if highest < MIN_NOTES or not cited or first.text.startswith("[") != bracketed or _under_references(lines, start):
+                continue
+            top = max(cited)
+            held = len(cited & set(range(1, highest + 1)))
+            # the text is over: it cites (nearly) none of the list's numbers after the list starts (page
+            # footnotes numbered 1, 2 … per chapter, under chapters numbered 2, 3 …, are no list)
+            later = sum(1 for n in range(1, highest + 1) if last_cited.get(n, -1) > start)
+            if held >= SHARE * max(top, highest) and later <= (1 - SHARE) * highest and (
+                    best is None or (best.page, best.line) < lines[start][:2]):
+                best = Closing(lines[start][0], lines[start][1], highest, bracketed)
     return best
 
 
-def _citations(line: Line) -> list[int]:
-    """Return the note numbers a line cites with raised markers, a raised number opening it (a footnote's
-    own) aside."""
-    text = re.sub(r"^⟦\d{1,9}⟧", "", line.text) if line.lead is not None else line.text
+def _label(line: Line) -> int | None:
+    """Return the number a line opens with as a list's label: its lead, or a number in brackets ("[7]. Id.")."""
+    if line.lead is not None:
+        return line.lead[0]
+    match = _BRACKET_LABEL.match(line.text)
+    return int(match.group(1)) if match else None
+
+
+def _citations(line: Line, bracketed: bool = False) -> list[int]:
+    """Return the note numbers a line cites with raised markers (and bracketed numbers on the line where
+    ``bracketed``), a number opening it (a note's own) aside."""
+    text = _OPENING.sub("", line.text) if _label(line) is not None else line.text
+    if bracketed:
+        return [int(raised or on_line) for raised, on_line in _BRACKETED.findall(text)]
     return [int(n) for n in _CITED.findall(text)]
+
+
+def _under_references(lines: list[tuple[int, int, Line]], start: int) -> bool:
+    """Whether a list stands under a references title, within the three lines over it: a bibliography."""
+    return any(_REFERENCES.match(line.text) for _, _, line in lines[max(0, start - 3):start])
+
+
+def cite_brackets(pages: list[list[Line]], closing: Closing) -> list[list[Line]]:
+    """Return the pages with the bracketed numbers on the line ("[7]") that cite the closing list's notes,
+    in the text before it, written as markers (``⟦7⟧``), and the list's bracketed labels ("[7]. Id.") as
+    its lines' leads. Elsewhere a bracketed number is no note's (a bibliography's "[7] A. Author")."""
+    def mark(m: re.Match[str]) -> str:
+        return f"⟦{m.group(1)}⟧" if 1 <= int(m.group(1)) <= closing.last else m.group(0)
+
+    def read(line: Line, before: bool) -> Line:
+        if before:
+            return replace(line, text=_ON_LINE.sub(mark, line.text))
+        label = _BRACKET_LABEL.match(line.text) if line.lead is None else None
+        return replace(line, lead=(int(label.group(1)), line.text[label.end():], False)) if label else line
+
+    return [[read(line, (p, i) < (closing.page, closing.line)) for i, line in enumerate(page)]
+            for p, page in enumerate(pages)]
 
 
 def note_text(text: str) -> str:
