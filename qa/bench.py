@@ -301,7 +301,7 @@ def _run(docs_dir: Path, index_dir: Path, sizes: Sequence[int], quick: bool, bac
 
 
 def available_backends() -> list[str]:
-    """Return the embedding backends this install offers (all but torch need the ``fast`` extra)."""
+    """Return the embedding backends this install offers (onnxruntime and OpenVINO come with the default install)."""
     import importlib.util
 
     onnx = importlib.util.find_spec("onnxruntime") is not None

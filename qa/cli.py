@@ -48,7 +48,7 @@ def parser() -> argparse.ArgumentParser:
                         "milvus://HOST:19530 (a Milvus server; $QA_MILVUS_TOKEN, $QA_MILVUS_DB); "
                         "default: $QA_STORE, else where the last build put them, else faiss")
     b.add_argument("--backend", default=None, choices=["torch", "onnx", "onnx-int8", "openvino"],
-                   help="embedding backend (default: $QA_BACKEND or torch; the others need pip install 'qa[fast]')")
+                   help="embedding backend (default: $QA_BACKEND, else openvino: torch's answers at under half its CPU)")
 
     s = sub.add_parser("search", help="ask a question (or a batch of questions) of the index")
     s.add_argument("question", nargs="?", help="the question")

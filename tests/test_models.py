@@ -214,7 +214,7 @@ def test_the_embed_stage_takes_models_by_name(monkeypatch: pytest.MonkeyPatch) -
     from qa.embed import model_name, model_path
 
     monkeypatch.delenv("QA_MODEL", raising=False)
-    monkeypatch.delenv("QA_BACKEND", raising=False)
+    monkeypatch.setenv("QA_BACKEND", "torch")  # the backend is test_backends.py's matter
     assert model_name() == model_name("minilm") == "all-MiniLM-L6-v2"
     assert model_name("mpnet") == model_name("sentence-transformers/all-mpnet-base-v2") == "all-mpnet-base-v2"
     assert model_name("mpnet+onnx") == "all-mpnet-base-v2+onnx"
@@ -228,7 +228,7 @@ def test_mpnet_by_name_answers_questions_like_torch() -> None:
     from qa.embed import Embedder, load_embedder
 
     texts = ["What did the Court hold?", "Footnotes carry the evidence in law reviews.", "a"]
-    torch_vectors = Embedder("mpnet").encode_passages(texts)
-    questions = load_embedder("mpnet", questions=True)  # the ONNX twin when the fast extra is installed
+    torch_vectors = Embedder("mpnet", backend="torch").encode_passages(texts)
+    questions = load_embedder("mpnet+torch", questions=True)  # the ONNX twin (onnxruntime is always installed)
     assert questions.name == "all-mpnet-base-v2" and questions.dimension == 768
     assert ((questions.encode_queries(texts) * torch_vectors).sum(axis=1) > 0.9999).all()
