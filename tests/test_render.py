@@ -114,3 +114,32 @@ def test_when_nothing_answers_every_closest_passage_is_collapsed():
     assert "Not found" in blocks[0] and all("<details" in b and "qa-top" not in b for b in blocks)
     answered = render.answer_blocks(Answer("q?", hits, abstained=False), "u")
     assert "qa-top" in answered[0] and "<details" in answered[1]
+
+
+def test_a_passage_of_a_million_characters_is_shown_around_its_highlight_within_bounds():
+    # five hits on 1,000,000-character paragraphs (a hostile upload, cut to the paragraph limit) made one chat
+    # reply of 58 MB of HTML, kept again in the browser's storage
+    before, after = "Word one two. " * 40_000, " Word three four." * 40_000
+    display = f"{before}The harbour opened in 1901.[1]{after}"
+    text = display.replace("[1]", "")
+    hit = _hit(display, text, "The harbour opened in 1901.",
+               (Citation(marker=1, text="Harbour records.", urls=(), resolved=None),))
+    html = render.passage_html(hit, "u1")
+    assert len(html) < 60_000  # of 1,120,000 characters
+    assert "<mark>The harbour opened in 1901.</mark>" in html and f'href="#{render.anchor("u1", 1)}"' in html
+    assert html.count("…") >= 2  # cut on both sides, said
+    shown = render.shown_part(hit)
+    assert len(shown.paragraph.display) <= render.SHOWN_CHARS + 2 and len(shown.paragraph.text) <= render.SHOWN_CHARS + 2
+    assert "The harbour opened in 1901." in shown.paragraph.text
+    small = _hit("Short text.", "Short text.", "Short text.")
+    assert render.shown_part(small) is small
+
+
+def test_a_note_cited_many_times_in_a_passage_is_listed_once():
+    # a page of 300,000 links to one note made a passage with 300,000 citations: a 33 MB footnote list
+    note = Citation(marker=1, text="Harbour records.", urls=(), resolved=None)
+    other = Citation(marker=2, text="Port survey.", urls=(), resolved=None)
+    hit = _hit("Claim.[1] Again.[2] And again.[1]" + "[1]" * 2000, "Claim. Again. And again.", "Claim.",
+               (note, other, note) + (note,) * 2000)
+    assert render.passage_html(hit, "u1").count("Harbour records.</span>") == 1
+    assert [c.marker for c in render.shown_part(hit).citations] == [1, 2]

@@ -23,7 +23,7 @@ import threading
 import time
 import traceback
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -179,6 +179,8 @@ class Chat:
         except Exception as exc:  # never a traceback in the chat; the console gets it
             traceback.print_exc(file=sys.stderr)
             return [render.error_html(f"internal error ({type(exc).__name__}); the server console has details")], None
+        # what the page shows and keeps (the conversation in the browser's storage): each passage within bounds
+        answer = replace(answer, hits=tuple(render.shown_part(h) for h in answer.hits))
         uid = f"qa{next(self._ids)}"
         return render.answer_blocks(answer, uid, self.file_url, self.source, self.label), answer
 

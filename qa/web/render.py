@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from html import escape
 from urllib.parse import quote
 
@@ -27,6 +28,7 @@ _MARKER = re.compile(r"\[([^\[\]\s]{1,24})\]")
 _SPACE = re.compile(r"\s+")
 _ITALIC = re.compile(r"\*([^*\s][^*]*?)\*")
 PREVIEW_CHARS = 110
+SHOWN_CHARS = 20_000  # of one passage in the chat: five hits on 1,000,000-character paragraphs made a 58 MB reply
 SHOWN_QUESTION_CHARS = 300
 
 
@@ -106,6 +108,7 @@ def answer_blocks(answer: Answer, uid: str, file_url: Callable[[Paragraph], str 
 def passage_html(hit: Hit, uid: str, open_: bool = True, closest: bool = False, file_url: str | None = None,
                  source: str | None = None, label: str | None = None) -> str:
     """Return one passage: where it comes from, its text with the highlight, its footnotes."""
+    hit = shown_part(hit)
     p = hit.paragraph
     named = label if label and label != p.doc else None  # the document's title, its file name on hover
     where = [f'<span class="qa-rank" title="rank">{hit.rank}</span>',
@@ -128,6 +131,27 @@ def passage_html(hit: Hit, uid: str, open_: bool = True, closest: bool = False, 
     preview = preview if len(preview) <= PREVIEW_CHARS else preview[:PREVIEW_CHARS].rsplit(" ", 1)[0] + "…"
     return (f'<details class="{cls}"><summary>{meta}<span class="qa-preview">{esc(preview)}</span></summary>'
             f"{body}</details>")
+
+
+def shown_part(hit: Hit) -> Hit:
+    """Return the hit as the chat shows it: each cited note once (a paragraph citing one note 300,000 times listed
+    it 300,000 times: 33 MB), and a passage longer than SHOWN_CHARS cut to that many characters around its
+    highlight ("…" where cut; the copy and the preview take the same part); else the hit as it is."""
+    once = tuple({c.marker: c for c in hit.citations}.values())  # in the order first cited (one marker, one note)
+    if len(once) < len(hit.citations):
+        hit = replace(hit, citations=once)
+    p = hit.paragraph
+    if len(p.display) <= SHOWN_CHARS and len(hit.highlight) <= SHOWN_CHARS:
+        return hit
+    highlight = hit.highlight[:SHOWN_CHARS // 2]
+    start, _ = find_highlight(p.display, [m.span() for m in _MARKER.finditer(p.display)], highlight)
+    lo = max(0, min(start - SHOWN_CHARS // 4, len(p.display) - SHOWN_CHARS))
+    hi = lo + SHOWN_CHARS
+    display = ("…" if lo else "") + p.display[lo:hi] + ("…" if hi < len(p.display) else "")
+    at = max(0, p.text.find(highlight[:200]))  # the clean text (no markers) holds the highlight as it is
+    lo = max(0, min(at - SHOWN_CHARS // 4, len(p.text) - SHOWN_CHARS))
+    text = ("…" if lo else "") + p.text[lo:lo + SHOWN_CHARS] + ("…" if lo + SHOWN_CHARS < len(p.text) else "")
+    return replace(hit, paragraph=replace(p, display=display, text=text), highlight=highlight)
 
 
 def text_html(display: str, highlight: str, citations: tuple[Citation, ...], uid: str) -> str:
