@@ -9,6 +9,7 @@ import pytest
 
 from qa.output import printed_pages
 from qa.parse import parse_file
+from qa.pdf import read_blocks
 from qa.pdf.folios import printed_pages as decide
 
 BODY = ["Notice and comment has grown well beyond the text of the statute, creating a procedure",
@@ -87,6 +88,21 @@ def test_a_pdf_of_several_articles_prints_each_article_s_own_pages(tmp_path: Pat
         2: "101", 3: "102", 5: "501", 6: "502", 7: "503"}
     assert decide([], {1: {19}, 2: {20}, 3: {1}, 4: {2}, 5: {3}, 6: {4}, 7: {5}}, 7, first_pages={3}) == {
         i: str(i - 2) for i in range(3, 8)} | {1: "19", 2: "20"}  # two pages agreeing are a run of their own
+
+
+def test_front_matter_numbered_in_roman_numerals_prints_its_own_pages(tmp_path: Path) -> None:
+    """A thesis without page labels: a title page, front matter with "ii", "iii" at the foot and "iv" in a running head, then the
+    chapters from "1" (the roman folios were read as no page at all)."""
+    made = pdfmaker.hand_pdf(tmp_path / "thesis.pdf", [
+        page(None, None, "Title page."), page(None, "ii", "Abstract."), page(None, "iii", "Contents."),
+        page("iv PREFACE", None, "Preface."), page(None, "1", "Introduction."), page(None, "2", "Method."),
+    ])
+    labels = {b.page: b.text for b in read_blocks(made) if b.kind == "pagelabel"}
+    assert labels == {2: "ii", 3: "iii", 4: "iv", 5: "1", 6: "2"}  # the title page prints none
+    # the decision: a roman numeral on one page alone, or out of step with its page, is no run
+    assert decide([], {}, 4, romans={2: {2}, 3: {3}, 4: {9}}) == {2: "ii", 3: "iii"}
+    assert decide([], {}, 4, romans={3: {5}}) == {}
+    assert decide([], {3: {1}, 4: {2}}, 4, romans={1: {1}, 2: {2}}) == {1: "i", 2: "ii", 3: "1", 4: "2"}
 
 
 @pytest.mark.parametrize("first, last, shown", [

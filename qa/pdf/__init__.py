@@ -45,7 +45,7 @@ def read_blocks(path: Path) -> list[Block]:
         raise DocumentError(f"{path}: the PDF has no text layer (scanned images?); run OCR on it first, e.g. ocrmypdf")
     blocks = page_blocks(pages, body_size(sizes), numbers, columns)
     labels = folios.printed_pages(folios.pdf_labels(Path(path)), folios.folio_candidates(pages, numbers), len(read),
-                                  folios.stated_first_pages(pages))
+                                  folios.stated_first_pages(pages), folios.roman_candidates(pages, numbers))
     return blocks + [Block("pagelabel", label, number) for number, label in sorted(labels.items())]
 
 

@@ -14,8 +14,12 @@ import re
 from pathlib import Path
 
 from qa.pdf.layout import Line
+from qa.pdf.roman import numeral, value
 
 _EDGE = 2  # lines at a page's top and foot where a folio is looked for
+# a front matter's folio: alone ("iii", "XII"), or at a running head's outer end in lower case ("viii CONTENTS",
+# "CONTENTS ix"; "PART II" is a heading)
+_ROMAN_ALONE = re.compile(r"^(?:page\s+)?([ivxlc]{1,9}|[IVXLC]{1,9})$|^([ivxlc]{1,9})\s+[A-Z]|[A-Za-z]\s+([ivxlc]{1,9})$")
 _ALONE = re.compile(r"^(?:page\s+)?(\d{1,5})(?:\s*(?:/|of)\s*\d+)?$|^[-–—]\s*(\d{1,5})\s*[-–—]$", re.IGNORECASE)
 _HEAD_START = re.compile(r"^(\d{1,5})\s+[A-Z“\"]")  # "998 CALIFORNIA LAW REVIEW [Vol. 113:997"
 _HEAD_END = re.compile(r"[A-Za-z”\"’.\]]\s+(\d{1,5})$")  # "2025] LOVING’S BORDERS 1081"
@@ -54,6 +58,20 @@ def folio_candidates(pages: list[list[Line]], numbers: list[int]) -> dict[int, s
     return found
 
 
+def roman_candidates(pages: list[list[Line]], numbers: list[int]) -> dict[int, set[int]]:
+    """Return, for each PDF page, the values of the roman numerals printed alone or at a running head's end among
+    its first and last lines (a thesis's or a book's front matter: "iii", "viii CONTENTS"), as
+    ``folio_candidates`` does for figures."""
+    found: dict[int, set[int]] = {}
+    for lines, number in zip(pages, numbers, strict=False):
+        for line in lines[:_EDGE] + lines[-_EDGE:]:
+            match = _ROMAN_ALONE.search(line.text.strip())
+            n = value(next(g for g in match.groups() if g).lower()) if match else None
+            if n is not None:
+                found.setdefault(number, set()).add(n)
+    return found
+
+
 def stated_first_pages(pages: list[list[Line]]) -> set[int]:
     """Return the first pages a running head states ("[Vol. 101:1233"): an article's first page prints
     no folio in some journals."""
@@ -62,11 +80,13 @@ def stated_first_pages(pages: list[list[Line]]) -> set[int]:
 
 
 def printed_pages(labels: list[str], folios: dict[int, set[int]], count: int, first_pages: set[int] | None = None,
-                  ) -> dict[int, str]:
+                  romans: dict[int, set[int]] | None = None) -> dict[int, str]:
     """Return each PDF page's printed page number: its page label where the PDF has labels other than
     its positions (1, 2, 3 …); else the folio of each run of pages that prints one offset from the PDF
     positions (``folio_runs``: several articles in one PDF are several runs), the pages before a run taking
-    its offset back to a first page the running heads state; else nothing (the PDF position stands)."""
+    its offset back to a first page the running heads state; else nothing (the PDF position stands). Front
+    matter numbered in roman numerals (``romans``, ``roman_candidates``) is read the same way, in runs of its
+    own, the pages the figures' runs leave."""
     if any(label and label != str(i) for i, label in enumerate(labels, start=1)):
         return {i: label for i, label in enumerate(labels, start=1) if label}
     out: dict[int, str] = {}
@@ -75,7 +95,9 @@ def printed_pages(labels: list[str], folios: dict[int, set[int]], count: int, fi
         stated = [page for page in range(before + 1, first) if page + offset in (first_pages or set())]
         out |= {page: str(page + offset) for page in range(min(stated, default=first), last + 1) if page + offset >= 1}
         before = last
-    return out
+    front = {page: numeral(page + offset) for offset, first, last in folio_runs(romans or {})
+             for page in range(first, last + 1) if 1 <= page + offset <= 399}
+    return front | out
 
 
 def folio_runs(folios: dict[int, set[int]]) -> list[tuple[int, int, int]]:

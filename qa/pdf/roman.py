@@ -32,6 +32,15 @@ def value(numeral: str) -> int | None:
     return total
 
 
+def numeral(number: int) -> str:
+    """Return a number from 1 to 399 as a lower-case roman numeral (4 → "iv")."""
+    out = ""
+    for size, letters in ((100, "c"), (90, "xc"), (50, "l"), (40, "xl"), (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i")):
+        while number >= size:
+            out, number = out + letters, number - size
+    return out
+
+
 def roman_notes(pages: list[list[Line]]) -> list[list[Line]]:
     """Return the pages with roman note numbers read as numbers: the raised markers ``⟦iv⟧`` → ``⟦4⟧``
     and the labels of a list running i, ii, iii … → leads, where each label is cited by a raised
