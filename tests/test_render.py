@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 
 from qa.records import Citation, Hit, Paragraph, Reference
 from qa.web import render
@@ -64,8 +65,24 @@ def test_each_back_reference_of_a_note_gets_its_own_line_and_ambiguity_is_said()
             Reference(kind="supra", start=19, end=37, status="resolved", authority="Jane Roe, Harbours, 1 J. 1 (2000)",
                       authority_note=1, resolved="Jane Roe, Harbours, 1 J. 1 (2000)"))
     html = render.notes_html((Citation(marker=4, text=text, urls=(), resolved=refs[1].resolved, references=refs),), "u")
-    assert "Id. at 5: several earlier authorities fit; not resolved" in html
-    assert "Roe, supra note 1. refers to: Jane Roe, Harbours, 1 J. 1 (2000)" in html
+    assert '<span class="qa-said">Id. at 5</span>: several earlier authorities fit; not resolved' in html
+    assert '<span class="qa-said">Roe, supra note 1</span> refers to: Jane Roe, Harbours, 1 J. 1 (2000)' in html
+
+
+def test_a_back_reference_is_shown_as_its_citation_without_the_parenthetical_that_follows():
+    # Harvard Law Review 138:2071 n.26: the reference spans ran into their parentheticals, and the line read
+    # "↳ Tyler, 143 S. Ct. at 1379 (citing Phill… refers to: …", cut mid-word, inside a parenthesis
+    text = ("Tyler, 143 S. Ct. at 1379 (citing Phillips v. Wash. Legal Found., 524 U.S. 156, 167 (1998)); see also "
+            "Claeys, supra note 22 (manuscript at 14–15). See generally id. (concluding that courts “consult”).")
+    spans = [(0, 90), (102, 145), (161, 199)]
+    refs = tuple(Reference(kind="short", start=a, end=b, status="resolved", resolved=f"Authority {n}")
+                 for n, (a, b) in enumerate(spans))
+    html = render.notes_html((Citation(marker=26, text=text, urls=(), references=refs),), "u")
+    said = re.findall(r'<span class="qa-said">(.*?)</span>', html)
+    assert said == ["Tyler, 143 S. Ct. at 1379", "Claeys, supra note 22", "id."]
+    assert render.reference_said("id. at 310.") == "id. at 310" and render.reference_said("Id.") == "Id."
+    assert render.reference_said("Hawkins v. Kroger Company of the Great Lakes Region, 906 F.3d 763") == \
+        "Hawkins v. Kroger Company of the Great…"
 
 
 def test_pdf_passages_link_to_their_page_and_copy_text_has_the_citation():

@@ -230,8 +230,7 @@ def _resolution_html(c: Citation) -> str:
         return '<div class="qa-unresolved">↳ earlier reference not found in this document</div>' if c.unresolved else ""
     lines = []
     for r in c.references:
-        said = _SPACE.sub(" ", c.text[r.start:r.end]).strip()
-        said = esc(said if len(said) <= 40 else said[:39] + "…")
+        said = f'<span class="qa-said">{esc(reference_said(c.text[r.start:r.end]))}</span>'
         if r.status == "resolved" and r.resolved:
             lines.append(f'<div class="qa-resolved">↳ {said} refers to: {linkify(r.resolved)}</div>')
         elif r.status == "ambiguous":
@@ -239,6 +238,20 @@ def _resolution_html(c: Citation) -> str:
         else:
             lines.append(f'<div class="qa-unresolved">↳ {said}: earlier reference not found in this document</div>')
     return "".join(lines)
+
+
+def reference_said(text: str, limit: int = 40) -> str:
+    """Return how a note words one of its back-references, as shown before what it refers to: the citation
+    itself ("Dana, supra note 8, at 1806–07"), without the parenthetical or quotation that follows it or a
+    closing full stop, cut at a word (with "…") when still over ``limit`` characters."""
+    said = _SPACE.sub(" ", _SAID_END.split(text, 1)[0]).strip().rstrip(",;:") or _SPACE.sub(" ", text).strip()
+    said = said[:-1] if said.endswith(".") and said[-2:-1].isdigit() else said  # "id. at 310." (not "Id.")
+    if len(said) > limit:
+        said = said[:limit - 1].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+    return said
+
+
+_SAID_END = re.compile(r"\s*[(“\"]")  # where a citation's parenthetical or quotation begins
 
 
 def actions_html(hit: Hit, file_url: str | None, source: str | None = None) -> str:
