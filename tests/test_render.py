@@ -160,3 +160,12 @@ def test_a_note_cited_many_times_in_a_passage_is_listed_once():
                (note, other, note) + (note,) * 2000)
     assert render.passage_html(hit, "u1").count("Harbour records.</span>") == 1
     assert [c.marker for c in render.shown_part(hit).citations] == [1, 2]
+
+
+def test_a_section_that_repeats_the_documents_title_is_not_shown_twice():
+    # Harvard Law Review 138:2071: title and section both "GENERAL LAW OF PROPERTY" over every passage
+    hit = dataclasses.replace(_hit("Text.", "Text.", ""), paragraph=dataclasses.replace(
+        _hit("Text.", "Text.", "").paragraph, section="General law of  property."))
+    html = render.passage_html(hit, "u", label="GENERAL LAW OF PROPERTY")
+    assert 'class="qa-section"' not in html and html.count("GENERAL LAW OF PROPERTY") == 1
+    assert 'class="qa-section">Intro &lt;b&gt;<' in render.passage_html(_hit("Text.", "Text.", ""), "u", label="Report")

@@ -114,7 +114,7 @@ def passage_html(hit: Hit, uid: str, open_: bool = True, closest: bool = False, 
     where = [f'<span class="qa-rank" title="rank">{hit.rank}</span>',
              f'<span class="qa-doc" title="{esc(p.doc)}">{esc(named)}</span>' if named else
              f'<span class="qa-doc">{esc(p.doc)}</span>']
-    if p.section:
+    if p.section and not same_heading(p.section, label or p.doc):  # a title repeated as a section says nothing
         where.append(f'<span class="qa-section">{esc(p.section)}</span>')
     if p.page is not None:
         where.append(f'<span class="qa-pages">{esc(printed_pages(p.page_label, p.page_label_end, p.page, p.page_end))}</span>')
@@ -152,6 +152,13 @@ def shown_part(hit: Hit) -> Hit:
     lo = max(0, min(at - SHOWN_CHARS // 4, len(p.text) - SHOWN_CHARS))
     text = ("…" if lo else "") + p.text[lo:lo + SHOWN_CHARS] + ("…" if lo + SHOWN_CHARS < len(p.text) else "")
     return replace(hit, paragraph=replace(p, display=display, text=text), highlight=highlight)
+
+
+def same_heading(a: str, b: str) -> bool:
+    """Return whether two headings read the same (case, spacing and closing punctuation aside)."""
+    def key(text: str) -> str:
+        return _SPACE.sub(" ", text).strip().rstrip(".:").casefold()
+    return key(a) == key(b)
 
 
 def text_html(display: str, highlight: str, citations: tuple[Citation, ...], uid: str) -> str:
