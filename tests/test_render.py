@@ -169,3 +169,7 @@ def test_a_section_that_repeats_the_documents_title_is_not_shown_twice():
     html = render.passage_html(hit, "u", label="GENERAL LAW OF PROPERTY")
     assert 'class="qa-section"' not in html and html.count("GENERAL LAW OF PROPERTY") == 1
     assert 'class="qa-section">Intro &lt;b&gt;<' in render.passage_html(_hit("Text.", "Text.", ""), "u", label="Report")
+    assert render.copy_text(hit, "GENERAL LAW OF PROPERTY") == "“Text.”\n— GENERAL LAW OF PROPERTY"
+    assert render.copy_text(hit, "General Law of Property, Jane Roe (2025)").endswith("— General Law of Property, "
+                                                                                        "Jane Roe (2025)")
+    assert render.copy_text(hit, "General Law of Property Reform").endswith(", General law of  property.")

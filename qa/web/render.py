@@ -114,7 +114,7 @@ def passage_html(hit: Hit, uid: str, open_: bool = True, closest: bool = False, 
     where = [f'<span class="qa-rank" title="rank">{hit.rank}</span>',
              f'<span class="qa-doc" title="{esc(p.doc)}">{esc(named)}</span>' if named else
              f'<span class="qa-doc">{esc(p.doc)}</span>']
-    if p.section and not same_heading(p.section, label or p.doc):  # a title repeated as a section says nothing
+    if p.section and not repeats_title(p.section, label or p.doc):  # a title repeated as a section says nothing
         where.append(f'<span class="qa-section">{esc(p.section)}</span>')
     if p.page is not None:
         where.append(f'<span class="qa-pages">{esc(printed_pages(p.page_label, p.page_label_end, p.page, p.page_end))}</span>')
@@ -154,11 +154,13 @@ def shown_part(hit: Hit) -> Hit:
     return replace(hit, paragraph=replace(p, display=display, text=text), highlight=highlight)
 
 
-def same_heading(a: str, b: str) -> bool:
-    """Return whether two headings read the same (case, spacing and closing punctuation aside)."""
+def repeats_title(section: str, source: str) -> bool:
+    """Return whether a section heading only repeats the document's title, ``source`` being that title or the
+    document as cited ("Title, Author (2024)"); case, spacing and closing punctuation aside."""
     def key(text: str) -> str:
         return _SPACE.sub(" ", text).strip().rstrip(".:").casefold()
-    return key(a) == key(b)
+    heading, title = key(section), key(source)
+    return title == heading or title.startswith((heading + ",", heading + " ("))
 
 
 def text_html(display: str, highlight: str, citations: tuple[Citation, ...], uid: str) -> str:
@@ -281,8 +283,9 @@ def copy_text(hit: Hit, source: str | None = None) -> str:
     source as a reader cites it (``source``: title, authors, year; else the file name), the printed pages, each
     note with the authority each of its back-references resolves to; no Markdown marks."""
     p = hit.paragraph
-    where = ", ".join(x for x in (source or p.doc, p.section or "", printed_pages(p.page_label, p.page_label_end, p.page,
-                                                                                   p.page_end)) if x)
+    cited = source or p.doc
+    section = p.section if p.section and not repeats_title(p.section, cited) else ""
+    where = ", ".join(x for x in (cited, section, printed_pages(p.page_label, p.page_label_end, p.page, p.page_end)) if x)
     lines = [f"“{plain(p.display)}”", f"— {where}"]
     for c in hit.citations:
         resolved = [r.resolved for r in c.references if r.status == "resolved" and r.resolved] or \
