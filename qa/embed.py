@@ -65,6 +65,7 @@ BATCH_CHARS = 4000
 # Backends whose questions go through the model's fp32 ONNX twin on onnxruntime (torch-free, one thread):
 # the int8 and fp32 ONNX backends ask their own graph instead.
 QUESTIONS_BY_TWIN = ("torch", "openvino")
+PASSAGE_BATCH = 128  # at most this many texts a batch (BATCH_CHARS decides first for all but the shortest)
 
 
 def default_backend() -> str:
@@ -164,12 +165,11 @@ class TextEmbedder(Protocol):
 def load_embedder(name_or_path: str | None = None, backend: str | None = None, questions: bool = False) -> TextEmbedder:
     """Return the loaded model: a name, a local sentence-transformers folder, or None for
     $QA_MODEL / the default; ``backend`` (else the name's own, else $QA_BACKEND, else torch).
-    ``questions``: only to search with, so the torch-free ``QueryEncoder`` when it can be had."""
-    if questions:
-        fast = query_encoder(model_name(name_or_path, backend))
-        if fast is not None:
-            return fast
-    return Embedder(name_or_path, backend=backend)
+    ``questions``: only to search with, so the torch-free ``QueryEncoder`` when it can be had; else, for an
+    ONNX or OpenVINO backend whose export is cached, the torch-free ``GraphEmbedder``."""
+    full = model_name(name_or_path, backend)
+    fast = query_encoder(full) if questions else graph_embedder(full)
+    return fast if fast is not None else Embedder(name_or_path, backend=backend)
 
 
 def head(text: str, max_tokens: int) -> str:
@@ -190,7 +190,7 @@ def head(text: str, max_tokens: int) -> str:
 class Embedder:
     """A loaded sentence-transformers model (the ``TextEmbedder`` of every backend)."""
 
-    def __init__(self, name: str | None = None, batch_size: int = 128, backend: str | None = None) -> None:
+    def __init__(self, name: str | None = None, batch_size: int = PASSAGE_BATCH, backend: str | None = None) -> None:
         self.name = model_name(name, backend)
         self.base, self.backend = split_name(self.name)
         self.batch_size = batch_size
@@ -270,34 +270,13 @@ class Embedder:
         if self._load_words() is not None:
             return 0
         words = table_words(self._model.tokenizer)
-        vectors = np.zeros((len(words), self.dimension), dtype=np.float16)
-        start = last = time.monotonic()
-        for done in range(0, len(words), 2048):  # minutes on a busy machine: say how far it is
-            vectors[done:done + 2048] = self._encode(words[done:done + 2048], None)
-            if time.monotonic() - last >= 10:
-                last = time.monotonic()
-                print(f"qa: word table: {min(done + 2048, len(words)):,} of {len(words):,} words embedded once "
-                      f"for faster questions ({last - start:.0f} s)", file=sys.stderr, flush=True)
-        file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = file.with_name(f".tmp-{os.getpid()}-{file.name}")
-        with open(tmp, "wb") as f:
-            np.save(f, vectors, allow_pickle=False)
-        os.replace(tmp, file)
+        _write_word_table(file, words, lambda some: self._encode(some, None), self.dimension)
         self._words = None  # read it at the next question
         return len(words)
 
     def _load_words(self) -> tuple[dict[str, int], np.ndarray] | None:
-        if self._words is None:
-            self._words = False  # looked once: no table means encoding words, not looking every time
-            file = word_table_file(self.name, self._path)
-            if file.is_file():
-                try:
-                    vectors = np.load(file, mmap_mode="r", allow_pickle=False)
-                    words = table_words(self._model.tokenizer)
-                    if vectors.shape == (len(words), self.dimension):
-                        self._words = ({w: i for i, w in enumerate(words)}, vectors)
-                except (OSError, ValueError):
-                    pass  # a damaged cache only costs speed: words are encoded instead (and rebuilt at a build)
+        if self._words is None:  # looked once: no table means encoding words, not looking every time
+            self._words = _read_word_table(self.name, self._path, self._model.tokenizer, self.dimension) or False
         return self._words or None
 
     def _encode(self, texts: list[str], query_onnx: Any, progress: bool = False) -> np.ndarray:
@@ -373,10 +352,7 @@ class QueryEncoder:
         out: list[tuple[list[int], np.ndarray]] = []
         texts = [head(text, self.max_tokens) for text in texts]
         for rows in batches(texts, 32):
-            encodings = self._tokenizer.encode_batch([texts[i].strip() for i in rows])  # as sentence-transformers
-            feed = {"input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
-                    "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
-                    "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64)}
+            feed = self._feed([texts[i] for i in rows])
             hidden = self._session.run(None, {k: feed[k] for k in self._inputs})[0]
             out.append((rows, _pool(self._mode, hidden, feed["attention_mask"])))
         vectors = np.zeros((len(texts), out[0][1].shape[1] if out else self.dimension), dtype=np.float32)
@@ -384,28 +360,120 @@ class QueryEncoder:
             vectors[rows] = pooled
         return vectors
 
+    def _feed(self, texts: list[str]) -> dict[str, np.ndarray]:
+        """Return the model's inputs for one batch, tokenised as sentence-transformers does (stripped, padded)."""
+        encodings = self._tokenizer.encode_batch([text.strip() for text in texts])
+        return {"input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
+                "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
+                "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64)}
+
+    def _table(self) -> tuple[dict[str, int], np.ndarray] | None:
+        """Return the model's cached word table (looked for once), or None."""
+        if self._words is None:
+            self._words = _read_word_table(self.name, self._path, self._tokenizer, self.dimension) or False
+        return self._words or None
+
     def encode_words(self, words: list[str]) -> np.ndarray:
         """Return single words' vectors: from the model's cached word table, the rest encoded."""
-        if self._words is None:
-            self._words = False
-            file = word_table_file(self.name, self._path)
-            if file.is_file():
-                try:
-                    vectors = np.load(file, mmap_mode="r", allow_pickle=False)
-                    table = table_words(self._tokenizer)
-                    if vectors.shape == (len(table), self.dimension):
-                        self._words = ({w: i for i, w in enumerate(table)}, vectors)
-                except (OSError, ValueError):
-                    pass
+        self._table()
         rows = [self._words[0].get(w) for w in words] if self._words else [None] * len(words)
         out = np.empty((len(words), self.dimension), dtype=np.float32)
         missing = [i for i, row in enumerate(rows) if row is None]
         if missing:
-            out[missing] = self._encode([words[i] for i in missing])
+            out[missing] = self.encode_queries([words[i] for i in missing])
         for i, row in enumerate(rows):
             if row is not None and self._words:
                 out[i] = self._words[1][row]
         return out
+
+
+class GraphEmbedder(QueryEncoder):
+    """A build's model without torch (a ``TextEmbedder``), once an earlier build or chat cached the model's
+    ONNX export: passages through the backend's graph (OpenVINO, or onnxruntime for ``onnx``/``onnx-int8``) on
+    every thread, questions as a ``QueryEncoder``, word pieces counted by ``tokenizers``. Its vectors and
+    counts are the ``Embedder``'s of the same backend (the same graph, batches and rules; tests/test_backends.py),
+    without loading torch and sentence-transformers: ~400 MB and seconds less at every build and chat start."""
+
+    def __init__(self, name: str, path: str, file: Path, mode: str, max_seq_length: int, backend: str) -> None:
+        from tokenizers import Tokenizer
+
+        super().__init__(name, path, file, mode, max_seq_length, backend)
+        self._counter = Tokenizer.from_file(str(Path(path) / "tokenizer.json"))  # no truncation: a count may pass the window
+        self._counter.no_truncation()
+        self._counter.no_padding()
+        passages = file.with_name("model-int8.onnx" if backend == "onnx-int8" else "model.onnx")
+        self._graph = _Runs(passages, "openvino" if backend == "openvino" else "onnxruntime")
+        self._threads = threads()
+        self._graph.get(self._threads)  # a graph that cannot be compiled fails here, at load
+
+    def count_tokens(self, text: str) -> int:
+        """Return the number of word pieces of ``text`` (of its ``head``), as the ``Embedder`` counts them."""
+        return len(self._counter.encode(head(text, self.max_tokens), add_special_tokens=False).ids)
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        """Return the unit vectors of questions: a few through the question graph, a batch as passages."""
+        return self._encode(texts) if len(texts) <= SMALL_BATCH else self.encode_passages(texts)
+
+    def encode_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        """Return the unit vectors of passages (a few on one thread, a batch on every thread)."""
+        texts = [head(text, self.max_tokens) for text in texts]
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        if not texts:
+            return out
+
+        def feeds() -> Jobs:
+            for rows in batches(texts, PASSAGE_BATCH):
+                yield rows, self._feed([texts[i] for i in rows])
+
+        def done(rows: list[int], hidden: np.ndarray, feed: dict[str, np.ndarray]) -> None:
+            out[rows] = _pool(self._mode, hidden, feed["attention_mask"])
+
+        self._graph.get(1 if len(texts) <= SMALL_BATCH else self._threads)(feeds(), done)
+        return out
+
+    def build_word_table(self) -> int:
+        """Embed the tokenizer's whole words once per model into the cache; return how many were embedded (0: there)."""
+        self._words = None
+        if self._table() is not None:
+            return 0
+        words = table_words(self._tokenizer)
+        _write_word_table(word_table_file(self.name, self._path), words, self.encode_passages, self.dimension)
+        self._words = None  # read it at the next question
+        return len(words)
+
+
+def _read_word_table(name: str, path: str, tokenizer: Any, dimension: int) -> tuple[dict[str, int], np.ndarray] | None:
+    """Return a model's cached word table (word → row, vectors), or None when it is missing or damaged.
+
+    Read whole (3.8 MB for MiniLM), not memory-mapped: a table cut short under a running chat would kill the
+    process at the next question (SIGBUS). A damaged cache only costs speed: words are encoded instead (and
+    the table made again at the next build)."""
+    file = word_table_file(name, path)
+    if not file.is_file():
+        return None
+    try:
+        vectors = np.load(file, allow_pickle=False)
+    except (OSError, ValueError, EOFError):
+        return None
+    words = table_words(tokenizer)
+    return ({w: i for i, w in enumerate(words)}, vectors) if vectors.shape == (len(words), dimension) else None
+
+
+def _write_word_table(file: Path, words: list[str], encode: Callable[[list[str]], np.ndarray], dimension: int) -> None:
+    """Embed ``words`` (as passages: the build's batches) into ``file`` as float16, atomically, saying how far it is."""
+    vectors = np.zeros((len(words), dimension), dtype=np.float16)
+    start = last = time.monotonic()
+    for done in range(0, len(words), 2048):  # minutes on a busy machine: say how far it is
+        vectors[done:done + 2048] = encode(words[done:done + 2048])
+        if time.monotonic() - last >= 10:
+            last = time.monotonic()
+            print(f"qa: word table: {min(done + 2048, len(words)):,} of {len(words):,} words embedded once "
+                  f"for faster questions ({last - start:.0f} s)", file=sys.stderr, flush=True)
+    file.parent.mkdir(parents=True, exist_ok=True)
+    tmp = file.with_name(f".tmp-{os.getpid()}-{file.name}")
+    with open(tmp, "wb") as f:
+        np.save(f, vectors, allow_pickle=False)
+    os.replace(tmp, file)
 
 
 def _fingerprint(path: str, backend: str) -> str:
@@ -417,25 +485,51 @@ def query_encoder(full: str) -> QueryEncoder | None:
     """Return the torch-free ``QueryEncoder`` of a model when it is a plain sentence-transformers
     folder whose ONNX export is cached and onnxruntime is installed, else None. For a model built with
     ``onnx`` or ``onnx-int8``, it runs that backend's own export: the same graph its passages went through."""
+    parts = _cached_graph(full)
+    if parts is None:
+        return None
+    try:
+        return QueryEncoder(full, *parts)
+    except Exception:  # anything unexpected: the torch path answers instead
+        return None
+
+
+def graph_embedder(full: str) -> GraphEmbedder | None:
+    """Return the torch-free ``GraphEmbedder`` of a model built with an ONNX or OpenVINO backend when its export
+    is cached (as ``query_encoder`` needs it), else None (``Embedder`` then loads torch and makes the export)."""
+    backend = split_name(full)[1]
+    runtime = "openvino" if backend == "openvino" else "onnxruntime"
+    parts = _cached_graph(full) if backend != "torch" and importlib.util.find_spec(runtime) is not None else None
+    if parts is None:
+        return None
+    try:
+        return GraphEmbedder(full, *parts)
+    except Exception:  # anything unexpected: the torch Embedder builds instead
+        return None
+
+
+def _cached_graph(full: str) -> tuple[str, Path, str, int, str] | None:
+    """Return (model folder, cached ONNX file for questions, pooling, max_seq_length, backend) of a plain
+    sentence-transformers model whose export is cached, when questions may go through it; else None."""
     base, backend = split_name(full)
     onnx = backend in ("onnx", "onnx-int8") or (backend in QUESTIONS_BY_TWIN and os.environ.get("QA_QUERY_ONNX", "1") != "0")
-    if onnx \
-            and importlib.util.find_spec("onnxruntime") is not None and importlib.util.find_spec("tokenizers"):
-        _offline()
+    if not onnx or importlib.util.find_spec("onnxruntime") is None or importlib.util.find_spec("tokenizers") is None:
+        return None
+    _offline()
+    try:
         path = model_path(base)
         folder = Path(path)
-        try:
-            modules = [m.get("type", "") for m in json.loads((folder / "modules.json").read_text(encoding="utf-8"))]
-            pooling = json.loads((folder / "1_Pooling" / "config.json").read_text(encoding="utf-8"))
-            config = json.loads((folder / "sentence_bert_config.json").read_text(encoding="utf-8"))
-            graph = "model-int8.onnx" if backend == "onnx-int8" else "model.onnx"
-            file = cache_dir() / "onnx" / f"{folder.name}-{_folder_key(path)}" / graph
-            mode = "cls" if pooling.get("pooling_mode_cls_token") else "mean" if pooling.get("pooling_mode_mean_tokens") else ""
-            plain = [t.rsplit(".", 1)[-1] for t in modules] == ["Transformer", "Pooling", "Normalize"]
-            if plain and mode and file.is_file() and (folder / "tokenizer.json").is_file():
-                return QueryEncoder(full, path, file, mode, int(config.get("max_seq_length", 256)), backend)
-        except Exception:  # anything unexpected: the torch path answers instead
-            pass
+        modules = [m.get("type", "") for m in json.loads((folder / "modules.json").read_text(encoding="utf-8"))]
+        pooling = json.loads((folder / "1_Pooling" / "config.json").read_text(encoding="utf-8"))
+        config = json.loads((folder / "sentence_bert_config.json").read_text(encoding="utf-8"))
+    except Exception:  # not a sentence-transformers folder we can read: the torch path answers instead
+        return None
+    graph = "model-int8.onnx" if backend == "onnx-int8" else "model.onnx"
+    file = cache_dir() / "onnx" / f"{folder.name}-{_folder_key(path)}" / graph
+    mode = "cls" if pooling.get("pooling_mode_cls_token") else "mean" if pooling.get("pooling_mode_mean_tokens") else ""
+    plain = [t.rsplit(".", 1)[-1] for t in modules] == ["Transformer", "Pooling", "Normalize"]
+    if plain and mode and file.is_file() and (folder / "tokenizer.json").is_file():
+        return path, file, mode, int(config.get("max_seq_length", 256)), backend
     return None
 
 
@@ -490,18 +584,11 @@ class _GraphEncoder:
         self._model = model
         self._pool = _pooling(model)
         file = _export(model, path, quantize=backend == "onnx-int8")
-        self._file, self._runtime = file, runtime
-        self._runs: dict[int, Runner] = {}
-        self._run(n_threads)  # a graph that cannot be compiled fails here, at load
-
-    def _run(self, n_threads: int) -> Runner:
-        """Return the runner for ``n_threads`` threads, compiled at its first use (each holds its own memory)."""
-        if n_threads not in self._runs:
-            self._runs[n_threads] = (_openvino_run if self._runtime == "openvino" else _onnxruntime_run)(self._file, n_threads)
-        return self._runs[n_threads]
+        self._runs = _Runs(file, runtime)
+        self._runs.get(n_threads)  # a graph that cannot be compiled fails here, at load
 
     def encode(self, texts: list[str], batch_size: int, n_threads: int) -> np.ndarray:
-        run = self._run(n_threads)
+        run = self._runs.get(n_threads)
         out = np.zeros((len(texts), _dimension(self._model)), dtype=np.float32)
         tokenize = getattr(self._model, "preprocess", None) or self._model.tokenize
 
@@ -523,6 +610,21 @@ class _GraphEncoder:
 # A runner takes (rows, feed) batches and calls done(rows, last hidden states, feed) for each.
 Jobs = Iterable[tuple[list[int], dict[str, np.ndarray]]]
 Runner = Callable[[Jobs, Callable[..., None]], None]
+
+
+class _Runs:
+    """One ONNX file's runners by thread count, each compiled at its first use (each holds its own memory:
+    the one-thread graph, for a few texts, costs ~130 MB a build that never asks for it need not hold)."""
+
+    def __init__(self, file: Path, runtime: str) -> None:
+        self._file, self._runtime = file, runtime
+        self._runs: dict[int, Runner] = {}
+
+    def get(self, n_threads: int) -> Runner:
+        """Return the runner for ``n_threads`` threads."""
+        if n_threads not in self._runs:
+            self._runs[n_threads] = (_openvino_run if self._runtime == "openvino" else _onnxruntime_run)(self._file, n_threads)
+        return self._runs[n_threads]
 
 
 def _one_by_one(infer: Callable[[dict[str, np.ndarray]], np.ndarray]) -> Runner:

@@ -35,6 +35,14 @@ def _guarded_connect(self: socket.socket, address: object) -> object:
     raise OSError(f"network access blocked in tests: {address!r}")
 
 
+def use_fake_model(monkeypatch: pytest.MonkeyPatch, factory: object) -> None:
+    """Make every model the code loads come from ``factory`` (called as ``Embedder`` is): the torch-free
+    encoders of a cached export, which ``load_embedder`` prefers, are not used."""
+    monkeypatch.setattr("qa.embed.Embedder", factory)
+    monkeypatch.setattr("qa.embed.graph_embedder", lambda full: None)
+    monkeypatch.setattr("qa.embed.query_encoder", lambda full: None)
+
+
 @pytest.fixture(autouse=True)
 def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket.socket, "connect", _guarded_connect)

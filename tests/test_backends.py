@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 from pathlib import Path
 
@@ -225,3 +226,32 @@ def test_questions_to_an_int8_index_go_without_torch_through_its_own_graph(tmp_p
     kind, torch_loaded, fingerprint, cos = asked.stdout.split()
     assert (kind, torch_loaded, fingerprint) == ("QueryEncoder", "False", made.stdout.strip()), asked.stderr
     assert float(cos) > 0.9999
+
+
+@pytest.mark.slow
+def test_a_build_goes_without_torch_once_the_export_is_cached(tmp_path: Path) -> None:
+    """The default backend's GraphEmbedder (no torch): the torch-loaded Embedder's counts and vectors exactly."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "QA_CACHE": str(tmp_path / "cache"), "HF_HUB_OFFLINE": "1"}
+    texts = [f"Passage {i} on the harbour of Vellmar, opened in 1911." for i in range(40)] + \
+            ["  spaced out  ", "Über naïve café", "word " * 600]  # a batch, a few, and one past the model's window
+    run = ("import sys, json, numpy as np\nfrom qa.embed import Embedder, load_embedder\n"
+           f"texts = {texts!r}\n"
+           "e = Embedder() if sys.argv[1] == 'torch' else load_embedder()\n"
+           "print(type(e).__name__, 'torch' in sys.modules, e.name, e.fingerprint)\n"
+           "print(json.dumps([e.count_tokens(t) for t in texts]))\n"
+           f"np.save('{tmp_path}/' + sys.argv[1] + '.npy', np.vstack([e.encode_passages(texts), e.encode_passages(texts[-3:]),"
+           " e.encode_words(['harbour', 'zzqxv'] * 20)]))\n")
+    made = subprocess.run([sys.executable, "-c", run, "torch"], capture_output=True, text=True, env=env, timeout=600,
+                          check=False)  # loads torch and makes the export
+    again = subprocess.run([sys.executable, "-c", run, "graph"], capture_output=True, text=True, env=env, timeout=600,
+                           check=False)
+    assert made.returncode == 0 and again.returncode == 0, made.stderr[-2000:] + again.stderr[-2000:]
+    first, second = made.stdout.splitlines(), again.stdout.splitlines()
+    kind, torch_loaded, name, fingerprint = second[0].split()
+    assert (kind, torch_loaded) == ("GraphEmbedder", "False")
+    assert first[0].split()[2:] == [name, fingerprint] == [f"{DEFAULT_MODEL}+openvino", fingerprint]  # one index
+    assert first[1] == second[1] and max(json.loads(second[1])) > 254  # counts past the window too
+    assert np.array_equal(np.load(tmp_path / "torch.npy"), np.load(tmp_path / "graph.npy"))

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import REPO, FakeEmbedder
+from conftest import REPO, FakeEmbedder, use_fake_model
 
 from qa import cli
 
@@ -26,7 +26,7 @@ def fake_model(monkeypatch: pytest.MonkeyPatch) -> list:
             fake.name = name.removesuffix("+torch")  # as Embedder names it: torch's vectors carry no backend
         return fake
 
-    monkeypatch.setattr("qa.embed.Embedder", factory)
+    use_fake_model(monkeypatch, factory)
     for var in ("QA_MODEL", "QA_INDEX", "QA_DOCS"):
         monkeypatch.delenv(var, raising=False)
     return calls

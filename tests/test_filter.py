@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import FakeEmbedder
+from conftest import FakeEmbedder, use_fake_model
 
 from qa import cli, index
 from qa.errors import InputError
@@ -130,7 +130,7 @@ def test_an_empty_filter_searches_everything(idx: index.Index) -> None:
 
 @pytest.fixture
 def fake_cli_model(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("qa.embed.Embedder", lambda *args, **kwargs: FakeEmbedder())
+    use_fake_model(monkeypatch, lambda *args, **kwargs: FakeEmbedder())
     monkeypatch.delenv("QA_MODEL", raising=False)
 
 

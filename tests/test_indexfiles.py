@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import FakeEmbedder
+from conftest import FakeEmbedder, use_fake_model
 
 from qa import cli, index, indexfiles, settings
 from qa.web import ui
@@ -26,7 +26,7 @@ WHOLE = {"empty": b"", "binary": bytes(range(256)) * 4, "deep": DEEP.encode(), "
 
 @pytest.fixture(autouse=True)
 def fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("qa.embed.Embedder", lambda name=None, *a, **k: FakeEmbedder())
+    use_fake_model(monkeypatch, lambda name=None, *a, **k: FakeEmbedder())
     for var in ("QA_MODEL", "QA_INDEX", "QA_DOCS"):
         monkeypatch.delenv(var, raising=False)
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import pdfmaker
 import pypdf
 import pytest
-from conftest import CORPUS, FakeEmbedder
+from conftest import CORPUS, FakeEmbedder, use_fake_model
 from fpdf import FPDF
 
 from qa import cli
@@ -823,7 +823,7 @@ def test_build_skips_a_bad_pdf_and_indexes_the_rest(tmp_path: Path, monkeypatch:
     (docs / "broken.pdf").write_bytes(b"%PDF-1.4\nnot really a pdf\n")
     (docs / "harbour.txt").write_text("Harbours\n\nThe harbour of Vellmar was opened in 1911 by the river "
                                       "authority and handles grain and timber for the valley.\n", encoding="utf-8")
-    monkeypatch.setattr("qa.embed.Embedder", lambda name=None, **options: FakeEmbedder())
+    use_fake_model(monkeypatch, lambda name=None, **options: FakeEmbedder())
     code = cli.main(["build", "--docs", str(docs), "--index", str(tmp_path / "index")])
     out, err = capsys.readouterr()
     assert code == 0

@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from conftest import FakeEmbedder
+from conftest import FakeEmbedder, use_fake_model
 
 from qa import cli, index, tune
 from qa.evaluate import evaluate
@@ -123,7 +123,7 @@ def test_tuning_needs_answerable_dev_questions(built: Path) -> None:
 
 @pytest.fixture
 def fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("qa.embed.Embedder", lambda name=None, *a, **kw: FakeEmbedder())
+    use_fake_model(monkeypatch, lambda name=None, *a, **kw: FakeEmbedder())
     monkeypatch.delenv("QA_MODEL", raising=False)
 
 
