@@ -596,6 +596,34 @@ def test_a_closing_list_of_bracketed_notes_cited_on_the_line_is_read_as_notes() 
     assert not any(b.kind == "note" for b in page_blocks([references], 10.0))
 
 
+def test_a_closing_list_cited_by_digits_against_words_is_read_as_notes() -> None:
+    """A web page whose raised numbers a print lost (LibreOffice on Harvard's page): the text cites "owner.1",
+    "title.’”2", "Co.,4" on the line, the notes follow under "Footnotes", each "1. ^ …" with "Return to citation ^"
+    under it. Notes, each cited where the text cites it; the text's other digits ("H2O", "5.1", "in 1990")
+    stay text."""
+    from qa.pdf.blocks import page_blocks
+    from qa.pdf.layout import Line
+
+    def line(y: float, text: str, x: float = 72.0) -> Line:
+        m = re.match(r"^(\d+)\.\s+(.*)", text)
+        return Line(x, y, 10.0, False, text, (int(m.group(1)), m.group(2), False) if m else None)
+
+    body = [line(700, "The government must compensate the owner.1 One exception, from 1990, is old."),
+            line(688, "It asserts a “pre-existing limitation upon the title.’”2 Water, H2O, is in section 5.1 too."),
+            line(676, "The concept is simple: one cannot lose what was never his.3 So held Ruckelshaus v. Monsanto"),
+            line(664, "Co.,4 the end.")]
+    notes = [line(640, "Footnotes", 90), line(620, "1. ^ U.S. Const. amend. V."), line(608, "Return to citation ^", 84),
+             line(596, "2. ^ Cedar Point Nursery v. Hassid, 141 S. Ct. 2063."), line(584, "Return to citation ^", 84),
+             line(572, "3. ^ Id."), line(560, "Return to citation ^", 84),
+             line(548, "4. ^ 467 U.S. 986 (1984)."), line(536, "Return to citation ^", 84)]
+    blocks = page_blocks([body + notes], 10.0)
+    assert {b.marker: b.text for b in blocks if b.kind == "note"} == {
+        1: "U.S. Const. amend. V.", 2: "Cedar Point Nursery v. Hassid, 141 S. Ct. 2063.", 3: "Id.", 4: "467 U.S. 986 (1984)."}
+    text = " ".join(b.text for b in blocks if b.kind != "note")
+    assert "owner.⟦1⟧" in text and "title.’”⟦2⟧" in text and "his.⟦3⟧" in text and "Co.,⟦4⟧" in text
+    assert "1990" in text and "H2O" in text and "5.1" in text
+
+
 FILLER = ["Harbours along the river were built in the nineteenth century by the towns themselves,",
           "and most of them were rebuilt after the floods with money from the regional council,",
           "while the smaller landings upstream were left to the fishermen and their cooperatives."]

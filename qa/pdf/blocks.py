@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from qa.parse import ends_sentence
-from qa.pdf.endnotes import Closing, cite_brackets, endnote_start, note_text
+from qa.pdf.endnotes import Closing, cite_brackets, cite_glued, endnote_start, note_text
 from qa.pdf.layout import Layout, Line, heading_like, left_edges, measure_layout, right_edge, starts_paragraph
 from qa.pdf.roman import roman_notes
 from qa.records import Block
@@ -52,8 +52,8 @@ def page_blocks(pages: list[list[Line]], body_size: float, numbers: list[int] | 
     page is a page here)."""
     pages = roman_notes(_drop_furniture(pages, len(set(numbers)) if numbers else len(pages)))
     closing = endnote_start(pages)
-    if closing is not None and closing.bracketed:
-        pages = cite_brackets(pages, closing)
+    if closing is not None and closing.cited != "raised":
+        pages = (cite_brackets if closing.bracketed else cite_glued)(pages, closing)
     vocab = _words(pages)
     plain = [[line for line in page if abs(line.size - body_size) < 0.3 and not line.bold] for page in pages]
     kinds = [(n % 2, c) for n, c in zip(numbers, columns or [0] * len(numbers), strict=False)] if numbers else None
