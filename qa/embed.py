@@ -48,7 +48,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar
 
 import numpy as np
 
@@ -485,13 +485,7 @@ def query_encoder(full: str) -> QueryEncoder | None:
     """Return the torch-free ``QueryEncoder`` of a model when it is a plain sentence-transformers
     folder whose ONNX export is cached and onnxruntime is installed, else None. For a model built with
     ``onnx`` or ``onnx-int8``, it runs that backend's own export: the same graph its passages went through."""
-    parts = _cached_graph(full)
-    if parts is None:
-        return None
-    try:
-        return QueryEncoder(full, *parts)
-    except Exception:  # anything unexpected: the torch path answers instead
-        return None
+    return _torch_free(QueryEncoder, full, _cached_graph(full))
 
 
 def graph_embedder(full: str) -> GraphEmbedder | None:
@@ -500,11 +494,20 @@ def graph_embedder(full: str) -> GraphEmbedder | None:
     backend = split_name(full)[1]
     runtime = "openvino" if backend == "openvino" else "onnxruntime"
     parts = _cached_graph(full) if backend != "torch" and importlib.util.find_spec(runtime) is not None else None
+    return _torch_free(GraphEmbedder, full, parts)
+
+
+_Encoder = TypeVar("_Encoder", bound=QueryEncoder)
+
+
+def _torch_free(kind: type[_Encoder], full: str, parts: tuple[str, Path, str, int, str] | None) -> _Encoder | None:
+    """Return ``kind`` loaded from the ``parts`` ``_cached_graph`` found, or None when there are none or it
+    fails to load (anything unexpected: the torch path answers instead)."""
     if parts is None:
         return None
     try:
-        return GraphEmbedder(full, *parts)
-    except Exception:  # anything unexpected: the torch Embedder builds instead
+        return kind(full, *parts)
+    except Exception:
         return None
 
 
