@@ -1232,3 +1232,51 @@ def test_a_page_of_twenty_thousand_lines_is_read_in_one_pass(tmp_path: Path) -> 
     body = b"BT /F1 6 Tf 10 780 Td " + b"(ab) Tj 0 -7 Td " * 20_000 + b"ET"
     document = parse_file(_one_page_pdf(tmp_path / "rows.pdf", body))
     assert " ".join(p.text for p in document.paragraphs).split().count("ab") == 20_000
+
+
+def _spaced_paragraphs(y: float, paragraphs: list[list[str]], x: float = 20) -> tuple[list, float]:
+    """Runs of paragraphs set apart by space (a 4 mm gap), lines 5 mm apart; returns them and the next y."""
+    runs = []
+    for lines in paragraphs:
+        for line in lines:
+            runs.append((x, y, 11, line))
+            y += 5
+        y += 4
+    return runs, y
+
+
+def test_a_line_break_inside_a_paragraph_set_apart_by_space_ends_no_paragraph(tmp_path: Path) -> None:
+    """A thesis sets its paragraphs apart by space and its lists in from the edge; its author broke lines by
+    hand ("… the whole solution was not." | "The main objective was …", no space between). The list's
+    lines counted as first-line indents, so a short line under which the next word would have fitted
+    ended a paragraph: only a line set in over one back at the edge is a first-line indent."""
+    runs, y = _spaced_paragraphs(30, [FILLER, FILLER])
+    items = [["1. Holder: the holder is the person in the scenario, although it can be a company."],
+             ["2. Issuer: the issuer is the institution, be it a company or a government body that",
+              "   has been awarded a level of trust to provide information."],
+             ["3. Verifier: the verifier is whoever must check the information and its truth."]]
+    more, y = _spaced_paragraphs(y, items, x=26)
+    runs += more
+    broken = ["It is fair to say that, at least at first, the objectives were not clear. The whole",
+              "concept of the internship was well defined, but the path to the solution was not.",
+              "The main objective was to develop software that lets the user hold credentials of",
+              "his own, and to show them to whoever asks for them, in the town and elsewhere."]
+    more, y = _spaced_paragraphs(y, [broken, FILLER])
+    paragraphs = [p.text for p in parse_file(_hand_pdf(tmp_path / "parskip.pdf", runs + more)).paragraphs]
+    assert " ".join(broken) in paragraphs
+    assert any(p.startswith("2. Issuer:") for p in paragraphs)
+
+
+def test_a_page_opening_mid_sentence_goes_on_with_the_paragraph_before(tmp_path: Path) -> None:
+    """Paragraphs set apart by space: at a page break the layout cannot tell whether one ended, and a page
+    ending in a closing quotation mark ("… the bargaining process”") was taken for a sentence's end, though
+    the next page opens with a lower-case word ("in the contractual world …")."""
+    first, y = _spaced_paragraphs(30, [FILLER, FILLER])
+    tail = ["The court stressed its role in arbitrating “coercion in the bargaining process”"]
+    more, _ = _spaced_paragraphs(y, [FILLER[:2] + tail])
+    head = ["in the contractual world of the Spending Clause, and it went on to find standing."]
+    second, _ = _spaced_paragraphs(30, [head + FILLER, FILLER])
+    pdf = pdfmaker.hand_pdf(tmp_path / "pages.pdf", [first + more, second])
+    paragraphs = [p.text for p in parse_file(pdf).paragraphs]
+    assert any("the bargaining process” in the contractual world" in p for p in paragraphs)
+    assert not any(p.startswith("in the contractual") for p in paragraphs)

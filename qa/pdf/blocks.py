@@ -21,7 +21,7 @@ from dataclasses import replace
 
 from qa.parse import ends_sentence
 from qa.pdf.endnotes import Closing, cite_brackets, cite_glued, endnote_start, note_text
-from qa.pdf.layout import Layout, Line, heading_like, left_edges, measure_layout, right_edge, starts_paragraph
+from qa.pdf.layout import Layout, Line, closes_sentence, heading_like, left_edges, measure_layout, right_edge, starts_paragraph
 from qa.pdf.roman import roman_notes
 from qa.records import Block
 
@@ -528,14 +528,22 @@ def _paragraphs(lines: list[Line], page: int, layout: Layout, left: float, vocab
     # Across a page break, with no vertical gap to go by: the next line has no indent where paragraphs
     # have them, or, where paragraphs touch, the last line was full and nothing else says it ended.
     # Where the layout shows a new paragraph (an indent, or the last line ended where the next word
-    # would have fitted), the page break ended one, even mid-sentence ("© 2024 The Centre").
+    # would have fitted), the page break ended one, even mid-sentence ("© 2024 The Centre"). Where
+    # paragraphs are set apart by space alone, a page opening mid-sentence goes on (``_goes_on``).
     continued: bool | None = None
     if before is not None and blocks[0].kind == "body":
         starts = starts_paragraph(before[0], groups[0][1][0], before[1], edges.get(0, (left, right))[0], layout, before[2])
         evidence = layout.indents or (not layout.gaps and layout.full is not None)
-        continued = False if starts else (True if evidence else None)
+        continued = False if starts else (True if evidence or _goes_on(before[0].text, blocks[0].text) else None)
     tail = (groups[-1][1][-1], *edges.get(len(lines) - 1, (left, right))) if blocks[-1].kind == "body" else None
     return blocks, tail, continued
+
+
+def _goes_on(last: str, text: str) -> bool:
+    """Return whether a page's first body text goes on with the sentence the page before stopped in: that
+    page's ``last`` line ends no sentence (a closing quotation mark alone ends none: "… the bargaining
+    process”"), and the text opens with a lower-case word ("in the contractual world …")."""
+    return not closes_sentence(last) and text[:1].islower()
 
 
 def _set_in(lines: list[Line], left: float, body_size: float,

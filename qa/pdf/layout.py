@@ -82,8 +82,7 @@ def measure_layout(plain: list[list[Line]], lefts: list[float], body_size: float
     chars = lengths[int(0.8 * (len(lengths) - 1))]  # characters in a full line
     cues = {
         "break_spaces": sum(line.trail for line in lines) > 0.3 * len(lines),
-        "indents": sum(line.x - left > 0.5 * body_size for page, left in zip(plain, lefts, strict=False) for line in page)
-        > 0.02 * len(lines),
+        "indents": first_line_indents(plain, lefts, body_size, pitch),
         "gaps": sum(pitch + 0.25 * body_size < a.y - b.y < 3 * body_size for page in plain for a, b in itertools.pairwise(page))
         > 0.02 * len(lines)}
     reach = sorted(line.end - left for page, left in zip(plain, lefts, strict=False) for line in page if line.end is not None)
@@ -92,6 +91,16 @@ def measure_layout(plain: list[list[Line]], lefts: list[float], body_size: float
     full = reach[int(0.99 * (len(reach) - 1))]  # ragged lines end anywhere short of it
     justified = sum(1 for r in reach if abs(r - full) < 0.05 * body_size) >= 0.4 * len(reach)
     return Layout(body_size, pitch, chars, full, justified, **cues)
+
+
+def first_line_indents(plain: list[list[Line]], lefts: list[float], body_size: float, pitch: float) -> bool:
+    """Return whether paragraphs open with a first-line indent, from the body lines: at least one line in
+    fifty is set in (half an em to four) over a line at the left edge that follows it at the line pitch.
+    A list's items and a block quotation are set in too, but so are the lines under them: a thesis
+    that sets its paragraphs apart by space and indents its lists opens none with an indent."""
+    opened = sum(0.5 * body_size < a.x - left <= 4 * body_size and abs(b.x - left) <= 1 and a.y - b.y < pitch + 0.25 * body_size
+                 for page, left in zip(plain, lefts, strict=False) for a, b in itertools.pairwise(page))
+    return opened > 0.02 * sum(len(page) for page in plain)
 
 
 def right_edge(lines: list[Line], body_size: float) -> float | None:
@@ -110,7 +119,7 @@ def starts_paragraph(prev: Line, line: Line, prev_left: float, left: float, layo
         return True  # a first-line indent
     if layout.gaps and not layout.indents:
         return False  # paragraphs are set apart by space, and there is none here
-    terminal = _ends_sentence(prev.text)
+    terminal = closes_sentence(prev.text)
     if layout.full is not None and prev.end is not None and line.word_end is not None:
         margin = min(prev_left + layout.full, right if right is not None else math.inf)
         # Ragged right: the next line's first word would have fitted after this one, so the line was ended.
@@ -126,7 +135,7 @@ def starts_paragraph(prev: Line, line: Line, prev_left: float, left: float, layo
     return terminal and layout.break_spaces and not prev.trail and not prev.text.endswith("⟧")
 
 
-def _ends_sentence(text: str) -> bool:
+def closes_sentence(text: str) -> bool:
     """Return whether text ends a sentence (footnote markers after the end are ignored)."""
     return bool(_SENTENCE_END.search(re.sub(r"(?:\s*⟦[^⟧]+⟧)+$", "", text).rstrip()))
 
