@@ -1280,3 +1280,26 @@ def test_a_page_opening_mid_sentence_goes_on_with_the_paragraph_before(tmp_path:
     paragraphs = [p.text for p in parse_file(pdf).paragraphs]
     assert any("the bargaining process” in the contractual world" in p for p in paragraphs)
     assert not any(p.startswith("in the contractual") for p in paragraphs)
+
+
+def test_a_gap_as_wide_as_the_lines_word_spaces_is_one(tmp_path: Path) -> None:
+    """A thesis set tight (R Markdown's LaTeX: word spaces of 0.13 em) has a few words with no space drawn
+    between them, apart by the line's own word space: under a sixth of an em, they ran together
+    ("$58.9 billionfrom 98.4 million"). A ligature's or a kerned pair's gap is much narrower than the
+    line's spaces, and stays inside its word."""
+    pdf = FPDF(format="A4", unit="mm")
+    pdf.add_font("DejaVu", "", str(pdfmaker.FONT))
+    pdf.add_page()
+    pdf.set_font("DejaVu", "", 11)
+    gap = 0.13 * 11 * 25.4 / 72  # 0.13 em, in mm
+    words = "MFIs availed 92.4 billion to 116.6 million borrowers and accepted 58.9 billion from 98.4 million".split()
+    for row in range(3):
+        x, y = 20.0, 30 + 5 * row
+        for i, word in enumerate(words):
+            spaced = i + 1 < len(words) and not (row == 1 and word == "billion")
+            pdf.text(x, y, word + " " * spaced)  # a space drawn, and the next word set over it, a tight space on
+            x += pdf.get_string_width(word) + gap
+        pdf.text(x - gap + 0.02, y, "k")  # a glyph set against the last, a hundredth of an em off
+    text = " ".join(p.text for p in parse_file(_hand_pdf_output(pdf, tmp_path / "tight.pdf")).paragraphs)
+    assert "58.9 billion from 98.4" in text and "billionfrom" not in text
+    assert text.count("millionk") == 3

@@ -220,8 +220,35 @@ def _letter_spaced(run: list[_Glyph]) -> list[_Glyph]:
     return out
 
 
+def line_spaces(glyphs: list[_Glyph]) -> dict[int, float]:
+    """Return, by baseline (rounded to the point), the narrowest word space the producer or PDFium put
+    between two glyphs of one size on a line that has at least two: the width a gap must have there
+    to be a word space (``word_space``)."""
+    seen: dict[int, list[float]] = {}
+    for before, space, after in zip(glyphs, glyphs[1:], glyphs[2:], strict=False):
+        if (space.space and not before.space and not after.space and abs(before.size - after.size) < 0.3
+                and abs(before.y - after.y) < 0.05 * max(after.size, 1.0) and after.x0 - before.x1 > 0.05 * after.size):
+            seen.setdefault(round(after.y), []).append(after.x0 - before.x1)
+    return {y: min(gaps) for y, gaps in seen.items() if len(gaps) >= 2}
+
+
+def word_space(before: _Glyph, after: _Glyph, narrowest: float | None) -> bool:
+    """Return whether the gap between two glyphs on a line is a word space with no space drawn or
+    inferred there: wider than a sixth of an em, or, between two letters or digits, at least 0.7 of the
+    line's narrowest word space (``line_spaces``) and a twelfth of an em. A justified line stretches its
+    spaces alike, and a tight one (a thesis set by R Markdown: 0.13 em) lost words' spaces
+    ("billionfrom"); a ligature's or a kerned pair's gap is under a third of a space."""
+    em = max(before.size, after.size, 1.0)
+    gap = after.x0 - before.x1
+    if gap > _WORD_GAP * em:
+        return True
+    return (narrowest is not None and before.text.isalnum() and after.text.isalnum()
+            and gap >= max(0.7 * narrowest, em / 12))
+
+
 def _runs(glyphs: list[_Glyph]) -> tuple[list[Run], list[Span]]:
     """Return the runs and spans of a page's glyphs (see the module docstring)."""
+    narrowest = line_spaces(glyphs)
     runs: list[Run] = []
     spans: list[Span] = []
     current: list[_Glyph] = []
@@ -249,7 +276,7 @@ def _runs(glyphs: list[_Glyph]) -> tuple[list[Run], list[Span]]:
             em = max(last.size, glyph.size, 1.0)
             same_line = abs(glyph.y - last.y) < 0.05 * em and abs(glyph.size - last.size) < 0.3
             gap = glyph.x0 - last.x1
-            spaced = gap > _WORD_GAP * em and not current[-1].space
+            spaced = word_space(last, glyph, narrowest.get(round(glyph.y))) and not current[-1].space
             if not same_line or glyph.bold != last.bold or gap < -0.5 * em or gap > 3 * em:
                 if spaced and abs(glyph.y - last.y) < 0.7 * em and gap <= 3 * em:  # a new style or a raised marker
                     current.append(_Glyph(" ", last.x1, glyph.x0, last.y, 0.0, False, True))
