@@ -44,9 +44,11 @@ _OPINION = re.compile(r"^(?:[\w.’' -]+,\s+(?:C\.\s?)?J+\.,?\s+(?:concurring|di
 # What makes a clause a citation and not prose: a reporter cite, a year in parentheses, a section, a link.
 _CITATION_LIKE = re.compile(r"\d{1,4}\s+[A-Z][\w.’'&]*(?:\s+\S+){0,6}?\s+\d+|\((?:[^()]*\s)?(?:(?:1[5-9]|20)\d\d[–-])?"
                             r"(?:1[5-9]\d\d|20\d\d)\)|§|"
-                            r"https?://|\bNo\.\s*\d|\bU\.N\. Doc\b|\bart\.\s*\d|¶|,\s+at\s+\d")
+                            r"https?://|\bNo\.\s*\d|\bU\.N\. Doc\b|\bart\.\s*\d|¶|,\s+at\s+\d|"
+                            r",”?\s+accessed(?:\s+on)?\s+[A-Z][a-z]+\.?\s+\d{1,2},\s+(?:19|20)\d\d\b")  # a web page's
 # A sentence inside a note that starts a new citation ("… (1992). See id. at 5.").
-_NEW_SENTENCE = re.compile(r"(?:(?:see|but|compare|accord|contra|ibid)\b|cf\.|e\.g\.|id\.)", re.IGNORECASE)
+_NEW_SENTENCE = re.compile(r"(?:(?:see|but|compare|accord|contra|ibid|for\s+example,\s+see)\b|cf\.|e\.g\.|id\.)",
+                           re.IGNORECASE)
 _DOCUMENT_ABOUT_A_CASE = re.compile(r"\b(?:brief|reply|petition|motion|transcript|oral\s+argument|complaint|memorandum|"
                                     r"appendix|letter|amicus|recent\s+case)\b", re.IGNORECASE)
 # ("Recent Case, Baker v. …, 84 F.4th 378 (5th Cir. 2023), 137 HARV. L. REV. 2408 (2024)": a student's comment on it)
@@ -408,3 +410,34 @@ def _clean_pin(raw: str | None) -> str | None:
     m = _PIN_SHAPE.match(_REPEATED.sub("", raw or "").strip(" ,.;"))
     pin = m.group(0).strip(" ,&") if m else ""
     return re.sub(r"^at\s*", "", pin) or None
+
+
+# an author–title short form: "Camp et al., “Automotive Dealerships 2007-19.”", "USDA NASS, Quick Stats.", after prose
+# and a signal ("For demonstration …, see Havlin, “…”"); several in one list ("see A, Form 10-K; and B, Form 10-K")
+_LAST_SIGNAL = re.compile(r"(?:^|\s)(?:[Ss]ee(?:\s+also)?|[Ff]or\s+example,?)\s+")
+_HEAD_WORD = re.compile(r"^(?:[A-Z][\w.’'&-]*|et|al\.?|and|&|of|the|de|van|von)$")
+_HEAD_WORDS = 8  # an author or agency is no longer than this
+
+
+def short_titles(clause: Found) -> list[tuple[int, int, str, str]]:
+    """Return the author–title short forms a clause that cites nothing found reads as ("Camp et al., “Automotive
+    Dealerships 2007-19.”"): each as (start, end, head, title), where the head is a name (capitalized words, "et
+    al.") and the title what follows its comma, unquoted; [] for prose or a bare name."""
+    text = clause.text
+    signals = list(_LAST_SIGNAL.finditer(text))
+    at = signals[-1].end() if signals else 0  # prose before the last signal is no part of it
+    body = re.sub(r"[,”\"]*\s+respectively\s*$", "", text[at:])
+    out = []
+    for m in re.finditer(r"[^;]+", body):
+        part = re.sub(r"^\s*and\s+", "", m.group())
+        if part.count("(") != part.count(")"):  # runs into or out of a parenthetical: a sentence, not one citation
+            continue
+        head, comma, title = part.partition(", ")
+        words = head.split()
+        title = title.strip().strip("“”\"").rstrip(".,”").strip().strip("“”")
+        if not comma or not words or len(words) > _HEAD_WORDS or not all(_HEAD_WORD.match(w) for w in words) \
+                or len(title.split()) < 2:
+            continue
+        start = clause.start + at + m.start() + m.group().index(head)
+        out.append((start, clause.start + at + m.end(), head, title))
+    return out

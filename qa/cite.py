@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 
 from qa.authority import DATED, authority_text, with_pin
-from qa.citations import Found, find, is_about_a_case, pin_page
-from qa.names import case_named_before, fold, initials, name_after_prose, names_match, several_authors
+from qa.citations import Found, find, is_about_a_case, pin_page, short_titles
+from qa.names import case_named_before, fold, initials, name_after_prose, names_match, names_title, several_authors
 from qa.records import Citation, Footnote, Marker, Paragraph, Reference
 
 # "Ibid." / "Ibidem" (other styles than the Bluebook's): the note before, as written.
@@ -132,6 +132,14 @@ def _resolve_note(note: Footnote, found: list[Found], previous: list[_Work | Non
                 current.append(full)
             continue
         work: _Work | None
+        if f.kind == "text" and not _defined_head(f.text, named):
+            for start, end, head, title in short_titles(f):  # "Camp et al., “Automotive Dealerships 2007-19.”"
+                status, work = _titled(head, title, [*works, *(w for ws in by_number.values() for w in ws)])
+                if status != "not found" and not f.nested:
+                    current.append(_UNDECIDED if status == "ambiguous" else work)
+                if status != "not found":
+                    refs.append(_reference("short", dataclasses.replace(f, start=start, end=end, pin=None), status, work))
+            continue
         if f.kind == "text":
             work = named.get(_defined_head(f.text, named))
             if work is None:
@@ -228,6 +236,17 @@ def _supra(f: Found, by_number: dict[str, list[_Work]], named: dict[str, _Work],
     if not by_name and not defined and (work := _misprinted(f, by_number, texts)) is not None:
         return "supra", "resolved", work
     return "supra", ("ambiguous" if len(by_name) > 1 or len(defined) > 1 else "not found"), None
+
+
+def _titled(head: str, title: str, pool: list[_Work]) -> tuple[str, _Work | None]:
+    """An author–title short form ("Zettelmeyer et al., Scarcity Rents in Car Retailing"): the one work cited in full
+    before it whose author the head names and whose title starts with the title; "ambiguous" when several are,
+    "not found" when none is (a work never cited in full, a section of the document)."""
+    fit = _distinct([w for w in pool if not w.volume and not _SUPRA_IN.search(w.text)
+                     and names_title(head, title, _LINK.sub(" ", w.text))])
+    if not fit:
+        return "not found", None
+    return ("resolved", fit[0]) if len(fit) == 1 else ("ambiguous", None)
 
 
 def _chapter_in(f: Found, works: list[_Work]) -> _Work | None:

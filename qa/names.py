@@ -134,3 +134,17 @@ def several_authors(text: str) -> bool:
     Vertical Integration …"; "Jane Roe et al., Title …"), read up to its second comma."""
     head = ",".join(text.split(",")[:2])
     return bool(re.search(r"\s&\s|\bet\s+al\b", head))
+
+
+_AUTHOR_WORDS = 12  # a work's title starts within this many words of its citation
+
+
+def names_title(head: str, title: str, work: str) -> bool:
+    """Return whether an author–title short form names a work's citation: the title (folded, as a whole, or the
+    start of a longer one) stands in its first words, after an author the head names ("Havlin, “Automotive
+    Dealerships 2019-22.”" ~ "Michael Havlin, “Automotive Dealerships 2019-22: Dealer Markup …,” …")."""
+    pool, words = fold(work).split(), fold(title).split()
+    for i in range(1, min(len(pool), _AUTHOR_WORDS + 1)):
+        if pool[i: i + len(words)] == words and names_match(head, " ".join(pool[:i])):
+            return True
+    return False
