@@ -19,10 +19,12 @@ from qa.citations import Found, find, is_about_a_case, pin_page, short_titles
 from qa.names import case_named_before, fold, initials, name_after_prose, names_match, names_title, several_authors
 from qa.records import Citation, Footnote, Marker, Paragraph, Reference
 
-# "Ibid." / "Ibidem" (other styles than the Bluebook's): the note before, as written.
-_IBID = re.compile(r"^\W*(?:(?:see(?:\s+also)?|cf\.)\s+)*ibid(?:em)?\b\.?", re.IGNORECASE)
+# "Ibid." / "Ibidem" (other styles than the Bluebook's), German "Ebd." / "Ebda." / "Ebenda" ("Vgl. ebd."): the note
+# before, as written.
+_IBID = re.compile(r"^\W*(?:(?:see(?:\s+also)?|cf\.|vgl\.)\s+)*(?:ibid(?:em)?|eb(?:d|da|enda))\b\.?", re.IGNORECASE)
 _ID = re.compile(r"^\W*(?:(?:see(?:\s+also)?|cf\.|accord|but\s+see|e\.g\.,?)\s+)*id\.", re.IGNORECASE)
-_OP_CIT = re.compile(r"\bop\.?\s*cit\b\.?", re.IGNORECASE)
+_SIGNALED = re.compile(r"^\W*(?:(?:see(?:\s+also)?|cf\.|vgl\.)\s+)+", re.IGNORECASE)  # "Vgl. Braun, a. a. O."
+_OP_CIT = re.compile(r"\bop\.?\s*cit\b\.?|(?-i:\b[aA]\.\s?a\.\s?O\.)", re.IGNORECASE)  # German "a.a.O." (am angegebenen Ort)
 _AUTHOR_MATCH = 0.8
 _PAGES_PER_WORK = 400  # a pin more than this past a work's first page is not in it
 _RECENT = 3  # notes before an "Id." whose works its pin is compared with
@@ -503,16 +505,19 @@ def _point(note: Footnote, target: Footnote | None, kind: str) -> Footnote:
 
 
 def _find_author(text: str, earlier: list[Footnote]) -> Footnote | None:
-    """The latest earlier full reference whose author (or title) matches, tolerating typos."""
+    """The latest earlier full reference whose author (or title) matches, tolerating typos, or whose author's
+    surname it is ("Müller, a.a.O." for "Anna Müller, …"; a signal before it left out: "Vgl. Braun, a. a. O.")."""
     cit = _OP_CIT.search(text)
-    key = _key(text[: cit.start()] if cit else text)
+    key = _key(_SIGNALED.sub("", text[: cit.start()] if cit else text))
     if len(key) < 3:
         return None
     for note in reversed(earlier):
         if note.resolved or note.unresolved or _OP_CIT.search(note.text) or _IBID.match(note.text) or _ID.match(note.text):
             continue
-        head = _key(note.text)[: len(key) + 2]
-        if head.startswith(key) or SequenceMatcher(None, key, head[: len(key)]).ratio() >= _AUTHOR_MATCH:
+        author = _key(note.text)
+        head = author[: len(key) + 2]
+        if head.startswith(key) or SequenceMatcher(None, key, head[: len(key)]).ratio() >= _AUTHOR_MATCH or (
+                author.split()[-len(key.split()):] == key.split()):
             return note
     return None
 

@@ -39,6 +39,14 @@ def test_ibid_points_to_the_previous_note(text: str) -> None:
     assert out[1].resolved is None  # a full reference is left alone
 
 
+@pytest.mark.parametrize("text", ["Ebd.", "Ebd., S. 12.", "Vgl. ebd., S. 3 f.", "Ebenda.", "ebda."])
+def test_german_ebd_is_ibid(text: str) -> None:
+    out = by_marker(resolve_footnotes(notes("Schmidt, Häfen der Ostsee, Berlin 2001, S. 10.", text,
+                                            "Ebenfalls Schmidt, Häfen der Ostsee, S. 4.")))
+    assert out[2].resolved_marker == 1 and out[2].references[0].kind == "ibid"
+    assert out[3].references == ()  # "Ebenfalls" (likewise) is a word, not "ebenda"
+
+
 def test_ibid_chain_resolves_to_the_first_full_reference() -> None:
     out = by_marker(resolve_footnotes(notes(
         "Jones, « Timber », on <https://example.org/timber>.", "Ibidem", "Ibidem",
@@ -791,6 +799,20 @@ def test_op_cit_finds_the_same_authors_earlier_reference() -> None:
     )))
     assert out[3].resolved_marker == 1
     assert out[3].resolved.startswith("Anna Kowalska, « Ports")
+
+
+def test_german_a_a_o_is_op_cit() -> None:
+    out = by_marker(resolve_footnotes(notes(
+        "Anna Müller, Die Häfen der Ostsee, Berlin 2010, S. 3.", "Peter Braun, Flüsse, Wien 2012.",
+        "Müller, a.a.O., S. 4.", "Vgl. Braun, a. a. O., S. 7.")))
+    assert out[3].resolved_marker == 1 and out[3].references[0].kind == "op. cit."
+    assert out[4].resolved_marker == 2
+
+
+def test_op_cit_by_the_surname_alone_after_a_signal() -> None:
+    out = by_marker(resolve_footnotes(notes(
+        "John Smith, « Harbours », 2001.", "Mary Jones, « Rivers », 2003.", "See Smith, op. cit., p. 4.")))
+    assert out[3].resolved_marker == 1
 
 
 def test_op_cit_tolerates_a_typo_in_the_author_name() -> None:
