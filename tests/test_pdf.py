@@ -1303,3 +1303,27 @@ def test_a_gap_as_wide_as_the_lines_word_spaces_is_one(tmp_path: Path) -> None:
     text = " ".join(p.text for p in parse_file(_hand_pdf_output(pdf, tmp_path / "tight.pdf")).paragraphs)
     assert "58.9 billion from 98.4" in text and "billionfrom" not in text
     assert text.count("millionk") == 3
+
+
+def test_a_column_of_authors_beside_the_summary_is_read_apart(tmp_path: Path) -> None:
+    """A report's summary page sets its number, date and authors in a narrow box right of the summary's
+    first lines, on their baselines: they were read into the summary's lines ("… on public roads. About
+    Specialist in 48% of these bridges …", the Highway Bridges CRS report). A table's column of figures
+    beside its cells stays in its rows."""
+    summary = ["The United States has about 624,000 bridges on its roads, and",
+               "48% of these bridges are owned by the state governments and",
+               "50% by local governments; the number of bridges rated poor",
+               "has declined for many years, but 42,000 remain today, and",
+               "the act of 2021 set up federal programs to fund bridges for",
+               "the first time since 2012 and raised the funding for repair."]
+    runs = [(20, 40 + 5 * i, 11, text) for i, text in enumerate(summary)]
+    runs += [(166, 40, 11, "R47194"), (166, 45, 9, "William J. Mallett"), (166, 50, 9, "Specialist in"),
+             (166, 55, 9, "Transportation Policy")]
+    table = [("Bridge Formula Program, authorized in 2021", "5,500"), ("Bridge Investment Program", "3,153"),
+             ("Other programs of the act, for each state", "2,500"), ("All programs", "11,153")]
+    for i, (cell, figure) in enumerate(table):
+        runs += [(20, 90 + 5 * i, 11, cell), (160, 90 + 5 * i, 11, figure)]
+    paragraphs = [p.text for p in parse_file(_hand_pdf(tmp_path / "summary.pdf", runs)).paragraphs]
+    assert " ".join(summary) in paragraphs
+    assert any(p.startswith("R47194") and "Transportation Policy" in p for p in paragraphs)
+    assert any("Bridge Investment Program 3,153" in p for p in paragraphs)

@@ -46,8 +46,17 @@ def regions(runs: list[Run], spans: list[Span]) -> list[Region]:
     two, each stretch of two-column lines as its left column then its right, and lines that cross the
     gutter (a title, a running header) as stretches of their own, the top one joined to the first
     column and the bottom one to the last. A lone line across the gutter between column lines has
-    overflowed its column (a long URL): it is read in the column where it starts."""
+    overflowed its column (a long URL): it is read in the column where it starts. A side column beside
+    the text (``side_column``) is read after the rest of the page."""
     key = _line_key(runs)
+    side = side_column(runs, spans, key)
+    if side is not None:
+        edge, bottom, top = side
+
+        def beside(x: float, y: float) -> bool:
+            return x >= edge and bottom <= key(y) <= top
+        return [*regions([r for r in runs if not beside(r.x, r.y)], [sp for sp in spans if not beside(sp.x0, sp.y)]),
+                ([r for r in runs if beside(r.x, r.y)], [sp for sp in spans if beside(sp.x0, sp.y)], 1)]
     gutter = _gutter(runs, spans, key)
     foot: set[int] = set()
     if gutter is None:  # two columns over notes set across the page: the columns without the notes
@@ -71,7 +80,7 @@ def regions(runs: list[Run], spans: list[Span]) -> list[Region]:
             stretches[-1][1].add(k)
         else:
             stretches.append((kind, {k}))
-    regions: list[Region] = []
+    read: list[Region] = []
     top: Region | None = None  # lines across the top, read with the first column
     for i, (kind, keys) in enumerate(stretches):
         def take(left: bool | None, keys: set[int] = keys) -> Region:
@@ -82,12 +91,49 @@ def regions(runs: list[Run], spans: list[Span]) -> list[Region]:
         if kind == "wide" and i == 0 and len(stretches) > 1:
             top = parts[0]
             continue
-        if kind == "wide" and i == len(stretches) - 1 and regions:  # a footer: with the last column
-            parts = [_joined(regions.pop(), parts[0])]
+        if kind == "wide" and i == len(stretches) - 1 and read:  # a footer: with the last column
+            parts = [_joined(read.pop(), parts[0])]
         if top is not None:
             parts[0], top = _joined(top, parts[0]), None
-        regions += parts
-    return [region for region in regions if any(r.text.strip() for r in region[0])]
+        read += parts
+    return [region for region in read if any(r.text.strip() for r in region[0])]
+
+
+def side_column(runs: list[Run], spans: list[Span], key: Callable[[float], int]) -> tuple[float, int, int] | None:
+    """Return where a narrow column set beside the text on the right starts, and its lowest and highest
+    line keys; None where there is none. A report's summary page sets its number, date and authors in a
+    box right of the summary's first lines, on their baselines, and they were read into them ("… public
+    roads. About Specialist in 48% of these bridges …"). Such a column: three or more lines start at one
+    place in the right two-fifths of the page, no wider than two-fifths of it, most of them words (not
+    a table's figures); over their height all other text ends an em short of that place, and beside it
+    at least two lines are prose (one run 20 ems wide, not a table's cells)."""
+    ink = [(key(sp.y), sp.x0, sp.x1) for sp in spans if math.isfinite(sp.x0) and math.isfinite(sp.x1)]
+    if len(ink) < 12:
+        return None
+    left, right = min(x0 for _, x0, _ in ink), max(x1 for _, _, x1 in ink)
+    sizes = [r.size for r in runs if r.text.strip()]
+    em = statistics.median(sizes) if sizes else 10.0
+    lines: dict[int, list[tuple[float, float]]] = {}
+    for k, x0, x1 in ink:
+        lines.setdefault(k, []).append((x0, x1))
+    starts = Counter(round(x0) for extents in lines.values() for x0, _ in set(extents) if x0 > left + 0.6 * (right - left))
+    for start, n in starts.most_common():
+        if n < 3:
+            break
+        edge = start - 1.0
+        keys = [k for k, extents in lines.items() if any(abs(x0 - start) <= 1 for x0, _ in extents)]
+        if len(keys) < 3 or max(x1 for k in keys for x0, x1 in lines[k] if x0 >= edge) - edge > 0.4 * (right - left):
+            continue
+        bottom, top = min(keys), max(keys)
+        texts = ["".join(r.text for r in runs if r.x >= edge and key(r.y) == k) for k in keys]
+        if 2 * sum(bool(re.search(r"[^\W\d_]{3}", text)) for text in texts) < len(texts):
+            continue  # figures: a table's column
+        others = [[(x0, x1) for x0, x1 in lines[k] if x0 < edge] for k in lines if bottom <= k <= top]
+        if any(x1 > edge - em for extents in others for _, x1 in extents):
+            continue
+        if sum(any(x1 - x0 >= 20 * em for x0, x1 in e) for e in others) >= 2:  # one run of prose, not cells
+            return edge, bottom, top
+    return None
 
 
 def _foot(runs: list[Run], key: Callable[[float], int]) -> set[int]:
