@@ -684,14 +684,38 @@ def _openvino_run(file: Path, n_threads: int) -> Runner:
         request = compiled.create_infer_request()
         return _one_by_one(lambda feed: request.infer({k: feed[k] for k in names})[0])
 
+    # The requests are made once and taken in turn, their results collected on this thread: OpenVINO's
+    # AsyncInferQueue, made for each call and calling back into Python from its own threads, once ended a
+    # process with "terminate called without an active exception" (SIGABRT) after its work was done.
+    requests = [compiled.create_infer_request()
+                for _ in range(int(compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS")))]
+
     def run_many(jobs: Jobs, done: Callable[..., None]) -> None:
-        queue = ov.AsyncInferQueue(compiled, int(compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS")))
-        queue.set_callback(lambda request, job: done(job[0], request.get_output_tensor(0).data.copy(), job[1]))
-        for rows, feed in jobs:
-            queue.start_async({k: feed[k] for k in names}, (rows, feed))
-        queue.wait_all()
+        flying: list[tuple[list[int], dict[str, np.ndarray]] | None] = [None] * len(requests)
+        try:
+            for k, job in enumerate(jobs):
+                slot = k % len(requests)
+                _collect(requests[slot], flying[slot], done)
+                flying[slot] = None
+                requests[slot].start_async({name: job[1][name] for name in names})
+                flying[slot] = job
+            for slot, left in enumerate(flying):
+                _collect(requests[slot], left, done)
+                flying[slot] = None
+        finally:  # an error on the way: no request is left running, so the next call can start them again
+            for request, pending in zip(requests, flying, strict=True):
+                if pending is not None:
+                    request.wait()
 
     return run_many
+
+
+def _collect(request: Any, job: tuple[list[int], dict[str, np.ndarray]] | None, done: Callable[..., None]) -> None:
+    """Wait for an OpenVINO request's batch (``job``: its rows and feed; None: nothing in flight) and hand its
+    output to ``done``."""
+    if job is not None:
+        request.wait()
+        done(job[0], request.get_output_tensor(0).data.copy(), job[1])
 
 
 def _query_encoder(model: Any, path: str) -> Any:

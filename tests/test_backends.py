@@ -255,3 +255,36 @@ def test_a_build_goes_without_torch_once_the_export_is_cached(tmp_path: Path) ->
     assert first[0].split()[2:] == [name, fingerprint] == [f"{DEFAULT_MODEL}+openvino", fingerprint]  # one index
     assert first[1] == second[1] and max(json.loads(second[1])) > 254  # counts past the window too
     assert np.array_equal(np.load(tmp_path / "torch.npy"), np.load(tmp_path / "graph.npy"))
+
+
+def test_an_openvino_runner_that_failed_midway_runs_again(tmp_path: Path) -> None:
+    """The build's OpenVINO runner (its requests made once, taken in turn): every batch's output reaches ``done``
+    with its rows, and a run stopped by an error (the texts' generator failing) leaves no request running, so
+    the next run takes them all again."""
+    pytest.importorskip("openvino")
+    import onnx
+    from onnx import TensorProto, helper
+
+    from qa.embed import _openvino_run
+
+    graph = helper.make_graph(
+        [helper.make_node("Cast", ["input_ids"], ["ids"], to=TensorProto.FLOAT),
+         helper.make_node("Unsqueeze", ["ids", "axis"], ["out"])],
+        "tiny", [helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["b", "t"])],
+        [helper.make_tensor_value_info("out", TensorProto.FLOAT, ["b", "t", 1])],
+        [helper.make_tensor("axis", TensorProto.INT64, [1], [2])])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), tmp_path / "tiny.onnx")
+    run = _openvino_run(tmp_path / "tiny.onnx", 2)
+
+    def jobs(n: int, fail_at: int | None = None):
+        for i in range(n):
+            if i == fail_at:
+                raise RuntimeError("a text could not be read")
+            yield [i], {"input_ids": np.full((1, 3), i, dtype=np.int64)}
+
+    got: dict[int, float] = {}
+    with pytest.raises(RuntimeError):
+        run(jobs(9, fail_at=5), lambda rows, out, feed: got.update({rows[0]: float(out[0, 0, 0])}))
+    got.clear()
+    run(jobs(9), lambda rows, out, feed: got.update({rows[0]: float(out[0, 0, 0])}))
+    assert got == {i: float(i) for i in range(9)}
