@@ -51,10 +51,10 @@ def regions(runs: list[Run], spans: list[Span]) -> list[Region]:
     key = _line_key(runs)
     side = side_column(runs, spans, key)
     if side is not None:
-        edge, bottom, top = side
+        edge, lowest, highest = side
 
         def beside(x: float, y: float) -> bool:
-            return x >= edge and bottom <= key(y) <= top
+            return x >= edge and lowest <= key(y) <= highest
         return [*regions([r for r in runs if not beside(r.x, r.y)], [sp for sp in spans if not beside(sp.x0, sp.y)]),
                 ([r for r in runs if beside(r.x, r.y)], [sp for sp in spans if beside(sp.x0, sp.y)], 1)]
     gutter = _gutter(runs, spans, key)
