@@ -44,6 +44,9 @@ _LEAD_IN = ("for example", "for instance", "in particular", "see also", "see", "
 _NAME_WORDS = 30  # words of a hereinafter name at most
 _YEAR = re.compile(r"\b(?:1[5-9]|20)\d\d\b")
 _NOTICES = frozenset({"fed.reg", "federalregister"})  # a Federal Register document printed again is the same one
+# a work's author before its first comma, with the abbreviation it is given: "United Nations Conference on Trade and
+# Development (UNCTAD), “…”"
+_AUTHOR_ABBREVIATION = re.compile(r"^(?P<head>[^,()]{2,120}?)(?:\s+\((?P<abbr>[A-Z][A-Z&.-]{1,11})\))?,")
 _NEAREST = 100  # full citations of one volume and reporter a short form is compared with: the latest (bounds the work)
 
 
@@ -120,9 +123,17 @@ def _resolve_note(note: Footnote, found: list[Found], previous: list[_Work | Non
     current: list[_Work | None] = []
     works: list[_Work] = []
     refs: list[Reference] = []
+    work: _Work | None
     for printed in found:
         f = _named_use(printed, named)
         restated = _restated(f, cases) if f.kind == "full" else None
+        if f.kind == "full" and restated is None and (head := _author_with_pin(f)):
+            status, work = _by_author(head, [*works, *(w for ws in by_number.values() for w in ws)])
+            if status != "not found":  # "UNCTAD, p. 7, https://…": a pin of the one work by that author
+                if not f.nested:
+                    current.append(_UNDECIDED if status == "ambiguous" else work)
+                refs.append(_reference("short", f, status, work))
+                continue
         if f.kind == "full" and restated is None:
             full = _work(f, note.marker)
             works.append(full)
@@ -133,7 +144,6 @@ def _resolve_note(note: Footnote, found: list[Found], previous: list[_Work | Non
             if not f.nested:
                 current.append(full)
             continue
-        work: _Work | None
         if f.kind == "text" and not _defined_head(f.text, named):
             for start, end, head, title in short_titles(f):  # "Camp et al., “Automotive Dealerships 2007-19.”"
                 status, work = _titled(head, title, [*works, *(w for ws in by_number.values() for w in ws)])
@@ -246,6 +256,29 @@ def _titled(head: str, title: str, pool: list[_Work]) -> tuple[str, _Work | None
     "not found" when none is (a work never cited in full, a section of the document)."""
     fit = _distinct([w for w in pool if not w.volume and not _SUPRA_IN.search(w.text)
                      and names_title(head, title, _LINK.sub(" ", w.text))])
+    if not fit:
+        return "not found", None
+    return ("resolved", fit[0]) if len(fit) == 1 else ("ambiguous", None)
+
+
+def _author_with_pin(f: Found) -> str:
+    """The author a citation names with nothing but a pin and a link ("UNCTAD, p. 7, https://…"), folded; "" for
+    a citation of its own (with a title, a date, a reporter)."""
+    if f.volume or f.nested or f.defines or _YEAR.search(_LINK.sub(" ", f.text)):
+        return ""
+    head, comma, rest = _LINK.sub(" ", f.text).partition(",")
+    words = fold(rest).split()
+    return fold(head) if comma and words and _is_locator(words) and re.fullmatch(r"[A-Z][A-Z&.-]{1,11}", head.strip()) \
+        else ""
+
+
+def _by_author(head: str, pool: list[_Work]) -> tuple[str, _Work | None]:
+    """An author's abbreviation with a pin ("UNCTAD, p. 7"): the one work cited before whose author it is, given in
+    parentheses ("United Nations Conference on Trade and Development (UNCTAD), “…”") or printed so ("UNCTAD, “…”");
+    "ambiguous" when the author has several, "not found" when none."""
+    fit = _distinct([w for w in pool if not w.volume and (m := _AUTHOR_ABBREVIATION.match(w.text))
+                     and head in {fold(m.group("abbr") or ""), fold(m.group("head"))}])
+    fit = list({w.text: w for w in fit}.values())  # one work printed again in full is one work
     if not fit:
         return "not found", None
     return ("resolved", fit[0]) if len(fit) == 1 else ("ambiguous", None)
