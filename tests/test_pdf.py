@@ -1327,3 +1327,29 @@ def test_a_column_of_authors_beside_the_summary_is_read_apart(tmp_path: Path) ->
     assert " ".join(summary) in paragraphs
     assert any(p.startswith("R47194") and "Transportation Policy" in p for p in paragraphs)
     assert any("Bridge Investment Program 3,153" in p for p in paragraphs)
+
+
+def test_an_exponent_and_a_note_number_raised_in_one_run_are_two(tmp_path: Path) -> None:
+    """pdfTeX set "c ≈ 3 · 10¹⁰ ¹" with the exponent and the note's number in one raised run, "10 1": it was
+    no marker, and note 1 (a thesis's chapter 2) was on no paragraph. Raised numbers with a space between
+    are several; the one with no note on the page goes back to being text."""
+    pdf = FPDF(format="A4", unit="mm")
+    pdf.add_font("DejaVu", "", str(pdfmaker.FONT))
+    pdf.add_page()
+    pdf.set_font("DejaVu", "", 11)
+    for i, line in enumerate(FILLER):
+        pdf.text(20, 30 + 5 * i, line)
+    before = "Light crosses the chip at c = 3 · 10"
+    pdf.text(20, 45, before)
+    x = 20 + pdf.get_string_width(before)
+    pdf.set_font("DejaVu", "", 7)
+    pdf.text(x + 0.3, 43.7, "10 1")
+    x += 0.3 + pdf.get_string_width("10 1")
+    pdf.set_font("DejaVu", "", 11)
+    pdf.text(x + 0.3, 45, ". The chip could be crossed thirty billion times a second by the light.")
+    pdf.set_font("DejaVu", "", 8)
+    pdf.text(20, 280, "1 The speed of light in centimetres a second, as the physicists give it.")
+    document = parse_file(_hand_pdf_output(pdf, tmp_path / "exponent.pdf"))
+    cited = next(p for p in document.paragraphs if "Light crosses" in p.text)
+    assert cited.footnotes == (1,) and "10¹⁰." in cited.text
+    assert [n.text for n in document.footnotes] == ["The speed of light in centimetres a second, as the physicists give it."]

@@ -29,8 +29,10 @@ _ACCENTS = {"¨": "\u0308", "´": "\u0301", "ˆ": "\u0302", "˜": "\u0303", "ˇ"
 _ACCENT_BEFORE = re.compile(f"([{''.join(_ACCENTS)}]) ?([A-Za-z])")
 _CEDILLA_AFTER = re.compile(r"([cCsStT]) ?¸")
 _GUTTER_STEPS = 4000
-# a raised number, or numbers, as a note marker; in brackets too ("[5]": a web page's <sup>, Word's HTML)
-_MARKER_RUN = re.compile(r"^\d{1,3}(?:\s*,\s*\d{1,3})*$|^\[\d{1,3}\]$")
+# a raised number, or numbers, as a note marker; in brackets too ("[5]": a web page's <sup>, Word's HTML).
+# Numbers raised one after another with a space between are several: an exponent, then a note's number
+# ("3 · 10¹⁰ ¹": the raised "10 1" cited no note, and note 1 was left on no paragraph).
+_MARKER_RUN = re.compile(r"^\d{1,3}(?:(?:\s*,\s*|\s+)\d{1,3})*$|^\[\d{1,3}\]$")
 _ROMAN_RUN = re.compile(r"[ivxlc]{1,9}\s*")  # a raised roman note number (Word's endnotes); ``roman`` decides
 # A line's leading note number: raised, superscript, set apart, or printed flush against the note's
 # first word ("4Marie Söderberg", "7https://…") but not an ordinal or a decade ("2d Cir.", "1990s").
@@ -371,7 +373,7 @@ def _line(runs: list[Run]) -> Line:
         raised, smaller = run.y - base, run.size < 0.85 * size
         lifted = (smaller and raised > -0.05 * size) or raised > 0.25 * size  # set as a note number is
         sup = lifted and _MARKER_RUN.match(run.text.strip())
-        if sup and re.search(r"\d⟧$", text) and not run.text[0].isspace() and "," not in run.text:
+        if sup and re.search(r"\d⟧$", text) and not run.text[0].isspace() and not re.search(r"[,\s]", run.text.strip()):
             text = text[:-1] + run.text.strip() + "⟧"  # one number drawn as several runs: "1", "9"
         elif lifted and _ROMAN_RUN.fullmatch(run.text):
             text += f"⟦{run.text.rstrip()}⟧" + run.text[len(run.text.rstrip()):]  # as printed, once ⟦⟧ go
