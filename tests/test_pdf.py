@@ -1353,3 +1353,18 @@ def test_an_exponent_and_a_note_number_raised_in_one_run_are_two(tmp_path: Path)
     cited = next(p for p in document.paragraphs if "Light crosses" in p.text)
     assert cited.footnotes == (1,) and "10¹⁰." in cited.text
     assert [n.text for n in document.footnotes] == ["The speed of light in centimetres a second, as the physicists give it."]
+
+
+def test_a_block_quotation_set_smaller_reads_by_its_own_edge(tmp_path: Path) -> None:
+    """Law reviews set a block quotation smaller and in from the edge, under a plain line of the text:
+    against the page's edge each of its lines was a first-line indent, and every line that ended a
+    sentence ended a paragraph ("… the authority of the court." | "The statute …")."""
+    quote = ["The courts have held that the harbour board must answer to the council for its tolls.",
+             "The statute gives the board no power to raise them without the council's consent.",
+             "A toll so raised is void, and the money must be paid back to the shippers at once."]
+    runs = [(20, 30 + 5 * i, 11, text) for i, text in enumerate(FILLER)]
+    runs += [(20, 45, 11, "As the court put it in the leading case on the harbour tolls of the river towns:")]
+    runs += [(30, 51 + 4 * i, 9, text) for i, text in enumerate(quote)]
+    runs += [(20, 68 + 5 * i, 11, text) for i, text in enumerate(FILLER)]
+    paragraphs = [p.text for p in parse_file(_hand_pdf(tmp_path / "quote.pdf", runs)).paragraphs]
+    assert " ".join(quote) in paragraphs

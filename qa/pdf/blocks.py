@@ -550,17 +550,21 @@ def _set_in(lines: list[Line], left: float, body_size: float,
             right: float | None = None) -> dict[int, tuple[float, float | None]]:
     """Return the lines set in from the page's left edge as a block (a block quotation, a passage set to
     a narrower measure), by index, with that block's left and right edges: two or more lines in a row
-    of the body's size that start at one place more than half an em in, and the line over them indented
+    of one size that start at one place more than half an em in, and the line over them indented
     from that place. Against the page's edges each of their lines was a first-line indent, and a
-    paragraph of its own where it ended a sentence."""
+    paragraph of its own where it ended a sentence. Lines set smaller than the body are such a block
+    under a plain line of the body (a block quotation set smaller); under a bold title or a figure
+    (a report's box, its "Source:" lines) they are left as they are."""
     out: dict[int, tuple[float, float | None]] = {}
     i = 0
     while i < len(lines):
         j = i
-        while (j < len(lines) and abs(lines[j].x - lines[i].x) <= 1 and abs(lines[j].size - body_size) < 0.3
-               and not lines[j].bold):
+        while (j < len(lines) and abs(lines[j].x - lines[i].x) <= 1 and abs(lines[j].size - lines[i].size) < 0.3
+               and lines[i].size < body_size + 0.3 and not lines[j].bold):
             j += 1
-        if j - i >= 2 and lines[i].x - left > 0.5 * body_size and not _indents(lines, i, j, left, right, body_size):
+        quoted = abs(lines[i].size - body_size) < 0.3 or (i > 0 and abs(lines[i - 1].size - body_size) < 0.3
+                                                           and not lines[i - 1].bold)
+        if j - i >= 2 and quoted and lines[i].x - left > 0.5 * body_size and not _indents(lines, i, j, left, right, body_size):
             ends = [line.end for line in lines[i:j] if line.end is not None]
             block = (lines[i].x, max(ends) + 0.1 * body_size if ends else None)
             # the line over it, indented from it (up to three ems), opens its first paragraph
