@@ -22,7 +22,7 @@ from qa.errors import DocumentError
 from qa.records import Block, Document, Footnote, Marker, Paragraph, marker_from_str
 from qa.series import MARK, number_series
 
-VERSION = 49  # bump when parsing changes: a rebuild then re-parses every document
+VERSION = 50  # bump when parsing changes: a rebuild then re-parses every document
 # Each format but text and Markdown has a reader module with ``read_blocks(path) -> list[Block]``.
 READERS = {".pdf": "qa.pdf", ".docx": "qa.docx", ".odt": "qa.odt", ".html": "qa.html", ".htm": "qa.html", ".epub": "qa.epub"}
 SUPPORTED = (".txt", ".md", ".markdown", *READERS)

@@ -1368,3 +1368,22 @@ def test_a_block_quotation_set_smaller_reads_by_its_own_edge(tmp_path: Path) -> 
     runs += [(20, 68 + 5 * i, 11, text) for i, text in enumerate(FILLER)]
     paragraphs = [p.text for p in parse_file(_hand_pdf(tmp_path / "quote.pdf", runs)).paragraphs]
     assert " ".join(quote) in paragraphs
+
+
+def test_a_chapters_running_head_with_no_page_number_is_furniture(tmp_path: Path) -> None:
+    """A thesis heads each page of a chapter with its title ("2. Transformation of Microfinance: A
+    Synthesis") and prints the folio at the foot: on a fifth of the pages, no document-wide header, and
+    with no number in it no running head either, so it was read into every paragraph running over
+    its pages ("… the parties 2. Transformation of Microfinance: A Synthesis")."""
+    head = "2. Transformation of Microfinance: A Synthesis"
+    pages = []
+    for n in range(4):
+        runs = [(20, 15, 11, head)]
+        runs += [(20, 30 + 5 * i, 11, text) for i, text in enumerate(FILLER * 3)]
+        runs += [(20, 75, 11, "and the boards met the towns' councils each year, at some cost to the parties")]
+        runs += [(100, 285, 11, str(40 + n))]
+        pages.append(runs)
+    pages += [[(20, 15, 11, "Introduction to the whole of the study of the river towns and their harbours")]
+              + [(20, 30 + 5 * i, 11, text) for i, text in enumerate(FILLER)] for _ in range(8)]
+    paragraphs = [p.text for p in parse_file(pdfmaker.hand_pdf(tmp_path / "heads.pdf", pages)).paragraphs]
+    assert not any(head in p for p in paragraphs)

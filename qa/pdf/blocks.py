@@ -199,12 +199,18 @@ def _running_heads(pages: list[list[Line]], key: Callable[[Line], tuple[int, str
     chapter or section ("CHAPTER 1. INTRODUCTION 4", "12 1.5. THESIS OUTLINE"): a page's first line that
     starts or ends with a number, with the same words at the same place on another page and another
     number. A chapter's head is on too few pages to count as the whole document's header, and as a
-    heading it cut every paragraph running over its pages."""
+    heading it cut every paragraph running over its pages. A head with no page number in it ("2.
+    Transformation of Microfinance: A Synthesis", the folio at the foot) counts where a page's first
+    line, plain, of three words or more, stands the same at the same place on three pages; it was
+    read into the paragraphs running over them."""
     texts: dict[tuple[int, str], set[str]] = {}
+    same: Counter[tuple[int, str]] = Counter()
     for page in pages:
         if page and re.search(r"^\d+\s|\s\d+$", page[0].text):
             texts.setdefault(key(page[0]), set()).add(page[0].text)
-    return {k for k, seen in texts.items() if len(seen) >= 2}
+        if page and not page[0].bold and len(page[0].text.split()) >= 3:
+            same[key(page[0])] += 1
+    return {k for k, seen in texts.items() if len(seen) >= 2} | {k for k, n in same.items() if n >= 3}
 
 
 def _runs_on(key: tuple[int, str], openings: set[tuple[int, str]]) -> bool:
