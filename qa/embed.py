@@ -187,7 +187,59 @@ def head(text: str, max_tokens: int) -> str:
     return cut[:space] if space > 0 else cut
 
 
-class Embedder:
+class _WordTable:
+    """The model's cached word table, for every encoder: single words looked up there (read once, looked for
+    once), the rest encoded as questions; made once per model at a build (``_make_word_table``)."""
+
+    name: str
+    dimension: int
+    _path: str
+    _words: tuple[dict[str, int], np.ndarray] | Literal[False] | None  # False: looked, none
+
+    def _word_tokenizer(self) -> Any:
+        """Return the tokenizer whose vocabulary lists the table's words."""
+        raise NotImplementedError
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        """Return the unit vectors of questions."""
+        raise NotImplementedError
+
+    def encode_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        """Return the unit vectors of passages."""
+        raise NotImplementedError
+
+    def _table(self) -> tuple[dict[str, int], np.ndarray] | None:
+        """Return the model's cached word table (looked for once), or None."""
+        if self._words is None:  # looked once: no table means encoding words, not looking every time
+            self._words = _read_word_table(self.name, self._path, self._word_tokenizer(), self.dimension) or False
+        return self._words or None
+
+    def encode_words(self, words: list[str]) -> np.ndarray:
+        """Return the vectors of single words: from the model's word table when built, the rest encoded."""
+        table = self._table()
+        rows = [table[0].get(w) for w in words] if table else [None] * len(words)
+        out = np.empty((len(words), self.dimension), dtype=np.float32)
+        missing = [i for i, row in enumerate(rows) if row is None]
+        if missing:
+            out[missing] = self.encode_queries([words[i] for i in missing])
+        for i, row in enumerate(rows):
+            if row is not None and table:
+                out[i] = table[1][row]
+        return out
+
+    def _make_word_table(self) -> int:
+        """Embed the tokenizer's whole words once per model into the cache (as passages: the build's batches);
+        return how many were embedded (0: a usable table is there)."""
+        self._words = None  # look again after this
+        if self._table() is not None:
+            return 0
+        words = table_words(self._word_tokenizer())
+        _write_word_table(word_table_file(self.name, self._path), words, self.encode_passages, self.dimension)
+        self._words = None  # read it at the next question
+        return len(words)
+
+
+class Embedder(_WordTable):
     """A loaded sentence-transformers model (the ``TextEmbedder`` of every backend)."""
 
     def __init__(self, name: str | None = None, batch_size: int = PASSAGE_BATCH, backend: str | None = None) -> None:
@@ -198,7 +250,7 @@ class Embedder:
         self._onnx: Any = None
         self._query_onnx: Any = None  # the ONNX twin for questions: made at the first question
         self._query_ready = False
-        self._words: tuple[dict[str, int], np.ndarray] | Literal[False] | None = None  # False: looked, none
+        self._words = None  # the word table: looked for at the first word
         _offline()
         path = model_path(self.base)
         try:
@@ -250,34 +302,13 @@ class Embedder:
         """Return the unit vectors of passages."""
         return self._encode(texts, None, progress)
 
-    def encode_words(self, words: list[str]) -> np.ndarray:
-        """Return the vectors of single words: from the model's word table when built, the rest encoded."""
-        table = self._load_words()
-        rows = [table[0].get(w) for w in words] if table else [None] * len(words)
-        out = np.empty((len(words), self.dimension), dtype=np.float32)
-        missing = [i for i, row in enumerate(rows) if row is None]
-        if missing:
-            out[missing] = self.encode_queries([words[i] for i in missing])
-        for i, row in enumerate(rows):
-            if row is not None and table:
-                out[i] = table[1][row]
-        return out
-
     def build_word_table(self) -> int:
         """Embed the tokenizer's whole words once per model into the cache; return how many were embedded (0: there)."""
-        file = word_table_file(self.name, self._path)
-        self._words = None  # look again after this
-        if self._load_words() is not None:
-            return 0
-        words = table_words(self._model.tokenizer)
-        _write_word_table(file, words, lambda some: self._encode(some, None), self.dimension)
-        self._words = None  # read it at the next question
-        return len(words)
+        return self._make_word_table()
 
-    def _load_words(self) -> tuple[dict[str, int], np.ndarray] | None:
-        if self._words is None:  # looked once: no table means encoding words, not looking every time
-            self._words = _read_word_table(self.name, self._path, self._model.tokenizer, self.dimension) or False
-        return self._words or None
+    def _word_tokenizer(self) -> Any:
+        """Return sentence-transformers' tokenizer of the model."""
+        return self._model.tokenizer
 
     def _encode(self, texts: list[str], query_onnx: Any, progress: bool = False) -> np.ndarray:
         """Return an (n, dimension) float32 array of L2-normalised embeddings."""
@@ -308,7 +339,7 @@ class Embedder:
         return out
 
 
-class QueryEncoder:
+class QueryEncoder(_WordTable):
     """Questions without torch (a ``TextEmbedder`` for searching): the model's ONNX export (cached by
     an earlier build or chat), run by onnxruntime on one thread, its ``tokenizer.json`` read by
     ``tokenizers``, mean/CLS pooling in numpy. Vectors equal the torch model's (cosine > 0.9999); a
@@ -329,7 +360,7 @@ class QueryEncoder:
         self.max_tokens = max_seq_length - 2
         self.dimension = int(self._encode(["dimension"]).shape[1])
         self.fingerprint = _fingerprint(path, backend)  # the vectors of the model (and backend) it exports
-        self._words: tuple[dict[str, int], np.ndarray] | Literal[False] | None = None
+        self._words = None  # the word table: looked for at the first word
 
     def count_tokens(self, text: str) -> int:
         """Return the number of word pieces of ``text`` (special tokens not counted; of its ``head``)."""
@@ -367,24 +398,9 @@ class QueryEncoder:
                 "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
                 "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64)}
 
-    def _table(self) -> tuple[dict[str, int], np.ndarray] | None:
-        """Return the model's cached word table (looked for once), or None."""
-        if self._words is None:
-            self._words = _read_word_table(self.name, self._path, self._tokenizer, self.dimension) or False
-        return self._words or None
-
-    def encode_words(self, words: list[str]) -> np.ndarray:
-        """Return single words' vectors: from the model's cached word table, the rest encoded."""
-        self._table()
-        rows = [self._words[0].get(w) for w in words] if self._words else [None] * len(words)
-        out = np.empty((len(words), self.dimension), dtype=np.float32)
-        missing = [i for i, row in enumerate(rows) if row is None]
-        if missing:
-            out[missing] = self.encode_queries([words[i] for i in missing])
-        for i, row in enumerate(rows):
-            if row is not None and self._words:
-                out[i] = self._words[1][row]
-        return out
+    def _word_tokenizer(self) -> Any:
+        """Return the question tokenizer (its vocabulary: the table's words)."""
+        return self._tokenizer
 
 
 class GraphEmbedder(QueryEncoder):
@@ -433,13 +449,7 @@ class GraphEmbedder(QueryEncoder):
 
     def build_word_table(self) -> int:
         """Embed the tokenizer's whole words once per model into the cache; return how many were embedded (0: there)."""
-        self._words = None
-        if self._table() is not None:
-            return 0
-        words = table_words(self._tokenizer)
-        _write_word_table(word_table_file(self.name, self._path), words, self.encode_passages, self.dimension)
-        self._words = None  # read it at the next question
-        return len(words)
+        return self._make_word_table()
 
 
 def _read_word_table(name: str, path: str, tokenizer: Any, dimension: int) -> tuple[dict[str, int], np.ndarray] | None:
